@@ -9,4 +9,6 @@ fn main() {
     println!("cargo:rerun-if-changed=memory.x");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rustc-link-arg-bin=hil_smoke=-Tembedded-test.x");
+    // embedded-test's macro emits `cfg(rust_analyzer)`.
+    println!("cargo::rustc-check-cfg=cfg(rust_analyzer)");
 }

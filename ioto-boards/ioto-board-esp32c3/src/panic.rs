@@ -15,7 +15,9 @@
 /// the built-in USB-JTAG finds the core parked here. Reset the chip to restart.
 pub fn halt(info: &core::panic::PanicInfo<'_>) -> ! {
     log::error!("panic: {info}");
-    critical_section::with(|_| loop {
-        core::hint::spin_loop();
+    critical_section::with(|_| {
+        loop {
+            core::hint::spin_loop();
+        }
     })
 }

@@ -24,7 +24,10 @@ mod tests {
         let elapsed = clock.now().micros_since(before);
         // RTC1 ticks at 32 768 Hz: 50 ms is 1 638 ticks; allow one tick of rounding and
         // some scheduling latency.
-        assert!((49_900..60_000).contains(&elapsed), "50 ms timer took {elapsed} us");
+        assert!(
+            (49_900..60_000).contains(&elapsed),
+            "50 ms timer took {elapsed} us"
+        );
     }
 
     #[test]

@@ -23,7 +23,10 @@ mod tests {
         Timer::after_millis(50).await;
         let elapsed = clock.now().micros_since(before);
         // The TIMER ticks at 1 MHz; allow for scheduling latency.
-        assert!((50_000..60_000).contains(&elapsed), "50 ms timer took {elapsed} us");
+        assert!(
+            (50_000..60_000).contains(&elapsed),
+            "50 ms timer took {elapsed} us"
+        );
     }
 
     #[test]
