@@ -16,7 +16,7 @@ use ioto_core::{Clock, Entropy};
 board::app_descriptor!();
 
 #[esp_rtos::main]
-async fn main(_spawner: Spawner) -> ! {
+async fn main(_spawner: Spawner) {
     let p = board::init();
     board::start_rtos(p.TIMG0, p.FROM_CPU_INTR0);
     let mut rng = HwRng::new(p.RNG, p.ADC1);
