@@ -1,5 +1,5 @@
 //! Adds embedded-test's linker script to the on-target test binary only (esp-hal's
-//! build script already supplies `-Tlinkall.x` for every binary).
+//! `-Tlinkall.x` for every binary comes from `.cargo/config.toml`).
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rustc-link-arg-bin=hil_smoke=-Tembedded-test.x");
