@@ -1,8 +1,8 @@
 //! The console: the [`log`] facade printed by `esp-println`.
 //!
-//! Output goes to the chip's built-in USB-serial-JTAG when a USB host has the port
-//! open, otherwise to UART0 (GPIO21 TX at 115 200 Bd, the USB-UART bridge on
-//! DevKit boards). `espflash monitor` and `probe-rs run` (through the built-in
+//! Output goes to the chip's built-in USB-serial-JTAG once a USB host has been seen
+//! on its port (start-of-frame packets), otherwise to UART0 (GPIO21 TX at 115 200 Bd,
+//! the USB-UART bridge on DevKit boards). `espflash monitor` and `probe-rs run` (through the built-in
 //! USB-JTAG) both show it.
 
 use core::cell::Cell;

@@ -9,7 +9,7 @@
 //! |---|---|
 //! | start-up, clocks, peripherals | [`init`] / [`init_with`] (160 MHz CPU clock) |
 //! | scheduler and time | [`start_rtos`]: esp-rtos on TIMG0, which is also the `embassy-time` driver (1 MHz ticks); [`EmbassyClock`] is an [`ioto_core::Clock`] |
-//! | console / log | the `log` facade through `esp-println` on the USB-serial-JTAG (or UART0 when no USB host is attached) ([`console`]) |
+//! | console / log | the `log` facade through `esp-println` on the USB-serial-JTAG (or UART0 while no USB host is attached) ([`console`]) |
 //! | randomness | the RNG peripheral fed by ADC noise as [`HwRng`] ([`ioto_core::Entropy`], `rand_core` 0.9 `CryptoRng`) |
 //! | LEDs | [`led`] (plain GPIO LEDs; GPIO8 on most small C3 boards) |
 //! | bootloader | [`app_descriptor!`]: the ESP-IDF app descriptor the 2nd-stage bootloader checks |
