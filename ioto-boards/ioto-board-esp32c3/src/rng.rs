@@ -7,13 +7,17 @@
 
 use esp_hal::{
     peripherals::{ADC1, RNG},
-    rng::{Trng, TrngSource},
+    rng::{Rng, TrngSource},
 };
 
 /// The hardware RNG as an [`ioto_core::Entropy`] source and a `rand_core` 0.9
 /// [`CryptoRng`](rand_core::CryptoRng).
+///
+/// It reads the same RNG register as esp-hal's `Rng`; holding the `TrngSource` for its
+/// whole life is what makes the output true random (esp-hal's `Trng` type expresses the
+/// same guarantee at run time; here the borrow checker does).
 pub struct HwRng<'d> {
-    trng: Trng,
+    rng: Rng,
     _source: TrngSource<'d>,
 }
 
@@ -22,13 +26,8 @@ impl<'d> HwRng<'d> {
     /// entropy source on.
     pub fn new(rng: RNG<'d>, adc1: ADC1<'d>) -> Self {
         let source = TrngSource::new(rng, adc1);
-        // The source above is enabled, which is the only failure condition.
-        let trng = match Trng::try_new() {
-            Ok(t) => t,
-            Err(_) => unreachable!("TrngSource is enabled"),
-        };
         Self {
-            trng,
+            rng: Rng::new(),
             _source: source,
         }
     }
@@ -36,17 +35,17 @@ impl<'d> HwRng<'d> {
 
 impl ioto_core::Entropy for HwRng<'_> {
     fn fill_bytes(&mut self, buf: &mut [u8]) {
-        self.trng.read(buf);
+        self.rng.read(buf);
     }
 
     fn next_u32(&mut self) -> u32 {
-        self.trng.random()
+        self.rng.random()
     }
 }
 
 impl rand_core::RngCore for HwRng<'_> {
     fn next_u32(&mut self) -> u32 {
-        self.trng.random()
+        self.rng.random()
     }
 
     fn next_u64(&mut self) -> u64 {
@@ -54,7 +53,7 @@ impl rand_core::RngCore for HwRng<'_> {
     }
 
     fn fill_bytes(&mut self, dst: &mut [u8]) {
-        self.trng.read(dst);
+        self.rng.read(dst);
     }
 }
 
