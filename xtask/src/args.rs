@@ -38,7 +38,11 @@ impl Args {
 
     /// The last value given for `option`.
     pub fn option(&self, option: &str) -> Option<&str> {
-        self.options.iter().rev().find(|(k, _)| k == option).map(|(_, v)| v.as_str())
+        self.options
+            .iter()
+            .rev()
+            .find(|(k, _)| k == option)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -52,8 +56,12 @@ mod tests {
 
     #[test]
     fn parses_flags_options_positionals() {
-        let a = Args::parse(&v(&["ml", "--board", "qemu-m0", "--install"]), &["--install"], &["--board"])
-            .expect("valid");
+        let a = Args::parse(
+            &v(&["ml", "--board", "qemu-m0", "--install"]),
+            &["--install"],
+            &["--board"],
+        )
+        .expect("valid");
         assert!(a.flag("--install"));
         assert_eq!(a.option("--board"), Some("qemu-m0"));
         assert_eq!(a.positional, v(&["ml"]));

@@ -24,7 +24,11 @@ const SUITES: [(&str, &str); 1] = [(
 /// `cargo xtask bench <suite> [--board <b>]`.
 pub fn cmd(raw: &[String]) -> Result {
     let args = Args::parse(raw, &[], &["--board"])?;
-    let suite = args.positional.first().map(String::as_str).unwrap_or("list");
+    let suite = args
+        .positional
+        .first()
+        .map(String::as_str)
+        .unwrap_or("list");
     match suite {
         "list" => {
             for (name, what) in SUITES {
@@ -40,7 +44,9 @@ pub fn cmd(raw: &[String]) -> Result {
             let rows = firmware_benches(&chosen, "bench_")?;
             write_table("firmware", &rows)
         }
-        other => Err(format!("unknown bench suite `{other}` (see `cargo xtask bench list`)")),
+        other => Err(format!(
+            "unknown bench suite `{other}` (see `cargo xtask bench list`)"
+        )),
     }
 }
 
@@ -65,7 +71,11 @@ pub fn parse_bench_lines(output: &str) -> Vec<Row> {
 pub fn firmware_benches(chosen: &[&'static Board], prefix: &str) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     for &board in chosen {
-        let fb = FirmwareBuild { only_prefix: Some(prefix), release: true, ..Default::default() };
+        let fb = FirmwareBuild {
+            only_prefix: Some(prefix),
+            release: true,
+            ..Default::default()
+        };
         for elf in build::firmware(board, &fb)? {
             let step = ui::step(&format!("bench {} on {}", elf.display(), board.name));
             let run = qemu::run(board, &elf, Duration::from_secs(1800))?;
@@ -101,14 +111,27 @@ pub fn write_table(suite: &str, rows: &[Row]) -> Result {
         }
     }
     let cell = |row: &Row, c: &str| {
-        row.iter().find(|(k, _)| k == c).map(|(_, v)| v.clone()).unwrap_or_default()
+        row.iter()
+            .find(|(k, _)| k == c)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
     };
     let widths: Vec<usize> = columns
         .iter()
-        .map(|c| rows.iter().map(|r| cell(r, c).len()).max().unwrap_or(0).max(c.len()))
+        .map(|c| {
+            rows.iter()
+                .map(|r| cell(r, c).len())
+                .max()
+                .unwrap_or(0)
+                .max(c.len())
+        })
         .collect();
     let line = |vals: Vec<String>| {
-        vals.iter().zip(&widths).map(|(v, w)| format!("{v:>w$}")).collect::<Vec<_>>().join("  ")
+        vals.iter()
+            .zip(&widths)
+            .map(|(v, w)| format!("{v:>w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
     };
     println!("{}", line(columns.clone()));
     for r in rows {
@@ -118,7 +141,12 @@ pub fn write_table(suite: &str, rows: &[Row]) -> Result {
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let mut csv = columns.join(",") + "\n";
     for r in rows {
-        csv += &(columns.iter().map(|c| cell(r, c)).collect::<Vec<_>>().join(",") + "\n");
+        csv += &(columns
+            .iter()
+            .map(|c| cell(r, c))
+            .collect::<Vec<_>>()
+            .join(",")
+            + "\n");
     }
     let path = dir.join(format!("{suite}.csv"));
     std::fs::write(&path, csv).map_err(|e| e.to_string())?;

@@ -48,7 +48,13 @@ pub const BOARDS: [Board; 6] = [
         target: "thumbv7em-none-eabihf",
         firmware_dir: "examples/qemu",
         features: &["m4f"],
-        kind: Kind::Virtual(&["qemu-system-arm", "-machine", "mps2-an386", "-cpu", "cortex-m4"]),
+        kind: Kind::Virtual(&[
+            "qemu-system-arm",
+            "-machine",
+            "mps2-an386",
+            "-cpu",
+            "cortex-m4",
+        ]),
         chip: "nRF52840 (Cortex-M4F)",
     },
     Board {
@@ -56,7 +62,13 @@ pub const BOARDS: [Board; 6] = [
         target: "thumbv6m-none-eabi",
         firmware_dir: "examples/qemu",
         features: &["m0"],
-        kind: Kind::Virtual(&["qemu-system-arm", "-machine", "mps2-an385", "-cpu", "cortex-m3"]),
+        kind: Kind::Virtual(&[
+            "qemu-system-arm",
+            "-machine",
+            "mps2-an385",
+            "-cpu",
+            "cortex-m3",
+        ]),
         chip: "RP2040 (Cortex-M0+)",
     },
     Board {

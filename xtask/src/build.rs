@@ -30,7 +30,11 @@ pub fn cmd(raw: &[String]) -> Result {
     if args.option("--example").is_none() {
         libraries(board.target, release)?;
     }
-    let opts = FirmwareBuild { example: args.option("--example"), release, ..Default::default() };
+    let opts = FirmwareBuild {
+        example: args.option("--example"),
+        release,
+        ..Default::default()
+    };
     let elfs = firmware(board, &opts)?;
     for elf in elfs {
         ui::info(&format!("built {}", elf.display()));
@@ -43,7 +47,8 @@ pub fn libraries(target: &str, release: bool) -> Result {
     let cross = toolchain::cross(target)?;
     let step = ui::step(&format!("library crates for {target} ({})", cross.describe));
     let mut c = cross.command("build", &toolchain::repo_root());
-    c.args(["--target", target, "--target-dir"]).arg(toolchain::target_dir());
+    c.args(["--target", target, "--target-dir"])
+        .arg(toolchain::target_dir());
     if release {
         c.arg("--release");
     }
@@ -77,7 +82,9 @@ pub struct FirmwareBuild<'a> {
 
 /// The bin names of a firmware crate (`src/bin/*.rs` and `src/bin/*/main.rs`).
 pub fn bin_names(board: &Board) -> Result<Vec<String>> {
-    let dir = toolchain::repo_root().join(board.firmware_dir).join("src/bin");
+    let dir = toolchain::repo_root()
+        .join(board.firmware_dir)
+        .join("src/bin");
     let mut names = Vec::new();
     let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     for entry in entries.flatten() {
@@ -119,13 +126,22 @@ pub fn firmware(board: &Board, opts: &FirmwareBuild<'_>) -> Result<Vec<PathBuf>>
     ));
     let dir = toolchain::repo_root().join(board.firmware_dir);
     let mut c = cross.command("build", &dir);
-    let target_dir = opts.target_dir.clone().unwrap_or_else(toolchain::target_dir);
-    c.args(["--target", board.target, "--target-dir"]).arg(&target_dir);
+    let target_dir = opts
+        .target_dir
+        .clone()
+        .unwrap_or_else(toolchain::target_dir);
+    c.args(["--target", board.target, "--target-dir"])
+        .arg(&target_dir);
     c.arg("--message-format=json-render-diagnostics");
     if opts.release {
         c.arg("--release");
     }
-    let features: Vec<&str> = board.features.iter().chain(opts.features).copied().collect();
+    let features: Vec<&str> = board
+        .features
+        .iter()
+        .chain(opts.features)
+        .copied()
+        .collect();
     if !features.is_empty() {
         c.args(["--features", &features.join(",")]);
     }
@@ -150,7 +166,10 @@ fn run_collecting_executables(
         .map_err(|e| format!("cannot run {}: {e}", cross.cargo.display()))?;
     let mut elfs = Vec::new();
     if let Some(out) = child.stdout.take() {
-        for line in BufReader::new(out).lines().map_while(std::result::Result::ok) {
+        for line in BufReader::new(out)
+            .lines()
+            .map_while(std::result::Result::ok)
+        {
             let Ok(msg) = serde_json::from_str::<serde_json::Value>(&line) else {
                 continue;
             };
@@ -163,7 +182,10 @@ fn run_collecting_executables(
     }
     let status = child.wait().map_err(|e| e.to_string())?;
     if !status.success() {
-        return Err(format!("firmware build for {} failed ({status})", board.name));
+        return Err(format!(
+            "firmware build for {} failed ({status})",
+            board.name
+        ));
     }
     elfs.sort();
     Ok(elfs)
@@ -171,6 +193,12 @@ fn run_collecting_executables(
 
 /// Runs a command, turning a non-zero exit into an error that says what failed.
 pub fn run_checked(c: &mut std::process::Command, what: &str) -> Result {
-    let status = c.status().map_err(|e| format!("{what}: cannot start {:?}: {e}", c.get_program()))?;
-    if status.success() { Ok(()) } else { Err(format!("{what} failed ({status})")) }
+    let status = c
+        .status()
+        .map_err(|e| format!("{what}: cannot start {:?}: {e}", c.get_program()))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{what} failed ({status})"))
+    }
 }

@@ -27,10 +27,16 @@ impl Fix {
         match self {
             Fix::Apt(pkgs, no_rec) => format!(
                 "apt-get install -y {}{}",
-                if *no_rec { "--no-install-recommends " } else { "" },
+                if *no_rec {
+                    "--no-install-recommends "
+                } else {
+                    ""
+                },
                 pkgs.join(" ")
             ),
-            Fix::Venv => "python3 -m venv .venv && .venv/bin/pip install -r python/requirements.txt".into(),
+            Fix::Venv => {
+                "python3 -m venv .venv && .venv/bin/pip install -r python/requirements.txt".into()
+            }
             Fix::Manual(s) => (*s).into(),
         }
     }
@@ -112,7 +118,8 @@ fn venv_state() -> std::result::Result<String, String> {
     if !python.exists() {
         return Err(".venv missing".into());
     }
-    let wanted = std::fs::read_to_string(root.join("python/requirements.txt")).map_err(|e| e.to_string())?;
+    let wanted =
+        std::fs::read_to_string(root.join("python/requirements.txt")).map_err(|e| e.to_string())?;
     let stamp = std::fs::read_to_string(root.join(".venv/.ioto-requirements")).unwrap_or_default();
     if stamp != wanted {
         return Err("installed packages differ from python/requirements.txt".into());
@@ -133,17 +140,28 @@ fn install_venv() -> Result {
     let root = toolchain::repo_root();
     if !python().exists() {
         run_checked(
-            Command::new("python3").args(["-m", "venv", ".venv"]).current_dir(&root),
+            Command::new("python3")
+                .args(["-m", "venv", ".venv"])
+                .current_dir(&root),
             "python3 -m venv .venv",
         )?;
     }
     run_checked(
         Command::new(python())
-            .args(["-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", "python/requirements.txt"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "-q",
+                "-r",
+                "python/requirements.txt",
+            ])
             .current_dir(&root),
         "pip install -r python/requirements.txt",
     )?;
-    let wanted = std::fs::read_to_string(root.join("python/requirements.txt")).map_err(|e| e.to_string())?;
+    let wanted =
+        std::fs::read_to_string(root.join("python/requirements.txt")).map_err(|e| e.to_string())?;
     std::fs::write(root.join(".venv/.ioto-requirements"), wanted).map_err(|e| e.to_string())
 }
 
@@ -155,13 +173,21 @@ pub fn cmd(raw: &[String]) -> Result {
 
 /// Checks everything; with `install`, installs what is missing and checks again.
 pub fn run(install: bool) -> Result {
-    let step = ui::step(if install { "doctor --install" } else { "doctor" });
+    let step = ui::step(if install {
+        "doctor --install"
+    } else {
+        "doctor"
+    });
     let mut missing = Vec::new();
     for c in checks() {
         match (c.probe)() {
             Ok(v) => ui::info(&format!("ok       {}: {v}", c.what)),
             Err(why) => {
-                ui::info(&format!("MISSING  {}: {why}\n             fix: {}", c.what, c.fix.command()));
+                ui::info(&format!(
+                    "MISSING  {}: {why}\n             fix: {}",
+                    c.what,
+                    c.fix.command()
+                ));
                 missing.push(c);
             }
         }
@@ -171,21 +197,34 @@ pub fn run(install: bool) -> Result {
         return Ok(());
     }
     if !install {
-        return Err(format!("{} requirement(s) missing; `cargo xtask doctor --install` installs them", missing.len()));
+        return Err(format!(
+            "{} requirement(s) missing; `cargo xtask doctor --install` installs them",
+            missing.len()
+        ));
     }
-    let apt: Vec<&Fix> = missing.iter().map(|c| &c.fix).filter(|f| matches!(f, Fix::Apt(..))).collect();
+    let apt: Vec<&Fix> = missing
+        .iter()
+        .map(|c| &c.fix)
+        .filter(|f| matches!(f, Fix::Apt(..)))
+        .collect();
     if !apt.is_empty() {
         if !is_root() {
-            return Err("missing Debian packages and not root: run the apt-get lines above with sudo".into());
+            return Err(
+                "missing Debian packages and not root: run the apt-get lines above with sudo"
+                    .into(),
+            );
         }
         run_checked(
-            Command::new("apt-get").args(["update", "-qq"]).env("DEBIAN_FRONTEND", "noninteractive"),
+            Command::new("apt-get")
+                .args(["update", "-qq"])
+                .env("DEBIAN_FRONTEND", "noninteractive"),
             "apt-get update",
         )?;
         for f in apt {
             let Fix::Apt(pkgs, no_rec) = f else { continue };
             let mut c = Command::new("apt-get");
-            c.args(["install", "-y", "-qq"]).env("DEBIAN_FRONTEND", "noninteractive");
+            c.args(["install", "-y", "-qq"])
+                .env("DEBIAN_FRONTEND", "noninteractive");
             if *no_rec {
                 c.arg("--no-install-recommends");
             }
@@ -198,12 +237,19 @@ pub fn run(install: bool) -> Result {
     }
     let still: Vec<String> = checks()
         .into_iter()
-        .filter_map(|c| (c.probe)().err().map(|why| format!("{}: {why} (fix: {})", c.what, c.fix.command())))
+        .filter_map(|c| {
+            (c.probe)()
+                .err()
+                .map(|why| format!("{}: {why} (fix: {})", c.what, c.fix.command()))
+        })
         .collect();
     if still.is_empty() {
         step.done();
         Ok(())
     } else {
-        Err(format!("still missing after install:\n  {}", still.join("\n  ")))
+        Err(format!(
+            "still missing after install:\n  {}",
+            still.join("\n  ")
+        ))
     }
 }

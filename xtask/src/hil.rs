@@ -32,7 +32,12 @@ pub struct HilOptions {
 
 impl Default for HilOptions {
     fn default() -> Self {
-        Self { timeout: Duration::from_secs(600), inject_failure: false, target_dir: None, suites: vec![] }
+        Self {
+            timeout: Duration::from_secs(600),
+            inject_failure: false,
+            target_dir: None,
+            suites: vec![],
+        }
     }
 }
 
@@ -65,11 +70,15 @@ pub fn cmd(raw: &[String]) -> Result {
         &["--emulator", "--probe", "--inject-failure"],
         &["--board", "--timeout", "--suite"],
     )?;
-    let mut opts = HilOptions { inject_failure: args.flag("--inject-failure"), ..Default::default() };
+    let mut opts = HilOptions {
+        inject_failure: args.flag("--inject-failure"),
+        ..Default::default()
+    };
     if let Some(t) = args.option("--timeout") {
         opts.timeout = Duration::from_secs(t.parse().map_err(|_| format!("bad --timeout `{t}`"))?);
     }
-    opts.suites.extend(args.option("--suite").map(str::to_string));
+    opts.suites
+        .extend(args.option("--suite").map(str::to_string));
     let chosen: Vec<&Board> = match args.option("--board") {
         Some(b) => vec![boards::find(b)?],
         None if args.flag("--probe") => boards::BOARDS.iter().filter(|b| !b.is_virtual()).collect(),
@@ -85,7 +94,11 @@ pub fn cmd(raw: &[String]) -> Result {
 /// Builds and runs every suite on each virtual board; returns all outcomes (the
 /// caller decides what a failure means).
 pub fn emulator(chosen: &[&'static Board], opts: &HilOptions) -> Result<Vec<Outcome>> {
-    let features: &[&str] = if opts.inject_failure { &["inject-failure"] } else { &[] };
+    let features: &[&str] = if opts.inject_failure {
+        &["inject-failure"]
+    } else {
+        &[]
+    };
     let mut outcomes = Vec::new();
     for &board in chosen {
         let names = build::bin_names(board)?;
@@ -106,17 +119,29 @@ pub fn emulator(chosen: &[&'static Board], opts: &HilOptions) -> Result<Vec<Outc
             elfs.extend(build::firmware(board, &fb)?);
         }
         for elf in elfs {
-            let suite = elf.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let suite = elf
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let step = ui::step(&format!("hil-test {suite} on {}", board.name));
             let run = qemu::run(board, &elf, opts.timeout)?;
             let report = SuiteReport::parse(&run.stdout);
-            let outcome = Outcome { board: board.name, suite, report, code: run.code, seconds: run.elapsed.as_secs_f64() };
+            let outcome = Outcome {
+                board: board.name,
+                suite,
+                report,
+                code: run.code,
+                seconds: run.elapsed.as_secs_f64(),
+            };
             for line in run.stdout.lines() {
                 ui::info(line);
             }
             if !outcome.passed() {
                 if run.code.is_none() {
-                    ui::error(&format!("killed after {}s without finishing", opts.timeout.as_secs()));
+                    ui::error(&format!(
+                        "killed after {}s without finishing",
+                        opts.timeout.as_secs()
+                    ));
                 }
                 for line in run.stderr.lines().take(20) {
                     ui::info(&format!("qemu: {line}"));
@@ -131,12 +156,20 @@ pub fn emulator(chosen: &[&'static Board], opts: &HilOptions) -> Result<Vec<Outc
 
 /// Prints the per-suite table and fails if any suite failed.
 pub fn summarize(outcomes: &[Outcome]) -> Result {
-    println!("\n{:<10} {:<16} {:>6} {:>7}  verdict", "board", "suite", "tests", "secs");
+    println!(
+        "\n{:<10} {:<16} {:>6} {:>7}  verdict",
+        "board", "suite", "tests", "secs"
+    );
     let mut failures = Vec::new();
     for o in outcomes {
         let verdict = match (&o.report.failed, o.passed(), o.code) {
             (Some((name, msg)), _, _) => {
-                failures.push(format!("{} on {}: test `{name}` failed: {}", o.suite, o.board, msg.trim()));
+                failures.push(format!(
+                    "{} on {}: test `{name}` failed: {}",
+                    o.suite,
+                    o.board,
+                    msg.trim()
+                ));
                 format!("FAILED ({name})")
             }
             (None, true, _) => "ok".to_string(),
@@ -145,18 +178,30 @@ pub fn summarize(outcomes: &[Outcome]) -> Result {
                 "TIMEOUT".to_string()
             }
             (None, false, code) => {
-                failures.push(format!("{} on {}: exit {code:?} without a complete report", o.suite, o.board));
+                failures.push(format!(
+                    "{} on {}: exit {code:?} without a complete report",
+                    o.suite, o.board
+                ));
                 "FAILED (incomplete report)".to_string()
             }
         };
-        println!("{:<10} {:<16} {:>6} {:>7.1}  {verdict}", o.board, o.suite, o.report.passed.len(), o.seconds);
+        println!(
+            "{:<10} {:<16} {:>6} {:>7.1}  {verdict}",
+            o.board,
+            o.suite,
+            o.report.passed.len(),
+            o.seconds
+        );
     }
     let tests: usize = outcomes.iter().map(|o| o.report.passed.len()).sum();
     if outcomes.is_empty() {
         return Err("hil-test ran no suite".into());
     }
     if failures.is_empty() {
-        println!("hil-test: {} suites, {tests} on-target tests passed", outcomes.len());
+        println!(
+            "hil-test: {} suites, {tests} on-target tests passed",
+            outcomes.len()
+        );
         Ok(())
     } else {
         Err(format!("hil-test failed:\n  {}", failures.join("\n  ")))
@@ -166,15 +211,21 @@ pub fn summarize(outcomes: &[Outcome]) -> Result {
 /// Runs the `hil_*` suites of physical boards on real hardware with `probe-rs run`.
 fn probe(chosen: &[&'static Board]) -> Result {
     if toolchain::which("probe-rs").is_none() {
-        return Err("`probe-rs` is not installed: `cargo install probe-rs-tools --locked`, attach \
+        return Err(
+            "`probe-rs` is not installed: `cargo install probe-rs-tools --locked`, attach \
                     the board's debug probe, then run `cargo xtask hil-test --probe --board <b>`"
-            .into());
+                .into(),
+        );
     }
     for &board in chosen {
         let boards::Kind::Physical(chip) = board.kind else {
             return Err(format!("{} is a virtual board: use --emulator", board.name));
         };
-        let fb = FirmwareBuild { only_prefix: Some("hil_"), release: true, ..Default::default() };
+        let fb = FirmwareBuild {
+            only_prefix: Some("hil_"),
+            release: true,
+            ..Default::default()
+        };
         for elf in build::firmware(board, &fb)? {
             let mut c = std::process::Command::new("probe-rs");
             c.args(["run", "--chip", chip]).arg(&elf);

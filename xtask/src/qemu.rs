@@ -32,12 +32,17 @@ pub fn run(board: &Board, elf: &Path, limit: Duration) -> Result<Run> {
     };
     let (program, machine_args) = machine.split_first().ok_or("empty QEMU command")?;
     let mut cmd = Command::new(program);
-    cmd.args(machine_args).args(QEMU_COMMON).arg("-kernel").arg(elf);
-    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.args(machine_args)
+        .args(QEMU_COMMON)
+        .arg("-kernel")
+        .arg(elf);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let start = Instant::now();
-    let mut child = cmd.spawn().map_err(|e| {
-        format!("cannot start {program}: {e} (run `cargo xtask doctor --install`)")
-    })?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start {program}: {e} (run `cargo xtask doctor --install`)"))?;
     let mut out = child.stdout.take().ok_or("no stdout pipe")?;
     let mut err = child.stderr.take().ok_or("no stderr pipe")?;
     let out_reader = std::thread::spawn(move || {
@@ -63,5 +68,10 @@ pub fn run(board: &Board, elf: &Path, limit: Duration) -> Result<Run> {
     };
     let stdout = String::from_utf8_lossy(&out_reader.join().unwrap_or_default()).into_owned();
     let stderr = String::from_utf8_lossy(&err_reader.join().unwrap_or_default()).into_owned();
-    Ok(Run { stdout, stderr, code, elapsed: start.elapsed() })
+    Ok(Run {
+        stdout,
+        stderr,
+        code,
+        elapsed: start.elapsed(),
+    })
 }

@@ -16,7 +16,12 @@ pub struct SuiteReport {
 impl SuiteReport {
     /// Parses the console output of one firmware run.
     pub fn parse(output: &str) -> Self {
-        let mut report = SuiteReport { passed: vec![], failed: None, declared: None, summary_ok: false };
+        let mut report = SuiteReport {
+            passed: vec![],
+            failed: None,
+            declared: None,
+            summary_ok: false,
+        };
         let mut lines = output.lines().peekable();
         while let Some(line) = lines.next() {
             if let Some(rest) = line.strip_prefix("running ") {
@@ -24,7 +29,9 @@ impl SuiteReport {
             } else if let Some(rest) = line.strip_prefix("test result: ") {
                 report.summary_ok = rest.starts_with("ok.");
             } else if let Some(rest) = line.strip_prefix("test ") {
-                let Some((name, verdict)) = rest.split_once(" ... ") else { continue };
+                let Some((name, verdict)) = rest.split_once(" ... ") else {
+                    continue;
+                };
                 if verdict.trim_end() == "ok" {
                     report.passed.push(name.to_string());
                 } else if verdict.starts_with("FAILED") {
@@ -84,7 +91,9 @@ mod tests {
     fn missing_summary_or_count_mismatch_fails() {
         let cut = SuiteReport::parse("running 2 tests (s on b)\ntest a ... ok\n");
         assert!(!cut.success(Some(0)));
-        let short = SuiteReport::parse("running 3 tests (s on b)\ntest a ... ok\ntest result: ok. 1 passed; 0 failed\n");
+        let short = SuiteReport::parse(
+            "running 3 tests (s on b)\ntest a ... ok\ntest result: ok. 1 passed; 0 failed\n",
+        );
         assert!(!short.success(Some(0)));
     }
 }

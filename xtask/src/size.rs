@@ -43,7 +43,9 @@ impl Footprint {
         let file = object::File::parse(&*bytes).map_err(|e| format!("{}: {e}", path.display()))?;
         let mut fp = Footprint::default();
         for s in file.sections() {
-            let SectionFlags::Elf { sh_flags } = s.flags() else { continue };
+            let SectionFlags::Elf { sh_flags } = s.flags() else {
+                continue;
+            };
             const ALLOC: u64 = object::elf::SHF_ALLOC as u64;
             const WRITE: u64 = object::elf::SHF_WRITE as u64;
             const EXEC: u64 = object::elf::SHF_EXECINSTR as u64;
@@ -57,7 +59,9 @@ impl Footprint {
                 &mut fp.text
             } else if sh_flags & WRITE == 0 {
                 &mut fp.rodata
-            } else if s.kind() == SectionKind::UninitializedData || s.kind() == SectionKind::UninitializedTls {
+            } else if s.kind() == SectionKind::UninitializedData
+                || s.kind() == SectionKind::UninitializedTls
+            {
                 &mut fp.bss
             } else {
                 &mut fp.data
@@ -77,7 +81,13 @@ pub fn cmd(raw: &[String]) -> Result {
     };
     let mut rows = Vec::new();
     for board in chosen {
-        for elf in build::firmware(board, &FirmwareBuild { release: true, ..Default::default() })? {
+        for elf in build::firmware(
+            board,
+            &FirmwareBuild {
+                release: true,
+                ..Default::default()
+            },
+        )? {
             rows.push((board.name, elf.clone(), Footprint::of_elf(&elf)?));
         }
     }
@@ -92,10 +102,21 @@ pub fn print_table(rows: &[(&str, std::path::PathBuf, Footprint)]) {
         "board", "firmware", "text", "rodata", "data", "bss", "stack", "flash", "ram"
     );
     for (board, elf, f) in rows {
-        let name = elf.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = elf
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         println!(
             "{:<10} {:<18} {:>9} {:>9} {:>7} {:>9} {:>8} {:>10} {:>10}",
-            board, name, f.text, f.rodata, f.data, f.bss, f.stack, f.flash(), f.ram()
+            board,
+            name,
+            f.text,
+            f.rodata,
+            f.data,
+            f.bss,
+            f.stack,
+            f.flash(),
+            f.ram()
         );
     }
 }
@@ -106,7 +127,13 @@ mod tests {
 
     #[test]
     fn flash_and_ram_sum_the_right_sections() {
-        let f = Footprint { text: 100, rodata: 20, data: 4, bss: 50, stack: 1000 };
+        let f = Footprint {
+            text: 100,
+            rodata: 20,
+            data: 4,
+            bss: 50,
+            stack: 1000,
+        };
         assert_eq!(f.flash(), 124);
         assert_eq!(f.ram(), 1054);
     }

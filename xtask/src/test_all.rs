@@ -40,7 +40,10 @@ pub fn cmd(raw: &[String]) -> Result {
     record("rustdoc", rustdoc());
     record("host tests", host_tests());
     for t in TARGETS {
-        record(&format!("library crates for {t}"), build::libraries(t, true));
+        record(
+            &format!("library crates for {t}"),
+            build::libraries(t, true),
+        );
     }
     for b in boards::BOARDS.iter().filter(|b| !b.is_virtual()) {
         record(&format!("firmware for {}", b.name), physical_firmware(b));
@@ -57,8 +60,16 @@ pub fn cmd(raw: &[String]) -> Result {
     for (name, r) in &results {
         println!("  {:<44} {}", name, if r.is_ok() { "ok" } else { "FAILED" });
     }
-    println!("xtask: {} passed, {} failed", results.len() - failed.len(), failed.len());
-    if failed.is_empty() { Ok(()) } else { Err(format!("{} step(s) failed", failed.len())) }
+    println!(
+        "xtask: {} passed, {} failed",
+        results.len() - failed.len(),
+        failed.len()
+    );
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{} step(s) failed", failed.len()))
+    }
 }
 
 /// Firmware crates outside the workspace (checked with rustfmt directly).
@@ -67,7 +78,9 @@ fn out_of_workspace_sources() -> Vec<PathBuf> {
     let mut dirs = vec![root.join("ioto-boards"), root.join("examples")];
     let mut files = Vec::new();
     while let Some(dir) = dirs.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             let name = e.file_name();
@@ -84,7 +97,10 @@ fn out_of_workspace_sources() -> Vec<PathBuf> {
 
 fn fmt() -> Result {
     let step = ui::step("rustfmt --check");
-    run_checked(toolchain::host_cargo().args(["fmt", "--all", "--check"]), "cargo fmt --all --check")?;
+    run_checked(
+        toolchain::host_cargo().args(["fmt", "--all", "--check"]),
+        "cargo fmt --all --check",
+    )?;
     let files = out_of_workspace_sources();
     if !files.is_empty() {
         let mut c = Command::new("rustfmt");
@@ -98,7 +114,15 @@ fn fmt() -> Result {
 fn clippy() -> Result {
     let step = ui::step("clippy -D warnings");
     run_checked(
-        toolchain::host_cargo().args(["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"]),
+        toolchain::host_cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ]),
         "cargo clippy",
     )?;
     step.done();
@@ -134,8 +158,12 @@ fn with_python_env(c: &mut Command) -> &mut Command {
 fn host_tests() -> Result {
     let step = ui::step("host tests (cargo test --workspace --all-features)");
     run_checked(
-        with_python_env(&mut toolchain::host_cargo())
-            .args(["test", "--workspace", "--all-features", "--no-fail-fast"]),
+        with_python_env(&mut toolchain::host_cargo()).args([
+            "test",
+            "--workspace",
+            "--all-features",
+            "--no-fail-fast",
+        ]),
         "cargo test --workspace",
     )?;
     step.done();
@@ -145,9 +173,20 @@ fn host_tests() -> Result {
 fn physical_firmware(board: &Board) -> Result {
     let dir = toolchain::repo_root().join(board.firmware_dir);
     if !dir.join("Cargo.toml").exists() {
-        return Err(format!("{} has no firmware crate at {}", board.name, dir.display()));
+        return Err(format!(
+            "{} has no firmware crate at {}",
+            board.name,
+            dir.display()
+        ));
     }
-    build::firmware(board, &FirmwareBuild { release: true, ..Default::default() }).map(|_| ())
+    build::firmware(
+        board,
+        &FirmwareBuild {
+            release: true,
+            ..Default::default()
+        },
+    )
+    .map(|_| ())
 }
 
 fn package() -> Result {

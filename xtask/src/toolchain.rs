@@ -43,7 +43,13 @@ impl Cross {
         let mut c = Command::new(&self.cargo);
         c.arg(sub).current_dir(dir);
         // Variables of the outer (host) cargo/rustup that must not leak into the cross build.
-        for k in ["RUSTUP_TOOLCHAIN", "RUSTC", "RUSTDOC", "RUSTC_WRAPPER", "CARGO_BUILD_TARGET"] {
+        for k in [
+            "RUSTUP_TOOLCHAIN",
+            "RUSTC",
+            "RUSTDOC",
+            "RUSTC_WRAPPER",
+            "CARGO_BUILD_TARGET",
+        ] {
             c.env_remove(k);
         }
         for (k, v) in &self.env {
@@ -77,7 +83,9 @@ pub fn host_cargo() -> Command {
 /// Output of a command, or `None` if it could not run or failed.
 pub fn capture(cmd: &mut Command) -> Option<String> {
     let out = cmd.output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Whether rustup has the standard library for `target` installed.
@@ -101,7 +109,11 @@ fn system_toolchain() -> std::result::Result<Cross, String> {
         .ok_or_else(|| format!("{} --print sysroot failed", rustc.display()))?;
     let library = Path::new(sysroot.trim()).join("lib/rustlib/src/rust/library/core/Cargo.toml");
     if !library.exists() {
-        return Err(format!("{} has no rust-src ({} missing)", rustc.display(), library.display()));
+        return Err(format!(
+            "{} has no rust-src ({} missing)",
+            rustc.display(),
+            library.display()
+        ));
     }
     if which("rust-lld").is_none() {
         return Err("no `rust-lld` linker in PATH".into());
@@ -117,7 +129,11 @@ fn system_toolchain() -> std::result::Result<Cross, String> {
         build_std: true,
         describe: format!(
             "{} + build-std",
-            version.split_whitespace().take(2).collect::<Vec<_>>().join(" ")
+            version
+                .split_whitespace()
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(" ")
         ),
     })
 }

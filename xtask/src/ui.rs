@@ -5,7 +5,10 @@ use std::time::Instant;
 /// Prints a step banner and returns a guard that prints the step's duration.
 pub fn step(name: &str) -> Step {
     eprintln!("\x1b[1;36m==>\x1b[0m {name}");
-    Step { name: name.to_string(), start: Instant::now() }
+    Step {
+        name: name.to_string(),
+        start: Instant::now(),
+    }
 }
 
 /// A running step; reports its duration when finished.
@@ -17,7 +20,11 @@ pub struct Step {
 impl Step {
     /// Prints that the step finished and how long it took.
     pub fn done(self) {
-        eprintln!("    {} done in {:.1}s", self.name, self.start.elapsed().as_secs_f64());
+        eprintln!(
+            "    {} done in {:.1}s",
+            self.name,
+            self.start.elapsed().as_secs_f64()
+        );
     }
 }
 
