@@ -56,6 +56,7 @@ def gen_ops(out: Path) -> None:
             spec.model_bytes,
             spec.source,
             spec.float_range,
+            op_models.extra_cases(spec),
         )
         print(f"{spec.name}: {meta['cases']} cases")
     for name, reason in op_models.DROPPED:

@@ -72,6 +72,7 @@ def unary(name, opname, shape, in_range, out_q=None, options=None, version=2, no
     if same:
         note = ", output quantization = input quantization" + note
     spec = OpSpec(name, f"{opname} {list(shape)}, input range {list(in_range)}{note}", build, ranges={"x": in_range})
+    spec.exhaustive = opname != "SOFTMAX"
     if out_q is None:
         spec.calibrate = ["y"]
     elif not same:
@@ -107,6 +108,17 @@ def quantize_op(name, in_dtype, shape, in_q, out_q, float_range=(-1.0, 1.0)):
     )
     if in_q is not None:
         spec.fixed["x"] = in_q
+        spec.exhaustive = True
+    else:
+        # values on and next to rounding ties (k + 1/2) * scale, and far out of range
+        # (still small enough that value / scale fits in int32, as TFLM's cast requires)
+        ties = [(k + 0.5) * out_q[0] for k in range(-140, 140, 5)]
+        spec.float_extra = ties + [np.nextafter(np.float32(t), np.float32(0)) for t in ties[:4]] + [
+            -1.0e6,
+            1.0e6,
+            -0.0,
+            float(np.float32(out_q[0] * -0.5)),
+        ]
     return spec
 
 
@@ -118,7 +130,8 @@ def dequantize(name, shape, in_q):
         y = g.output("y", shape, dtype="float32")
         g.op("DEQUANTIZE", [x], [y], None, version=2)
 
-    return OpSpec(name, f"DEQUANTIZE int8 {list(shape)} (scale {in_q[0]:.6g}, zero point {in_q[1]}) -> float32", build, fixed={"x": in_q})
+    desc = f"DEQUANTIZE int8 {list(shape)} (scale {in_q[0]:.6g}, zero point {in_q[1]}) -> float32"
+    return OpSpec(name, desc, build, fixed={"x": in_q}, exhaustive=True)
 
 
 def pad(name, in_shape, paddings, in_range):
