@@ -1,4 +1,4 @@
-"""Single-operator test models: spec type, calibration and the variant list.
+"""Single-operator test models (and a few small graphs): spec type, calibration, variant list.
 
 Each :class:`OpSpec` describes one model ``op_<opname>_<variant>``. Its
 ``build`` function writes the graph into a :class:`tflite_builder.Graph`;
@@ -77,6 +77,10 @@ def extra_cases(spec: OpSpec) -> list[list[np.ndarray]]:
 def _calibrate(spec: OpSpec, qparams: dict) -> dict:
     twin = Graph(qparams, float_mode=True)
     spec.build(twin)
+    # intermediate tensors to calibrate become extra outputs of the float twin
+    twin.outputs = twin.outputs + [
+        idx for idx, key in twin.qkeys.items() if key in spec.calibrate and idx not in twin.outputs + twin.inputs
+    ]
     data = twin.to_bytes()
     inputs, outputs, _ = golden_lib.describe_model(data)
     rng = np.random.default_rng(golden_lib.seed_for(spec.name + "/calibration"))
@@ -141,10 +145,11 @@ def all_specs() -> list[OpSpec]:
     """Every single-op spec TFLM accepts, finalized; refused ones go to DROPPED."""
     import op_variants_arith
     import op_variants_conv
+    import op_variants_graph
 
     DROPPED.clear()
     accepted = []
-    for spec in op_variants_conv.specs() + op_variants_arith.specs():
+    for spec in op_variants_conv.specs() + op_variants_arith.specs() + op_variants_graph.specs():
         try:
             finalize(spec)
         except Exception as err:

@@ -184,8 +184,9 @@ def concat(name, shapes, axis, ranges, requantize=False):
 
 def mean(name, in_shape, axes, keep_dims, same_q):
     """MEAN over ``axes`` (constant int32 tensor)."""
-    out_shape = [1 if i in axes else d for i, d in enumerate(in_shape)] if keep_dims else [
-        d for i, d in enumerate(in_shape) if i not in axes
+    norm = {a % len(in_shape) for a in axes}
+    out_shape = [1 if i in norm else d for i, d in enumerate(in_shape)] if keep_dims else [
+        d for i, d in enumerate(in_shape) if i not in norm
     ]
 
     def build(g: Graph):
@@ -267,4 +268,6 @@ def specs() -> list[OpSpec]:
         mean("op_mean_spatial_keepdims_same_q", (1, 5, 5, 4), (1, 2), True, same_q=True),
         mean("op_mean_spatial_no_keepdims", (1, 4, 6, 8), (1, 2), False, same_q=False),
         mean("op_mean_channel_axis", (1, 3, 3, 10), (3,), True, same_q=False),
+        mean("op_mean_negative_axis_no_keepdims", (1, 4, 5, 6), (-1,), False, same_q=False),
+        mean("op_mean_height_axis_same_q", (1, 7, 3, 4), (1,), True, same_q=True),
     ]

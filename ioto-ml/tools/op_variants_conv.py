@@ -40,7 +40,19 @@ def channel_weights(rng, shape, axis: int) -> np.ndarray:
     return (w * rng.uniform(0.2, 2.0, size=gain_shape)).astype(np.float32)
 
 
-def conv(name, in_shape, out_ch, kernel, stride, padding, dilation=(1, 1), act="none", per_channel=True, in_range=(-1.5, 2.5)):
+def conv(
+    name,
+    in_shape,
+    out_ch,
+    kernel,
+    stride,
+    padding,
+    dilation=(1, 1),
+    act="none",
+    per_channel=True,
+    in_range=(-1.5, 2.5),
+    bias=True,
+):
     """A CONV_2D spec. ``kernel``, ``stride``, ``dilation`` are (h, w)."""
     rng = weight_rng(name)
     w = channel_weights(rng, (out_ch, kernel[0], kernel[1], in_shape[3]), axis=0)
@@ -51,7 +63,7 @@ def conv(name, in_shape, out_ch, kernel, stride, padding, dilation=(1, 1), act="
     def build(g: Graph):
         x = g.input("x", in_shape)
         wi = g.weights("w", w, 0 if per_channel else None)
-        bi = g.bias("b", b, "x", wi)
+        bi = g.bias("b", b, "x", wi) if bias else -1
         y = g.output("y", (in_shape[0], oh, ow, out_ch))
         opt = schema.Conv2DOptionsT()
         opt.padding, opt.strideH, opt.strideW = PAD[padding], stride[0], stride[1]
@@ -62,7 +74,7 @@ def conv(name, in_shape, out_ch, kernel, stride, padding, dilation=(1, 1), act="
     quant = "per-channel" if per_channel else "per-tensor"
     desc = (
         f"CONV_2D input {list(in_shape)}, {out_ch}x{kernel[0]}x{kernel[1]} {quant} int8 filter, stride {stride}, "
-        f"{padding.upper()} padding, dilation {dilation}, fused {act.upper()}"
+        f"{padding.upper()} padding, dilation {dilation}, fused {act.upper()}{'' if bias else ', no bias'}"
     )
     return OpSpec(name, desc, build, ranges={"x": in_range}, calibrate=["y"])
 
@@ -157,6 +169,7 @@ def specs() -> list[OpSpec]:
         conv("op_conv_2d_1x1_pointwise", (1, 6, 6, 16), 8, (1, 1), (1, 1), "valid", act="relu6"),
         conv("op_conv_2d_same_s2_even_kernel", (1, 8, 8, 2), 4, (4, 4), (2, 2), "same"),
         conv("op_conv_2d_batch2_same", (2, 5, 5, 3), 4, (3, 3), (1, 1), "same", act="relu"),
+        conv("op_conv_2d_no_bias", (1, 6, 6, 4), 4, (3, 3), (1, 1), "valid", bias=False),
         depthwise("op_depthwise_conv_2d_same_s1_relu6", (1, 8, 8, 4), 1, (3, 3), (1, 1), "same", act="relu6"),
         depthwise("op_depthwise_conv_2d_valid_s2_mult2", (1, 9, 9, 3), 2, (3, 3), (2, 2), "valid"),
         depthwise("op_depthwise_conv_2d_same_dilation2_mult3_relu", (1, 9, 9, 2), 3, (3, 3), (1, 1), "same", (2, 2), act="relu"),

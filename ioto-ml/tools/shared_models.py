@@ -42,7 +42,7 @@ SHARED_MODELS = [
         "kws_ref_model", MLPERF, "benchmark/training/keyword_spotting/trained_models/kws_ref_model.tflite"
     ),
     SharedModel("ad01_int8", MLPERF, "benchmark/training/anomaly_detection/trained_models/ad01_int8.tflite"),
-    SharedModel("microflow_sine", MICROFLOW, "models/sine.tflite (MicroFlow's sine example model)"),
+    SharedModel("microflow_sine", MICROFLOW, "models/sine.tflite (also shipped in the microflow 0.1.3 crate)"),
 ]
 
 
