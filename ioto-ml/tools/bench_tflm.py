@@ -62,7 +62,9 @@ def main() -> int:
         interp.invoke()
         times_ns.append(time.perf_counter_ns() - start)
     median_us = statistics.median(times_ns) / 1000.0
-    print(f"model={args.model} runs={args.runs} min_us={min(times_ns) / 1000.0:.3f} max_us={max(times_ns) / 1000.0:.3f}")
+    print(
+        f"model={args.model} runs={args.runs} min_us={min(times_ns) / 1000.0:.3f} max_us={max(times_ns) / 1000.0:.3f}"
+    )
     print(f"median_us={median_us:.3f}")
     return 0
 

@@ -39,9 +39,7 @@ def gen_shared(out: Path, models_dir: Path) -> None:
     sums = shared_models.read_checksums(models_dir)
     for model in shared_models.SHARED_MODELS:
         data = shared_models.load_verified(models_dir, model, sums)
-        meta = golden_lib.write_set(
-            out, model.name, data, f"{model.origin}: {model.upstream_path}", model.float_range
-        )
+        meta = golden_lib.write_set(out, model.name, data, f"{model.origin}: {model.upstream_path}", model.float_range)
         (out / model.name / "NOTICE").write_text(shared_models.notice_text(model, data))
         print(f"{model.name}: {meta['cases']} cases, ops {meta['ops']}")
 

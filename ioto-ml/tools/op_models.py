@@ -15,7 +15,7 @@ import os
 import sys
 import tempfile
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 import golden_lib
 import numpy as np

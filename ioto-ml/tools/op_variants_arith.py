@@ -27,7 +27,11 @@ def binary(name, opname, a_shape, b_shape, act="none", ranges=((-2.0, 3.0), (-1.
         opt.fusedActivationFunction = ACT[act]
         version = 2
         if opname == "MUL" and not const_b:
-            (sa, _), (sb, _), (sy, _) = g.qparams.get("a", (0, 0)), g.qparams.get("b", (0, 0)), g.qparams.get("y", (1, 0))
+            (sa, _), (sb, _), (sy, _) = (
+                g.qparams.get("a", (0, 0)),
+                g.qparams.get("b", (0, 0)),
+                g.qparams.get("y", (1, 0)),
+            )
             version = 3 if sa * sb / sy >= 1.0 else 2
         g.op(opname, [a, b], [y], opt, version=version)
 
@@ -113,12 +117,16 @@ def quantize_op(name, in_dtype, shape, in_q, out_q, float_range=(-1.0, 1.0)):
         # values on and next to rounding ties (k + 1/2) * scale, and far out of range
         # (still small enough that value / scale fits in int32, as TFLM's cast requires)
         ties = [(k + 0.5) * out_q[0] for k in range(-140, 140, 5)]
-        spec.float_extra = ties + [np.nextafter(np.float32(t), np.float32(0)) for t in ties[:4]] + [
-            -1.0e6,
-            1.0e6,
-            -0.0,
-            float(np.float32(out_q[0] * -0.5)),
-        ]
+        spec.float_extra = (
+            ties
+            + [np.nextafter(np.float32(t), np.float32(0)) for t in ties[:4]]
+            + [
+                -1.0e6,
+                1.0e6,
+                -0.0,
+                float(np.float32(out_q[0] * -0.5)),
+            ]
+        )
     return spec
 
 
@@ -179,15 +187,19 @@ def concat(name, shapes, axis, ranges, requantize=False):
     same = len(set(ranges)) == 1
     how = "identical" if same else "differing, requantized by QUANTIZE first" if requantize else "differing"
     desc = f"CONCATENATION of {[list(s) for s in shapes]} along axis {axis} -> {out_shape}, {how} input quantization"
-    return OpSpec(name, desc, build, ranges={f"x{i}": r for i, r in enumerate(ranges)}, fixed={"y": choose_qparams(*union)})
+    return OpSpec(
+        name, desc, build, ranges={f"x{i}": r for i, r in enumerate(ranges)}, fixed={"y": choose_qparams(*union)}
+    )
 
 
 def mean(name, in_shape, axes, keep_dims, same_q):
     """MEAN over ``axes`` (constant int32 tensor)."""
     norm = {a % len(in_shape) for a in axes}
-    out_shape = [1 if i in norm else d for i, d in enumerate(in_shape)] if keep_dims else [
-        d for i, d in enumerate(in_shape) if i not in norm
-    ]
+    out_shape = (
+        [1 if i in norm else d for i, d in enumerate(in_shape)]
+        if keep_dims
+        else [d for i, d in enumerate(in_shape) if i not in norm]
+    )
 
     def build(g: Graph):
         x = g.input("x", in_shape)
@@ -255,7 +267,13 @@ def specs() -> list[OpSpec]:
         concat("op_concatenation_axis1_same_q", ((1, 2, 4, 3), (1, 3, 4, 3)), 1, ((-4.0, 1.0),) * 2),
         concat("op_concatenation_axis_neg1_three", ((2, 3), (2, 5), (2, 2)), -1, ((-3.0, 6.0),) * 3),
         concat("op_concatenation_axis0_same_q", ((1, 6), (2, 6)), 0, ((-2.0, 3.0),) * 2),
-        concat("op_concatenation_axis2_requantized", ((1, 3, 2, 4), (1, 3, 5, 4)), 2, ((-1.0, 2.0), (-4.0, 1.0)), requantize=True),
+        concat(
+            "op_concatenation_axis2_requantized",
+            ((1, 3, 2, 4), (1, 3, 5, 4)),
+            2,
+            ((-1.0, 2.0), (-4.0, 1.0)),
+            requantize=True,
+        ),
         concat(
             "op_concatenation_axis3_three_requantized",
             ((1, 2, 2, 3), (1, 2, 2, 2), (1, 2, 2, 4)),

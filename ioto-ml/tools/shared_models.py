@@ -23,9 +23,7 @@ class SharedModel:
 
 
 SHARED_MODELS = [
-    SharedModel(
-        "hello_world_int8", TFLM, "tensorflow/lite/micro/examples/hello_world/models/hello_world_int8.tflite"
-    ),
+    SharedModel("hello_world_int8", TFLM, "tensorflow/lite/micro/examples/hello_world/models/hello_world_int8.tflite"),
     SharedModel(
         "hello_world_float",
         TFLM,
@@ -38,9 +36,7 @@ SHARED_MODELS = [
         "tensorflow/lite/micro/examples/micro_speech/models/micro_speech_quantized.tflite",
     ),
     SharedModel("person_detect", TFLM, "tensorflow/lite/micro/models/person_detect.tflite"),
-    SharedModel(
-        "kws_ref_model", MLPERF, "benchmark/training/keyword_spotting/trained_models/kws_ref_model.tflite"
-    ),
+    SharedModel("kws_ref_model", MLPERF, "benchmark/training/keyword_spotting/trained_models/kws_ref_model.tflite"),
     SharedModel("ad01_int8", MLPERF, "benchmark/training/anomaly_detection/trained_models/ad01_int8.tflite"),
     SharedModel("microflow_sine", MICROFLOW, "models/sine.tflite (also shipped in the microflow 0.1.3 crate)"),
 ]
