@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """Median invoke time of TFLM's Python runtime on one model.
 
-    .venv/bin/python ioto-ml/tools/bench_tflm.py MODEL.tflite [--runs N] [--warmup W]
+    .venv/bin/python ioto-ml/tools/bench_tflm.py MODEL.tflite [--runs N] [--warmup W] [--input IN.bin]
 
-The input is fixed: every input tensor is filled from ``numpy.random.default_rng(0)``
-(full int8 range, or uniform [-1, 1) for float32), so repeated runs time the same
-work. Each run times ``invoke()`` alone with ``time.perf_counter_ns``. The last line
-is exactly ``median_us=<number>``, the same format the Rust ``ioto-ml bench`` CLI
-prints, so ``cargo xtask bench ml`` can divide the two. This is a benchmark (report
-only); nothing asserts on the number.
+The input is fixed: ``--input`` gives raw bytes of every input tensor in order (the
+layout of ``ioto-ml run --input`` and of one golden case); without it every input
+tensor is filled from ``numpy.random.default_rng(0)`` (full int8 range, or uniform
+[-1, 1) for float32), so repeated runs time the same work. Each run times
+``invoke()`` alone with ``time.perf_counter_ns``. The last line is exactly
+``median_us=<number>``, the same format the Rust ``ioto-ml bench`` CLI prints, so
+``cargo xtask bench ml`` can divide the two. This is a benchmark (report only);
+nothing asserts on the number.
 """
 
 from __future__ import annotations
@@ -41,18 +43,35 @@ def fixed_inputs(model_bytes: bytes) -> list[np.ndarray]:
     return arrays
 
 
+def inputs_from_file(model_bytes: bytes, path: Path) -> list[np.ndarray]:
+    """Split raw input bytes into one array per input tensor; exit on a size mismatch."""
+    inputs, _, _ = golden_lib.describe_model(model_bytes)
+    raw = path.read_bytes()
+    want = sum(t.nbytes for t in inputs)
+    if len(raw) != want:
+        raise SystemExit(f"{path}: {len(raw)} bytes, the model's inputs take {want}")
+    arrays, offset = [], 0
+    for info in inputs:
+        chunk = raw[offset : offset + info.nbytes]
+        arrays.append(np.frombuffer(chunk, dtype=info.np_dtype).reshape(info.shape).copy())
+        offset += info.nbytes
+    return arrays
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", type=Path)
     parser.add_argument("--runs", type=int, default=100, help="timed invocations (default 100)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed invocations first (default 3)")
+    parser.add_argument("--input", type=Path, help="raw input bytes (all input tensors, in order)")
     args = parser.parse_args()
     if args.runs < 1:
         parser.error("--runs must be at least 1")
 
     data = args.model.read_bytes()
     interp = runtime.Interpreter.from_bytes(data)
-    for i, arr in enumerate(fixed_inputs(data)):
+    arrays = inputs_from_file(data, args.input) if args.input else fixed_inputs(data)
+    for i, arr in enumerate(arrays):
         interp.set_input(arr, i)
     for _ in range(args.warmup):
         interp.invoke()
