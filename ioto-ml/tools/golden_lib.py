@@ -16,7 +16,11 @@ seeded from the set name, and TFLM's reference kernels are deterministic.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import sys
+import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -197,3 +201,19 @@ def write_set(
     (target / "output.bin").write_bytes(out_blob)
     (target / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
     return meta
+
+
+@contextlib.contextmanager
+def captured_stderr(sink: list[str]):
+    """Capture file descriptor 2 (where TFLM's C++ logs go); append the text to ``sink``."""
+    with tempfile.TemporaryFile() as log:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            log.seek(0)
+            sink.append(log.read().decode("utf-8", "replace"))

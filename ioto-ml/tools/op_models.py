@@ -11,9 +11,6 @@ scale and zero point, as the TFLite converter's calibrator does.
 
 from __future__ import annotations
 
-import os
-import sys
-import tempfile
 from dataclasses import dataclass, field
 from collections.abc import Callable
 
@@ -122,20 +119,14 @@ def _accepted_by_tflm(spec: OpSpec) -> str | None:
     """None if TFLM prepares and runs the model, else TFLM's log text (captured from fd 2)."""
     inputs, outputs, _ = golden_lib.describe_model(spec.model_bytes)
     case = [np.full(t.shape, t.zero_point, dtype=t.np_dtype) for t in inputs]
-    with tempfile.TemporaryFile() as log:
-        sys.stderr.flush()
-        saved = os.dup(2)
-        os.dup2(log.fileno(), 2)
+    logs: list[str] = []
+    error = None
+    with golden_lib.captured_stderr(logs):
         try:
             golden_lib.run_tflm(spec.model_bytes, [case], len(outputs))
-            error = None
         except RuntimeError as err:  # TFLM raises RuntimeError; details are in its log
             error = str(err).strip()
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-        log.seek(0)
-        text = log.read().decode("utf-8", "replace").strip()
+    text = logs[0].strip()
     if error is None:
         return None
     return "; ".join(line.strip() for line in text.splitlines() if line.strip()) or error
