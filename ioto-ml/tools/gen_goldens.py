@@ -7,10 +7,12 @@ Usage (from the repository root):
     .venv/bin/python ioto-ml/tools/gen_goldens.py --only shared
     .venv/bin/python ioto-ml/tools/gen_goldens.py --only ops
     .venv/bin/python ioto-ml/tools/gen_goldens.py --check    # regenerate into a temp dir, diff
+    .venv/bin/python ioto-ml/tools/gen_goldens.py --check --committed-models   # same, for CI
 
 Shared models are read from ``--models`` (default: the nearest ``shared/models``
-beside the repository or one of its parents) and verified against SHA256SUMS; nothing reads that folder at test
-time. Output is deterministic: running twice gives identical bytes.
+beside the repository or one of its parents; without one, the copies already in
+the golden folder) and verified against their SHA-256; nothing reads the shared
+folder at test time. Output is deterministic: running twice gives identical bytes.
 """
 
 from __future__ import annotations
@@ -34,11 +36,10 @@ GOLDEN = REPO / "ioto-ml" / "tests" / "golden"
 APACHE = Path("/usr/share/common-licenses/Apache-2.0")
 
 
-def gen_shared(out: Path, models_dir: Path) -> None:
-    """Golden sets for every model in the shared folder."""
-    sums = shared_models.read_checksums(models_dir)
+def gen_shared(out: Path, models_dir: Path | None) -> None:
+    """Golden sets for every model in the shared folder (or its committed copies)."""
     for model in shared_models.SHARED_MODELS:
-        data = shared_models.load_verified(models_dir, model, sums)
+        data = shared_models.load_verified(models_dir, model, GOLDEN)
         meta = golden_lib.write_set(out, model.name, data, f"{model.origin}: {model.upstream_path}", model.float_range)
         (out / model.name / "NOTICE").write_text(shared_models.notice_text(model, data))
         print(f"{model.name}: {meta['cases']} cases, ops {meta['ops']}")
@@ -93,13 +94,13 @@ def write_licence(out: Path) -> None:
     shutil.copyfile(APACHE, out / "LICENSE-APACHE-2.0")
 
 
-def default_models_dir() -> Path:
-    """The nearest ``shared/models`` folder beside the repository or one of its parents."""
+def default_models_dir() -> Path | None:
+    """The nearest ``shared/models`` folder beside the repository or a parent, if any."""
     for parent in REPO.parents:
         candidate = parent / "shared" / "models"
         if (candidate / "SHA256SUMS").is_file():
             return candidate
-    return REPO.parent / "shared" / "models"
+    return None
 
 
 #: Hand-written files in the golden folder (not produced by this script).
@@ -122,6 +123,11 @@ def compare_trees(expected: Path, actual: Path) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", type=Path, default=default_models_dir())
+    parser.add_argument(
+        "--committed-models",
+        action="store_true",
+        help="take the shared models from their committed golden copies (no shared folder needed)",
+    )
     parser.add_argument("--only", choices=["shared", "ops"], help="generate one part only")
     parser.add_argument("--check", action="store_true", help="regenerate to a temp dir and compare")
     args = parser.parse_args()
@@ -133,7 +139,7 @@ def main() -> int:
         out = Path(tmp.name)
     write_licence(out)
     if args.only in (None, "shared"):
-        gen_shared(out, args.models)
+        gen_shared(out, None if args.committed_models else args.models)
     if args.only in (None, "ops"):
         gen_ops(out)
     if args.only is None:
