@@ -152,7 +152,8 @@ def build_cases(name: str, inputs: list[TensorInfo], float_range=(-1.0, 1.0), ex
 
 def run_tflm(model_bytes: bytes, cases, n_outputs: int) -> list[list[np.ndarray]]:
     """Run every case through a fresh-state TFLM interpreter; return outputs per case."""
-    interp = runtime.Interpreter.from_bytes(model_bytes)
+    # TFLM's default arena (10x the model size) is too small for tiny models with big tensors
+    interp = runtime.Interpreter.from_bytes(model_bytes, arena_size=max(10 * len(model_bytes), 1 << 20))
     results = []
     for case in cases:
         interp.reset()

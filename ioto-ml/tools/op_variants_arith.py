@@ -4,7 +4,7 @@ DEQUANTIZE, PAD, CONCATENATION and MEAN."""
 from __future__ import annotations
 
 import numpy as np
-from op_models import OpSpec
+from op_models import OpSpec, with_output_q
 from op_variants_conv import ACT, weight_rng
 from tflite_builder import Graph, choose_qparams
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
@@ -231,9 +231,17 @@ def specs() -> list[OpSpec]:
         binary("op_mul_broadcast_scalar", "MUL", nhwc, (1,), ranges=((-2.0, 3.0), (-0.5, 2.0))),
         binary("op_mul_broadcast_channel_relu6", "MUL", nhwc, (1, 1, 1, 8), act="relu6"),
         binary("op_mul_const_broadcast_relu", "MUL", (1, 3, 3, 4), (1, 1, 3, 1), act="relu", const_b=True),
+        with_output_q(
+            binary("op_mul_rescale_above_one", "MUL", (1, 32), (1, 32), ranges=((-4.0, 4.0), (-3.0, 5.0))),
+            0.001,
+            0,
+            "input1_scale * input2_scale / output_scale >= 1 (op version 3)",
+        ),
+        binary("op_add_scale_ratio_100", "ADD", (1, 32), (1, 32), ranges=((-100.0, 150.0), (-0.8, 1.2))),
         reshape("op_reshape_shape_tensor", (1, 4, 4, 3), (1, 48), (1, 48), "tensor"),
         reshape("op_reshape_minus_one", (1, 6, 2, 4), (1, 12, 4), (1, -1, 4), "tensor"),
         reshape("op_reshape_options_only", (2, 3, 4), (6, 4), (6, 4), "options"),
+        reshape("op_reshape_to_rank1", (1, 3, 4, 2), (24,), (24,), "tensor"),
         softmax("op_softmax_2d", (1, 10), (-6.0, 6.0)),
         softmax("op_softmax_4d_rows", (1, 2, 3, 6), (-3.0, 2.0)),
         softmax("op_softmax_wide_input", (2, 12), (-40.0, 25.0)),
@@ -288,4 +296,5 @@ def specs() -> list[OpSpec]:
         mean("op_mean_channel_axis", (1, 3, 3, 10), (3,), True, same_q=False),
         mean("op_mean_negative_axis_no_keepdims", (1, 4, 5, 6), (-1,), False, same_q=False),
         mean("op_mean_height_axis_same_q", (1, 7, 3, 4), (1,), True, same_q=True),
+        mean("op_mean_large_spatial", (1, 25, 20, 4), (1, 2), True, same_q=False),
     ]

@@ -6,7 +6,7 @@ import math
 
 import golden_lib
 import numpy as np
-from op_models import OpSpec
+from op_models import OpSpec, with_output_q
 from tflite_builder import Graph
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
@@ -180,6 +180,19 @@ def specs() -> list[OpSpec]:
         conv("op_conv_2d_same_s2_even_kernel", (1, 8, 8, 2), 4, (4, 4), (2, 2), "same"),
         conv("op_conv_2d_batch2_same", (2, 5, 5, 3), 4, (3, 3), (1, 1), "same", act="relu"),
         conv("op_conv_2d_no_bias", (1, 6, 6, 4), 4, (3, 3), (1, 1), "valid", bias=False),
+        conv("op_conv_2d_valid_stride3_kernel2", (1, 11, 10, 3), 4, (2, 2), (3, 3), "valid"),
+        with_output_q(
+            conv("op_conv_2d_multiplier_above_one", (1, 5, 5, 4), 4, (3, 3), (1, 1), "same"),
+            0.002,
+            3,
+            "input_scale * weight_scale / output_scale > 1 (left shift in the requantization)",
+        ),
+        with_output_q(
+            conv("op_conv_2d_tiny_multiplier", (1, 5, 5, 4), 4, (3, 3), (1, 1), "same"),
+            40.0,
+            -2,
+            "very small effective scale (large right shift)",
+        ),
         depthwise("op_depthwise_conv_2d_same_s1_relu6", (1, 8, 8, 4), 1, (3, 3), (1, 1), "same", act="relu6"),
         depthwise("op_depthwise_conv_2d_valid_s2_mult2", (1, 9, 9, 3), 2, (3, 3), (2, 2), "valid"),
         depthwise(
@@ -194,12 +207,19 @@ def specs() -> list[OpSpec]:
         ),
         depthwise("op_depthwise_conv_2d_pertensor_s12", (1, 7, 8, 5), 1, (3, 3), (1, 2), "same", per_channel=False),
         depthwise("op_depthwise_conv_2d_same_10x4_kernel_s2", (1, 49, 10, 4), 1, (10, 4), (2, 2), "same"),
+        depthwise("op_depthwise_conv_2d_one_channel_mult8", (1, 8, 8, 1), 8, (3, 3), (2, 2), "same", act="relu6"),
         fully_connected("op_fully_connected_basic", (1, 32), 10),
         fully_connected("op_fully_connected_batch3_relu", (3, 16), 8, act="relu"),
         fully_connected("op_fully_connected_4d_input_relu6", (1, 2, 2, 8), 6, act="relu6"),
         fully_connected("op_fully_connected_keep_num_dims", (1, 4, 8), 5, keep_num_dims=True),
         fully_connected("op_fully_connected_no_bias", (1, 24), 7, bias=False),
         fully_connected("op_fully_connected_perchannel", (2, 20), 6, per_channel=True),
+        with_output_q(
+            fully_connected("op_fully_connected_multiplier_above_one", (1, 16), 8),
+            0.003,
+            -5,
+            "effective scale > 1",
+        ),
         pool("op_average_pool_2d_valid_2x2_s2", "AVERAGE_POOL_2D", (1, 8, 8, 4), (2, 2), (2, 2), "valid"),
         pool(
             "op_average_pool_2d_same_3x3_s2_relu6",
