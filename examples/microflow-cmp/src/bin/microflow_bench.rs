@@ -12,7 +12,9 @@
 //! - `max_lsb_diff_vs_tflm`: MicroFlow's output, requantized to the model's int8 output, against
 //!   TFLM's golden output for the same input - informational, not a pass/fail check.
 //!
-//! `person_detect` is behind the `person-detect` feature: MicroFlow's stack-allocated tensors
+//! One cargo feature per model (`sine`, `micro-speech`, `hello-world`, `ad01`, `kws`; all on by
+//! default) so that a firmware with a single model can be built for the flash comparison.
+//! `person_detect` is behind the `person-detect` feature (off by default): MicroFlow's stack-allocated tensors
 //! for it do not fit the 256 KB RAM of qemu-m4f (the stack runs off the bottom of RAM and QEMU
 //! reports a lockup).
 #![no_std]
@@ -21,15 +23,29 @@
 use core::hint::black_box;
 use ioto_board_qemu::{counter, entry, exit, instructions, println};
 use microflow::buffer::Buffer2D;
-#[cfg(feature = "person-detect")]
+#[cfg(any(feature = "kws", feature = "person-detect"))]
 use microflow::buffer::Buffer4D;
 use microflow::model;
 
+#[cfg(feature = "sine")]
 #[model("../../ioto-ml/tests/golden/microflow_sine/model.tflite")]
 struct Sine;
 
+#[cfg(feature = "micro-speech")]
 #[model("../../ioto-ml/tests/golden/micro_speech_quantized/model.tflite")]
 struct Speech;
+
+#[cfg(feature = "hello-world")]
+#[model("../../ioto-ml/tests/golden/hello_world_int8/model.tflite")]
+struct HelloWorld;
+
+#[cfg(feature = "ad01")]
+#[model("../../ioto-ml/tests/golden/ad01_int8/model.tflite")]
+struct Ad01;
+
+#[cfg(feature = "kws")]
+#[model("../../ioto-ml/tests/golden/kws_ref_model/model.tflite")]
+struct Kws;
 
 #[cfg(feature = "person-detect")]
 #[model("../../ioto-ml/tests/golden/person_detect/model.tflite")]
@@ -101,12 +117,18 @@ macro_rules! golden_case0 {
 }
 
 /// Row-major int8 bytes into a 1 x N MicroFlow buffer.
+#[cfg(any(
+    feature = "sine",
+    feature = "micro-speech",
+    feature = "hello-world",
+    feature = "ad01"
+))]
 fn row<const N: usize>(bytes: &[u8]) -> Buffer2D<i8, 1, N> {
     Buffer2D::from_fn(|_, c| bytes[c] as i8)
 }
 
 /// NHWC int8 bytes (batch 1) into a MicroFlow 4-D buffer.
-#[cfg(feature = "person-detect")]
+#[cfg(any(feature = "kws", feature = "person-detect"))]
 fn image<const H: usize, const W: usize, const C: usize>(bytes: &[u8]) -> Buffer4D<i8, 1, H, W, C> {
     [Buffer2D::from_fn(|r, c| {
         core::array::from_fn(|k| bytes[(r * W + c) * C + k] as i8)
@@ -157,21 +179,60 @@ fn report(model: &str, (instructions, stack, diff): (u64, usize, i32)) {
 fn main() -> ! {
     counter::start();
 
-    let (input, tflm) = golden_case0!("microflow_sine", 1, 1);
-    let x = row::<1>(input);
-    let (n, stack, out) = measure(|| Sine::predict_quantized(black_box(x)));
-    report(
-        "microflow_sine",
-        (n, stack, max_lsb_diff(&out, tflm, 0.008_269_669, 7)),
-    );
+    #[cfg(feature = "sine")]
+    {
+        let (input, tflm) = golden_case0!("microflow_sine", 1, 1);
+        let x = row::<1>(input);
+        let (n, stack, out) = measure(|| Sine::predict_quantized(black_box(x)));
+        report(
+            "microflow_sine",
+            (n, stack, max_lsb_diff(&out, tflm, 0.008_269_669, 7)),
+        );
+    }
 
-    let (input, tflm) = golden_case0!("micro_speech_quantized", 1960, 4);
-    let x = row::<1960>(input);
-    let (n, stack, out) = measure(|| Speech::predict_quantized(black_box(x)));
-    report(
-        "micro_speech_quantized",
-        (n, stack, max_lsb_diff(&out, tflm, 0.003_906_25, -128)),
-    );
+    #[cfg(feature = "micro-speech")]
+    {
+        let (input, tflm) = golden_case0!("micro_speech_quantized", 1960, 4);
+        let x = row::<1960>(input);
+        let (n, stack, out) = measure(|| Speech::predict_quantized(black_box(x)));
+        report(
+            "micro_speech_quantized",
+            (n, stack, max_lsb_diff(&out, tflm, 0.003_906_25, -128)),
+        );
+    }
+
+    #[cfg(feature = "hello-world")]
+    {
+        let (input, tflm) = golden_case0!("hello_world_int8", 1, 1);
+        let x = row::<1>(input);
+        let (n, stack, out) = measure(|| HelloWorld::predict_quantized(black_box(x)));
+        report(
+            "hello_world_int8",
+            (n, stack, max_lsb_diff(&out, tflm, 0.008_290_957, 5)),
+        );
+    }
+
+    #[cfg(feature = "ad01")]
+    {
+        let (input, tflm) = golden_case0!("ad01_int8", 640, 640);
+        let x = row::<640>(input);
+        let (n, stack, out) = measure(|| Ad01::predict_quantized(black_box(x)));
+        report(
+            "ad01_int8",
+            (n, stack, max_lsb_diff(&out, tflm, 0.364_498_47, 96)),
+        );
+    }
+
+    #[cfg(feature = "kws")]
+    {
+        let (input, tflm) = golden_case0!("kws_ref_model", 49 * 10, 12);
+        let x = image::<49, 10, 1>(input);
+        let (n, stack, out) = measure(|| Kws::predict_quantized(black_box(x)));
+        report(
+            "kws_ref_model",
+            (n, stack, max_lsb_diff(&out, tflm, 0.003_906_25, -128)),
+        );
+    }
 
     #[cfg(feature = "person-detect")]
     {
