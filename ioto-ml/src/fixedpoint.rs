@@ -146,8 +146,8 @@ fn newton_reciprocal(a: i32) -> i32 {
 /// gemmlowp `one_over_one_plus_x_for_x_in_0_1` (Q0.31 in/out).
 pub fn one_over_one_plus_x(a: i32) -> i32 {
     let x = newton_reciprocal(a);
-    // ExactMulByPot<-1> then Rescale<0> from Q2.29.
-    sat_mul_pot(x >> 1, 2)
+    // ExactMulByPot<-1> reinterprets Q2.29 as Q1.30; Rescale<0> then doubles.
+    sat_mul_pot(x, 1)
 }
 
 /// gemmlowp `one_minus_x_over_one_plus_x_for_x_in_0_1` (Q0.31 in/out).
@@ -172,7 +172,8 @@ pub fn tanh(a: i32, int_bits: i32) -> i32 {
         return 0;
     }
     let n = if a < 0 { a } else { a.wrapping_neg() };
-    let t = one_minus_x_over_one_plus_x(exp_on_negative_values(n.wrapping_shl(1), int_bits));
+    // ExactMulByPot<1> keeps the raw value and adds one integer bit.
+    let t = one_minus_x_over_one_plus_x(exp_on_negative_values(n, int_bits + 1));
     if a < 0 { t.wrapping_neg() } else { t }
 }
 
