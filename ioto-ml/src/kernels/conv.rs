@@ -1,7 +1,7 @@
 //! CONV_2D and DEPTHWISE_CONV_2D, int8 with per-channel requantization
 //! (TFLM `reference_integer_ops::ConvPerChannel` / `DepthwiseConvPerChannel`).
 
-use super::{check_bias, dim, out_size_and_pad, read_i32, requantize, write_channel_multipliers};
+use super::{ChannelQuant, check_bias, dim, out_size_and_pad, read_i32, write_channel_multipliers};
 use crate::error::Result;
 use crate::kernels::dot::dot_offset;
 use crate::ops::{OpCtx, as_i8, as_i8_mut};
@@ -115,7 +115,7 @@ fn tap(origin: i32, k: i32, dilation: i32, size: i32) -> Option<usize> {
 pub(crate) fn eval_conv(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> Result<()> {
     let p = ConvParams::read(r)?;
     let c = p.out_c as usize;
-    let (mult, shift) = (r.words(c)?, r.words(c)?);
+    let q = ChannelQuant::read(r)?;
     let input = as_i8(crate::ops::first(inputs)?);
     let filter = as_i8(inputs.get(1).copied().unwrap_or(&[]));
     let bias = inputs.get(2).copied().unwrap_or(&[]);
@@ -145,7 +145,7 @@ pub(crate) fn eval_conv(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8])
                     }
                     acc = acc.wrapping_add(read_i32(bias, oc));
                     if let Some(slot) = out.get_mut(o) {
-                        *slot = requantize(acc, &mult, &shift, oc, p.output_offset, p.act_min, p.act_max);
+                        *slot = q.requantize(acc, oc, p.output_offset, p.act_min, p.act_max);
                     }
                     o += 1;
                 }
@@ -162,7 +162,7 @@ const CHUNK: usize = 64;
 pub(crate) fn eval_depthwise(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> Result<()> {
     let p = ConvParams::read(r)?;
     let c = p.out_c as usize;
-    let (mult, shift) = (r.words(c)?, r.words(c)?);
+    let q = ChannelQuant::read(r)?;
     let input = as_i8(crate::ops::first(inputs)?);
     let filter = as_i8(inputs.get(1).copied().unwrap_or(&[]));
     let bias = inputs.get(2).copied().unwrap_or(&[]);
@@ -206,7 +206,7 @@ pub(crate) fn eval_depthwise(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut 
                         let oc = c0 + k;
                         let v = acc[k].wrapping_add(read_i32(bias, oc));
                         if let Some(slot) = out.get_mut(o) {
-                            *slot = requantize(v, &mult, &shift, oc, p.output_offset, p.act_min, p.act_max);
+                            *slot = q.requantize(v, oc, p.output_offset, p.act_min, p.act_max);
                         }
                         o += 1;
                     }

@@ -1,11 +1,11 @@
 //! FULLY_CONNECTED: int8 (per-tensor or per-channel weights, int32 bias) and the
 //! float32 reference (TFLM `reference_integer_ops::FullyConnected` / `reference_ops`).
 
-use super::{check_bias, dim, read_f32, read_i32, requantize, write_channel_multipliers};
+use super::{ChannelQuant, check_bias, dim, read_f32, read_i32, write_channel_multipliers, write_shared_multiplier};
 use crate::error::{Error, Result};
 use crate::kernels::dot::dot_offset;
 use crate::ops::{OpCtx, as_i8, as_i8_mut, first};
-use crate::quant::{activation_range_f32, activation_range_i8, quantize_multiplier};
+use crate::quant::{activation_range_f32, activation_range_i8};
 use crate::record::{Reader, Writer, params};
 use crate::schema::tensor_type::{FLOAT32, INT8, INT32};
 
@@ -66,12 +66,7 @@ pub(crate) fn prepare(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<u64> {
         } else {
             // TFLM's GetQuantizedConvolutionMultipler multiplies the scales in float.
             let eff = f64::from(input.scale * filter.scale) / f64::from(output.scale);
-            let (m, s) = quantize_multiplier(eff);
-            for v in [m, s] {
-                for _ in 0..out_depth {
-                    w.push(v)?;
-                }
-            }
+            write_shared_multiplier(w, eff)?;
         }
     }
     Ok((batches * accum * out_depth) as u64)
@@ -87,7 +82,7 @@ pub(crate) fn eval(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> R
     if p.is_float != 0 {
         return eval_float(&p, input, filter, bias, output);
     }
-    let (mult, shift) = (r.words(depth)?, r.words(depth)?);
+    let q = ChannelQuant::read(r)?;
     let (input, filter, out) = (as_i8(input), as_i8(filter), as_i8_mut(output));
     for b in 0..batches {
         let x = input.get(b * accum..(b + 1) * accum).ok_or(Error::Malformed("fc bounds"))?;
@@ -102,7 +97,7 @@ pub(crate) fn eval(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> R
             };
             acc = acc.wrapping_add(read_i32(bias, oc));
             if let Some(slot) = out.get_mut(b * depth + oc) {
-                *slot = requantize(acc, &mult, &shift, oc, p.output_offset, p.act_min, p.act_max);
+                *slot = q.requantize(acc, oc, p.output_offset, p.act_min, p.act_max);
             }
         }
     }

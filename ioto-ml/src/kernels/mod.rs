@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::fixedpoint::mbqm;
 use crate::ops::OpCtx;
 use crate::quant::quantize_multiplier;
-use crate::record::{Words, Writer};
+use crate::record::{Reader, Words, Writer};
 use crate::tensor::TensorInfo;
 
 /// Reads little-endian `i32` element `i` of a constant (bias) tensor; 0 when absent.
@@ -32,11 +32,37 @@ pub(crate) fn read_f32(bytes: &[u8], i: usize) -> f32 {
     f32::from_bits(read_i32(bytes, i) as u32)
 }
 
-/// Requantizes an accumulator with channel `c`'s multiplier and clamps to int8.
-#[inline(always)]
-pub(crate) fn requantize(acc: i32, mult: &Words<'_>, shift: &Words<'_>, c: usize, out_offset: i32, lo: i32, hi: i32) -> i8 {
-    let v = mbqm(acc, mult.get(c), shift.get(c)).wrapping_add(out_offset);
-    v.clamp(lo, hi) as i8
+/// Output multipliers and shifts: one pair per channel, or one shared pair.
+#[derive(Clone, Copy)]
+pub(crate) struct ChannelQuant<'b> {
+    mult: Words<'b>,
+    shift: Words<'b>,
+    per_channel: bool,
+}
+
+impl<'b> ChannelQuant<'b> {
+    /// Reads the `count, multipliers.., shifts..` block written by
+    /// [`write_channel_multipliers`] or [`write_shared_multiplier`].
+    pub(crate) fn read(r: &mut Reader<'b>) -> Result<Self> {
+        let n = usize::try_from(r.word()?).map_err(|_| Error::Malformed("record"))?;
+        Ok(ChannelQuant { mult: r.words(n)?, shift: r.words(n)?, per_channel: n > 1 })
+    }
+
+    /// Requantizes an accumulator with channel `c`'s multiplier and clamps to int8.
+    #[inline(always)]
+    pub(crate) fn requantize(&self, acc: i32, c: usize, out_offset: i32, lo: i32, hi: i32) -> i8 {
+        let c = if self.per_channel { c } else { 0 };
+        let v = mbqm(acc, self.mult.get(c), self.shift.get(c)).wrapping_add(out_offset);
+        v.clamp(lo, hi) as i8
+    }
+}
+
+/// Writes one multiplier/shift pair shared by every channel.
+pub(crate) fn write_shared_multiplier(w: &mut Writer<'_>, real: f64) -> Result<()> {
+    let (m, s) = quantize_multiplier(real);
+    w.push(1)?;
+    w.push(m)?;
+    w.push(s)
 }
 
 /// Writes per-channel multipliers then shifts for `channels` output channels, the
@@ -61,8 +87,10 @@ pub(crate) fn write_channel_multipliers(
             }
         }
     }
+    let count = if n > 1 { channels } else { 1 };
+    w.push(count as i32)?;
     let mut pairs = |shifts: bool| -> Result<()> {
-        for c in 0..channels {
+        for c in 0..count {
             let fs = filter.channel_scale(c)?;
             let eff = f64::from(input.scale) * f64::from(fs) / f64::from(output.scale);
             let (m, s) = quantize_multiplier(eff);
