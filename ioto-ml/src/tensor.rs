@@ -74,6 +74,9 @@ impl<'m> TensorInfo<'m> {
                 let zp = q.zero_points.get(0)?;
                 zero_point = i32::try_from(zp).map_err(|_| Error::Malformed("zero point"))?;
             }
+            if ty == tensor_type::INT8 && !(-128..=127).contains(&zero_point) {
+                return Err(Error::Malformed("int8 zero point out of range"));
+            }
             quant = Some(q);
         }
         Ok(TensorInfo {

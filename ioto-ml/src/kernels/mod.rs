@@ -121,10 +121,17 @@ pub(crate) fn dim(v: i32) -> Result<usize> {
 /// Output size and padding for one spatial axis (TFLite `ComputeOutSize` and
 /// `ComputePaddingWithOffset`); `same` selects SAME padding.
 pub(crate) fn out_size_and_pad(same: bool, input: i32, filter: i32, stride: i32, dilation: i32) -> Option<(i32, i32)> {
-    if stride < 1 || dilation < 1 || filter < 1 {
+    const LIMIT: i32 = 1 << 20;
+    if !(1..LIMIT).contains(&stride) || !(1..LIMIT).contains(&dilation) || !(1..LIMIT).contains(&filter) {
+        return None;
+    }
+    if !(0..LIMIT).contains(&input) {
         return None;
     }
     let effective = (filter - 1).checked_mul(dilation)?.checked_add(1)?;
+    if effective >= LIMIT {
+        return None;
+    }
     let out = if same {
         input.checked_add(stride - 1)? / stride
     } else {

@@ -78,7 +78,7 @@ pub(crate) fn eval(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> R
                         for fx in fx0..fx1 {
                             let idx = (((b * p.in_h + y0 + fy) * p.in_w + x0 + fx) as usize) * c + ch;
                             let v = *input.get(idx).ok_or(Error::Malformed("pool bounds"))?;
-                            sum += i32::from(v);
+                            sum = sum.wrapping_add(i32::from(v));
                             count += 1;
                             max = max.max(v);
                         }
