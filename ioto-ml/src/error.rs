@@ -63,14 +63,24 @@ impl fmt::Display for Error {
             Error::OutOfBounds => f.write_str("model offset or length out of bounds"),
             Error::Malformed(what) => write!(f, "malformed model: {what}"),
             Error::Subgraphs(n) => write!(f, "model has {n} subgraphs; exactly 1 is supported"),
-            Error::UnsupportedOp { name, code, version } => {
-                write!(f, "unsupported operator {name} (code {code}, version {version})")
+            Error::UnsupportedOp {
+                name,
+                code,
+                version,
+            } => {
+                write!(
+                    f,
+                    "unsupported operator {name} (code {code}, version {version})"
+                )
             }
             Error::UnsupportedType { op, tensor_type } => {
                 write!(f, "{op}: unsupported tensor type {tensor_type}")
             }
             Error::BadShape { op, index } => {
-                write!(f, "{op} (operator {index}): tensor shapes or quantization do not fit")
+                write!(
+                    f,
+                    "{op} (operator {index}): tensor shapes or quantization do not fit"
+                )
             }
             Error::Limit(what) => write!(f, "engine limit exceeded: {what}"),
             Error::ArenaTooSmall { needed, got } => {

@@ -30,7 +30,10 @@ pub fn rdbpot(x: i32, exponent: i32) -> i32 {
 pub fn mbqm(x: i32, multiplier: i32, shift: i32) -> i32 {
     let left = if shift > 0 { shift } else { 0 };
     let right = if shift > 0 { 0 } else { -shift };
-    rdbpot(srdhm(x.wrapping_mul(1i32.wrapping_shl(left as u32)), multiplier), right)
+    rdbpot(
+        srdhm(x.wrapping_mul(1i32.wrapping_shl(left as u32)), multiplier),
+        right,
+    )
 }
 
 /// `MultiplyByQuantizedMultiplierSmallerThanOneExp` (`left_shift <= 0`).
@@ -42,7 +45,10 @@ pub fn mbqm_smaller_than_one(x: i32, multiplier: i32, left_shift: i32) -> i32 {
 /// `MultiplyByQuantizedMultiplierGreaterThanOne` (`left_shift >= 0`).
 #[inline(always)]
 pub fn mbqm_greater_than_one(x: i32, multiplier: i32, left_shift: i32) -> i32 {
-    srdhm(x.wrapping_mul(1i32.wrapping_shl(left_shift as u32)), multiplier)
+    srdhm(
+        x.wrapping_mul(1i32.wrapping_shl(left_shift as u32)),
+        multiplier,
+    )
 }
 
 /// gemmlowp `SaturatingRoundingMultiplyByPOT<exponent>`.
@@ -73,7 +79,11 @@ fn rounding_half_sum(a: i32, b: i32) -> i32 {
 
 /// Raw value of `1.0` in a fixed-point type with `int_bits` integer bits.
 const fn one(int_bits: i32) -> i32 {
-    if int_bits == 0 { i32::MAX } else { 1 << (31 - int_bits) }
+    if int_bits == 0 {
+        i32::MAX
+    } else {
+        1 << (31 - int_bits)
+    }
 }
 
 /// gemmlowp `exp_on_interval_between_negative_one_quarter_and_0_excl` (Q0.31 in/out).
@@ -163,7 +173,11 @@ pub fn logistic(a: i32, int_bits: i32) -> i32 {
     }
     let abs = if a > 0 { a } else { a.wrapping_neg() };
     let positive = one_over_one_plus_x(exp_on_negative_values(abs.wrapping_neg(), int_bits));
-    if a > 0 { positive } else { one(0).wrapping_sub(positive) }
+    if a > 0 {
+        positive
+    } else {
+        one(0).wrapping_sub(positive)
+    }
 }
 
 /// gemmlowp `tanh` for an input with `int_bits` integer bits; returns Q0.31.
@@ -184,7 +198,10 @@ pub fn reciprocal(x: i32, x_integer_digits: i32) -> (i32, i32) {
     let num_bits_over_unit = x_integer_digits - headroom_plus_one;
     let shifted_sum_minus_one =
         ((x as u32).wrapping_shl(headroom_plus_one as u32)).wrapping_sub(1u32 << 31) as i32;
-    (one_over_one_plus_x(shifted_sum_minus_one), num_bits_over_unit)
+    (
+        one_over_one_plus_x(shifted_sum_minus_one),
+        num_bits_over_unit,
+    )
 }
 
 #[cfg(test)]

@@ -68,7 +68,12 @@ impl<'a> Table<'a> {
         if pos.checked_add(table_len).is_none_or(|e| e > buf.len()) {
             return Err(Error::OutOfBounds);
         }
-        Ok(Table { buf, pos, vtable, vtable_len })
+        Ok(Table {
+            buf,
+            pos,
+            vtable,
+            vtable_len,
+        })
     }
 
     /// Absolute position of field `id`, or `None` when the field is absent.
@@ -181,7 +186,12 @@ pub(crate) struct Vector<'a, T> {
 
 impl<'a, T: Elem<'a>> Vector<'a, T> {
     fn empty(buf: &'a [u8]) -> Self {
-        Vector { buf, start: 0, len: 0, _elem: core::marker::PhantomData }
+        Vector {
+            buf,
+            start: 0,
+            len: 0,
+            _elem: core::marker::PhantomData,
+        }
     }
 
     fn at(buf: &'a [u8], pos: usize) -> Result<Self> {
@@ -191,7 +201,12 @@ impl<'a, T: Elem<'a>> Vector<'a, T> {
         if start.checked_add(bytes).is_none_or(|e| e > buf.len()) {
             return Err(Error::OutOfBounds);
         }
-        Ok(Vector { buf, start, len, _elem: core::marker::PhantomData })
+        Ok(Vector {
+            buf,
+            start,
+            len,
+            _elem: core::marker::PhantomData,
+        })
     }
 
     /// Number of elements.
@@ -211,7 +226,9 @@ impl<'a, T: Elem<'a>> Vector<'a, T> {
 impl<'a> Vector<'a, u8> {
     /// The vector's bytes, borrowed from the buffer.
     pub(crate) fn bytes(&self) -> &'a [u8] {
-        self.buf.get(self.start..self.start + self.len).unwrap_or(&[])
+        self.buf
+            .get(self.start..self.start + self.len)
+            .unwrap_or(&[])
     }
 
     /// Position of the first byte in the buffer.

@@ -21,20 +21,31 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     pub fn new(model: &Model<'m>, arena: &'a mut [u8]) -> Result<Self> {
         let needed = model.arena_size();
         if arena.len() < needed {
-            return Err(Error::ArenaTooSmall { needed, got: arena.len() });
+            return Err(Error::ArenaTooSmall {
+                needed,
+                got: arena.len(),
+            });
         }
         let arena = &mut arena[..needed];
         let mut offsets = [0u32; MAX_TENSORS];
         model.plan(&mut offsets)?;
         let (header, activations) = arena.split_at_mut(model.header_bytes);
-        let offset = |t: usize| offsets.get(t).copied().ok_or(Error::Malformed("tensor index"));
+        let offset = |t: usize| {
+            offsets
+                .get(t)
+                .copied()
+                .ok_or(Error::Malformed("tensor index"))
+        };
         let mut w = Writer::into(header);
         model.write_header(&mut w, &offset)?;
         for i in 0..model.operator_count() {
             model.write_op(i, &mut w, &offset)?;
         }
         activations.fill(0);
-        Ok(Interpreter { model: *model, arena })
+        Ok(Interpreter {
+            model: *model,
+            arena,
+        })
     }
 
     /// The model this interpreter runs.
@@ -61,14 +72,19 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// Raw bytes of input `i`, to fill before [`invoke`](Self::invoke).
     pub fn input_mut(&mut self, i: usize) -> Result<&mut [u8]> {
         let range = self.activation_range(self.io_loc(false, i)?)?;
-        self.arena.get_mut(range).ok_or(Error::Malformed("input location"))
+        self.arena
+            .get_mut(range)
+            .ok_or(Error::Malformed("input location"))
     }
 
     /// Copies `data` into input `i`; its length must equal the tensor's bytes.
     pub fn set_input(&mut self, i: usize, data: &[u8]) -> Result<()> {
         let dst = self.input_mut(i)?;
         if dst.len() != data.len() {
-            return Err(Error::SizeMismatch { expected: dst.len(), got: data.len() });
+            return Err(Error::SizeMismatch {
+                expected: dst.len(),
+                got: data.len(),
+            });
         }
         dst.copy_from_slice(data);
         Ok(())
@@ -77,7 +93,9 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// Raw bytes of output `i` (valid after [`invoke`](Self::invoke)).
     pub fn output(&self, i: usize) -> Result<&[u8]> {
         let range = self.activation_range(self.io_loc(true, i)?)?;
-        self.arena.get(range).ok_or(Error::Malformed("output location"))
+        self.arena
+            .get(range)
+            .ok_or(Error::Malformed("output location"))
     }
 
     /// Runs every operator once.
@@ -104,8 +122,9 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             let (left, rest) = activations
                 .split_at_mut_checked(out_range.start)
                 .ok_or(Error::Malformed("output location"))?;
-            let (out_bytes, right) =
-                rest.split_at_mut_checked(out.len as usize).ok_or(Error::Malformed("output location"))?;
+            let (out_bytes, right) = rest
+                .split_at_mut_checked(out.len as usize)
+                .ok_or(Error::Malformed("output location"))?;
             let (left, right): (&[u8], &[u8]) = (left, right);
             let mut ins: [&[u8]; MAX_INPUTS] = [&[]; MAX_INPUTS];
             for (slot, loc) in ins.iter_mut().zip(locs.iter()).take(n_in) {

@@ -112,12 +112,18 @@ impl<'m> Model<'m> {
 
     /// Tensor index of subgraph input `i`.
     pub fn input_tensor(&self, i: usize) -> Result<usize> {
-        self.inputs.get(i).map_err(|_| Error::NoSuchTensor(i)).and_then(|t| self.tensor_index(t))
+        self.inputs
+            .get(i)
+            .map_err(|_| Error::NoSuchTensor(i))
+            .and_then(|t| self.tensor_index(t))
     }
 
     /// Tensor index of subgraph output `i`.
     pub fn output_tensor(&self, i: usize) -> Result<usize> {
-        self.outputs.get(i).map_err(|_| Error::NoSuchTensor(i)).and_then(|t| self.tensor_index(t))
+        self.outputs
+            .get(i)
+            .map_err(|_| Error::NoSuchTensor(i))
+            .and_then(|t| self.tensor_index(t))
     }
 
     pub(crate) fn tensor_index(&self, t: i32) -> Result<usize> {
@@ -137,15 +143,26 @@ impl<'m> Model<'m> {
     /// The engine kind of operator `i`, or `UnsupportedOp`.
     pub(crate) fn op_kind(&self, i: usize) -> Result<Kind> {
         let (code, version) = self.op_code(i)?;
-        Kind::from_code(code, version)
-            .ok_or(Error::UnsupportedOp { name: op_name(code), code, version })
+        Kind::from_code(code, version).ok_or(Error::UnsupportedOp {
+            name: op_name(code),
+            code,
+            version,
+        })
     }
 
     /// Where tensor `t` lives, given the planned activation offsets.
     pub(crate) fn loc(&self, t: &TensorInfo<'m>, offset: u32) -> Loc {
         match t.data {
-            Some(_) => Loc { start: t.data_offset as u32, len: t.bytes as u32, constant: true },
-            None => Loc { start: offset, len: t.bytes as u32, constant: false },
+            Some(_) => Loc {
+                start: t.data_offset as u32,
+                len: t.bytes as u32,
+                constant: true,
+            },
+            None => Loc {
+                start: offset,
+                len: t.bytes as u32,
+                constant: false,
+            },
         }
     }
 
@@ -200,7 +217,12 @@ impl<'m> Model<'m> {
         for k in 0..ctx.inputs.len() {
             let t = ctx.inputs.get(k)?;
             if t < 0 {
-                Loc { start: 0, len: 0, constant: true }.write(w)?;
+                Loc {
+                    start: 0,
+                    len: 0,
+                    constant: true,
+                }
+                .write(w)?;
             } else {
                 let info = TensorInfo::read(self, self.tensor_index(t)?)?;
                 self.loc(&info, offset(info.index)?).write(w)?;
@@ -221,7 +243,11 @@ impl<'m> Model<'m> {
     /// returns the planned bytes.
     pub(crate) fn plan(&self, offsets: &mut [u32; MAX_TENSORS]) -> Result<usize> {
         const UNSET: u16 = u16::MAX;
-        let mut reqs = [Request { size: 0, first: UNSET, last: 0 }; MAX_TENSORS];
+        let mut reqs = [Request {
+            size: 0,
+            first: UNSET,
+            last: 0,
+        }; MAX_TENSORS];
         let n_ops = self.operators.len();
         let last_op = n_ops.saturating_sub(1) as u16;
         let mut produced = [false; MAX_TENSORS];

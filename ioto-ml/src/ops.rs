@@ -80,7 +80,11 @@ impl Kind {
             40 => (Kind::Mean, 3),
             _ => return None,
         };
-        let max_version = if kind == Kind::Reshape { i32::MAX } else { max_version };
+        let max_version = if kind == Kind::Reshape {
+            i32::MAX
+        } else {
+            max_version
+        };
         (1..=max_version).contains(&version).then_some(kind)
     }
 
@@ -102,7 +106,10 @@ pub(crate) struct OpCtx<'m, 'x> {
 impl<'m> OpCtx<'m, '_> {
     /// The error for shapes/quantization that do not fit this operator.
     pub(crate) fn bad(&self) -> Error {
-        Error::BadShape { op: self.name, index: self.index }
+        Error::BadShape {
+            op: self.name,
+            index: self.index,
+        }
     }
 
     /// Input `i` (must be present).
@@ -130,12 +137,23 @@ impl<'m> OpCtx<'m, '_> {
 
     /// Requires tensor `t` to have type `ty`.
     pub(crate) fn require(&self, t: &TensorInfo<'_>, ty: i8) -> Result<()> {
-        if t.ty == ty { Ok(()) } else { Err(Error::UnsupportedType { op: self.name, tensor_type: t.ty }) }
+        if t.ty == ty {
+            Ok(())
+        } else {
+            Err(Error::UnsupportedType {
+                op: self.name,
+                tensor_type: t.ty,
+            })
+        }
     }
 
     /// Requires exactly `n` inputs.
     pub(crate) fn input_count(&self, n: core::ops::RangeInclusive<usize>) -> Result<()> {
-        if n.contains(&self.inputs.len()) { Ok(()) } else { Err(self.bad()) }
+        if n.contains(&self.inputs.len()) {
+            Ok(())
+        } else {
+            Err(self.bad())
+        }
     }
 
     /// An `int8`/enum option field (default when the options table is absent).
@@ -217,7 +235,10 @@ pub(crate) fn eval(
 
 /// First input bytes (every kernel has one).
 pub(crate) fn first<'a>(inputs: &[&'a [u8]]) -> Result<&'a [u8]> {
-    inputs.first().copied().ok_or(Error::Malformed("record inputs"))
+    inputs
+        .first()
+        .copied()
+        .ok_or(Error::Malformed("record inputs"))
 }
 
 /// Reinterprets bytes as `i8`.
@@ -238,6 +259,9 @@ pub(crate) fn elem_size(ctx: &OpCtx<'_, '_>, t: &TensorInfo<'_>) -> Result<usize
     match t.ty {
         tensor_type::INT8 => Ok(1),
         tensor_type::FLOAT32 | tensor_type::INT32 => Ok(4),
-        other => Err(Error::UnsupportedType { op: ctx.name, tensor_type: other }),
+        other => Err(Error::UnsupportedType {
+            op: ctx.name,
+            tensor_type: other,
+        }),
     }
 }

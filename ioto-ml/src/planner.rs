@@ -91,9 +91,21 @@ mod tests {
     #[test]
     fn disjoint_lifetimes_share_memory() {
         let reqs = [
-            Request { size: 32, first: 0, last: 1 },
-            Request { size: 16, first: 1, last: 2 },
-            Request { size: 32, first: 2, last: 3 },
+            Request {
+                size: 32,
+                first: 0,
+                last: 1,
+            },
+            Request {
+                size: 16,
+                first: 1,
+                last: 2,
+            },
+            Request {
+                size: 32,
+                first: 2,
+                last: 3,
+            },
         ];
         let mut off = [0u32; 3];
         let mut placed = [false; 3];

@@ -21,7 +21,7 @@ pub fn frexp(x: f64) -> (f64, i32) {
 
 /// C `round` for `f64`: nearest integer, halves away from zero (|x| < 2^62).
 pub fn round_f64(x: f64) -> f64 {
-    if !(x.abs() < 4.0e18) {
+    if x.is_nan() || x.abs() >= 4.0e18 {
         return x;
     }
     let t = x as i64 as f64;
@@ -37,7 +37,7 @@ pub fn round_f64(x: f64) -> f64 {
 
 /// C `roundf` for `f32`: nearest integer, halves away from zero.
 pub fn round_f32(x: f32) -> f32 {
-    if !(x.abs() < 8.0e6) {
+    if x.is_nan() || x.abs() >= 8.0e6 {
         return x; // already integral (or NaN/inf)
     }
     let t = x as i32 as f32;
@@ -53,7 +53,7 @@ pub fn round_f32(x: f32) -> f32 {
 
 /// C `floor` for `f64` within the `i64` range.
 pub fn floor_f64(x: f64) -> f64 {
-    if !(x.abs() < 4.0e18) {
+    if x.is_nan() || x.abs() >= 4.0e18 {
         return x;
     }
     let t = x as i64 as f64;

@@ -17,7 +17,10 @@ impl<'b> Writer<'b> {
 
     /// A writer into `buf`.
     pub(crate) fn into(buf: &'b mut [u8]) -> Self {
-        Writer { buf: Some(buf), pos: 0 }
+        Writer {
+            buf: Some(buf),
+            pos: 0,
+        }
     }
 
     /// Bytes written (or counted) so far.
@@ -28,7 +31,9 @@ impl<'b> Writer<'b> {
     /// Appends one word.
     pub(crate) fn push(&mut self, v: i32) -> Result<()> {
         if let Some(buf) = self.buf.as_deref_mut() {
-            let dst = buf.get_mut(self.pos..self.pos + 4).ok_or(Error::Limit("record space"))?;
+            let dst = buf
+                .get_mut(self.pos..self.pos + 4)
+                .ok_or(Error::Limit("record space"))?;
             dst.copy_from_slice(&v.to_le_bytes());
         }
         self.pos += 4;
@@ -38,7 +43,9 @@ impl<'b> Writer<'b> {
     /// Overwrites the word at byte position `at` (no-op when counting).
     pub(crate) fn patch(&mut self, at: usize, v: i32) -> Result<()> {
         if let Some(buf) = self.buf.as_deref_mut() {
-            let dst = buf.get_mut(at..at + 4).ok_or(Error::Limit("record space"))?;
+            let dst = buf
+                .get_mut(at..at + 4)
+                .ok_or(Error::Limit("record space"))?;
             dst.copy_from_slice(&v.to_le_bytes());
         }
         Ok(())
@@ -57,21 +64,26 @@ impl<'b> Reader<'b> {
         Reader { buf, pos }
     }
 
-    pub(crate) fn pos(&self) -> usize {
-        self.pos
-    }
-
     /// Reads the next word.
     pub(crate) fn word(&mut self) -> Result<i32> {
-        let b = self.buf.get(self.pos..self.pos + 4).ok_or(Error::Malformed("record"))?;
+        let b = self
+            .buf
+            .get(self.pos..self.pos + 4)
+            .ok_or(Error::Malformed("record"))?;
         self.pos += 4;
         Ok(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
 
     /// Takes the next `n` words as a [`Words`] view.
     pub(crate) fn words(&mut self, n: usize) -> Result<Words<'b>> {
-        let end = n.checked_mul(4).and_then(|b| b.checked_add(self.pos)).ok_or(Error::Malformed("record"))?;
-        let w = self.buf.get(self.pos..end).ok_or(Error::Malformed("record"))?;
+        let end = n
+            .checked_mul(4)
+            .and_then(|b| b.checked_add(self.pos))
+            .ok_or(Error::Malformed("record"))?;
+        let w = self
+            .buf
+            .get(self.pos..end)
+            .ok_or(Error::Malformed("record"))?;
         self.pos = end;
         Ok(Words(w))
     }
@@ -137,7 +149,11 @@ impl Loc {
     pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self> {
         let s = r.word()? as u32;
         let len = r.word()? as u32;
-        Ok(Loc { start: s & !(1 << 31), len, constant: s & (1 << 31) != 0 })
+        Ok(Loc {
+            start: s & !(1 << 31),
+            len,
+            constant: s & (1 << 31) != 0,
+        })
     }
 
     pub(crate) fn range(&self) -> core::ops::Range<usize> {

@@ -42,7 +42,9 @@ impl<'m> TensorInfo<'m> {
                 return Err(Error::Malformed("negative dimension"));
             }
             *d = v;
-            elems = elems.checked_mul(v as usize).ok_or(Error::Limit("tensor size"))?;
+            elems = elems
+                .checked_mul(v as usize)
+                .ok_or(Error::Limit("tensor size"))?;
         }
         let bytes = elems.checked_mul(elem).ok_or(Error::Limit("tensor size"))?;
         if bytes > i32::MAX as usize {
@@ -58,7 +60,9 @@ impl<'m> TensorInfo<'m> {
         let (off, len) = buffer_data(model.data, &buffer)?;
         let data = if len > 0 {
             if len != bytes {
-                return Err(Error::Malformed("constant buffer size differs from tensor size"));
+                return Err(Error::Malformed(
+                    "constant buffer size differs from tensor size",
+                ));
             }
             Some(model.data.get(off..off + len).ok_or(Error::OutOfBounds)?)
         } else {
@@ -96,7 +100,11 @@ impl<'m> TensorInfo<'m> {
 
     /// Dimension `i` counted from the end (`dim_back(0)` is the innermost).
     pub(crate) fn dim_back(&self, i: usize) -> i32 {
-        if i < self.rank { self.dims[self.rank - 1 - i] } else { 1 }
+        if i < self.rank {
+            self.dims[self.rank - 1 - i]
+        } else {
+            1
+        }
     }
 
     /// Dims right-aligned into 4 (NHWC), padding with leading 1s; `None` above rank 4.
@@ -104,7 +112,12 @@ impl<'m> TensorInfo<'m> {
         if self.rank > 4 {
             return None;
         }
-        Some([self.dim_back(3), self.dim_back(2), self.dim_back(1), self.dim_back(0)])
+        Some([
+            self.dim_back(3),
+            self.dim_back(2),
+            self.dim_back(1),
+            self.dim_back(0),
+        ])
     }
 
     /// Per-channel scale `c` (or the single per-tensor scale).
@@ -123,12 +136,19 @@ impl<'m> TensorInfo<'m> {
 
     /// Name bytes (for inspection).
     pub(crate) fn name(&self, model: &Model<'m>) -> &'m [u8] {
-        model.tensors.get(self.index).ok().and_then(|t| TensorT(t).name().ok()).unwrap_or(&[])
+        model
+            .tensors
+            .get(self.index)
+            .ok()
+            .and_then(|t| TensorT(t).name().ok())
+            .unwrap_or(&[])
     }
 
     /// Reads constant `int32` element `i` (shapes, axes, paddings); also accepts int64.
     pub(crate) fn const_int(&self, i: usize) -> Result<i64> {
-        let d = self.data.ok_or(Error::Malformed("expected a constant tensor"))?;
+        let d = self
+            .data
+            .ok_or(Error::Malformed("expected a constant tensor"))?;
         match self.ty {
             tensor_type::INT32 => {
                 let b = d.get(4 * i..4 * i + 4).ok_or(Error::OutOfBounds)?;

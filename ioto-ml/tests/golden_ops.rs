@@ -5,9 +5,24 @@
 mod common;
 
 const OPS: [&str; 18] = [
-    "conv_2d", "depthwise_conv_2d", "fully_connected", "average_pool_2d", "max_pool_2d",
-    "add", "mul", "reshape", "softmax", "logistic", "tanh", "relu", "relu6", "quantize",
-    "dequantize", "pad", "concatenation", "mean",
+    "conv_2d",
+    "depthwise_conv_2d",
+    "fully_connected",
+    "average_pool_2d",
+    "max_pool_2d",
+    "add",
+    "mul",
+    "reshape",
+    "softmax",
+    "logistic",
+    "tanh",
+    "relu",
+    "relu6",
+    "quantize",
+    "dequantize",
+    "pad",
+    "concatenation",
+    "mean",
 ];
 
 fn op_goldens() -> Vec<String> {
@@ -42,5 +57,11 @@ fn single_op_goldens_match_tflm() {
             Err(e) => failures.push(e),
         }
     }
-    assert!(failures.is_empty(), "{} of {} single-op goldens differ:\n{}", failures.len(), names.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} single-op goldens differ:\n{}",
+        failures.len(),
+        names.len(),
+        failures.join("\n")
+    );
 }

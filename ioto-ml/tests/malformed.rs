@@ -109,10 +109,19 @@ fn arena_too_small_and_io_errors() {
     let bytes = hello();
     let model = Model::parse(&bytes).unwrap();
     let mut small = vec![0u8; model.arena_size() - 1];
-    assert!(matches!(Interpreter::new(&model, &mut small), Err(Error::ArenaTooSmall { .. })));
+    assert!(matches!(
+        Interpreter::new(&model, &mut small),
+        Err(Error::ArenaTooSmall { .. })
+    ));
     let mut arena = vec![0u8; model.arena_size()];
     let mut it = Interpreter::new(&model, &mut arena).unwrap();
-    assert_eq!(it.set_input(0, &[0, 0]).unwrap_err(), Error::SizeMismatch { expected: 1, got: 2 });
+    assert_eq!(
+        it.set_input(0, &[0, 0]).unwrap_err(),
+        Error::SizeMismatch {
+            expected: 1,
+            got: 2
+        }
+    );
     assert_eq!(it.input_mut(1).unwrap_err(), Error::NoSuchTensor(1));
     assert_eq!(it.output(3).unwrap_err(), Error::NoSuchTensor(3));
 }
@@ -120,7 +129,9 @@ fn arena_too_small_and_io_errors() {
 #[test]
 fn fuzz_regressions_do_not_panic() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_regressions");
-    let Ok(entries) = std::fs::read_dir(&dir) else { return };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
     for e in entries {
         let bytes = std::fs::read(e.unwrap().path()).unwrap();
         let _ = load_and_run(&bytes);

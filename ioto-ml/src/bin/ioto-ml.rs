@@ -24,7 +24,10 @@ fn main() -> ExitCode {
 }
 
 fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(String::as_str)
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str)
 }
 
 fn load(path: &str) -> Result<Vec<u8>, String> {
@@ -47,7 +50,10 @@ fn run(args: &[String]) -> Result<(), String> {
         }
         "bench" => {
             let runs = match flag(args, "--runs") {
-                Some(n) => n.parse::<usize>().map_err(|_| format!("bad --runs {n}"))?.max(1),
+                Some(n) => n
+                    .parse::<usize>()
+                    .map_err(|_| format!("bad --runs {n}"))?
+                    .max(1),
                 None => 100,
             };
             bench(&model, runs)
@@ -78,19 +84,38 @@ fn describe(model: &Model<'_>, t: usize) -> Result<String, String> {
 fn inspect(model: &Model<'_>) -> Result<(), String> {
     let e = |e: ioto_ml::Error| e.to_string();
     for i in 0..model.input_count() {
-        println!("input {i}: {}", describe(model, model.input_tensor(i).map_err(e)?)?);
+        println!(
+            "input {i}: {}",
+            describe(model, model.input_tensor(i).map_err(e)?)?
+        );
     }
     for i in 0..model.output_count() {
-        println!("output {i}: {}", describe(model, model.output_tensor(i).map_err(e)?)?);
+        println!(
+            "output {i}: {}",
+            describe(model, model.output_tensor(i).map_err(e)?)?
+        );
     }
     for i in 0..model.operator_count() {
         let op = model.operator(i).map_err(e)?;
         let out = usize::try_from(op.output).map_err(|_| "bad output".to_string())?;
-        println!("op {i}: {} v{} -> {}", op.name, op.version, describe(model, out)?);
+        println!(
+            "op {i}: {} v{} -> {}",
+            op.name,
+            op.version,
+            describe(model, out)?
+        );
     }
-    println!("tensors={} operators={}", model.tensor_count(), model.operator_count());
+    println!(
+        "tensors={} operators={}",
+        model.tensor_count(),
+        model.operator_count()
+    );
     println!("macs={}", model.macs());
-    println!("arena_bytes={} (activations {})", model.arena_size(), model.activation_bytes());
+    println!(
+        "arena_bytes={} (activations {})",
+        model.arena_size(),
+        model.activation_bytes()
+    );
     Ok(())
 }
 
@@ -111,7 +136,8 @@ fn run_once(model: &Model<'_>, input: &str, output: &str) -> Result<(), String> 
     }
     let mut off = 0;
     for (i, s) in sizes.iter().enumerate() {
-        it.set_input(i, &data[off..off + s]).map_err(|e| e.to_string())?;
+        it.set_input(i, &data[off..off + s])
+            .map_err(|e| e.to_string())?;
         off += s;
     }
     it.invoke().map_err(|e| e.to_string())?;
@@ -144,7 +170,11 @@ fn bench(model: &Model<'_>, runs: usize) -> Result<(), String> {
     }
     times.sort_by(f64::total_cmp);
     let median = times[times.len() / 2];
-    println!("runs={runs} min_us={:.1} max_us={:.1}", times[0], times[times.len() - 1]);
+    println!(
+        "runs={runs} min_us={:.1} max_us={:.1}",
+        times[0],
+        times[times.len() - 1]
+    );
     println!("median_us={median:.1}");
     Ok(())
 }

@@ -2,7 +2,10 @@
 //! algorithms (gemmlowp `exp_on_negative_values`, `logistic`, `tanh`).
 
 use crate::error::{Error, Result};
-use crate::fixedpoint::{exp_on_negative_values, logistic, mbqm, mbqm_greater_than_one, rdbpot, reciprocal, sat_mul_pot, srdhm, tanh};
+use crate::fixedpoint::{
+    exp_on_negative_values, logistic, mbqm, mbqm_greater_than_one, rdbpot, reciprocal, sat_mul_pot,
+    srdhm, tanh,
+};
 use crate::ops::{OpCtx, as_i8, as_i8_mut, first};
 use crate::quant::{frexp, input_radius, quantize_multiplier, round_f32, round_f64};
 use crate::record::{Reader, Writer, params};
@@ -23,7 +26,9 @@ params!(
     ReluParams { input_zero_point, output_offset, multiplier, shift, act_min, act_max }
 );
 
-fn int8_unary<'m>(ctx: &OpCtx<'m, '_>) -> Result<(crate::tensor::TensorInfo<'m>, crate::tensor::TensorInfo<'m>)> {
+fn int8_unary<'m>(
+    ctx: &OpCtx<'m, '_>,
+) -> Result<(crate::tensor::TensorInfo<'m>, crate::tensor::TensorInfo<'m>)> {
     ctx.input_count(1..=1)?;
     let (input, output) = ctx.unary()?;
     ctx.require(&input, INT8)?;
@@ -63,8 +68,12 @@ pub(crate) fn eval_softmax(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u
     let out = as_i8_mut(output);
     let depth = p.depth as usize;
     for row in 0..p.outer as usize {
-        let x = input.get(row * depth..(row + 1) * depth).ok_or(Error::Malformed("softmax bounds"))?;
-        let y = out.get_mut(row * depth..(row + 1) * depth).ok_or(Error::Malformed("softmax bounds"))?;
+        let x = input
+            .get(row * depth..(row + 1) * depth)
+            .ok_or(Error::Malformed("softmax bounds"))?;
+        let y = out
+            .get_mut(row * depth..(row + 1) * depth)
+            .ok_or(Error::Malformed("softmax bounds"))?;
         let max = x.iter().copied().max().unwrap_or(i8::MIN);
         let scaled_exp = |v: i8| -> Option<i32> {
             let diff = i32::from(v) - i32::from(max);
@@ -95,7 +104,11 @@ pub(crate) fn eval_softmax(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u
 }
 
 /// Validates LOGISTIC (`is_tanh == false`) or TANH and writes its parameters.
-pub(crate) fn prepare_sigmoid(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>, is_tanh: bool) -> Result<()> {
+pub(crate) fn prepare_sigmoid(
+    ctx: &OpCtx<'_, '_>,
+    w: &mut Writer<'_>,
+    is_tanh: bool,
+) -> Result<()> {
     let (input, _) = int8_unary(ctx)?;
     const INPUT_INTEGER_BITS: i32 = 4;
     let real = f64::from(input.scale) * f64::from(1i32 << (31 - INPUT_INTEGER_BITS));
@@ -138,7 +151,11 @@ pub(crate) fn eval_sigmoid(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u
 pub(crate) fn prepare_relu(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<()> {
     let (input, output) = int8_unary(ctx)?;
     let (multiplier, shift) = quantize_multiplier(f64::from(input.scale) / f64::from(output.scale));
-    let act_min = (-128i32).max(output.zero_point.saturating_add(round_f32(0.0 / output.scale) as i32));
+    let act_min = (-128i32).max(
+        output
+            .zero_point
+            .saturating_add(round_f32(0.0 / output.scale) as i32),
+    );
     ReluParams {
         input_zero_point: input.zero_point,
         output_offset: output.zero_point,
@@ -155,7 +172,11 @@ pub(crate) fn eval_relu(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8])
     let p = ReluParams::read(r)?;
     let input = as_i8(first(inputs)?);
     for (o, &v) in as_i8_mut(output).iter_mut().zip(input) {
-        let x = p.output_offset.wrapping_add(mbqm(i32::from(v) - p.input_zero_point, p.multiplier, p.shift));
+        let x = p.output_offset.wrapping_add(mbqm(
+            i32::from(v) - p.input_zero_point,
+            p.multiplier,
+            p.shift,
+        ));
         *o = x.clamp(p.act_min, p.act_max) as i8;
     }
     Ok(())
@@ -164,8 +185,16 @@ pub(crate) fn eval_relu(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8])
 /// Validates RELU6 and writes its parameters (TFLM `Relu6Prepare`).
 pub(crate) fn prepare_relu6(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<()> {
     let (input, _) = int8_unary(ctx)?;
-    let six = input.zero_point.saturating_add(round_f32(6.0 / input.scale) as i32).clamp(-128, 127);
-    ReluParams { act_min: input.zero_point.clamp(-128, 127), act_max: six, ..ReluParams::default() }.write(w)
+    let six = input
+        .zero_point
+        .saturating_add(round_f32(6.0 / input.scale) as i32)
+        .clamp(-128, 127);
+    ReluParams {
+        act_min: input.zero_point.clamp(-128, 127),
+        act_max: six,
+        ..ReluParams::default()
+    }
+    .write(w)
 }
 
 /// Runs RELU6: clamps to `[zero, six]` in the input's quantization.
@@ -174,7 +203,13 @@ pub(crate) fn eval_relu6(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]
     let input = as_i8(first(inputs)?);
     for (o, &v) in as_i8_mut(output).iter_mut().zip(input) {
         let x = i32::from(v);
-        *o = if x > p.act_max { p.act_max } else if x < p.act_min { p.act_min } else { x } as i8;
+        *o = if x > p.act_max {
+            p.act_max
+        } else if x < p.act_min {
+            p.act_min
+        } else {
+            x
+        } as i8;
     }
     Ok(())
 }

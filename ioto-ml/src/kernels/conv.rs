@@ -3,7 +3,7 @@
 
 use super::{ChannelQuant, check_bias, dim, out_size_and_pad, read_i32, write_channel_multipliers};
 use crate::error::Result;
-use crate::kernels::dot::dot_offset;
+use crate::kernels::dot::{dot_offset, dot2_offset};
 use crate::ops::{OpCtx, as_i8, as_i8_mut};
 use crate::quant::activation_range_i8;
 use crate::record::{Reader, Writer, params};
@@ -29,21 +29,43 @@ struct Fields {
 
 fn prepare(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>, depthwise: bool) -> Result<u64> {
     ctx.input_count(2..=3)?;
-    let (input, filter, bias, output) = (ctx.input(0)?, ctx.input(1)?, ctx.opt_input(2)?, ctx.output()?);
+    let (input, filter, bias, output) = (
+        ctx.input(0)?,
+        ctx.input(1)?,
+        ctx.opt_input(2)?,
+        ctx.output()?,
+    );
     ctx.require(&input, INT8)?;
     ctx.require(&filter, INT8)?;
     ctx.require(&output, INT8)?;
     let f = if depthwise {
-        Fields { stride_w: 1, stride_h: 2, act: 4, dil_w: 5, dil_h: 6 }
+        Fields {
+            stride_w: 1,
+            stride_h: 2,
+            act: 4,
+            dil_w: 5,
+            dil_h: 6,
+        }
     } else {
-        Fields { stride_w: 1, stride_h: 2, act: 3, dil_w: 4, dil_h: 5 }
+        Fields {
+            stride_w: 1,
+            stride_h: 2,
+            act: 3,
+            dil_w: 4,
+            dil_h: 5,
+        }
     };
     let [n, ih, iw, ic] = input.dims4().ok_or(ctx.bad())?;
     let [on, oh, ow, oc] = output.dims4().ok_or(ctx.bad())?;
     if filter.rank != 4 || input.rank != 4 || filter.data.is_none() {
         return Err(ctx.bad());
     }
-    let [fo, kh, kw, fi] = [filter.dims[0], filter.dims[1], filter.dims[2], filter.dims[3]];
+    let [fo, kh, kw, fi] = [
+        filter.dims[0],
+        filter.dims[1],
+        filter.dims[2],
+        filter.dims[3],
+    ];
     let depth_multiplier = if depthwise {
         if fo != 1 || fi != oc || ic == 0 || oc % ic != 0 {
             return Err(ctx.bad());
@@ -65,7 +87,8 @@ fn prepare(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>, depthwise: bool) -> Result<u
         return Err(ctx.bad());
     }
     let (act_min, act_max) =
-        activation_range_i8(ctx.opt_i8(f.act, 0)?, output.scale, output.zero_point).ok_or(ctx.bad())?;
+        activation_range_i8(ctx.opt_i8(f.act, 0)?, output.scale, output.zero_point)
+            .ok_or(ctx.bad())?;
     let p = ConvParams {
         batches: n,
         in_h: ih,
@@ -108,10 +131,18 @@ pub(crate) fn prepare_depthwise(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Resu
 #[inline(always)]
 fn tap(origin: i32, k: i32, dilation: i32, size: i32) -> Option<usize> {
     let v = origin + k * dilation;
-    if v >= 0 && v < size { Some(v as usize) } else { None }
+    if v >= 0 && v < size {
+        Some(v as usize)
+    } else {
+        None
+    }
 }
 
 /// Runs CONV_2D.
+///
+/// Per output pixel, the valid filter taps of one filter row are contiguous in both
+/// the input and the filter (when the width dilation is 1), so each row is one dot
+/// product; output channels go in pairs so each input word is widened once.
 pub(crate) fn eval_conv(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> Result<()> {
     let p = ConvParams::read(r)?;
     let c = p.out_c as usize;
@@ -121,7 +152,9 @@ pub(crate) fn eval_conv(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8])
     let bias = inputs.get(2).copied().unwrap_or(&[]);
     let out = as_i8_mut(output);
     let (ic, ih, iw) = (p.in_c as usize, p.in_h, p.in_w);
-    let (kh, kw) = (p.k_h, p.k_w);
+    let (kh, kw) = (p.k_h as usize, p.k_w as usize);
+    let filter_len = kh * kw * ic;
+    let bad = || crate::Error::Malformed("conv bounds");
     let mut o = 0usize;
     for b in 0..p.batches as usize {
         let in_batch = b * (ih * iw) as usize;
@@ -129,25 +162,68 @@ pub(crate) fn eval_conv(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8])
             let y0 = oy * p.stride_h - p.pad_h;
             for ox in 0..p.out_w {
                 let x0 = ox * p.stride_w - p.pad_w;
-                for oc in 0..c {
-                    let mut acc = 0i32;
+                // Contiguous run of taps along a filter row (width dilation 1 only).
+                let run = if p.dil_w == 1 {
+                    let lo = (-x0).max(0) as usize;
+                    let hi = (iw - x0).min(p.k_w).max(0) as usize;
+                    Some((lo, hi.max(lo)))
+                } else {
+                    None
+                };
+                let row_slices = |ky: usize, iy: usize, oc: usize, lo: usize, hi: usize| {
+                    let xi = (in_batch + iy * iw as usize + (x0 as usize).wrapping_add(lo)) * ic;
+                    let fi = oc * filter_len + (ky * kw + lo) * ic;
+                    let span = (hi - lo) * ic;
+                    (xi, fi, span)
+                };
+                let mut oc = 0;
+                while oc < c {
+                    let pair = oc + 1 < c;
+                    let (mut a0, mut a1) = (0i32, 0i32);
                     for ky in 0..kh {
-                        let Some(iy) = tap(y0, ky, p.dil_h, ih) else { continue };
-                        for kx in 0..kw {
-                            let Some(ix) = tap(x0, kx, p.dil_w, iw) else { continue };
-                            let xi = (in_batch + iy * iw as usize + ix) * ic;
-                            let fi = ((oc * kh as usize + ky as usize) * kw as usize + kx as usize) * ic;
-                            let (Some(xs), Some(fs)) = (input.get(xi..xi + ic), filter.get(fi..fi + ic)) else {
-                                return Err(crate::Error::Malformed("conv bounds"));
-                            };
-                            acc = acc.wrapping_add(dot_offset(xs, fs, p.input_offset));
+                        let Some(iy) = tap(y0, ky as i32, p.dil_h, ih) else { continue };
+                        match run {
+                            Some((lo, hi)) => {
+                                if hi == lo {
+                                    continue;
+                                }
+                                let (xi, fi, span) = row_slices(ky, iy, oc, lo, hi);
+                                let xs = input.get(xi..xi + span).ok_or_else(bad)?;
+                                let f0 = filter.get(fi..fi + span).ok_or_else(bad)?;
+                                if pair {
+                                    let f1 = filter.get(fi + filter_len..fi + filter_len + span).ok_or_else(bad)?;
+                                    let (d0, d1) = dot2_offset(xs, f0, f1, p.input_offset);
+                                    a0 = a0.wrapping_add(d0);
+                                    a1 = a1.wrapping_add(d1);
+                                } else {
+                                    a0 = a0.wrapping_add(dot_offset(xs, f0, p.input_offset));
+                                }
+                            }
+                            None => {
+                                for kx in 0..kw {
+                                    let Some(ix) = tap(x0, kx as i32, p.dil_w, iw) else { continue };
+                                    let xi = (in_batch + iy * iw as usize + ix) * ic;
+                                    let fi = oc * filter_len + (ky * kw + kx) * ic;
+                                    let xs = input.get(xi..xi + ic).ok_or_else(bad)?;
+                                    let f0 = filter.get(fi..fi + ic).ok_or_else(bad)?;
+                                    a0 = a0.wrapping_add(dot_offset(xs, f0, p.input_offset));
+                                    if pair {
+                                        let f1 = filter.get(fi + filter_len..fi + filter_len + ic).ok_or_else(bad)?;
+                                        a1 = a1.wrapping_add(dot_offset(xs, f1, p.input_offset));
+                                    }
+                                }
+                            }
                         }
                     }
-                    acc = acc.wrapping_add(read_i32(bias, oc));
-                    if let Some(slot) = out.get_mut(o) {
-                        *slot = q.requantize(acc, oc, p.output_offset, p.act_min, p.act_max);
+                    let n = if pair { 2 } else { 1 };
+                    for (k, acc) in [a0, a1].into_iter().take(n).enumerate() {
+                        let v = acc.wrapping_add(read_i32(bias, oc + k));
+                        if let Some(slot) = out.get_mut(o) {
+                            *slot = q.requantize(v, oc + k, p.output_offset, p.act_min, p.act_max);
+                        }
+                        o += 1;
                     }
-                    o += 1;
+                    oc += n;
                 }
             }
         }
@@ -159,7 +235,11 @@ pub(crate) fn eval_conv(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8])
 const CHUNK: usize = 64;
 
 /// Runs DEPTHWISE_CONV_2D.
-pub(crate) fn eval_depthwise(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> Result<()> {
+pub(crate) fn eval_depthwise(
+    r: &mut Reader<'_>,
+    inputs: &[&[u8]],
+    output: &mut [u8],
+) -> Result<()> {
     let p = ConvParams::read(r)?;
     let c = p.out_c as usize;
     let q = ChannelQuant::read(r)?;
@@ -182,29 +262,41 @@ pub(crate) fn eval_depthwise(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut 
                     let n = CHUNK.min(c - c0);
                     acc[..n].fill(0);
                     for ky in 0..p.k_h {
-                        let Some(iy) = tap(y0, ky, p.dil_h, ih) else { continue };
+                        let Some(iy) = tap(y0, ky, p.dil_h, ih) else {
+                            continue;
+                        };
                         for kx in 0..p.k_w {
-                            let Some(ix) = tap(x0, kx, p.dil_w, iw) else { continue };
+                            let Some(ix) = tap(x0, kx, p.dil_w, iw) else {
+                                continue;
+                            };
                             let xbase = (in_batch + iy * iw as usize + ix) * ic;
                             let fbase = (ky as usize * p.k_w as usize + kx as usize) * c + c0;
-                            let (Some(xs), Some(fs)) = (input.get(xbase..xbase + ic), filter.get(fbase..fbase + n)) else {
+                            let (Some(xs), Some(fs)) =
+                                (input.get(xbase..xbase + ic), filter.get(fbase..fbase + n))
+                            else {
                                 return Err(crate::Error::Malformed("depthwise bounds"));
                             };
                             if dm == 1 {
-                                for ((a, &f), &x) in acc[..n].iter_mut().zip(fs).zip(&xs[c0..c0 + n]) {
-                                    *a = a.wrapping_add((i32::from(x) + p.input_offset) * i32::from(f));
+                                for ((a, &f), &x) in
+                                    acc[..n].iter_mut().zip(fs).zip(&xs[c0..c0 + n])
+                                {
+                                    *a = a.wrapping_add(
+                                        (i32::from(x) + p.input_offset) * i32::from(f),
+                                    );
                                 }
                             } else {
                                 for (k, (a, &f)) in acc[..n].iter_mut().zip(fs).enumerate() {
                                     let x = xs.get((c0 + k) / dm).copied().unwrap_or(0);
-                                    *a = a.wrapping_add((i32::from(x) + p.input_offset) * i32::from(f));
+                                    *a = a.wrapping_add(
+                                        (i32::from(x) + p.input_offset) * i32::from(f),
+                                    );
                                 }
                             }
                         }
                     }
-                    for k in 0..n {
+                    for (k, a) in acc[..n].iter().enumerate() {
                         let oc = c0 + k;
-                        let v = acc[k].wrapping_add(read_i32(bias, oc));
+                        let v = a.wrapping_add(read_i32(bias, oc));
                         if let Some(slot) = out.get_mut(o) {
                             *slot = q.requantize(v, oc, p.output_offset, p.act_min, p.act_max);
                         }

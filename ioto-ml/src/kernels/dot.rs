@@ -15,6 +15,31 @@ pub fn dot_offset_portable(x: &[i8], w: &[i8], offset: i32) -> i32 {
     acc
 }
 
+/// Portable pair of dot products sharing `x`: `(dot(x, w0), dot(x, w1))`.
+#[inline(always)]
+pub fn dot2_offset_portable(x: &[i8], w0: &[i8], w1: &[i8], offset: i32) -> (i32, i32) {
+    let (mut a0, mut a1) = (0i32, 0i32);
+    for ((&xv, &f0), &f1) in x.iter().zip(w0).zip(w1) {
+        let xo = i32::from(xv) + offset;
+        a0 = a0.wrapping_add(xo * i32::from(f0));
+        a1 = a1.wrapping_add(xo * i32::from(f1));
+    }
+    (a0, a1)
+}
+
+/// Two dot products sharing `x`, with the fastest kernel for the target.
+#[inline(always)]
+pub fn dot2_offset(x: &[i8], w0: &[i8], w1: &[i8], offset: i32) -> (i32, i32) {
+    #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+    {
+        dsp::dot2_offset(x, w0, w1, offset)
+    }
+    #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+    {
+        dot2_offset_portable(x, w0, w1, offset)
+    }
+}
+
 /// `sum((x[i] + offset) * w[i])` with the fastest kernel for the target.
 #[inline(always)]
 pub fn dot_offset(x: &[i8], w: &[i8], offset: i32) -> i32 {
@@ -33,9 +58,13 @@ pub fn dot_offset(x: &[i8], w: &[i8], offset: i32) -> i32 {
 pub mod dsp {
     use core::arch::asm;
 
+    /// Four int8 lanes as one little-endian word (one unaligned `LDR`).
     #[inline(always)]
-    fn load4(s: &[i8], i: usize) -> u32 {
-        u32::from_le_bytes([s[i] as u8, s[i + 1] as u8, s[i + 2] as u8, s[i + 3] as u8])
+    fn word(s: &[i8]) -> u32 {
+        match *s {
+            [a, b, c, d] => u32::from_le_bytes([a as u8, b as u8, c as u8, d as u8]),
+            _ => 0,
+        }
     }
 
     /// `SXTAB16(a, ROR(b, rot))`: adds the sign-extended bytes 0 and 2 of the rotated
@@ -44,7 +73,9 @@ pub mod dsp {
     fn sxtab16(a: u32, b: u32) -> u32 {
         let r: u32;
         // SAFETY: pure register arithmetic on a DSP-capable core.
-        unsafe { asm!("sxtab16 {r}, {a}, {b}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b, options(pure, nomem, nostack)) };
+        unsafe {
+            asm!("sxtab16 {r}, {a}, {b}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b, options(pure, nomem, nostack))
+        };
         r
     }
 
@@ -52,7 +83,9 @@ pub mod dsp {
     fn sxtab16_ror8(a: u32, b: u32) -> u32 {
         let r: u32;
         // SAFETY: as above.
-        unsafe { asm!("sxtab16 {r}, {a}, {b}, ror #8", r = lateout(reg) r, a = in(reg) a, b = in(reg) b, options(pure, nomem, nostack)) };
+        unsafe {
+            asm!("sxtab16 {r}, {a}, {b}, ror #8", r = lateout(reg) r, a = in(reg) a, b = in(reg) b, options(pure, nomem, nostack))
+        };
         r
     }
 
@@ -60,7 +93,9 @@ pub mod dsp {
     fn sxtb16(b: u32) -> u32 {
         let r: u32;
         // SAFETY: as above.
-        unsafe { asm!("sxtb16 {r}, {b}", r = lateout(reg) r, b = in(reg) b, options(pure, nomem, nostack)) };
+        unsafe {
+            asm!("sxtb16 {r}, {b}", r = lateout(reg) r, b = in(reg) b, options(pure, nomem, nostack))
+        };
         r
     }
 
@@ -68,7 +103,9 @@ pub mod dsp {
     fn sxtb16_ror8(b: u32) -> u32 {
         let r: u32;
         // SAFETY: as above.
-        unsafe { asm!("sxtb16 {r}, {b}, ror #8", r = lateout(reg) r, b = in(reg) b, options(pure, nomem, nostack)) };
+        unsafe {
+            asm!("sxtb16 {r}, {b}, ror #8", r = lateout(reg) r, b = in(reg) b, options(pure, nomem, nostack))
+        };
         r
     }
 
@@ -77,7 +114,9 @@ pub mod dsp {
     fn smlad(a: u32, b: u32, acc: i32) -> i32 {
         let r: i32;
         // SAFETY: as above (SMLAD only sets the sticky Q flag on overflow).
-        unsafe { asm!("smlad {r}, {a}, {b}, {c}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(pure, nomem, nostack)) };
+        unsafe {
+            asm!("smlad {r}, {a}, {b}, {c}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(pure, nomem, nostack))
+        };
         r
     }
 
@@ -85,24 +124,45 @@ pub mod dsp {
     #[inline(always)]
     pub fn dot_offset(x: &[i8], w: &[i8], offset: i32) -> i32 {
         let n = x.len().min(w.len());
+        let (x, w) = (&x[..n], &w[..n]);
         let off2 = ((offset as u32) & 0xffff) | ((offset as u32) << 16);
         let mut acc = 0i32;
-        let mut i = 0;
-        while i + 4 <= n {
-            let xv = load4(x, i);
-            let wv = load4(w, i);
-            let x02 = sxtab16(off2, xv);
-            let x13 = sxtab16_ror8(off2, xv);
-            let w02 = sxtb16(wv);
-            let w13 = sxtb16_ror8(wv);
-            acc = smlad(x02, w02, acc);
-            acc = smlad(x13, w13, acc);
-            i += 4;
+        let (xc, wc) = (x.chunks_exact(4), w.chunks_exact(4));
+        let (xr, wr) = (xc.remainder(), wc.remainder());
+        for (xb, wb) in xc.zip(wc) {
+            let (xv, wv) = (word(xb), word(wb));
+            acc = smlad(sxtab16(off2, xv), sxtb16(wv), acc);
+            acc = smlad(sxtab16_ror8(off2, xv), sxtb16_ror8(wv), acc);
         }
-        while i < n {
-            acc = acc.wrapping_add((i32::from(x[i]) + offset) * i32::from(w[i]));
-            i += 1;
+        for (&a, &b) in xr.iter().zip(wr) {
+            acc = acc.wrapping_add((i32::from(a) + offset) * i32::from(b));
         }
         acc
+    }
+
+    /// DSP pair of dot products sharing `x` (each `x` word is widened once).
+    #[inline(always)]
+    pub fn dot2_offset(x: &[i8], w0: &[i8], w1: &[i8], offset: i32) -> (i32, i32) {
+        let n = x.len().min(w0.len()).min(w1.len());
+        let (x, w0, w1) = (&x[..n], &w0[..n], &w1[..n]);
+        let off2 = ((offset as u32) & 0xffff) | ((offset as u32) << 16);
+        let (mut a0, mut a1) = (0i32, 0i32);
+        let (xc, c0, c1) = (x.chunks_exact(4), w0.chunks_exact(4), w1.chunks_exact(4));
+        let (xr, r0, r1) = (xc.remainder(), c0.remainder(), c1.remainder());
+        for ((xb, b0), b1) in xc.zip(c0).zip(c1) {
+            let xv = word(xb);
+            let (x02, x13) = (sxtab16(off2, xv), sxtab16_ror8(off2, xv));
+            let (v0, v1) = (word(b0), word(b1));
+            a0 = smlad(x02, sxtb16(v0), a0);
+            a0 = smlad(x13, sxtb16_ror8(v0), a0);
+            a1 = smlad(x02, sxtb16(v1), a1);
+            a1 = smlad(x13, sxtb16_ror8(v1), a1);
+        }
+        for ((&xv, &f0), &f1) in xr.iter().zip(r0).zip(r1) {
+            let xo = i32::from(xv) + offset;
+            a0 = a0.wrapping_add(xo * i32::from(f0));
+            a1 = a1.wrapping_add(xo * i32::from(f1));
+        }
+        (a0, a1)
     }
 }

@@ -107,7 +107,8 @@ pub(crate) fn eval(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> R
                     } else {
                         let sx = mbqm_smaller_than_one(x * (1 << p.left_shift), p.m1, p.s1);
                         let sy = mbqm_smaller_than_one(y * (1 << p.left_shift), p.m2, p.s2);
-                        mbqm_smaller_than_one(sx.wrapping_add(sy), p.out_m, p.out_s).wrapping_add(p.out_offset)
+                        mbqm_smaller_than_one(sx.wrapping_add(sy), p.out_m, p.out_s)
+                            .wrapping_add(p.out_offset)
                     };
                     if let Some(slot) = out.get_mut(o) {
                         *slot = v.clamp(p.act_min, p.act_max) as i8;

@@ -44,9 +44,12 @@ pub(crate) fn prepare(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<()> {
     if output.elems != kept || count > i64::from(i32::MAX) {
         return Err(ctx.bad());
     }
-    let (mut multiplier, mut shift) = quantize_multiplier(f64::from(input.scale) / f64::from(output.scale));
+    let (mut multiplier, mut shift) =
+        quantize_multiplier(f64::from(input.scale) / f64::from(output.scale));
     if count > 0 {
-        let s = (63 - (count as u64).leading_zeros() as i32).min(32).min(31 + shift);
+        let s = (63 - (count as u64).leading_zeros() as i32)
+            .min(32)
+            .min(31 + shift);
         multiplier = ((i64::from(multiplier) << s) / count) as i32;
         shift -= s;
     }
@@ -88,8 +91,13 @@ pub(crate) fn eval(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> R
                         for b1 in 0..inner(1) {
                             for b2 in 0..inner(2) {
                                 for b3 in 0..inner(3) {
-                                    let idx = (((a0 + b0) * d[1] + a1 + b1) * d[2] + a2 + b2) * d[3] + a3 + b3;
-                                    let v = input.get(idx as usize).ok_or(Error::Malformed("mean bounds"))?;
+                                    let idx = (((a0 + b0) * d[1] + a1 + b1) * d[2] + a2 + b2)
+                                        * d[3]
+                                        + a3
+                                        + b3;
+                                    let v = input
+                                        .get(idx as usize)
+                                        .ok_or(Error::Malformed("mean bounds"))?;
                                     sum = sum.wrapping_add(i32::from(*v));
                                 }
                             }

@@ -45,7 +45,11 @@ impl<'b> ChannelQuant<'b> {
     /// [`write_channel_multipliers`] or [`write_shared_multiplier`].
     pub(crate) fn read(r: &mut Reader<'b>) -> Result<Self> {
         let n = usize::try_from(r.word()?).map_err(|_| Error::Malformed("record"))?;
-        Ok(ChannelQuant { mult: r.words(n)?, shift: r.words(n)?, per_channel: n > 1 })
+        Ok(ChannelQuant {
+            mult: r.words(n)?,
+            shift: r.words(n)?,
+            per_channel: n > 1,
+        })
     }
 
     /// Requantizes an accumulator with channel `c`'s multiplier and clamps to int8.
@@ -103,7 +107,12 @@ pub(crate) fn write_channel_multipliers(
 }
 
 /// Checks that an optional bias is int32 with `channels` elements.
-pub(crate) fn check_bias(ctx: &OpCtx<'_, '_>, bias: &Option<TensorInfo<'_>>, channels: usize, ty: i8) -> Result<()> {
+pub(crate) fn check_bias(
+    ctx: &OpCtx<'_, '_>,
+    bias: &Option<TensorInfo<'_>>,
+    channels: usize,
+    ty: i8,
+) -> Result<()> {
     if let Some(b) = bias {
         ctx.require(b, ty)?;
         if b.elems != channels || b.data.is_none() {
@@ -120,9 +129,18 @@ pub(crate) fn dim(v: i32) -> Result<usize> {
 
 /// Output size and padding for one spatial axis (TFLite `ComputeOutSize` and
 /// `ComputePaddingWithOffset`); `same` selects SAME padding.
-pub(crate) fn out_size_and_pad(same: bool, input: i32, filter: i32, stride: i32, dilation: i32) -> Option<(i32, i32)> {
+pub(crate) fn out_size_and_pad(
+    same: bool,
+    input: i32,
+    filter: i32,
+    stride: i32,
+    dilation: i32,
+) -> Option<(i32, i32)> {
     const LIMIT: i32 = 1 << 20;
-    if !(1..LIMIT).contains(&stride) || !(1..LIMIT).contains(&dilation) || !(1..LIMIT).contains(&filter) {
+    if !(1..LIMIT).contains(&stride)
+        || !(1..LIMIT).contains(&dilation)
+        || !(1..LIMIT).contains(&filter)
+    {
         return None;
     }
     if !(0..LIMIT).contains(&input) {

@@ -76,7 +76,8 @@ pub(crate) fn eval(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> R
                     let mut max = i8::MIN;
                     for fy in fy0..fy1 {
                         for fx in fx0..fx1 {
-                            let idx = (((b * p.in_h + y0 + fy) * p.in_w + x0 + fx) as usize) * c + ch;
+                            let idx =
+                                (((b * p.in_h + y0 + fy) * p.in_w + x0 + fx) as usize) * c + ch;
                             let v = *input.get(idx).ok_or(Error::Malformed("pool bounds"))?;
                             sum = sum.wrapping_add(i32::from(v));
                             count += 1;
@@ -87,7 +88,11 @@ pub(crate) fn eval(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> R
                         if count == 0 {
                             return Err(Error::Malformed("empty pooling window"));
                         }
-                        let avg = if sum > 0 { (sum + count / 2) / count } else { (sum - count / 2) / count };
+                        let avg = if sum > 0 {
+                            (sum + count / 2) / count
+                        } else {
+                            (sum - count / 2) / count
+                        };
                         avg.clamp(p.act_min, p.act_max)
                     } else {
                         i32::from(max).max(p.act_min).min(p.act_max)

@@ -28,9 +28,15 @@ pub(crate) fn prepare_quantize(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Resul
         FLOAT32 => p.from_float = 1,
         INT8 => {
             p.input_zero_point = input.zero_point;
-            (p.multiplier, p.shift) = quantize_multiplier(f64::from(input.scale) / f64::from(output.scale));
+            (p.multiplier, p.shift) =
+                quantize_multiplier(f64::from(input.scale) / f64::from(output.scale));
         }
-        other => return Err(Error::UnsupportedType { op: ctx.name, tensor_type: other }),
+        other => {
+            return Err(Error::UnsupportedType {
+                op: ctx.name,
+                tensor_type: other,
+            });
+        }
     }
     p.write(w)
 }
@@ -48,7 +54,8 @@ pub(crate) fn eval_quantize(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [
         }
     } else {
         for (o, &v) in out.iter_mut().zip(as_i8(input)) {
-            let x = mbqm(i32::from(v) - p.input_zero_point, p.multiplier, p.shift).wrapping_add(p.zero_point);
+            let x = mbqm(i32::from(v) - p.input_zero_point, p.multiplier, p.shift)
+                .wrapping_add(p.zero_point);
             *o = x.clamp(-128, 127) as i8;
         }
     }
@@ -70,7 +77,11 @@ pub(crate) fn prepare_dequantize(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Res
 }
 
 /// Runs DEQUANTIZE.
-pub(crate) fn eval_dequantize(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> Result<()> {
+pub(crate) fn eval_dequantize(
+    r: &mut Reader<'_>,
+    inputs: &[&[u8]],
+    output: &mut [u8],
+) -> Result<()> {
     let p = QuantizeParams::read(r)?;
     let scale = f64::from(f32::from_bits(p.scale_bits as u32));
     let input = as_i8(first(inputs)?);

@@ -38,7 +38,10 @@ pub(crate) fn prepare_pad(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<()>
         return Err(ctx.bad());
     }
     let elem = elem_size(ctx, &input)?;
-    let (id, od) = (input.dims4().ok_or(ctx.bad())?, output.dims4().ok_or(ctx.bad())?);
+    let (id, od) = (
+        input.dims4().ok_or(ctx.bad())?,
+        output.dims4().ok_or(ctx.bad())?,
+    );
     if paddings.elems != 2 * input.rank || output.rank != input.rank {
         return Err(ctx.bad());
     }
@@ -53,8 +56,15 @@ pub(crate) fn prepare_pad(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<()>
     }
     let value = match ctx.opt_input(2)? {
         Some(c) => {
-            let d = c.data.filter(|d| d.len() >= elem && c.ty == input.ty).ok_or(ctx.bad())?;
-            if elem == 1 { i32::from(d[0] as i8) } else { i32::from_le_bytes([d[0], d[1], d[2], d[3]]) }
+            let d = c
+                .data
+                .filter(|d| d.len() >= elem && c.ty == input.ty)
+                .ok_or(ctx.bad())?;
+            if elem == 1 {
+                i32::from(d[0] as i8)
+            } else {
+                i32::from_le_bytes([d[0], d[1], d[2], d[3]])
+            }
         }
         None if input.ty == INT8 => output.zero_point,
         None => 0,
@@ -91,11 +101,20 @@ pub(crate) fn eval_pad(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) 
         for y1 in 0..p.o1 {
             for y2 in 0..p.o2 {
                 for y3 in 0..p.o3 {
-                    let dst = output.get_mut(o..o + e).ok_or(Error::Malformed("pad bounds"))?;
-                    if inside(y0, p.b0, p.i0) && inside(y1, p.b1, p.i1) && inside(y2, p.b2, p.i2) && inside(y3, p.b3, p.i3) {
-                        let idx = (((y0 - p.b0) * p.i1 + y1 - p.b1) * p.i2 + y2 - p.b2) * p.i3 + y3 - p.b3;
+                    let dst = output
+                        .get_mut(o..o + e)
+                        .ok_or(Error::Malformed("pad bounds"))?;
+                    if inside(y0, p.b0, p.i0)
+                        && inside(y1, p.b1, p.i1)
+                        && inside(y2, p.b2, p.i2)
+                        && inside(y3, p.b3, p.i3)
+                    {
+                        let idx = (((y0 - p.b0) * p.i1 + y1 - p.b1) * p.i2 + y2 - p.b2) * p.i3 + y3
+                            - p.b3;
                         let s = idx as usize * e;
-                        dst.copy_from_slice(input.get(s..s + e).ok_or(Error::Malformed("pad bounds"))?);
+                        dst.copy_from_slice(
+                            input.get(s..s + e).ok_or(Error::Malformed("pad bounds"))?,
+                        );
                     } else {
                         dst.copy_from_slice(pad);
                     }
@@ -119,7 +138,7 @@ pub(crate) fn prepare_concat(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<
         return Err(ctx.bad());
     }
     let output = ctx.output()?;
-    let elem = elem_size(ctx, &output)?;
+    elem_size(ctx, &output)?;
     let rank = output.rank as i32;
     let mut axis = ctx.opt_i32(0, 0)?;
     if axis < 0 {
@@ -129,7 +148,10 @@ pub(crate) fn prepare_concat(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<
         return Err(ctx.bad());
     }
     let axis = axis as usize;
-    let outer: usize = output.dims[..axis.min(output.rank)].iter().map(|&d| d as usize).product();
+    let outer: usize = output.dims[..axis.min(output.rank)]
+        .iter()
+        .map(|&d| d as usize)
+        .product();
     let mut axis_total = 0i64;
     let mut chunks = [0i32; crate::ops::MAX_INPUTS];
     for (k, chunk) in chunks.iter_mut().enumerate().take(n) {
@@ -143,12 +165,16 @@ pub(crate) fn prepare_concat(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<
             }
         }
         axis_total += i64::from(t.dims.get(axis).copied().unwrap_or(1));
-        *chunk = if outer == 0 { 0 } else { (t.bytes / outer) as i32 };
+        *chunk = t.bytes.checked_div(outer).unwrap_or(0) as i32;
     }
     if output.rank > 0 && axis_total != i64::from(output.dims[axis]) {
         return Err(ctx.bad());
     }
-    ConcatParams { outer: outer as i32, inputs: n as i32 }.write(w)?;
+    ConcatParams {
+        outer: outer as i32,
+        inputs: n as i32,
+    }
+    .write(w)?;
     for c in chunks.iter().take(n) {
         w.push(*c)?;
     }
@@ -163,8 +189,13 @@ pub(crate) fn eval_concat(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8
     for outer in 0..p.outer as usize {
         for (k, input) in inputs.iter().enumerate() {
             let c = chunks.get(k) as usize;
-            let src = input.get(outer * c..(outer + 1) * c).ok_or(Error::Malformed("concat bounds"))?;
-            output.get_mut(o..o + c).ok_or(Error::Malformed("concat bounds"))?.copy_from_slice(src);
+            let src = input
+                .get(outer * c..(outer + 1) * c)
+                .ok_or(Error::Malformed("concat bounds"))?;
+            output
+                .get_mut(o..o + c)
+                .ok_or(Error::Malformed("concat bounds"))?
+                .copy_from_slice(src);
             o += c;
         }
     }

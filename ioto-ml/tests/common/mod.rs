@@ -12,7 +12,10 @@ pub fn golden_dir() -> PathBuf {
 pub fn read(name: &str, file: &str) -> Vec<u8> {
     let p = golden_dir().join(name).join(file);
     std::fs::read(&p).unwrap_or_else(|e| {
-        panic!("missing golden {}: {e} (goldens are committed under ioto-ml/tests/golden)", p.display())
+        panic!(
+            "missing golden {}: {e} (goldens are committed under ioto-ml/tests/golden)",
+            p.display()
+        )
     })
 }
 
@@ -31,13 +34,22 @@ pub fn run_golden(name: &str) -> Result<usize, String> {
     let n = cases(name);
     let model = ioto_ml::Model::parse(&model_bytes).map_err(|e| format!("{name}: parse: {e}"))?;
     let mut arena = vec![0u8; model.arena_size()];
-    let mut it = ioto_ml::Interpreter::new(&model, &mut arena).map_err(|e| format!("{name}: prepare: {e}"))?;
-    let in_sizes: Vec<usize> =
-        (0..model.input_count()).map(|i| it.input_mut(i).unwrap().len()).collect();
-    let out_sizes: Vec<usize> = (0..model.output_count()).map(|i| it.output(i).unwrap().len()).collect();
-    let (in_case, out_case) = (in_sizes.iter().sum::<usize>(), out_sizes.iter().sum::<usize>());
+    let mut it = ioto_ml::Interpreter::new(&model, &mut arena)
+        .map_err(|e| format!("{name}: prepare: {e}"))?;
+    let in_sizes: Vec<usize> = (0..model.input_count())
+        .map(|i| it.input_mut(i).unwrap().len())
+        .collect();
+    let out_sizes: Vec<usize> = (0..model.output_count())
+        .map(|i| it.output(i).unwrap().len())
+        .collect();
+    let (in_case, out_case) = (
+        in_sizes.iter().sum::<usize>(),
+        out_sizes.iter().sum::<usize>(),
+    );
     if inputs.len() != n * in_case || outputs.len() != n * out_case {
-        return Err(format!("{name}: golden file sizes do not match the model's tensors"));
+        return Err(format!(
+            "{name}: golden file sizes do not match the model's tensors"
+        ));
     }
     for c in 0..n {
         let mut off = c * in_case;
@@ -45,7 +57,8 @@ pub fn run_golden(name: &str) -> Result<usize, String> {
             it.set_input(i, &inputs[off..off + s]).unwrap();
             off += s;
         }
-        it.invoke().map_err(|e| format!("{name}: case {c}: invoke: {e}"))?;
+        it.invoke()
+            .map_err(|e| format!("{name}: case {c}: invoke: {e}"))?;
         let mut off = c * out_case;
         for (i, &s) in out_sizes.iter().enumerate() {
             let got = it.output(i).unwrap();
