@@ -100,12 +100,18 @@ impl<'m, 'a> Interpreter<'m, 'a> {
 
     /// Runs every operator once.
     pub fn invoke(&mut self) -> Result<()> {
+        self.invoke_observed(|_| {})
+    }
+
+    /// Runs every operator once, calling `after_op(index)` after each operator
+    /// (for per-operator profiling, e.g. reading an instruction counter).
+    pub fn invoke_observed(&mut self, mut after_op: impl FnMut(usize)) -> Result<()> {
         let data = self.model.data;
         let (header, activations) = self.arena.split_at_mut(self.model.header_bytes);
         let header: &[u8] = header;
         let io_words = 2 + 2 * (self.model.input_count() + self.model.output_count());
         let mut pos = 4 * io_words;
-        for _ in 0..self.model.operator_count() {
+        for index in 0..self.model.operator_count() {
             let mut r = Reader::new(header, pos);
             let kind = r.word()?;
             let len = usize::try_from(r.word()?).map_err(|_| Error::Malformed("record"))?;
@@ -141,6 +147,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 *slot = s.ok_or(Error::Malformed("input overlaps output"))?;
             }
             ops::eval(kind, &mut r, &ins[..n_in], out_bytes)?;
+            after_op(index);
             pos += 4 * len;
         }
         Ok(())

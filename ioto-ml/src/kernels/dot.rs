@@ -40,6 +40,28 @@ pub fn dot2_offset(x: &[i8], w0: &[i8], w1: &[i8], offset: i32) -> (i32, i32) {
     }
 }
 
+/// Portable four-lane multiply-accumulate: `acc[k] += (x[k] + offset) * w[k]`.
+#[inline(always)]
+pub fn mac4_offset_portable(acc: &mut [i32; 4], x: &[i8; 4], w: &[i8; 4], offset: i32) {
+    for k in 0..4 {
+        acc[k] = acc[k].wrapping_add((i32::from(x[k]) + offset) * i32::from(w[k]));
+    }
+}
+
+/// Four-lane multiply-accumulate with the fastest kernel for the target
+/// (`SMLABB`/`SMLATT` on Cortex-M4): the depthwise inner step.
+#[inline(always)]
+pub fn mac4_offset(acc: &mut [i32; 4], x: &[i8; 4], w: &[i8; 4], offset: i32) {
+    #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+    {
+        dsp::mac4_offset(acc, x, w, offset)
+    }
+    #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+    {
+        mac4_offset_portable(acc, x, w, offset)
+    }
+}
+
 /// `sum((x[i] + offset) * w[i])` with the fastest kernel for the target.
 #[inline(always)]
 pub fn dot_offset(x: &[i8], w: &[i8], offset: i32) -> i32 {
@@ -60,11 +82,39 @@ pub mod dsp {
 
     /// Four int8 lanes as one little-endian word (one unaligned `LDR`).
     #[inline(always)]
-    fn word(s: &[i8]) -> u32 {
-        match *s {
-            [a, b, c, d] => u32::from_le_bytes([a as u8, b as u8, c as u8, d as u8]),
-            _ => 0,
-        }
+    fn word(s: &[i8; 4]) -> u32 {
+        u32::from_le_bytes([s[0] as u8, s[1] as u8, s[2] as u8, s[3] as u8])
+    }
+
+    /// `SMLABB`: `acc + a.lo * b.lo`.
+    #[inline(always)]
+    fn smlabb(a: u32, b: u32, acc: i32) -> i32 {
+        let r: i32;
+        // SAFETY: pure register arithmetic on a DSP-capable core.
+        unsafe { asm!("smlabb {r}, {a}, {b}, {c}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(pure, nomem, nostack)) };
+        r
+    }
+
+    /// `SMLATT`: `acc + a.hi * b.hi`.
+    #[inline(always)]
+    fn smlatt(a: u32, b: u32, acc: i32) -> i32 {
+        let r: i32;
+        // SAFETY: as above.
+        unsafe { asm!("smlatt {r}, {a}, {b}, {c}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(pure, nomem, nostack)) };
+        r
+    }
+
+    /// DSP four-lane multiply-accumulate (see [`super::mac4_offset`]).
+    #[inline(always)]
+    pub fn mac4_offset(acc: &mut [i32; 4], x: &[i8; 4], w: &[i8; 4], offset: i32) {
+        let off2 = ((offset as u32) & 0xffff) | ((offset as u32) << 16);
+        let (xv, wv) = (word(x), word(w));
+        let (x02, x13) = (sxtab16(off2, xv), sxtab16_ror8(off2, xv));
+        let (w02, w13) = (sxtb16(wv), sxtb16_ror8(wv));
+        acc[0] = smlabb(x02, w02, acc[0]);
+        acc[2] = smlatt(x02, w02, acc[2]);
+        acc[1] = smlabb(x13, w13, acc[1]);
+        acc[3] = smlatt(x13, w13, acc[3]);
     }
 
     /// `SXTAB16(a, ROR(b, rot))`: adds the sign-extended bytes 0 and 2 of the rotated
@@ -127,9 +177,8 @@ pub mod dsp {
         let (x, w) = (&x[..n], &w[..n]);
         let off2 = ((offset as u32) & 0xffff) | ((offset as u32) << 16);
         let mut acc = 0i32;
-        let (xc, wc) = (x.chunks_exact(4), w.chunks_exact(4));
-        let (xr, wr) = (xc.remainder(), wc.remainder());
-        for (xb, wb) in xc.zip(wc) {
+        let ((xc, xr), (wc, wr)) = (x.as_chunks::<4>(), w.as_chunks::<4>());
+        for (xb, wb) in xc.iter().zip(wc) {
             let (xv, wv) = (word(xb), word(wb));
             acc = smlad(sxtab16(off2, xv), sxtb16(wv), acc);
             acc = smlad(sxtab16_ror8(off2, xv), sxtb16_ror8(wv), acc);
@@ -147,9 +196,8 @@ pub mod dsp {
         let (x, w0, w1) = (&x[..n], &w0[..n], &w1[..n]);
         let off2 = ((offset as u32) & 0xffff) | ((offset as u32) << 16);
         let (mut a0, mut a1) = (0i32, 0i32);
-        let (xc, c0, c1) = (x.chunks_exact(4), w0.chunks_exact(4), w1.chunks_exact(4));
-        let (xr, r0, r1) = (xc.remainder(), c0.remainder(), c1.remainder());
-        for ((xb, b0), b1) in xc.zip(c0).zip(c1) {
+        let ((xc, xr), (c0, r0), (c1, r1)) = (x.as_chunks::<4>(), w0.as_chunks::<4>(), w1.as_chunks::<4>());
+        for ((xb, b0), b1) in xc.iter().zip(c0).zip(c1) {
             let xv = word(xb);
             let (x02, x13) = (sxtab16(off2, xv), sxtab16_ror8(off2, xv));
             let (v0, v1) = (word(b0), word(b1));

@@ -49,6 +49,15 @@ fn bench(name: &str, model: &[u8], inputs: &[u8]) {
         ioto_board_qemu::exit(1)
     }
     println!("BENCH model={} instructions={} macs={} arena={}", name, after - before, model.macs(), model.arena_size());
+    if cfg!(feature = "profile-ops") {
+        let mut last = instructions();
+        let _ = it.invoke_observed(|i| {
+            let now = instructions();
+            let op = model.operator(i).map(|o| o.name).unwrap_or("?");
+            println!("  op {} {} instructions={}", i, op, now - last);
+            last = instructions();
+        });
+    }
 }
 
 #[entry]

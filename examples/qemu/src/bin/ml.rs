@@ -51,10 +51,13 @@ fn kws_ref_model() {
     check(golden!("kws_ref_model"), 4);
 }
 
-/// The optimized (DSP on Cortex-M4) dot product equals the portable one, bit for bit,
-/// over lengths 0..=67, every offset class and pseudo-random int8 data.
+/// The optimized (DSP on Cortex-M4) dot products and multiply-accumulates equal the
+/// portable ones, bit for bit, over lengths 0..=67, offsets at the int8 zero-point
+/// extremes, saturating accumulators and pseudo-random int8 data.
 fn dot_product_matches_portable() {
-    use ioto_ml::kernels::dot::{dot_offset, dot_offset_portable};
+    use ioto_ml::kernels::dot::{
+        dot_offset, dot_offset_portable, dot2_offset, dot2_offset_portable, mac4_offset, mac4_offset_portable,
+    };
     let mut state = 0x1234_5678u32;
     let mut next = || {
         state ^= state << 13;
@@ -75,6 +78,17 @@ fn dot_product_matches_portable() {
         for offset in [-127, -1, 0, 1, 17, 128] {
             for n in 0..=67 {
                 assert_eq!(dot_offset(&x[..n], &w[..n], offset), dot_offset_portable(&x[..n], &w[..n], offset));
+                let (w0, w1) = (&w[..n], &x[67 - n..]);
+                assert_eq!(dot2_offset(&x[..n], w0, w1, offset), dot2_offset_portable(&x[..n], w0, w1, offset));
+            }
+            for k in 0..16 {
+                let xs: &[i8; 4] = x[4 * k..4 * k + 4].try_into().expect("4 lanes");
+                let ws: &[i8; 4] = w[4 * k..4 * k + 4].try_into().expect("4 lanes");
+                let (mut a, mut b) = ([i32::MAX - 5, -7, 1 << 20, i32::MIN + 3], [0i32; 4]);
+                b.copy_from_slice(&a);
+                mac4_offset(&mut a, xs, ws, offset);
+                mac4_offset_portable(&mut b, xs, ws, offset);
+                assert_eq!(a, b);
             }
         }
     }
