@@ -138,6 +138,9 @@ fn tap(origin: i32, k: i32, dilation: i32, size: i32) -> Option<usize> {
     }
 }
 
+/// Largest receptive field (`k_h * k_w * in_c`) gathered on the stack for im2col.
+const IM2COL: usize = 512;
+
 /// Runs CONV_2D.
 ///
 /// Per output pixel, the valid filter taps of one filter row are contiguous in both
@@ -155,6 +158,11 @@ pub(crate) fn eval_conv(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8])
     let (kh, kw) = (p.k_h as usize, p.k_w as usize);
     let filter_len = kh * kw * ic;
     let bad = || crate::Error::Malformed("conv bounds");
+    // im2col: small receptive fields are gathered into one contiguous patch, padded
+    // with the input zero point (which contributes exactly 0 to the accumulator).
+    let use_patch = kh * kw > 1 && filter_len <= IM2COL;
+    let mut patch = [0i8; IM2COL];
+    let zero_point = (-p.input_offset) as i8;
     let mut o = 0usize;
     for b in 0..p.batches as usize {
         let in_batch = b * (ih * iw) as usize;
@@ -162,6 +170,43 @@ pub(crate) fn eval_conv(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8])
             let y0 = oy * p.stride_h - p.pad_h;
             for ox in 0..p.out_w {
                 let x0 = ox * p.stride_w - p.pad_w;
+                if use_patch {
+                    for ky in 0..kh {
+                        let iy = tap(y0, ky as i32, p.dil_h, ih);
+                        for kx in 0..kw {
+                            let dst = patch.get_mut((ky * kw + kx) * ic..(ky * kw + kx + 1) * ic).ok_or_else(bad)?;
+                            match (iy, tap(x0, kx as i32, p.dil_w, iw)) {
+                                (Some(iy), Some(ix)) => {
+                                    let xi = (in_batch + iy * iw as usize + ix) * ic;
+                                    dst.copy_from_slice(input.get(xi..xi + ic).ok_or_else(bad)?);
+                                }
+                                _ => dst.fill(zero_point),
+                            }
+                        }
+                    }
+                    let x = &patch[..filter_len];
+                    let mut oc = 0;
+                    while oc < c {
+                        let f0 = filter.get(oc * filter_len..(oc + 1) * filter_len).ok_or_else(bad)?;
+                        let pair = oc + 1 < c;
+                        let (a0, a1) = if pair {
+                            let f1 = filter.get((oc + 1) * filter_len..(oc + 2) * filter_len).ok_or_else(bad)?;
+                            dot2_offset(x, f0, f1, p.input_offset)
+                        } else {
+                            (dot_offset(x, f0, p.input_offset), 0)
+                        };
+                        let n = if pair { 2 } else { 1 };
+                        for (k, acc) in [a0, a1].into_iter().take(n).enumerate() {
+                            let v = acc.wrapping_add(read_i32(bias, oc + k));
+                            if let Some(slot) = out.get_mut(o) {
+                                *slot = q.requantize(v, oc + k, p.output_offset, p.act_min, p.act_max);
+                            }
+                            o += 1;
+                        }
+                        oc += n;
+                    }
+                    continue;
+                }
                 // Contiguous run of taps along a filter row (width dilation 1 only).
                 let run = if p.dil_w == 1 {
                     let lo = (-x0).max(0) as usize;
