@@ -205,6 +205,7 @@ pub fn reciprocal(x: i32, x_integer_digits: i32) -> (i32, i32) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -85,6 +85,7 @@ pub(crate) fn plan(reqs: &[Request], offsets: &mut [u32], placed: &mut [bool]) -
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

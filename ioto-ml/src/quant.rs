@@ -125,6 +125,7 @@ pub fn activation_range_f32(act: i8) -> Option<(f32, f32)> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -174,7 +174,9 @@ pub(crate) fn eval_conv(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8])
                     for ky in 0..kh {
                         let iy = tap(y0, ky as i32, p.dil_h, ih);
                         for kx in 0..kw {
-                            let dst = patch.get_mut((ky * kw + kx) * ic..(ky * kw + kx + 1) * ic).ok_or_else(bad)?;
+                            let dst = patch
+                                .get_mut((ky * kw + kx) * ic..(ky * kw + kx + 1) * ic)
+                                .ok_or_else(bad)?;
                             match (iy, tap(x0, kx as i32, p.dil_w, iw)) {
                                 (Some(iy), Some(ix)) => {
                                     let xi = (in_batch + iy * iw as usize + ix) * ic;
@@ -187,10 +189,14 @@ pub(crate) fn eval_conv(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8])
                     let x = &patch[..filter_len];
                     let mut oc = 0;
                     while oc < c {
-                        let f0 = filter.get(oc * filter_len..(oc + 1) * filter_len).ok_or_else(bad)?;
+                        let f0 = filter
+                            .get(oc * filter_len..(oc + 1) * filter_len)
+                            .ok_or_else(bad)?;
                         let pair = oc + 1 < c;
                         let (a0, a1) = if pair {
-                            let f1 = filter.get((oc + 1) * filter_len..(oc + 2) * filter_len).ok_or_else(bad)?;
+                            let f1 = filter
+                                .get((oc + 1) * filter_len..(oc + 2) * filter_len)
+                                .ok_or_else(bad)?;
                             dot2_offset(x, f0, f1, p.input_offset)
                         } else {
                             (dot_offset(x, f0, p.input_offset), 0)
@@ -199,7 +205,8 @@ pub(crate) fn eval_conv(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8])
                         for (k, acc) in [a0, a1].into_iter().take(n).enumerate() {
                             let v = acc.wrapping_add(read_i32(bias, oc + k));
                             if let Some(slot) = out.get_mut(o) {
-                                *slot = q.requantize(v, oc + k, p.output_offset, p.act_min, p.act_max);
+                                *slot =
+                                    q.requantize(v, oc + k, p.output_offset, p.act_min, p.act_max);
                             }
                             o += 1;
                         }
@@ -226,7 +233,9 @@ pub(crate) fn eval_conv(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8])
                     let pair = oc + 1 < c;
                     let (mut a0, mut a1) = (0i32, 0i32);
                     for ky in 0..kh {
-                        let Some(iy) = tap(y0, ky as i32, p.dil_h, ih) else { continue };
+                        let Some(iy) = tap(y0, ky as i32, p.dil_h, ih) else {
+                            continue;
+                        };
                         match run {
                             Some((lo, hi)) => {
                                 if hi == lo {
@@ -236,7 +245,9 @@ pub(crate) fn eval_conv(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8])
                                 let xs = input.get(xi..xi + span).ok_or_else(bad)?;
                                 let f0 = filter.get(fi..fi + span).ok_or_else(bad)?;
                                 if pair {
-                                    let f1 = filter.get(fi + filter_len..fi + filter_len + span).ok_or_else(bad)?;
+                                    let f1 = filter
+                                        .get(fi + filter_len..fi + filter_len + span)
+                                        .ok_or_else(bad)?;
                                     let (d0, d1) = dot2_offset(xs, f0, f1, p.input_offset);
                                     a0 = a0.wrapping_add(d0);
                                     a1 = a1.wrapping_add(d1);
@@ -246,14 +257,18 @@ pub(crate) fn eval_conv(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8])
                             }
                             None => {
                                 for kx in 0..kw {
-                                    let Some(ix) = tap(x0, kx as i32, p.dil_w, iw) else { continue };
+                                    let Some(ix) = tap(x0, kx as i32, p.dil_w, iw) else {
+                                        continue;
+                                    };
                                     let xi = (in_batch + iy * iw as usize + ix) * ic;
                                     let fi = oc * filter_len + (ky * kw + kx) * ic;
                                     let xs = input.get(xi..xi + ic).ok_or_else(bad)?;
                                     let f0 = filter.get(fi..fi + ic).ok_or_else(bad)?;
                                     a0 = a0.wrapping_add(dot_offset(xs, f0, p.input_offset));
                                     if pair {
-                                        let f1 = filter.get(fi + filter_len..fi + filter_len + ic).ok_or_else(bad)?;
+                                        let f1 = filter
+                                            .get(fi + filter_len..fi + filter_len + ic)
+                                            .ok_or_else(bad)?;
                                         a1 = a1.wrapping_add(dot_offset(xs, f1, p.input_offset));
                                     }
                                 }
@@ -284,7 +299,11 @@ const CHUNK: usize = 64;
 /// Taps are the outer loop and a chunk of up to 64 output channels the inner one, so
 /// the tap bookkeeping is paid once per chunk; with depth multiplier 1 the channels go
 /// four at a time through [`mac4_offset`] (SMLABB/SMLATT on Cortex-M4).
-pub(crate) fn eval_depthwise(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> Result<()> {
+pub(crate) fn eval_depthwise(
+    r: &mut Reader<'_>,
+    inputs: &[&[u8]],
+    output: &mut [u8],
+) -> Result<()> {
     let p = ConvParams::read(r)?;
     let c = p.out_c as usize;
     let q = ChannelQuant::read(r)?;
@@ -310,33 +329,46 @@ pub(crate) fn eval_depthwise(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut 
                     let n = step.min(c - c0);
                     acc[..n].fill(0);
                     for ky in 0..p.k_h {
-                        let Some(iy) = tap(y0, ky, p.dil_h, ih) else { continue };
+                        let Some(iy) = tap(y0, ky, p.dil_h, ih) else {
+                            continue;
+                        };
                         for kx in 0..p.k_w {
-                            let Some(ix) = tap(x0, kx, p.dil_w, iw) else { continue };
+                            let Some(ix) = tap(x0, kx, p.dil_w, iw) else {
+                                continue;
+                            };
                             let xbase = (in_batch + iy * iw as usize + ix) * ic;
                             let fbase = (ky as usize * p.k_w as usize + kx as usize) * c + c0;
                             let xs = input.get(xbase..xbase + ic).ok_or_else(bad)?;
                             let fs = filter.get(fbase..fbase + n).ok_or_else(bad)?;
                             if dm == 1 {
                                 let xs = xs.get(c0..c0 + n).ok_or_else(bad)?;
-                                let ((a4, ar), (x4, xr), (f4, fr)) =
-                                    (acc[..n].as_chunks_mut::<4>(), xs.as_chunks::<4>(), fs.as_chunks::<4>());
+                                let ((a4, ar), (x4, xr), (f4, fr)) = (
+                                    acc[..n].as_chunks_mut::<4>(),
+                                    xs.as_chunks::<4>(),
+                                    fs.as_chunks::<4>(),
+                                );
                                 for ((a, xv), fv) in a4.iter_mut().zip(x4).zip(f4) {
                                     mac4_offset(a, xv, fv, p.input_offset);
                                 }
                                 for ((a, &xv), &fv) in ar.iter_mut().zip(xr).zip(fr) {
-                                    *a = a.wrapping_add((i32::from(xv) + p.input_offset) * i32::from(fv));
+                                    *a = a.wrapping_add(
+                                        (i32::from(xv) + p.input_offset) * i32::from(fv),
+                                    );
                                 }
                             } else if dm <= CHUNK {
                                 let first = c0 / dm;
-                                for (g, (ag, fg)) in acc[..n].chunks_mut(dm).zip(fs.chunks(dm)).enumerate() {
-                                    let xv = i32::from(*xs.get(first + g).ok_or_else(bad)?) + p.input_offset;
+                                for (g, (ag, fg)) in
+                                    acc[..n].chunks_mut(dm).zip(fs.chunks(dm)).enumerate()
+                                {
+                                    let xv = i32::from(*xs.get(first + g).ok_or_else(bad)?)
+                                        + p.input_offset;
                                     for (a, &fv) in ag.iter_mut().zip(fg) {
                                         *a = a.wrapping_add(xv * i32::from(fv));
                                     }
                                 }
                             } else {
-                                let xv = i32::from(*xs.get(c0 / dm).ok_or_else(bad)?) + p.input_offset;
+                                let xv =
+                                    i32::from(*xs.get(c0 / dm).ok_or_else(bad)?) + p.input_offset;
                                 acc[0] = acc[0].wrapping_add(xv * i32::from(fs[0]));
                             }
                         }

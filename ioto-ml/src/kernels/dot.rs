@@ -91,7 +91,9 @@ pub mod dsp {
     fn smlabb(a: u32, b: u32, acc: i32) -> i32 {
         let r: i32;
         // SAFETY: pure register arithmetic on a DSP-capable core.
-        unsafe { asm!("smlabb {r}, {a}, {b}, {c}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(pure, nomem, nostack)) };
+        unsafe {
+            asm!("smlabb {r}, {a}, {b}, {c}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(pure, nomem, nostack))
+        };
         r
     }
 
@@ -100,7 +102,9 @@ pub mod dsp {
     fn smlatt(a: u32, b: u32, acc: i32) -> i32 {
         let r: i32;
         // SAFETY: as above.
-        unsafe { asm!("smlatt {r}, {a}, {b}, {c}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(pure, nomem, nostack)) };
+        unsafe {
+            asm!("smlatt {r}, {a}, {b}, {c}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(pure, nomem, nostack))
+        };
         r
     }
 
@@ -196,7 +200,8 @@ pub mod dsp {
         let (x, w0, w1) = (&x[..n], &w0[..n], &w1[..n]);
         let off2 = ((offset as u32) & 0xffff) | ((offset as u32) << 16);
         let (mut a0, mut a1) = (0i32, 0i32);
-        let ((xc, xr), (c0, r0), (c1, r1)) = (x.as_chunks::<4>(), w0.as_chunks::<4>(), w1.as_chunks::<4>());
+        let ((xc, xr), (c0, r0), (c1, r1)) =
+            (x.as_chunks::<4>(), w0.as_chunks::<4>(), w1.as_chunks::<4>());
         for ((xb, b0), b1) in xc.iter().zip(c0).zip(c1) {
             let xv = word(xb);
             let (x02, x13) = (sxtab16(off2, xv), sxtab16_ror8(off2, xv));

@@ -101,13 +101,17 @@ pub(crate) fn eval(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> R
             let f0 = filter.get(oc * accum..(oc + 1) * accum).ok_or_else(bad)?;
             let pair = oc + 1 < depth && p.filter_offset == 0;
             let (a0, a1) = if pair {
-                let f1 = filter.get((oc + 1) * accum..(oc + 2) * accum).ok_or_else(bad)?;
+                let f1 = filter
+                    .get((oc + 1) * accum..(oc + 2) * accum)
+                    .ok_or_else(bad)?;
                 dot2_offset(x, f0, f1, p.input_offset)
             } else if p.filter_offset == 0 {
                 (dot_offset(x, f0, p.input_offset), 0)
             } else {
                 let acc = x.iter().zip(f0).fold(0i32, |a, (&xv, &fv)| {
-                    a.wrapping_add((i32::from(fv) + p.filter_offset) * (i32::from(xv) + p.input_offset))
+                    a.wrapping_add(
+                        (i32::from(fv) + p.filter_offset) * (i32::from(xv) + p.input_offset),
+                    )
                 });
                 (acc, 0)
             };

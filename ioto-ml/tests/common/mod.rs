@@ -1,5 +1,5 @@
 //! Shared helpers for the golden-vector tests.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code, clippy::unwrap_used, clippy::panic)]
 
 use std::path::PathBuf;
 
