@@ -11,7 +11,11 @@ fn cli() -> Command {
 }
 
 fn model_path(name: &str) -> String {
-    common::golden_dir().join(name).join("model.tflite").display().to_string()
+    common::golden_dir()
+        .join(name)
+        .join("model.tflite")
+        .display()
+        .to_string()
 }
 
 #[test]
@@ -42,33 +46,53 @@ fn run_matches_the_golden_output() {
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("input size mismatch") && err.contains("489"), "{err}");
+    assert!(
+        err.contains("input size mismatch") && err.contains("489"),
+        "{err}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn inspect_lists_ops_and_arena() {
-    let out = cli().args(["inspect", &model_path("kws_ref_model")]).output().unwrap();
+    let out = cli()
+        .args(["inspect", &model_path("kws_ref_model")])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("DEPTHWISE_CONV_2D") && text.contains("SOFTMAX"), "{text}");
+    assert!(
+        text.contains("DEPTHWISE_CONV_2D") && text.contains("SOFTMAX"),
+        "{text}"
+    );
     assert!(text.contains("macs=2656768"), "{text}");
-    assert!(text.lines().any(|l| l.starts_with("arena_bytes=")), "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("arena_bytes=")),
+        "{text}"
+    );
 }
 
 #[test]
 fn bench_ends_with_median_line() {
-    let out = cli().args(["bench", &model_path("hello_world_int8"), "--runs", "5"]).output().unwrap();
+    let out = cli()
+        .args(["bench", &model_path("hello_world_int8"), "--runs", "5"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     let last = text.lines().last().unwrap();
-    let value = last.strip_prefix("median_us=").unwrap_or_else(|| panic!("last line {last:?}"));
+    let value = last
+        .strip_prefix("median_us=")
+        .unwrap_or_else(|| panic!("last line {last:?}"));
     assert!(value.parse::<f64>().unwrap() >= 0.0);
 }
 
 #[test]
 fn bad_model_and_usage_fail() {
-    let out = cli().args(["inspect", "/nonexistent.tflite"]).output().unwrap();
+    let out = cli()
+        .args(["inspect", "/nonexistent.tflite"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let out = cli().output().unwrap();
     assert!(!out.status.success());

@@ -177,7 +177,7 @@ pub(crate) fn eval_relu(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8])
             p.multiplier,
             p.shift,
         ));
-        *o = x.clamp(p.act_min, p.act_max) as i8;
+        *o = x.max(p.act_min).min(p.act_max) as i8;
     }
     Ok(())
 }

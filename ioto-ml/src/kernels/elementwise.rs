@@ -111,7 +111,7 @@ pub(crate) fn eval(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> R
                             .wrapping_add(p.out_offset)
                     };
                     if let Some(slot) = out.get_mut(o) {
-                        *slot = v.clamp(p.act_min, p.act_max) as i8;
+                        *slot = v.max(p.act_min).min(p.act_max) as i8;
                     }
                     o += 1;
                 }

@@ -57,7 +57,7 @@ impl<'b> ChannelQuant<'b> {
     pub(crate) fn requantize(&self, acc: i32, c: usize, out_offset: i32, lo: i32, hi: i32) -> i8 {
         let c = if self.per_channel { c } else { 0 };
         let v = mbqm(acc, self.mult.get(c), self.shift.get(c)).wrapping_add(out_offset);
-        v.clamp(lo, hi) as i8
+        v.max(lo).min(hi) as i8
     }
 }
 

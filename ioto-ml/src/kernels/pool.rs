@@ -93,7 +93,7 @@ pub(crate) fn eval(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> R
                         } else {
                             (sum - count / 2) / count
                         };
-                        avg.clamp(p.act_min, p.act_max)
+                        avg.max(p.act_min).min(p.act_max)
                     } else {
                         i32::from(max).max(p.act_min).min(p.act_max)
                     };
