@@ -19,10 +19,12 @@ pub fn srdhm(a: i32, b: i32) -> i32 {
 /// `RoundingDivideByPOT`: `x / 2^exponent`, rounded half away from zero.
 #[inline(always)]
 pub fn rdbpot(x: i32, exponent: i32) -> i32 {
-    let mask: i32 = ((1i64 << exponent) - 1) as i32;
+    // Valid models keep 0 <= exponent <= 31; wrapping shifts keep hostile ones
+    // panic-free (and behave like the C++ code does on x86).
+    let mask: i32 = 1i64.wrapping_shl(exponent as u32).wrapping_sub(1) as i32;
     let remainder = x & mask;
-    let threshold = (mask >> 1) + i32::from(x < 0);
-    (x >> exponent) + i32::from(remainder > threshold)
+    let threshold = (mask >> 1).wrapping_add(i32::from(x < 0));
+    x.wrapping_shr(exponent as u32).wrapping_add(i32::from(remainder > threshold))
 }
 
 /// `MultiplyByQuantizedMultiplier` with TFLite's default double rounding.
