@@ -24,7 +24,8 @@ pub fn rdbpot(x: i32, exponent: i32) -> i32 {
     let mask: i32 = 1i64.wrapping_shl(exponent as u32).wrapping_sub(1) as i32;
     let remainder = x & mask;
     let threshold = (mask >> 1).wrapping_add(i32::from(x < 0));
-    x.wrapping_shr(exponent as u32).wrapping_add(i32::from(remainder > threshold))
+    x.wrapping_shr(exponent as u32)
+        .wrapping_add(i32::from(remainder > threshold))
 }
 
 /// `MultiplyByQuantizedMultiplier` with TFLite's default double rounding.

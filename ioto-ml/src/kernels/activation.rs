@@ -93,7 +93,8 @@ pub(crate) fn eval_softmax(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u
         for (o, &v) in y.iter_mut().zip(x) {
             *o = match scaled_exp(v) {
                 Some(e) => {
-                    let unsat = rdbpot(srdhm(shifted_scale, e), bits_over_unit.wrapping_add(31 - 8));
+                    let unsat =
+                        rdbpot(srdhm(shifted_scale, e), bits_over_unit.wrapping_add(31 - 8));
                     unsat.wrapping_sub(128).clamp(-128, 127) as i8
                 }
                 None => i8::MIN,

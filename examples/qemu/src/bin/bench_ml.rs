@@ -15,8 +15,18 @@ macro_rules! model {
     ($name:literal) => {
         (
             $name,
-            include_bytes!(concat!("../../../../ioto-ml/tests/golden/", $name, "/model.tflite")).as_slice(),
-            include_bytes!(concat!("../../../../ioto-ml/tests/golden/", $name, "/input.bin")).as_slice(),
+            include_bytes!(concat!(
+                "../../../../ioto-ml/tests/golden/",
+                $name,
+                "/model.tflite"
+            ))
+            .as_slice(),
+            include_bytes!(concat!(
+                "../../../../ioto-ml/tests/golden/",
+                $name,
+                "/input.bin"
+            ))
+            .as_slice(),
         )
     };
 }
@@ -48,7 +58,13 @@ fn bench(name: &str, model: &[u8], inputs: &[u8]) {
         println!("BENCH-ERROR model={} error=invoke", name);
         ioto_board_qemu::exit(1)
     }
-    println!("BENCH model={} instructions={} macs={} arena={}", name, after - before, model.macs(), model.arena_size());
+    println!(
+        "BENCH model={} instructions={} macs={} arena={}",
+        name,
+        after - before,
+        model.macs(),
+        model.arena_size()
+    );
     if cfg!(feature = "profile-ops") {
         let mut last = instructions();
         let _ = it.invoke_observed(|i| {

@@ -13,9 +13,24 @@ use ioto_ml::{Interpreter, Model};
 macro_rules! golden {
     ($name:literal) => {
         (
-            include_bytes!(concat!("../../../../ioto-ml/tests/golden/", $name, "/model.tflite")).as_slice(),
-            include_bytes!(concat!("../../../../ioto-ml/tests/golden/", $name, "/input.bin")).as_slice(),
-            include_bytes!(concat!("../../../../ioto-ml/tests/golden/", $name, "/output.bin")).as_slice(),
+            include_bytes!(concat!(
+                "../../../../ioto-ml/tests/golden/",
+                $name,
+                "/model.tflite"
+            ))
+            .as_slice(),
+            include_bytes!(concat!(
+                "../../../../ioto-ml/tests/golden/",
+                $name,
+                "/input.bin"
+            ))
+            .as_slice(),
+            include_bytes!(concat!(
+                "../../../../ioto-ml/tests/golden/",
+                $name,
+                "/output.bin"
+            ))
+            .as_slice(),
         )
     };
 }
@@ -29,9 +44,15 @@ fn check((model, inputs, outputs): (&[u8], &[u8], &[u8]), cases: usize) {
     let out_len = it.output(0).expect("output").len();
     assert!(inputs.len() >= cases * in_len && outputs.len() >= cases * out_len);
     for c in 0..cases {
-        it.set_input(0, &inputs[c * in_len..(c + 1) * in_len]).expect("set input");
+        it.set_input(0, &inputs[c * in_len..(c + 1) * in_len])
+            .expect("set input");
         it.invoke().expect("invoke");
-        assert_eq!(it.output(0).expect("output"), &outputs[c * out_len..(c + 1) * out_len], "case {}", c);
+        assert_eq!(
+            it.output(0).expect("output"),
+            &outputs[c * out_len..(c + 1) * out_len],
+            "case {}",
+            c
+        );
     }
 }
 
@@ -56,7 +77,8 @@ fn kws_ref_model() {
 /// extremes, saturating accumulators and pseudo-random int8 data.
 fn dot_product_matches_portable() {
     use ioto_ml::kernels::dot::{
-        dot_offset, dot_offset_portable, dot2_offset, dot2_offset_portable, mac4_offset, mac4_offset_portable,
+        dot_offset, dot_offset_portable, dot2_offset, dot2_offset_portable, mac4_offset,
+        mac4_offset_portable,
     };
     let mut state = 0x1234_5678u32;
     let mut next = || {
@@ -77,9 +99,15 @@ fn dot_product_matches_portable() {
         }
         for offset in [-127, -1, 0, 1, 17, 128] {
             for n in 0..=67 {
-                assert_eq!(dot_offset(&x[..n], &w[..n], offset), dot_offset_portable(&x[..n], &w[..n], offset));
+                assert_eq!(
+                    dot_offset(&x[..n], &w[..n], offset),
+                    dot_offset_portable(&x[..n], &w[..n], offset)
+                );
                 let (w0, w1) = (&w[..n], &x[67 - n..]);
-                assert_eq!(dot2_offset(&x[..n], w0, w1, offset), dot2_offset_portable(&x[..n], w0, w1, offset));
+                assert_eq!(
+                    dot2_offset(&x[..n], w0, w1, offset),
+                    dot2_offset_portable(&x[..n], w0, w1, offset)
+                );
             }
             for k in 0..16 {
                 let xs: &[i8; 4] = x[4 * k..4 * k + 4].try_into().expect("4 lanes");
