@@ -3,7 +3,7 @@
 
 use super::{ChannelQuant, check_bias, dim, out_size_and_pad, read_i32, write_channel_multipliers};
 use crate::error::Result;
-use crate::kernels::dot::{dot_offset, dot2_offset, mac4_offset};
+use crate::kernels::dot::{dot_offset, dot2_offset, dot2x2_offset, mac4_offset};
 use crate::ops::{OpCtx, as_i8, as_i8_mut};
 use crate::quant::activation_range_i8;
 use crate::record::{Reader, Writer, params};
@@ -138,6 +138,54 @@ fn tap(origin: i32, k: i32, dilation: i32, size: i32) -> Option<usize> {
     }
 }
 
+/// Row `i` of `n` elements.
+fn row(s: &[i8], i: usize, n: usize) -> Result<&[i8]> {
+    s.get(i * n..(i + 1) * n)
+        .ok_or(crate::Error::Malformed("conv bounds"))
+}
+
+/// 1×1, stride-1, unpadded CONV_2D: a matrix product over pixels, computed in 2×2
+/// blocks (two pixels × two output channels) so each widened word is used twice.
+fn pointwise(
+    p: &ConvParams,
+    q: &ChannelQuant<'_>,
+    input: &[i8],
+    filter: &[i8],
+    bias: &[u8],
+    out: &mut [i8],
+) -> Result<()> {
+    let (ic, c) = (p.in_c as usize, p.out_c as usize);
+    let pixels = (p.batches * p.in_h * p.in_w) as usize;
+    let bad = || crate::Error::Malformed("conv bounds");
+    let mut px = 0;
+    while px < pixels {
+        let two_px = px + 1 < pixels;
+        let x0 = row(input, px, ic)?;
+        let x1 = if two_px { row(input, px + 1, ic)? } else { x0 };
+        let mut oc = 0;
+        while oc < c {
+            let two_oc = oc + 1 < c;
+            let w0 = row(filter, oc, ic)?;
+            let w1 = if two_oc { row(filter, oc + 1, ic)? } else { w0 };
+            let acc = dot2x2_offset(x0, x1, w0, w1, p.input_offset);
+            // acc = [px·oc, px·oc+1, px+1·oc, px+1·oc+1]
+            for (k, &a) in acc.iter().enumerate() {
+                let (dp, dc) = (k / 2, k % 2);
+                if (dp == 1 && !two_px) || (dc == 1 && !two_oc) {
+                    continue;
+                }
+                let ch = oc + dc;
+                let v = a.wrapping_add(read_i32(bias, ch));
+                let slot = out.get_mut((px + dp) * c + ch).ok_or_else(bad)?;
+                *slot = q.requantize(v, ch, p.output_offset, p.act_min, p.act_max);
+            }
+            oc += 2;
+        }
+        px += 2;
+    }
+    Ok(())
+}
+
 /// Largest receptive field (`k_h * k_w * in_c`) gathered on the stack for im2col.
 const IM2COL: usize = 512;
 
@@ -164,6 +212,9 @@ pub(crate) fn eval_conv(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8])
     let mut patch = [0i8; IM2COL];
     let zero_point = (-p.input_offset) as i8;
     let mut o = 0usize;
+    if kh == 1 && kw == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_h == 0 && p.pad_w == 0 {
+        return pointwise(&p, &q, input, filter, bias, out);
+    }
     for b in 0..p.batches as usize {
         let in_batch = b * (ih * iw) as usize;
         for oy in 0..p.out_h {

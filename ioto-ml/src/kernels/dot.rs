@@ -27,6 +27,29 @@ pub fn dot2_offset_portable(x: &[i8], w0: &[i8], w1: &[i8], offset: i32) -> (i32
     (a0, a1)
 }
 
+/// Portable 2×2 block: two inputs against two weight rows,
+/// `[dot(x0, w0), dot(x0, w1), dot(x1, w0), dot(x1, w1)]`.
+#[inline(always)]
+pub fn dot2x2_offset_portable(x0: &[i8], x1: &[i8], w0: &[i8], w1: &[i8], offset: i32) -> [i32; 4] {
+    let (a, b) = dot2_offset_portable(x0, w0, w1, offset);
+    let (c, d) = dot2_offset_portable(x1, w0, w1, offset);
+    [a, b, c, d]
+}
+
+/// 2×2 block of dot products with the fastest kernel for the target (each input and
+/// weight word is widened once for two products).
+#[inline(always)]
+pub fn dot2x2_offset(x0: &[i8], x1: &[i8], w0: &[i8], w1: &[i8], offset: i32) -> [i32; 4] {
+    #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+    {
+        dsp::dot2x2_offset(x0, x1, w0, w1, offset)
+    }
+    #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+    {
+        dot2x2_offset_portable(x0, x1, w0, w1, offset)
+    }
+}
+
 /// Two dot products sharing `x`, with the fastest kernel for the target.
 #[inline(always)]
 pub fn dot2_offset(x: &[i8], w0: &[i8], w1: &[i8], offset: i32) -> (i32, i32) {
@@ -217,5 +240,36 @@ pub mod dsp {
             a1 = a1.wrapping_add(xo * i32::from(f1));
         }
         (a0, a1)
+    }
+
+    /// DSP 2×2 block (see [`super::dot2x2_offset`]).
+    #[inline(always)]
+    pub fn dot2x2_offset(x0: &[i8], x1: &[i8], w0: &[i8], w1: &[i8], offset: i32) -> [i32; 4] {
+        let n = x0.len().min(x1.len()).min(w0.len()).min(w1.len());
+        let (x0, x1, w0, w1) = (&x0[..n], &x1[..n], &w0[..n], &w1[..n]);
+        let off2 = ((offset as u32) & 0xffff) | ((offset as u32) << 16);
+        let mut acc = [0i32; 4];
+        let ((c0, r0), (c1, r1)) = (x0.as_chunks::<4>(), x1.as_chunks::<4>());
+        let ((d0, s0), (d1, s1)) = (w0.as_chunks::<4>(), w1.as_chunks::<4>());
+        for (((xa, xb), wa), wb) in c0.iter().zip(c1).zip(d0).zip(d1) {
+            let (xa, xb) = (word(xa), word(xb));
+            let (xa02, xa13) = (sxtab16(off2, xa), sxtab16_ror8(off2, xa));
+            let (xb02, xb13) = (sxtab16(off2, xb), sxtab16_ror8(off2, xb));
+            let (wa, wb) = (word(wa), word(wb));
+            let (wa02, wa13) = (sxtb16(wa), sxtb16_ror8(wa));
+            let (wb02, wb13) = (sxtb16(wb), sxtb16_ror8(wb));
+            acc[0] = smlad(xa13, wa13, smlad(xa02, wa02, acc[0]));
+            acc[1] = smlad(xa13, wb13, smlad(xa02, wb02, acc[1]));
+            acc[2] = smlad(xb13, wa13, smlad(xb02, wa02, acc[2]));
+            acc[3] = smlad(xb13, wb13, smlad(xb02, wb02, acc[3]));
+        }
+        for ((((&xa, &xb), &wa), &wb), _) in r0.iter().zip(r1).zip(s0).zip(s1).zip(0..) {
+            let (xa, xb) = (i32::from(xa) + offset, i32::from(xb) + offset);
+            acc[0] = acc[0].wrapping_add(xa * i32::from(wa));
+            acc[1] = acc[1].wrapping_add(xa * i32::from(wb));
+            acc[2] = acc[2].wrapping_add(xb * i32::from(wa));
+            acc[3] = acc[3].wrapping_add(xb * i32::from(wb));
+        }
+        acc
     }
 }

@@ -77,8 +77,8 @@ fn kws_ref_model() {
 /// extremes, saturating accumulators and pseudo-random int8 data.
 fn dot_product_matches_portable() {
     use ioto_ml::kernels::dot::{
-        dot_offset, dot_offset_portable, dot2_offset, dot2_offset_portable, mac4_offset,
-        mac4_offset_portable,
+        dot_offset, dot_offset_portable, dot2_offset, dot2_offset_portable, dot2x2_offset,
+        dot2x2_offset_portable, mac4_offset, mac4_offset_portable,
     };
     let mut state = 0x1234_5678u32;
     let mut next = || {
@@ -107,6 +107,11 @@ fn dot_product_matches_portable() {
                 assert_eq!(
                     dot2_offset(&x[..n], w0, w1, offset),
                     dot2_offset_portable(&x[..n], w0, w1, offset)
+                );
+                let x1 = &w[67 - n..];
+                assert_eq!(
+                    dot2x2_offset(&x[..n], x1, w0, w1, offset),
+                    dot2x2_offset_portable(&x[..n], x1, w0, w1, offset)
                 );
             }
             for k in 0..16 {
