@@ -16,7 +16,11 @@ seeded from the set name, and TFLM's reference kernels are deterministic.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import sys
+import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,7 +152,8 @@ def build_cases(name: str, inputs: list[TensorInfo], float_range=(-1.0, 1.0), ex
 
 def run_tflm(model_bytes: bytes, cases, n_outputs: int) -> list[list[np.ndarray]]:
     """Run every case through a fresh-state TFLM interpreter; return outputs per case."""
-    interp = runtime.Interpreter.from_bytes(model_bytes)
+    # TFLM's default arena (10x the model size) is too small for tiny models with big tensors
+    interp = runtime.Interpreter.from_bytes(model_bytes, arena_size=max(10 * len(model_bytes), 1 << 20))
     results = []
     for case in cases:
         interp.reset()
@@ -197,3 +202,19 @@ def write_set(
     (target / "output.bin").write_bytes(out_blob)
     (target / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
     return meta
+
+
+@contextlib.contextmanager
+def captured_stderr(sink: list[str]):
+    """Capture file descriptor 2 (where TFLM's C++ logs go); append the text to ``sink``."""
+    with tempfile.TemporaryFile() as log:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            log.seek(0)
+            sink.append(log.read().decode("utf-8", "replace"))

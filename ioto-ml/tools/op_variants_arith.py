@@ -4,7 +4,7 @@ DEQUANTIZE, PAD, CONCATENATION and MEAN."""
 from __future__ import annotations
 
 import numpy as np
-from op_models import OpSpec
+from op_models import OpSpec, with_output_q
 from op_variants_conv import ACT, weight_rng
 from tflite_builder import Graph, choose_qparams
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
@@ -27,7 +27,11 @@ def binary(name, opname, a_shape, b_shape, act="none", ranges=((-2.0, 3.0), (-1.
         opt.fusedActivationFunction = ACT[act]
         version = 2
         if opname == "MUL" and not const_b:
-            (sa, _), (sb, _), (sy, _) = g.qparams.get("a", (0, 0)), g.qparams.get("b", (0, 0)), g.qparams.get("y", (1, 0))
+            (sa, _), (sb, _), (sy, _) = (
+                g.qparams.get("a", (0, 0)),
+                g.qparams.get("b", (0, 0)),
+                g.qparams.get("y", (1, 0)),
+            )
             version = 3 if sa * sb / sy >= 1.0 else 2
         g.op(opname, [a, b], [y], opt, version=version)
 
@@ -72,6 +76,7 @@ def unary(name, opname, shape, in_range, out_q=None, options=None, version=2, no
     if same:
         note = ", output quantization = input quantization" + note
     spec = OpSpec(name, f"{opname} {list(shape)}, input range {list(in_range)}{note}", build, ranges={"x": in_range})
+    spec.exhaustive = opname != "SOFTMAX"
     if out_q is None:
         spec.calibrate = ["y"]
     elif not same:
@@ -107,6 +112,21 @@ def quantize_op(name, in_dtype, shape, in_q, out_q, float_range=(-1.0, 1.0)):
     )
     if in_q is not None:
         spec.fixed["x"] = in_q
+        spec.exhaustive = True
+    else:
+        # values on and next to rounding ties (k + 1/2) * scale, and far out of range
+        # (still small enough that value / scale fits in int32, as TFLM's cast requires)
+        ties = [(k + 0.5) * out_q[0] for k in range(-140, 140, 5)]
+        spec.float_extra = (
+            ties
+            + [np.nextafter(np.float32(t), np.float32(0)) for t in ties[:4]]
+            + [
+                -1.0e6,
+                1.0e6,
+                -0.0,
+                float(np.float32(out_q[0] * -0.5)),
+            ]
+        )
     return spec
 
 
@@ -118,7 +138,8 @@ def dequantize(name, shape, in_q):
         y = g.output("y", shape, dtype="float32")
         g.op("DEQUANTIZE", [x], [y], None, version=2)
 
-    return OpSpec(name, f"DEQUANTIZE int8 {list(shape)} (scale {in_q[0]:.6g}, zero point {in_q[1]}) -> float32", build, fixed={"x": in_q})
+    desc = f"DEQUANTIZE int8 {list(shape)} (scale {in_q[0]:.6g}, zero point {in_q[1]}) -> float32"
+    return OpSpec(name, desc, build, fixed={"x": in_q}, exhaustive=True)
 
 
 def pad(name, in_shape, paddings, in_range):
@@ -166,14 +187,19 @@ def concat(name, shapes, axis, ranges, requantize=False):
     same = len(set(ranges)) == 1
     how = "identical" if same else "differing, requantized by QUANTIZE first" if requantize else "differing"
     desc = f"CONCATENATION of {[list(s) for s in shapes]} along axis {axis} -> {out_shape}, {how} input quantization"
-    return OpSpec(name, desc, build, ranges={f"x{i}": r for i, r in enumerate(ranges)}, fixed={"y": choose_qparams(*union)})
+    return OpSpec(
+        name, desc, build, ranges={f"x{i}": r for i, r in enumerate(ranges)}, fixed={"y": choose_qparams(*union)}
+    )
 
 
 def mean(name, in_shape, axes, keep_dims, same_q):
     """MEAN over ``axes`` (constant int32 tensor)."""
-    out_shape = [1 if i in axes else d for i, d in enumerate(in_shape)] if keep_dims else [
-        d for i, d in enumerate(in_shape) if i not in axes
-    ]
+    norm = {a % len(in_shape) for a in axes}
+    out_shape = (
+        [1 if i in norm else d for i, d in enumerate(in_shape)]
+        if keep_dims
+        else [d for i, d in enumerate(in_shape) if i not in norm]
+    )
 
     def build(g: Graph):
         x = g.input("x", in_shape)
@@ -205,9 +231,17 @@ def specs() -> list[OpSpec]:
         binary("op_mul_broadcast_scalar", "MUL", nhwc, (1,), ranges=((-2.0, 3.0), (-0.5, 2.0))),
         binary("op_mul_broadcast_channel_relu6", "MUL", nhwc, (1, 1, 1, 8), act="relu6"),
         binary("op_mul_const_broadcast_relu", "MUL", (1, 3, 3, 4), (1, 1, 3, 1), act="relu", const_b=True),
+        with_output_q(
+            binary("op_mul_rescale_above_one", "MUL", (1, 32), (1, 32), ranges=((-4.0, 4.0), (-3.0, 5.0))),
+            0.001,
+            0,
+            "input1_scale * input2_scale / output_scale >= 1 (op version 3)",
+        ),
+        binary("op_add_scale_ratio_100", "ADD", (1, 32), (1, 32), ranges=((-100.0, 150.0), (-0.8, 1.2))),
         reshape("op_reshape_shape_tensor", (1, 4, 4, 3), (1, 48), (1, 48), "tensor"),
         reshape("op_reshape_minus_one", (1, 6, 2, 4), (1, 12, 4), (1, -1, 4), "tensor"),
         reshape("op_reshape_options_only", (2, 3, 4), (6, 4), (6, 4), "options"),
+        reshape("op_reshape_to_rank1", (1, 3, 4, 2), (24,), (24,), "tensor"),
         softmax("op_softmax_2d", (1, 10), (-6.0, 6.0)),
         softmax("op_softmax_4d_rows", (1, 2, 3, 6), (-3.0, 2.0)),
         softmax("op_softmax_wide_input", (2, 12), (-40.0, 25.0)),
@@ -241,7 +275,13 @@ def specs() -> list[OpSpec]:
         concat("op_concatenation_axis1_same_q", ((1, 2, 4, 3), (1, 3, 4, 3)), 1, ((-4.0, 1.0),) * 2),
         concat("op_concatenation_axis_neg1_three", ((2, 3), (2, 5), (2, 2)), -1, ((-3.0, 6.0),) * 3),
         concat("op_concatenation_axis0_same_q", ((1, 6), (2, 6)), 0, ((-2.0, 3.0),) * 2),
-        concat("op_concatenation_axis2_requantized", ((1, 3, 2, 4), (1, 3, 5, 4)), 2, ((-1.0, 2.0), (-4.0, 1.0)), requantize=True),
+        concat(
+            "op_concatenation_axis2_requantized",
+            ((1, 3, 2, 4), (1, 3, 5, 4)),
+            2,
+            ((-1.0, 2.0), (-4.0, 1.0)),
+            requantize=True,
+        ),
         concat(
             "op_concatenation_axis3_three_requantized",
             ((1, 2, 2, 3), (1, 2, 2, 2), (1, 2, 2, 4)),
@@ -254,4 +294,7 @@ def specs() -> list[OpSpec]:
         mean("op_mean_spatial_keepdims_same_q", (1, 5, 5, 4), (1, 2), True, same_q=True),
         mean("op_mean_spatial_no_keepdims", (1, 4, 6, 8), (1, 2), False, same_q=False),
         mean("op_mean_channel_axis", (1, 3, 3, 10), (3,), True, same_q=False),
+        mean("op_mean_negative_axis_no_keepdims", (1, 4, 5, 6), (-1,), False, same_q=False),
+        mean("op_mean_height_axis_same_q", (1, 7, 3, 4), (1,), True, same_q=True),
+        mean("op_mean_large_spatial", (1, 25, 20, 4), (1, 2), True, same_q=False),
     ]

@@ -21,11 +21,26 @@ class SharedModel:
     upstream_path: str
     float_range: tuple[float, float] = (-1.0, 1.0)
 
+    @property
+    def sha256(self) -> str:
+        """The expected SHA-256 of the model file (from the shared folder's SHA256SUMS)."""
+        return SHA256[self.name]
+
+
+#: SHA-256 of each model as listed in shared/models/SHA256SUMS.
+SHA256 = {
+    "ad01_int8": "87cf24194ef93d1d9b11a591d805526b98008e351655d29883c825c9c106ba24",
+    "hello_world_float": "ee939863195ca37ce063b18e14fb82aa0d98db6596ba41095757f6b560da1070",
+    "hello_world_int8": "505ee4fae7fa46ab67bea4c08b4969eb3eb8b9114c50595ec4a29d9a27993202",
+    "kws_ref_model": "aeea436800704fce17b17292e4412630ad856e9d777c044c64ef748a880bd0ae",
+    "micro_speech_quantized": "09e5e2a9dfb2d8ed78802bf18ce297bff54281a66ca18e0c23d69ca14f822a83",
+    "microflow_sine": "780cc6ff8ecec39193e3f32a877af73385c9d6abc39f47d0e846a22d808f65df",
+    "person_detect": "808cfdfc0cf3a6fa6f6fa26bfa379ea97c16d5db7334637766e39c3408502e9d",
+}
+
 
 SHARED_MODELS = [
-    SharedModel(
-        "hello_world_int8", TFLM, "tensorflow/lite/micro/examples/hello_world/models/hello_world_int8.tflite"
-    ),
+    SharedModel("hello_world_int8", TFLM, "tensorflow/lite/micro/examples/hello_world/models/hello_world_int8.tflite"),
     SharedModel(
         "hello_world_float",
         TFLM,
@@ -38,31 +53,24 @@ SHARED_MODELS = [
         "tensorflow/lite/micro/examples/micro_speech/models/micro_speech_quantized.tflite",
     ),
     SharedModel("person_detect", TFLM, "tensorflow/lite/micro/models/person_detect.tflite"),
-    SharedModel(
-        "kws_ref_model", MLPERF, "benchmark/training/keyword_spotting/trained_models/kws_ref_model.tflite"
-    ),
+    SharedModel("kws_ref_model", MLPERF, "benchmark/training/keyword_spotting/trained_models/kws_ref_model.tflite"),
     SharedModel("ad01_int8", MLPERF, "benchmark/training/anomaly_detection/trained_models/ad01_int8.tflite"),
-    SharedModel("microflow_sine", MICROFLOW, "models/sine.tflite (MicroFlow's sine example model)"),
+    SharedModel("microflow_sine", MICROFLOW, "models/sine.tflite (also shipped in the microflow 0.1.3 crate)"),
 ]
 
 
-def read_checksums(models_dir: Path) -> dict[str, str]:
-    """Parse ``SHA256SUMS`` (``<hex>  <file>`` lines)."""
-    sums = {}
-    for line in (models_dir / "SHA256SUMS").read_text().splitlines():
-        if line.strip():
-            digest, fname = line.split()
-            sums[fname.lstrip("*")] = digest
-    return sums
+def load_verified(models_dir: Path | None, model: SharedModel, golden_dir: Path) -> bytes:
+    """The model's bytes, checked against its SHA-256.
 
-
-def load_verified(models_dir: Path, model: SharedModel, sums: dict[str, str]) -> bytes:
-    """Read ``<name>.tflite`` and check it against SHA256SUMS."""
-    fname = f"{model.name}.tflite"
-    data = (models_dir / fname).read_bytes()
+    Read from ``models_dir`` (the shared folder) when given, else from the copy already
+    committed in ``golden_dir/<name>/model.tflite`` (so ``--check`` works without the
+    shared folder, e.g. in CI).
+    """
+    source = models_dir / f"{model.name}.tflite" if models_dir else golden_dir / model.name / "model.tflite"
+    data = source.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
-    if sums.get(fname) != digest:
-        raise SystemExit(f"{fname}: sha256 {digest} does not match SHA256SUMS ({sums.get(fname)})")
+    if digest != model.sha256:
+        raise SystemExit(f"{source}: sha256 {digest}, expected {model.sha256}")
     return data
 
 

@@ -13,6 +13,8 @@ TFLite converter does:
 A :class:`Graph` built with ``float_mode=True`` produces the float32 twin of
 the same graph (weights and activations as float32); the op generator runs
 that twin through TFLM to calibrate output ranges, like a converter would.
+``float_mode="dequantized"`` gives the twin with the int8 model's weights,
+biases and constants dequantized, which ``verify_op_models.py`` compares with.
 Buffer data is 16-byte aligned, as the converter writes it.
 """
 
@@ -49,6 +51,21 @@ def quantize(values: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
     return np.clip(q, INT8_MIN, INT8_MAX).astype(np.int8)
 
 
+def quantize_weights(values: np.ndarray, axis: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric int8 in [-127, 127]: (int8 values, float32 scale per channel or one per tensor)."""
+    if axis is None:
+        scales = np.array([np.abs(values).max() / 127.0])
+        q = np.round(values / scales[0])
+    else:
+        other = tuple(d for d in range(values.ndim) if d != axis)
+        scales = np.abs(values).max(axis=other) / 127.0
+        scales = np.where(scales == 0, 1.0, scales)
+        shape = [1] * values.ndim
+        shape[axis] = -1
+        q = np.round(values / scales.reshape(shape))
+    return np.clip(q, -127, 127).astype(np.int8), scales.astype(np.float32)
+
+
 class _AlignedBuffer(schema.BufferT):
     """BufferT whose data vector is 16-byte aligned (the converter's force_align)."""
 
@@ -77,7 +94,11 @@ def _quant(scales, zero_points, axis=0) -> schema.QuantizationParametersT:
 class Graph:
     """Builder for one subgraph with one or more operators."""
 
-    def __init__(self, qparams: dict[str, tuple[float, int]] | None = None, float_mode: bool = False):
+    def __init__(self, qparams: dict[str, tuple[float, int]] | None = None, float_mode: bool | str = False):
+        """``float_mode``: False for the int8 model; True for the float32 twin with the
+        original float weights (calibration); ``"dequantized"`` for the float32 twin whose
+        weights, biases and constants are the int8 model's values dequantized (verification).
+        """
         self.qparams = dict(qparams or {})
         self.float_mode = float_mode
         self.tensors: list[schema.TensorT] = []
@@ -137,50 +158,43 @@ class Graph:
     def const_activation(self, name: str, values: np.ndarray) -> int:
         """A constant operand of an elementwise op, quantized asymmetrically on its own range."""
         values = np.asarray(values, dtype=np.float32)
-        if self.float_mode:
-            return self._add_tensor(name, values.shape, "float32", data=values)
         scale, zero_point = choose_qparams(values.min(), values.max())
-        return self._add_tensor(
-            name, values.shape, "int8", data=quantize(values, scale, zero_point), quant=_quant(scale, zero_point)
-        )
+        q = quantize(values, scale, zero_point)
+        if self.float_mode:
+            data = values if self.float_mode != "dequantized" else (q.astype(np.float64) - zero_point) * scale
+            return self._add_tensor(name, values.shape, "float32", data=data)
+        return self._add_tensor(name, values.shape, "int8", data=q, quant=_quant(scale, zero_point))
 
     def weights(self, name: str, values: np.ndarray, axis: int | None) -> int:
         """Symmetric int8 weights, per channel along ``axis`` or per tensor (``axis=None``)."""
         values = np.asarray(values, dtype=np.float32)
+        q, scales = quantize_weights(values, axis)
         if self.float_mode:
-            return self._add_tensor(name, values.shape, "float32", data=values)
-        if axis is None:
-            scales = np.array([np.abs(values).max() / 127.0])
-            q = np.round(values / scales[0])
+            data = values
+            if self.float_mode == "dequantized":
+                shape = [1] * values.ndim
+                if axis is not None:
+                    shape[axis] = -1
+                data = q.astype(np.float64) * scales.astype(np.float64).reshape(shape)
+            idx = self._add_tensor(name, values.shape, "float32", data=data)
         else:
-            other = tuple(d for d in range(values.ndim) if d != axis)
-            scales = np.abs(values).max(axis=other) / 127.0
-            scales = np.where(scales == 0, 1.0, scales)
-            shape = [1] * values.ndim
-            shape[axis] = -1
-            q = np.round(values / scales.reshape(shape))
-        scales = scales.astype(np.float32)
-        idx = self._add_tensor(
-            name,
-            values.shape,
-            "int8",
-            data=np.clip(q, -127, 127).astype(np.int8),
-            quant=_quant(scales, np.zeros(len(scales), dtype=np.int64), axis or 0),
-        )
+            zeros = np.zeros(len(scales), dtype=np.int64)
+            idx = self._add_tensor(name, values.shape, "int8", data=q, quant=_quant(scales, zeros, axis or 0))
         self._weight_scales[idx] = scales
         return idx
 
     def bias(self, name: str, values: np.ndarray, input_qkey: str, weights_idx: int) -> int:
         """int32 bias with scale input_scale * weight_scale (per channel when the weights are)."""
         values = np.asarray(values, dtype=np.float32)
-        if self.float_mode:
+        if self.float_mode is True:
             return self._add_tensor(name, values.shape, "float32", data=values)
         in_scale = self.qparams[input_qkey][0]
-        w_scales = self._weight_scales[weights_idx].astype(np.float64)
-        scales = (np.float64(in_scale) * w_scales).astype(np.float32)
+        scales = (np.float64(in_scale) * self._weight_scales[weights_idx].astype(np.float64)).astype(np.float32)
         per = scales if len(scales) > 1 else np.full(values.shape, scales[0], dtype=np.float32)
         q = np.round(values.astype(np.float64) / per.astype(np.float64))
         q = np.clip(q, -(2**31), 2**31 - 1).astype(np.int32)
+        if self.float_mode == "dequantized":
+            return self._add_tensor(name, values.shape, "float32", data=q * per.astype(np.float64))
         return self._add_tensor(name, values.shape, "int32", data=q, quant=_quant(scales, np.zeros(len(scales))))
 
     # -- operators -------------------------------------------------------

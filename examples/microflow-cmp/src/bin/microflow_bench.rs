@@ -1,0 +1,249 @@
+//! MicroFlow on `qemu-m4f`: instructions per inference for the models MicroFlow supports,
+//! on the first TFLM golden input of each, for the side-by-side table of `cargo xtask bench ml`.
+//!
+//! Prints one line per model:
+//! `BENCH engine=microflow model=<name> instructions=<n> stack_peak_bytes=<s> max_lsb_diff_vs_tflm=<d>`
+//! - `instructions`: retired instructions of one `predict_quantized` call (after one warm-up
+//!   call), exact under `-icount shift=0` to the counter's 40-instruction resolution;
+//! - `stack_peak_bytes`: deepest stack use below the measuring function's frame during that
+//!   call, found by painting the free stack with a pattern first (MicroFlow keeps every tensor
+//!   on the stack, so this is its activation RAM; add `.data` + `.bss` from `size` for the
+//!   whole firmware);
+//! - `max_lsb_diff_vs_tflm`: MicroFlow's output, requantized to the model's int8 output, against
+//!   TFLM's golden output for the same input - informational, not a pass/fail check.
+//!
+//! One cargo feature per model (`sine`, `micro-speech`, `hello-world`, `ad01`, `kws`; all on by
+//! default) so that a firmware with a single model can be built for the flash comparison.
+//! `person_detect` is behind the `person-detect` feature (off by default): MicroFlow's stack-allocated tensors
+//! for it do not fit the 256 KB RAM of qemu-m4f (the stack runs off the bottom of RAM and QEMU
+//! reports a lockup).
+#![no_std]
+#![no_main]
+
+use core::hint::black_box;
+use ioto_board_qemu::{counter, entry, exit, instructions, println};
+use microflow::buffer::Buffer2D;
+#[cfg(any(feature = "kws", feature = "person-detect"))]
+use microflow::buffer::Buffer4D;
+use microflow::model;
+
+#[cfg(feature = "sine")]
+#[model("../../ioto-ml/tests/golden/microflow_sine/model.tflite")]
+struct Sine;
+
+#[cfg(feature = "micro-speech")]
+#[model("../../ioto-ml/tests/golden/micro_speech_quantized/model.tflite")]
+struct Speech;
+
+#[cfg(feature = "hello-world")]
+#[model("../../ioto-ml/tests/golden/hello_world_int8/model.tflite")]
+struct HelloWorld;
+
+#[cfg(feature = "ad01")]
+#[model("../../ioto-ml/tests/golden/ad01_int8/model.tflite")]
+struct Ad01;
+
+#[cfg(feature = "kws")]
+#[model("../../ioto-ml/tests/golden/kws_ref_model/model.tflite")]
+struct Kws;
+
+#[cfg(feature = "person-detect")]
+#[model("../../ioto-ml/tests/golden/person_detect/model.tflite")]
+struct PersonDetect;
+
+const STACK_PAINT: u32 = 0xA5A5_A5A5;
+
+unsafe extern "C" {
+    /// Lowest address the stack may grow to (cortex-m-rt).
+    static _stack_end: u32;
+    /// Initial stack pointer, top of RAM (cortex-m-rt).
+    static _stack_start: u32;
+}
+
+/// Fills the unused stack below the caller's frame (minus a margin) with [`STACK_PAINT`];
+/// returns the approximate stack pointer of the caller.
+#[inline(never)]
+fn paint_stack() -> usize {
+    let marker = 0u32;
+    let sp = core::ptr::addr_of!(marker) as usize;
+    let bottom = (&raw const _stack_end) as usize;
+    let mut addr = (bottom + 3) & !3;
+    while addr + 4 <= sp - 256 {
+        // SAFETY: [bottom, sp - 256) is RAM the stack has not reached; nothing else uses it
+        // (this firmware has no heap), and it is written before any callee can use it.
+        unsafe { core::ptr::write_volatile(addr as *mut u32, STACK_PAINT) };
+        addr += 4;
+    }
+    sp
+}
+
+/// Bytes between `from` (a stack address) and the deepest word no longer holding the paint.
+fn stack_peak(from: usize) -> usize {
+    let top = (&raw const _stack_start) as usize;
+    let mut addr = ((&raw const _stack_end) as usize + 3) & !3;
+    // SAFETY: reads RAM between the end of .bss and the top of the stack, word-aligned.
+    while addr < top && unsafe { core::ptr::read_volatile(addr as *const u32) } == STACK_PAINT {
+        addr += 4;
+    }
+    from.saturating_sub(addr)
+}
+
+/// The first `N` bytes of a file, copied at compile time so only they land in flash.
+const fn prefix<const N: usize>(all: &[u8]) -> [u8; N] {
+    let mut out = [0u8; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = all[i];
+        i += 1;
+    }
+    out
+}
+
+/// First golden case of a set: (input bytes, TFLM output bytes), only those bytes in flash.
+macro_rules! golden_case0 {
+    ($name:literal, $in_len:expr, $out_len:expr) => {{
+        const INPUT: [u8; $in_len] = prefix(include_bytes!(concat!(
+            "../../../../ioto-ml/tests/golden/",
+            $name,
+            "/input.bin"
+        )));
+        const OUTPUT: [u8; $out_len] = prefix(include_bytes!(concat!(
+            "../../../../ioto-ml/tests/golden/",
+            $name,
+            "/output.bin"
+        )));
+        (&INPUT, &OUTPUT)
+    }};
+}
+
+/// Row-major int8 bytes into a 1 x N MicroFlow buffer.
+#[cfg(any(
+    feature = "sine",
+    feature = "micro-speech",
+    feature = "hello-world",
+    feature = "ad01"
+))]
+fn row<const N: usize>(bytes: &[u8]) -> Buffer2D<i8, 1, N> {
+    Buffer2D::from_fn(|_, c| bytes[c] as i8)
+}
+
+/// NHWC int8 bytes (batch 1) into a MicroFlow 4-D buffer.
+#[cfg(any(feature = "kws", feature = "person-detect"))]
+fn image<const H: usize, const W: usize, const C: usize>(bytes: &[u8]) -> Buffer4D<i8, 1, H, W, C> {
+    [Buffer2D::from_fn(|r, c| {
+        core::array::from_fn(|k| bytes[(r * W + c) * C + k] as i8)
+    })]
+}
+
+/// Largest |MicroFlow - TFLM| in output LSBs, MicroFlow's float output requantized.
+fn max_lsb_diff<const N: usize>(
+    out: &Buffer2D<f32, 1, N>,
+    tflm: &[u8],
+    scale: f32,
+    zero_point: i32,
+) -> i32 {
+    let mut worst = 0;
+    for (i, &expected) in tflm.iter().enumerate() {
+        let q = round_half_away(out[(0, i)] / scale) as i32 + zero_point;
+        let q = q.clamp(-128, 127);
+        worst = worst.max((q - i32::from(expected as i8)).abs());
+    }
+    worst
+}
+
+fn round_half_away(x: f32) -> f32 {
+    if x >= 0.0 {
+        (x + 0.5) as i32 as f32
+    } else {
+        (x - 0.5) as i32 as f32
+    }
+}
+
+/// Runs `f` once to warm up, then once measured; returns (instructions, peak stack, result).
+fn measure<T>(mut f: impl FnMut() -> T) -> (u64, usize, T) {
+    black_box(f());
+    let sp = paint_stack();
+    let before = instructions();
+    let out = f();
+    let after = instructions();
+    (after - before, stack_peak(sp), out)
+}
+
+fn report(model: &str, (instructions, stack, diff): (u64, usize, i32)) {
+    println!(
+        "BENCH engine=microflow model={model} instructions={instructions} stack_peak_bytes={stack} max_lsb_diff_vs_tflm={diff}"
+    );
+}
+
+#[entry]
+fn main() -> ! {
+    counter::start();
+
+    #[cfg(feature = "sine")]
+    {
+        let (input, tflm) = golden_case0!("microflow_sine", 1, 1);
+        let x = row::<1>(input);
+        let (n, stack, out) = measure(|| Sine::predict_quantized(black_box(x)));
+        report(
+            "microflow_sine",
+            (n, stack, max_lsb_diff(&out, tflm, 0.008_269_669, 7)),
+        );
+    }
+
+    #[cfg(feature = "micro-speech")]
+    {
+        let (input, tflm) = golden_case0!("micro_speech_quantized", 1960, 4);
+        let x = row::<1960>(input);
+        let (n, stack, out) = measure(|| Speech::predict_quantized(black_box(x)));
+        report(
+            "micro_speech_quantized",
+            (n, stack, max_lsb_diff(&out, tflm, 0.003_906_25, -128)),
+        );
+    }
+
+    #[cfg(feature = "hello-world")]
+    {
+        let (input, tflm) = golden_case0!("hello_world_int8", 1, 1);
+        let x = row::<1>(input);
+        let (n, stack, out) = measure(|| HelloWorld::predict_quantized(black_box(x)));
+        report(
+            "hello_world_int8",
+            (n, stack, max_lsb_diff(&out, tflm, 0.008_290_957, 5)),
+        );
+    }
+
+    #[cfg(feature = "ad01")]
+    {
+        let (input, tflm) = golden_case0!("ad01_int8", 640, 640);
+        let x = row::<640>(input);
+        let (n, stack, out) = measure(|| Ad01::predict_quantized(black_box(x)));
+        report(
+            "ad01_int8",
+            (n, stack, max_lsb_diff(&out, tflm, 0.364_498_47, 96)),
+        );
+    }
+
+    #[cfg(feature = "kws")]
+    {
+        let (input, tflm) = golden_case0!("kws_ref_model", 49 * 10, 12);
+        let x = image::<49, 10, 1>(input);
+        let (n, stack, out) = measure(|| Kws::predict_quantized(black_box(x)));
+        report(
+            "kws_ref_model",
+            (n, stack, max_lsb_diff(&out, tflm, 0.003_906_25, -128)),
+        );
+    }
+
+    #[cfg(feature = "person-detect")]
+    {
+        let (input, tflm) = golden_case0!("person_detect", 96 * 96, 2);
+        let x = image::<96, 96, 1>(input);
+        let (n, stack, out) = measure(|| PersonDetect::predict_quantized(black_box(x)));
+        report(
+            "person_detect",
+            (n, stack, max_lsb_diff(&out, tflm, 0.003_906_25, -128)),
+        );
+    }
+
+    exit(0)
+}
