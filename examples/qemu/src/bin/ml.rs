@@ -1,0 +1,141 @@
+//! ioto-ml on every virtual board: hello_world, micro_speech, ad01 and kws run their
+//! committed TFLM golden cases and must match byte for byte; on Cortex-M4 the DSP dot
+//! product is checked against the portable one.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::vec;
+use ioto_board_qemu::{entry, harness, tests};
+use ioto_ml::{Interpreter, Model};
+
+macro_rules! golden {
+    ($name:literal) => {
+        (
+            include_bytes!(concat!(
+                "../../../../ioto-ml/tests/golden/",
+                $name,
+                "/model.tflite"
+            ))
+            .as_slice(),
+            include_bytes!(concat!(
+                "../../../../ioto-ml/tests/golden/",
+                $name,
+                "/input.bin"
+            ))
+            .as_slice(),
+            include_bytes!(concat!(
+                "../../../../ioto-ml/tests/golden/",
+                $name,
+                "/output.bin"
+            ))
+            .as_slice(),
+        )
+    };
+}
+
+/// Runs the first `cases` golden cases of a model and compares every output byte.
+fn check((model, inputs, outputs): (&[u8], &[u8], &[u8]), cases: usize) {
+    let model = Model::parse(model).expect("model parses");
+    let mut arena = vec![0u8; model.arena_size()];
+    let mut it = Interpreter::new(&model, &mut arena).expect("interpreter");
+    let in_len = it.input_mut(0).expect("input").len();
+    let out_len = it.output(0).expect("output").len();
+    assert!(inputs.len() >= cases * in_len && outputs.len() >= cases * out_len);
+    for c in 0..cases {
+        it.set_input(0, &inputs[c * in_len..(c + 1) * in_len])
+            .expect("set input");
+        it.invoke().expect("invoke");
+        assert_eq!(
+            it.output(0).expect("output"),
+            &outputs[c * out_len..(c + 1) * out_len],
+            "case {}",
+            c
+        );
+    }
+}
+
+fn hello_world_int8() {
+    check(golden!("hello_world_int8"), 23);
+}
+
+fn micro_speech_quantized() {
+    check(golden!("micro_speech_quantized"), 6);
+}
+
+fn ad01_int8() {
+    check(golden!("ad01_int8"), 6);
+}
+
+fn kws_ref_model() {
+    check(golden!("kws_ref_model"), 4);
+}
+
+/// The optimized (DSP on Cortex-M4) dot products and multiply-accumulates equal the
+/// portable ones, bit for bit, over lengths 0..=67, offsets at the int8 zero-point
+/// extremes, saturating accumulators and pseudo-random int8 data.
+fn dot_product_matches_portable() {
+    use ioto_ml::kernels::dot::{
+        dot_offset, dot_offset_portable, dot2_offset, dot2_offset_portable, dot2x2_offset,
+        dot2x2_offset_portable, mac4_offset, mac4_offset_portable,
+    };
+    let mut state = 0x1234_5678u32;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        (state >> 24) as i8
+    };
+    let mut x = [0i8; 67];
+    let mut w = [0i8; 67];
+    for round in 0..40 {
+        for v in x.iter_mut().chain(w.iter_mut()) {
+            *v = next();
+        }
+        if round == 0 {
+            x.fill(-128);
+            w.fill(-128);
+        }
+        for offset in [-127, -1, 0, 1, 17, 128] {
+            for n in 0..=67 {
+                assert_eq!(
+                    dot_offset(&x[..n], &w[..n], offset),
+                    dot_offset_portable(&x[..n], &w[..n], offset)
+                );
+                let (w0, w1) = (&w[..n], &x[67 - n..]);
+                assert_eq!(
+                    dot2_offset(&x[..n], w0, w1, offset),
+                    dot2_offset_portable(&x[..n], w0, w1, offset)
+                );
+                let x1 = &w[67 - n..];
+                assert_eq!(
+                    dot2x2_offset(&x[..n], x1, w0, w1, offset),
+                    dot2x2_offset_portable(&x[..n], x1, w0, w1, offset)
+                );
+            }
+            for k in 0..16 {
+                let xs: &[i8; 4] = x[4 * k..4 * k + 4].try_into().expect("4 lanes");
+                let ws: &[i8; 4] = w[4 * k..4 * k + 4].try_into().expect("4 lanes");
+                let (mut a, mut b) = ([i32::MAX - 5, -7, 1 << 20, i32::MIN + 3], [0i32; 4]);
+                b.copy_from_slice(&a);
+                mac4_offset(&mut a, xs, ws, offset);
+                mac4_offset_portable(&mut b, xs, ws, offset);
+                assert_eq!(a, b);
+            }
+        }
+    }
+}
+
+#[entry]
+fn main() -> ! {
+    ioto_board_qemu::init_heap!(64 * 1024);
+    let suite = tests![
+        hello_world_int8,
+        micro_speech_quantized,
+        ad01_int8,
+        kws_ref_model,
+        dot_product_matches_portable,
+    ];
+    harness::run("ml", suite)
+}

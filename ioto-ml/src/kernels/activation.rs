@@ -1,0 +1,216 @@
+//! SOFTMAX, LOGISTIC, TANH, RELU and RELU6 on int8, with TFLM's fixed-point
+//! algorithms (gemmlowp `exp_on_negative_values`, `logistic`, `tanh`).
+
+use crate::error::{Error, Result};
+use crate::fixedpoint::{
+    exp_on_negative_values, logistic, mbqm, mbqm_greater_than_one, rdbpot, reciprocal, sat_mul_pot,
+    srdhm, tanh,
+};
+use crate::ops::{OpCtx, as_i8, as_i8_mut, first};
+use crate::quant::{frexp, input_radius, quantize_multiplier, round_f32, round_f64};
+use crate::record::{Reader, Writer, params};
+use crate::schema::tensor_type::INT8;
+
+params!(
+    /// Softmax row geometry and input scaling.
+    SoftmaxParams { outer, depth, input_multiplier, input_left_shift, diff_min }
+);
+
+params!(
+    /// LOGISTIC/TANH input scaling.
+    SigmoidParams { is_tanh, input_zero_point, radius, multiplier, left_shift }
+);
+
+params!(
+    /// RELU/RELU6 requantization and clamp.
+    ReluParams { input_zero_point, output_offset, multiplier, shift, act_min, act_max }
+);
+
+fn int8_unary<'m>(
+    ctx: &OpCtx<'m, '_>,
+) -> Result<(crate::tensor::TensorInfo<'m>, crate::tensor::TensorInfo<'m>)> {
+    ctx.input_count(1..=1)?;
+    let (input, output) = ctx.unary()?;
+    ctx.require(&input, INT8)?;
+    ctx.require(&output, INT8)?;
+    Ok((input, output))
+}
+
+/// Validates SOFTMAX and writes its parameters (TFLM `CalculateSoftmaxParams`).
+pub(crate) fn prepare_softmax(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<()> {
+    let (input, _) = int8_unary(ctx)?;
+    let depth = input.dim_back(0);
+    if depth <= 0 {
+        return Err(ctx.bad());
+    }
+    const SCALED_DIFF_INTEGER_BITS: i32 = 5;
+    let beta = f64::from(ctx.opt_f32(0, 0.0)?);
+    let real = (beta * f64::from(input.scale) * f64::from(1i32 << (31 - SCALED_DIFF_INTEGER_BITS)))
+        .min(2147483647.0);
+    let (multiplier, left_shift) = quantize_multiplier(real);
+    if left_shift < 0 {
+        return Err(ctx.bad());
+    }
+    SoftmaxParams {
+        outer: (input.elems / depth as usize) as i32,
+        depth,
+        input_multiplier: multiplier,
+        input_left_shift: left_shift,
+        diff_min: -input_radius(SCALED_DIFF_INTEGER_BITS, left_shift),
+    }
+    .write(w)
+}
+
+/// Runs int8 SOFTMAX (TFLM `reference_ops::Softmax` for int8 in and out).
+pub(crate) fn eval_softmax(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> Result<()> {
+    let p = SoftmaxParams::read(r)?;
+    let input = as_i8(first(inputs)?);
+    let out = as_i8_mut(output);
+    let depth = p.depth as usize;
+    for row in 0..p.outer as usize {
+        let x = input
+            .get(row * depth..(row + 1) * depth)
+            .ok_or(Error::Malformed("softmax bounds"))?;
+        let y = out
+            .get_mut(row * depth..(row + 1) * depth)
+            .ok_or(Error::Malformed("softmax bounds"))?;
+        let max = x.iter().copied().max().unwrap_or(i8::MIN);
+        let scaled_exp = |v: i8| -> Option<i32> {
+            let diff = i32::from(v) - i32::from(max);
+            (diff >= p.diff_min).then(|| {
+                let rescaled = mbqm_greater_than_one(diff, p.input_multiplier, p.input_left_shift);
+                exp_on_negative_values(rescaled, 5)
+            })
+        };
+        // Sum in Q12.19 (kAccumulationIntegerBits = 12).
+        let mut sum = 0i32;
+        for &v in x {
+            if let Some(e) = scaled_exp(v) {
+                sum = sum.wrapping_add(sat_mul_pot(e, -12));
+            }
+        }
+        let (shifted_scale, bits_over_unit) = reciprocal(sum, 12);
+        for (o, &v) in y.iter_mut().zip(x) {
+            *o = match scaled_exp(v) {
+                Some(e) => {
+                    let unsat =
+                        rdbpot(srdhm(shifted_scale, e), bits_over_unit.wrapping_add(31 - 8));
+                    unsat.wrapping_sub(128).clamp(-128, 127) as i8
+                }
+                None => i8::MIN,
+            };
+        }
+    }
+    Ok(())
+}
+
+/// Validates LOGISTIC (`is_tanh == false`) or TANH and writes its parameters.
+pub(crate) fn prepare_sigmoid(
+    ctx: &OpCtx<'_, '_>,
+    w: &mut Writer<'_>,
+    is_tanh: bool,
+) -> Result<()> {
+    let (input, _) = int8_unary(ctx)?;
+    const INPUT_INTEGER_BITS: i32 = 4;
+    let real = f64::from(input.scale) * f64::from(1i32 << (31 - INPUT_INTEGER_BITS));
+    let (q, left_shift) = frexp(real);
+    // Like the C++ cast on x86, 2^31 wraps to i32::MIN.
+    let multiplier = round_f64(q * 2147483648.0) as i64 as i32;
+    SigmoidParams {
+        is_tanh: i32::from(is_tanh),
+        input_zero_point: input.zero_point,
+        radius: input_radius(INPUT_INTEGER_BITS, left_shift),
+        multiplier,
+        left_shift,
+    }
+    .write(w)
+}
+
+/// Runs LOGISTIC or TANH (TFLM `reference_integer_ops::Logistic`/`Tanh`).
+pub(crate) fn eval_sigmoid(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> Result<()> {
+    let p = SigmoidParams::read(r)?;
+    let input = as_i8(first(inputs)?);
+    for (o, &v) in as_i8_mut(output).iter_mut().zip(input) {
+        let x = i32::from(v) - p.input_zero_point;
+        *o = if x <= -p.radius {
+            i8::MIN
+        } else if x >= p.radius {
+            i8::MAX
+        } else {
+            let q4 = mbqm(x, p.multiplier, p.left_shift);
+            if p.is_tanh != 0 {
+                rdbpot(tanh(q4, 4), 31 - 7).clamp(-128, 127) as i8
+            } else {
+                (rdbpot(logistic(q4, 4), 31 - 8) - 128).clamp(-128, 127) as i8
+            }
+        };
+    }
+    Ok(())
+}
+
+/// Validates RELU and writes its parameters (TFLM `CalculateReluOpData`).
+pub(crate) fn prepare_relu(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<()> {
+    let (input, output) = int8_unary(ctx)?;
+    let (multiplier, shift) = quantize_multiplier(f64::from(input.scale) / f64::from(output.scale));
+    let act_min = (-128i32).max(
+        output
+            .zero_point
+            .saturating_add(round_f32(0.0 / output.scale) as i32),
+    );
+    ReluParams {
+        input_zero_point: input.zero_point,
+        output_offset: output.zero_point,
+        multiplier,
+        shift,
+        act_min,
+        act_max: 127,
+    }
+    .write(w)
+}
+
+/// Runs RELU.
+pub(crate) fn eval_relu(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> Result<()> {
+    let p = ReluParams::read(r)?;
+    let input = as_i8(first(inputs)?);
+    for (o, &v) in as_i8_mut(output).iter_mut().zip(input) {
+        let x = p.output_offset.wrapping_add(mbqm(
+            i32::from(v) - p.input_zero_point,
+            p.multiplier,
+            p.shift,
+        ));
+        *o = x.max(p.act_min).min(p.act_max) as i8;
+    }
+    Ok(())
+}
+
+/// Validates RELU6 and writes its parameters (TFLM `Relu6Prepare`).
+pub(crate) fn prepare_relu6(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<()> {
+    let (input, _) = int8_unary(ctx)?;
+    let six = input
+        .zero_point
+        .saturating_add(round_f32(6.0 / input.scale) as i32)
+        .clamp(-128, 127);
+    ReluParams {
+        act_min: input.zero_point.clamp(-128, 127),
+        act_max: six,
+        ..ReluParams::default()
+    }
+    .write(w)
+}
+
+/// Runs RELU6: clamps to `[zero, six]` in the input's quantization.
+pub(crate) fn eval_relu6(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> Result<()> {
+    let p = ReluParams::read(r)?;
+    let input = as_i8(first(inputs)?);
+    for (o, &v) in as_i8_mut(output).iter_mut().zip(input) {
+        let x = i32::from(v);
+        *o = if x > p.act_max {
+            p.act_max
+        } else if x < p.act_min {
+            p.act_min
+        } else {
+            x
+        } as i8;
+    }
+    Ok(())
+}

@@ -1,0 +1,122 @@
+//! ADD and MUL on int8 with 4-D broadcasting (TFLM `reference_integer_ops::Add`/`Mul`).
+
+use crate::error::{Error, Result};
+use crate::fixedpoint::{mbqm, mbqm_smaller_than_one};
+use crate::ops::{OpCtx, as_i8, as_i8_mut, first};
+use crate::quant::{activation_range_i8, quantize_multiplier};
+use crate::record::{Reader, Writer, params};
+use crate::schema::tensor_type::INT8;
+use crate::tensor::TensorInfo;
+
+params!(
+    /// Broadcast geometry and quantization of ADD/MUL.
+    EwParams {
+        is_mul, d0, d1, d2, d3, a0, a1, a2, a3, b0, b1, b2, b3,
+        in1_offset, in2_offset, out_offset, left_shift,
+        m1, s1, m2, s2, out_m, out_s, act_min, act_max,
+    }
+);
+
+/// Element strides of a 4-D broadcast operand (0 along broadcast dimensions).
+fn strides(ctx: &OpCtx<'_, '_>, t: &TensorInfo<'_>, out: &[i32; 4]) -> Result<[i32; 4]> {
+    let d = t.dims4().ok_or(ctx.bad())?;
+    let mut s = [0i32; 4];
+    let mut stride = 1i32;
+    for i in (0..4).rev() {
+        if d[i] == out[i] {
+            s[i] = if d[i] == 1 { 0 } else { stride };
+        } else if d[i] != 1 {
+            return Err(ctx.bad());
+        }
+        stride = stride.checked_mul(d[i]).ok_or(ctx.bad())?;
+    }
+    Ok(s)
+}
+
+/// `QuantizeMultiplierSmallerThanOneExp`.
+fn smaller_than_one(m: f64) -> (i32, i32) {
+    quantize_multiplier(m)
+}
+
+/// Validates ADD (`is_mul == false`) or MUL and writes its parameters.
+pub(crate) fn prepare(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>, is_mul: bool) -> Result<()> {
+    ctx.input_count(2..=2)?;
+    let (a, b, out) = (ctx.input(0)?, ctx.input(1)?, ctx.output()?);
+    for t in [&a, &b, &out] {
+        ctx.require(t, INT8)?;
+    }
+    let od = out.dims4().ok_or(ctx.bad())?;
+    let (sa, sb) = (strides(ctx, &a, &od)?, strides(ctx, &b, &od)?);
+    let (act_min, act_max) =
+        activation_range_i8(ctx.opt_i8(0, 0)?, out.scale, out.zero_point).ok_or(ctx.bad())?;
+    let mut p = EwParams {
+        is_mul: i32::from(is_mul),
+        d0: od[0],
+        d1: od[1],
+        d2: od[2],
+        d3: od[3],
+        a0: sa[0],
+        a1: sa[1],
+        a2: sa[2],
+        a3: sa[3],
+        b0: sb[0],
+        b1: sb[1],
+        b2: sb[2],
+        b3: sb[3],
+        in1_offset: -a.zero_point,
+        in2_offset: -b.zero_point,
+        out_offset: out.zero_point,
+        act_min,
+        act_max,
+        ..EwParams::default()
+    };
+    if is_mul {
+        let real = f64::from(a.scale) * f64::from(b.scale) / f64::from(out.scale);
+        (p.out_m, p.out_s) = quantize_multiplier(real);
+    } else {
+        p.left_shift = 20;
+        let twice_max = 2.0 * f64::from(a.scale.max(b.scale));
+        (p.m1, p.s1) = smaller_than_one(f64::from(a.scale) / twice_max);
+        (p.m2, p.s2) = smaller_than_one(f64::from(b.scale) / twice_max);
+        let real_out = twice_max / (f64::from(1i32 << p.left_shift) * f64::from(out.scale));
+        (p.out_m, p.out_s) = smaller_than_one(real_out);
+    }
+    p.write(w)
+}
+
+/// Runs ADD or MUL.
+pub(crate) fn eval(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> Result<()> {
+    let p = EwParams::read(r)?;
+    let a = as_i8(first(inputs)?);
+    let b = as_i8(inputs.get(1).copied().unwrap_or(&[]));
+    let out = as_i8_mut(output);
+    let mut o = 0usize;
+    for i0 in 0..p.d0 {
+        for i1 in 0..p.d1 {
+            for i2 in 0..p.d2 {
+                for i3 in 0..p.d3 {
+                    let ia = (i0 * p.a0 + i1 * p.a1 + i2 * p.a2 + i3 * p.a3) as usize;
+                    let ib = (i0 * p.b0 + i1 * p.b1 + i2 * p.b2 + i3 * p.b3) as usize;
+                    let (Some(&x), Some(&y)) = (a.get(ia), b.get(ib)) else {
+                        return Err(Error::Malformed("broadcast bounds"));
+                    };
+                    let x = p.in1_offset + i32::from(x);
+                    let y = p.in2_offset + i32::from(y);
+                    let v = if p.is_mul != 0 {
+                        p.out_offset.wrapping_add(mbqm(x * y, p.out_m, p.out_s))
+                    } else {
+                        let sx = mbqm_smaller_than_one(x * (1 << p.left_shift), p.m1, p.s1);
+                        let sy = mbqm_smaller_than_one(y * (1 << p.left_shift), p.m2, p.s2);
+                        mbqm_smaller_than_one(sx.wrapping_add(sy), p.out_m, p.out_s)
+                            .wrapping_add(p.out_offset)
+                    };
+                    if let Some(slot) = out.get_mut(o) {
+                        *slot = v.max(p.act_min).min(p.act_max) as i8;
+                    }
+                    o += 1;
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,163 @@
+//! FULLY_CONNECTED: int8 (per-tensor or per-channel weights, int32 bias) and the
+//! float32 reference (TFLM `reference_integer_ops::FullyConnected` / `reference_ops`).
+
+use super::{
+    ChannelQuant, check_bias, dim, read_f32, read_i32, write_channel_multipliers,
+    write_shared_multiplier,
+};
+use crate::error::{Error, Result};
+use crate::kernels::dot::{dot_offset, dot2_offset};
+use crate::ops::{OpCtx, as_i8, as_i8_mut, first};
+use crate::quant::{activation_range_f32, activation_range_i8};
+use crate::record::{Reader, Writer, params};
+use crate::schema::tensor_type::{FLOAT32, INT8, INT32};
+
+params!(
+    /// Shapes and scalar quantization of a fully-connected layer.
+    FcParams {
+        batches, accum, out_depth, input_offset, filter_offset, output_offset,
+        act_min, act_max, is_float,
+    }
+);
+
+/// Validates a FULLY_CONNECTED and writes its parameters; returns MACs.
+pub(crate) fn prepare(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<u64> {
+    ctx.input_count(2..=3)?;
+    let (input, filter, bias, output) = (
+        ctx.input(0)?,
+        ctx.input(1)?,
+        ctx.opt_input(2)?,
+        ctx.output()?,
+    );
+    if filter.rank != 2 || filter.data.is_none() {
+        return Err(ctx.bad());
+    }
+    let (out_depth, accum) = (dim(filter.dims[0])?, dim(filter.dims[1])?);
+    if accum == 0 || input.elems % accum != 0 {
+        return Err(ctx.bad());
+    }
+    let batches = input.elems / accum;
+    if output.elems != batches * out_depth {
+        return Err(ctx.bad());
+    }
+    let act = ctx.opt_i8(0, 0)?;
+    let is_float = input.ty == FLOAT32;
+    let mut p = FcParams {
+        batches: batches as i32,
+        accum: accum as i32,
+        out_depth: out_depth as i32,
+        is_float: i32::from(is_float),
+        ..FcParams::default()
+    };
+    if is_float {
+        ctx.require(&filter, FLOAT32)?;
+        ctx.require(&output, FLOAT32)?;
+        check_bias(ctx, &bias, out_depth, FLOAT32)?;
+        let (lo, hi) = activation_range_f32(act).ok_or(ctx.bad())?;
+        p.act_min = lo.to_bits() as i32;
+        p.act_max = hi.to_bits() as i32;
+        p.write(w)?;
+    } else {
+        ctx.require(&input, INT8)?;
+        ctx.require(&filter, INT8)?;
+        ctx.require(&output, INT8)?;
+        check_bias(ctx, &bias, out_depth, INT32)?;
+        let (lo, hi) =
+            activation_range_i8(act, output.scale, output.zero_point).ok_or(ctx.bad())?;
+        p.input_offset = -input.zero_point;
+        p.filter_offset = -filter.zero_point;
+        p.output_offset = output.zero_point;
+        p.act_min = lo;
+        p.act_max = hi;
+        p.write(w)?;
+        if filter.scale_count() > 1 {
+            write_channel_multipliers(ctx, w, &input, &filter, &output, out_depth)?;
+        } else {
+            // TFLM's GetQuantizedConvolutionMultipler multiplies the scales in float.
+            let eff = f64::from(input.scale * filter.scale) / f64::from(output.scale);
+            write_shared_multiplier(w, eff)?;
+        }
+    }
+    Ok((batches * accum * out_depth) as u64)
+}
+
+/// Runs FULLY_CONNECTED.
+pub(crate) fn eval(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> Result<()> {
+    let p = FcParams::read(r)?;
+    let (batches, accum, depth) = (p.batches as usize, p.accum as usize, p.out_depth as usize);
+    let input = first(inputs)?;
+    let filter = inputs.get(1).copied().unwrap_or(&[]);
+    let bias = inputs.get(2).copied().unwrap_or(&[]);
+    if p.is_float != 0 {
+        return eval_float(&p, input, filter, bias, output);
+    }
+    let q = ChannelQuant::read(r)?;
+    let (input, filter, out) = (as_i8(input), as_i8(filter), as_i8_mut(output));
+    let bad = || Error::Malformed("fc bounds");
+    for b in 0..batches {
+        let x = input.get(b * accum..(b + 1) * accum).ok_or_else(bad)?;
+        let mut oc = 0;
+        while oc < depth {
+            let f0 = filter.get(oc * accum..(oc + 1) * accum).ok_or_else(bad)?;
+            let pair = oc + 1 < depth && p.filter_offset == 0;
+            let (a0, a1) = if pair {
+                let f1 = filter
+                    .get((oc + 1) * accum..(oc + 2) * accum)
+                    .ok_or_else(bad)?;
+                dot2_offset(x, f0, f1, p.input_offset)
+            } else if p.filter_offset == 0 {
+                (dot_offset(x, f0, p.input_offset), 0)
+            } else {
+                let acc = x.iter().zip(f0).fold(0i32, |a, (&xv, &fv)| {
+                    a.wrapping_add(
+                        (i32::from(fv) + p.filter_offset) * (i32::from(xv) + p.input_offset),
+                    )
+                });
+                (acc, 0)
+            };
+            let n = if pair { 2 } else { 1 };
+            for (k, acc) in [a0, a1].into_iter().take(n).enumerate() {
+                let v = acc.wrapping_add(read_i32(bias, oc + k));
+                if let Some(slot) = out.get_mut(b * depth + oc + k) {
+                    *slot = q.requantize(v, oc + k, p.output_offset, p.act_min, p.act_max);
+                }
+            }
+            oc += n;
+        }
+    }
+    Ok(())
+}
+
+fn eval_float(
+    p: &FcParams,
+    input: &[u8],
+    filter: &[u8],
+    bias: &[u8],
+    output: &mut [u8],
+) -> Result<()> {
+    let (batches, accum, depth) = (p.batches as usize, p.accum as usize, p.out_depth as usize);
+    let (lo, hi) = (
+        f32::from_bits(p.act_min as u32),
+        f32::from_bits(p.act_max as u32),
+    );
+    for b in 0..batches {
+        for oc in 0..depth {
+            let mut total = 0.0f32;
+            for d in 0..accum {
+                total += read_f32(input, b * accum + d) * read_f32(filter, oc * accum + d);
+            }
+            let bias_value = if bias.is_empty() {
+                0.0
+            } else {
+                read_f32(bias, oc)
+            };
+            let v = (total + bias_value).max(lo).min(hi);
+            let o = 4 * (b * depth + oc);
+            output
+                .get_mut(o..o + 4)
+                .ok_or(Error::Malformed("fc bounds"))?
+                .copy_from_slice(&v.to_le_bytes());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,93 @@
+//! QUANTIZE (float32 → int8, int8 → int8) and DEQUANTIZE (int8 → float32), as TFLM's
+//! `reference_ops::AffineQuantize`, `Requantize` and `Dequantize`.
+
+use super::read_f32;
+use crate::error::{Error, Result};
+use crate::fixedpoint::mbqm;
+use crate::ops::{OpCtx, as_i8, as_i8_mut, first};
+use crate::quant::{quantize_multiplier, round_f32};
+use crate::record::{Reader, Writer, params};
+use crate::schema::tensor_type::{FLOAT32, INT8};
+
+params!(
+    /// Quantization parameters of QUANTIZE/DEQUANTIZE.
+    QuantizeParams { from_float, scale_bits, zero_point, input_zero_point, multiplier, shift }
+);
+
+/// Validates QUANTIZE and writes its parameters.
+pub(crate) fn prepare_quantize(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<()> {
+    ctx.input_count(1..=1)?;
+    let (input, output) = ctx.unary()?;
+    ctx.require(&output, INT8)?;
+    let mut p = QuantizeParams {
+        scale_bits: output.scale.to_bits() as i32,
+        zero_point: output.zero_point,
+        ..QuantizeParams::default()
+    };
+    match input.ty {
+        FLOAT32 => p.from_float = 1,
+        INT8 => {
+            p.input_zero_point = input.zero_point;
+            (p.multiplier, p.shift) =
+                quantize_multiplier(f64::from(input.scale) / f64::from(output.scale));
+        }
+        other => {
+            return Err(Error::UnsupportedType {
+                op: ctx.name,
+                tensor_type: other,
+            });
+        }
+    }
+    p.write(w)
+}
+
+/// Runs QUANTIZE.
+pub(crate) fn eval_quantize(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> Result<()> {
+    let p = QuantizeParams::read(r)?;
+    let input = first(inputs)?;
+    let out = as_i8_mut(output);
+    if p.from_float != 0 {
+        let scale = f32::from_bits(p.scale_bits as u32);
+        for (i, o) in out.iter_mut().enumerate() {
+            let v = (round_f32(read_f32(input, i) / scale) as i32).saturating_add(p.zero_point);
+            *o = v.clamp(-128, 127) as i8;
+        }
+    } else {
+        for (o, &v) in out.iter_mut().zip(as_i8(input)) {
+            let x = mbqm(i32::from(v) - p.input_zero_point, p.multiplier, p.shift)
+                .wrapping_add(p.zero_point);
+            *o = x.clamp(-128, 127) as i8;
+        }
+    }
+    Ok(())
+}
+
+/// Validates DEQUANTIZE and writes its parameters.
+pub(crate) fn prepare_dequantize(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<()> {
+    ctx.input_count(1..=1)?;
+    let (input, output) = ctx.unary()?;
+    ctx.require(&input, INT8)?;
+    ctx.require(&output, FLOAT32)?;
+    QuantizeParams {
+        scale_bits: input.scale.to_bits() as i32,
+        zero_point: input.zero_point,
+        ..QuantizeParams::default()
+    }
+    .write(w)
+}
+
+/// Runs DEQUANTIZE.
+pub(crate) fn eval_dequantize(
+    r: &mut Reader<'_>,
+    inputs: &[&[u8]],
+    output: &mut [u8],
+) -> Result<()> {
+    let p = QuantizeParams::read(r)?;
+    let scale = f64::from(f32::from_bits(p.scale_bits as u32));
+    let input = as_i8(first(inputs)?);
+    for (o, &v) in output.chunks_exact_mut(4).zip(input) {
+        let f = (scale * f64::from(i32::from(v) - p.zero_point)) as f32;
+        o.copy_from_slice(&f.to_le_bytes());
+    }
+    Ok(())
+}

@@ -1,0 +1,203 @@
+//! RESHAPE, PAD/PADV2 and CONCATENATION: data movement for int8 and float32 tensors.
+
+use crate::error::{Error, Result};
+use crate::ops::{OpCtx, elem_size, first};
+use crate::record::{Reader, Writer, params};
+use crate::schema::tensor_type::INT8;
+
+/// Validates RESHAPE (same byte size in and out).
+pub(crate) fn prepare_reshape(ctx: &OpCtx<'_, '_>, _w: &mut Writer<'_>) -> Result<()> {
+    ctx.input_count(1..=2)?;
+    let (input, output) = ctx.unary()?;
+    if input.ty != output.ty || input.bytes != output.bytes {
+        return Err(ctx.bad());
+    }
+    Ok(())
+}
+
+/// Runs RESHAPE (a copy; the planner never aliases tensors).
+pub(crate) fn eval_reshape(inputs: &[&[u8]], output: &mut [u8]) -> Result<()> {
+    let input = first(inputs)?;
+    if input.len() != output.len() {
+        return Err(Error::Malformed("reshape size"));
+    }
+    output.copy_from_slice(input);
+    Ok(())
+}
+
+params!(
+    /// 4-D padding geometry and the padding element.
+    PadParams { elem, i0, i1, i2, i3, o0, o1, o2, o3, b0, b1, b2, b3, value }
+);
+
+/// Validates PAD/PADV2 (constant paddings) and writes its parameters.
+pub(crate) fn prepare_pad(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<()> {
+    ctx.input_count(2..=3)?;
+    let (input, paddings, output) = (ctx.input(0)?, ctx.input(1)?, ctx.output()?);
+    if input.ty != output.ty {
+        return Err(ctx.bad());
+    }
+    let elem = elem_size(ctx, &input)?;
+    let (id, od) = (
+        input.dims4().ok_or(ctx.bad())?,
+        output.dims4().ok_or(ctx.bad())?,
+    );
+    if paddings.elems != 2 * input.rank || output.rank != input.rank {
+        return Err(ctx.bad());
+    }
+    let mut before = [0i32; 4];
+    for k in 0..input.rank {
+        let (b, a) = (paddings.const_int(2 * k)?, paddings.const_int(2 * k + 1)?);
+        let slot = 4 - input.rank + k;
+        if b < 0 || a < 0 || i64::from(id[slot]) + b + a != i64::from(od[slot]) {
+            return Err(ctx.bad());
+        }
+        before[slot] = b as i32;
+    }
+    let value = match ctx.opt_input(2)? {
+        Some(c) => {
+            let d = c
+                .data
+                .filter(|d| d.len() >= elem && c.ty == input.ty)
+                .ok_or(ctx.bad())?;
+            if elem == 1 {
+                i32::from(d[0] as i8)
+            } else {
+                i32::from_le_bytes([d[0], d[1], d[2], d[3]])
+            }
+        }
+        None if input.ty == INT8 => output.zero_point,
+        None => 0,
+    };
+    PadParams {
+        elem: elem as i32,
+        i0: id[0],
+        i1: id[1],
+        i2: id[2],
+        i3: id[3],
+        o0: od[0],
+        o1: od[1],
+        o2: od[2],
+        o3: od[3],
+        b0: before[0],
+        b1: before[1],
+        b2: before[2],
+        b3: before[3],
+        value,
+    }
+    .write(w)
+}
+
+/// Runs PAD.
+pub(crate) fn eval_pad(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> Result<()> {
+    let p = PadParams::read(r)?;
+    let input = first(inputs)?;
+    let e = p.elem as usize;
+    let pad_bytes = p.value.to_le_bytes();
+    let pad = &pad_bytes[..e.min(4)];
+    let inside = |v: i32, b: i32, n: i32| v >= b && v < b + n;
+    let mut o = 0usize;
+    for y0 in 0..p.o0 {
+        for y1 in 0..p.o1 {
+            for y2 in 0..p.o2 {
+                for y3 in 0..p.o3 {
+                    let dst = output
+                        .get_mut(o..o + e)
+                        .ok_or(Error::Malformed("pad bounds"))?;
+                    if inside(y0, p.b0, p.i0)
+                        && inside(y1, p.b1, p.i1)
+                        && inside(y2, p.b2, p.i2)
+                        && inside(y3, p.b3, p.i3)
+                    {
+                        let idx = (((y0 - p.b0) * p.i1 + y1 - p.b1) * p.i2 + y2 - p.b2) * p.i3 + y3
+                            - p.b3;
+                        let s = idx as usize * e;
+                        dst.copy_from_slice(
+                            input.get(s..s + e).ok_or(Error::Malformed("pad bounds"))?,
+                        );
+                    } else {
+                        dst.copy_from_slice(pad);
+                    }
+                    o += e;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+params!(
+    /// Outer repeat count of a concatenation; per-input chunk sizes follow.
+    ConcatParams { outer, inputs }
+);
+
+/// Validates CONCATENATION and writes its parameters.
+pub(crate) fn prepare_concat(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<()> {
+    let n = ctx.inputs.len();
+    if n == 0 || ctx.opt_i8(1, 0)? != 0 {
+        return Err(ctx.bad());
+    }
+    let output = ctx.output()?;
+    elem_size(ctx, &output)?;
+    let rank = output.rank as i32;
+    let mut axis = ctx.opt_i32(0, 0)?;
+    if axis < 0 {
+        axis += rank;
+    }
+    if !(0..rank.max(1)).contains(&axis) {
+        return Err(ctx.bad());
+    }
+    let axis = axis as usize;
+    let outer: usize = output.dims[..axis.min(output.rank)]
+        .iter()
+        .map(|&d| d as usize)
+        .product();
+    let mut axis_total = 0i64;
+    let mut chunks = [0i32; crate::ops::MAX_INPUTS];
+    for (k, chunk) in chunks.iter_mut().enumerate().take(n) {
+        let t = ctx.input(k)?;
+        if t.ty != output.ty || t.rank != output.rank {
+            return Err(ctx.bad());
+        }
+        for d in 0..t.rank {
+            if d != axis && t.dims[d] != output.dims[d] {
+                return Err(ctx.bad());
+            }
+        }
+        axis_total += i64::from(t.dims.get(axis).copied().unwrap_or(1));
+        *chunk = t.bytes.checked_div(outer).unwrap_or(0) as i32;
+    }
+    if output.rank > 0 && axis_total != i64::from(output.dims[axis]) {
+        return Err(ctx.bad());
+    }
+    ConcatParams {
+        outer: outer as i32,
+        inputs: n as i32,
+    }
+    .write(w)?;
+    for c in chunks.iter().take(n) {
+        w.push(*c)?;
+    }
+    Ok(())
+}
+
+/// Runs CONCATENATION.
+pub(crate) fn eval_concat(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> Result<()> {
+    let p = ConcatParams::read(r)?;
+    let chunks = r.words(p.inputs as usize)?;
+    let mut o = 0usize;
+    for outer in 0..p.outer as usize {
+        for (k, input) in inputs.iter().enumerate() {
+            let c = chunks.get(k) as usize;
+            let src = input
+                .get(outer * c..(outer + 1) * c)
+                .ok_or(Error::Malformed("concat bounds"))?;
+            output
+                .get_mut(o..o + c)
+                .ok_or(Error::Malformed("concat bounds"))?
+                .copy_from_slice(src);
+            o += c;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,320 @@
+//! Loading and validating a TFLite model, and sizing its arena.
+
+use crate::error::{Error, Result};
+use crate::flatbuffer::{Table, Vector};
+use crate::ops::{self, Kind, OpCtx};
+use crate::planner::{self, Request};
+use crate::record::{Loc, Writer};
+use crate::schema::{ModelT, OperatorT, SubGraphT, op_name, operator_code};
+use crate::tensor::TensorInfo;
+
+/// The most tensors a model may have (planner scratch lives on the stack).
+pub const MAX_TENSORS: usize = 256;
+
+/// A validated TFLite model, borrowed from its flatbuffer bytes (weights stay there).
+///
+/// [`Model::parse`] checks the whole flatbuffer structure, resolves every operator
+/// (unsupported ones are reported by name), validates every operator's tensor types
+/// and shapes and plans the arena, so [`Model::arena_size`] is exact before anything
+/// runs.
+#[derive(Clone, Copy, Debug)]
+pub struct Model<'m> {
+    pub(crate) data: &'m [u8],
+    pub(crate) tensors: Vector<'m, Table<'m>>,
+    pub(crate) operators: Vector<'m, Table<'m>>,
+    pub(crate) opcodes: Vector<'m, Table<'m>>,
+    pub(crate) buffers: Vector<'m, Table<'m>>,
+    pub(crate) inputs: Vector<'m, i32>,
+    pub(crate) outputs: Vector<'m, i32>,
+    pub(crate) header_bytes: usize,
+    pub(crate) activation_bytes: usize,
+    macs: u64,
+}
+
+impl<'m> Model<'m> {
+    /// Parses and validates a `.tflite` flatbuffer.
+    pub fn parse(data: &'m [u8]) -> Result<Self> {
+        let root = ModelT(Table::root(data)?);
+        let subgraphs = root.subgraphs()?;
+        if subgraphs.len() != 1 {
+            return Err(Error::Subgraphs(subgraphs.len()));
+        }
+        let sg = SubGraphT(subgraphs.get(0)?);
+        let mut model = Model {
+            data,
+            tensors: sg.tensors()?,
+            operators: sg.operators()?,
+            opcodes: root.operator_codes()?,
+            buffers: root.buffers()?,
+            inputs: sg.inputs()?,
+            outputs: sg.outputs()?,
+            header_bytes: 0,
+            activation_bytes: 0,
+            macs: 0,
+        };
+        if model.tensors.len() > MAX_TENSORS {
+            return Err(Error::Limit("more than 256 tensors"));
+        }
+        if model.operators.len() > usize::from(u16::MAX) {
+            return Err(Error::Limit("more than 65535 operators"));
+        }
+        // Report unsupported operators by name before looking at anything else.
+        for i in 0..model.operators.len() {
+            model.op_kind(i)?;
+        }
+        let mut w = Writer::counting();
+        let mut macs = 0u64;
+        model.write_header(&mut w, &|_| Ok(0))?;
+        for i in 0..model.operators.len() {
+            macs = macs.saturating_add(model.write_op(i, &mut w, &|_| Ok(0))?);
+        }
+        model.header_bytes = planner::align(w.pos()).ok_or(Error::Limit("header"))?;
+        let mut offsets = [0u32; MAX_TENSORS];
+        model.activation_bytes = model.plan(&mut offsets)?;
+        model.macs = macs;
+        Ok(model)
+    }
+
+    /// Exact number of arena bytes [`Interpreter::new`](crate::Interpreter::new) needs.
+    pub fn arena_size(&self) -> usize {
+        self.header_bytes + self.activation_bytes
+    }
+
+    /// Bytes of the arena that hold intermediate tensors (the planned part).
+    pub fn activation_bytes(&self) -> usize {
+        self.activation_bytes
+    }
+
+    /// Multiply-accumulates per inference (convolutions and fully-connected layers).
+    pub fn macs(&self) -> u64 {
+        self.macs
+    }
+
+    /// Number of operators.
+    pub fn operator_count(&self) -> usize {
+        self.operators.len()
+    }
+
+    /// Number of tensors.
+    pub fn tensor_count(&self) -> usize {
+        self.tensors.len()
+    }
+
+    /// Number of subgraph inputs.
+    pub fn input_count(&self) -> usize {
+        self.inputs.len()
+    }
+
+    /// Number of subgraph outputs.
+    pub fn output_count(&self) -> usize {
+        self.outputs.len()
+    }
+
+    /// Tensor index of subgraph input `i`.
+    pub fn input_tensor(&self, i: usize) -> Result<usize> {
+        self.inputs
+            .get(i)
+            .map_err(|_| Error::NoSuchTensor(i))
+            .and_then(|t| self.tensor_index(t))
+    }
+
+    /// Tensor index of subgraph output `i`.
+    pub fn output_tensor(&self, i: usize) -> Result<usize> {
+        self.outputs
+            .get(i)
+            .map_err(|_| Error::NoSuchTensor(i))
+            .and_then(|t| self.tensor_index(t))
+    }
+
+    pub(crate) fn tensor_index(&self, t: i32) -> Result<usize> {
+        usize::try_from(t)
+            .ok()
+            .filter(|&t| t < self.tensors.len())
+            .ok_or(Error::Malformed("tensor index out of range"))
+    }
+
+    /// Builtin code and version of operator `i`.
+    pub(crate) fn op_code(&self, i: usize) -> Result<(i32, i32)> {
+        let op = OperatorT(self.operators.get(i)?);
+        let code = self.opcodes.get(op.opcode_index()? as usize)?;
+        operator_code(&code)
+    }
+
+    /// The engine kind of operator `i`, or `UnsupportedOp`.
+    pub(crate) fn op_kind(&self, i: usize) -> Result<Kind> {
+        let (code, version) = self.op_code(i)?;
+        Kind::from_code(code, version).ok_or(Error::UnsupportedOp {
+            name: op_name(code),
+            code,
+            version,
+        })
+    }
+
+    /// Where tensor `t` lives, given the planned activation offsets.
+    pub(crate) fn loc(&self, t: &TensorInfo<'m>, offset: u32) -> Loc {
+        match t.data {
+            Some(_) => Loc {
+                start: t.data_offset as u32,
+                len: t.bytes as u32,
+                constant: true,
+            },
+            None => Loc {
+                start: offset,
+                len: t.bytes as u32,
+                constant: false,
+            },
+        }
+    }
+
+    /// Writes the I/O table: counts, then the location of every input and output.
+    pub(crate) fn write_header(
+        &self,
+        w: &mut Writer<'_>,
+        offset: &dyn Fn(usize) -> Result<u32>,
+    ) -> Result<()> {
+        w.push(self.inputs.len() as i32)?;
+        w.push(self.outputs.len() as i32)?;
+        for list in [self.inputs, self.outputs] {
+            for i in 0..list.len() {
+                let t = TensorInfo::read(self, self.tensor_index(list.get(i)?)?)?;
+                if t.data.is_some() {
+                    return Err(Error::Malformed("subgraph input/output is a constant"));
+                }
+                self.loc(&t, offset(t.index)?).write(w)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the record of operator `i` and returns its MAC count.
+    pub(crate) fn write_op(
+        &self,
+        i: usize,
+        w: &mut Writer<'_>,
+        offset: &dyn Fn(usize) -> Result<u32>,
+    ) -> Result<u64> {
+        let kind = self.op_kind(i)?;
+        let op = OperatorT(self.operators.get(i)?);
+        let (code, _) = self.op_code(i)?;
+        let ctx = OpCtx {
+            model: self,
+            index: i,
+            name: op_name(code),
+            inputs: op.inputs()?,
+            outputs: op.outputs()?,
+            options: op.options()?,
+        };
+        if ctx.outputs.len() != 1 {
+            return Err(ctx.bad());
+        }
+        if ctx.inputs.len() > ops::MAX_INPUTS {
+            return Err(Error::Limit("more than 8 operator inputs"));
+        }
+        let start = w.pos();
+        w.push(kind as i32)?;
+        w.push(0)?; // record length, patched below
+        w.push(ctx.inputs.len() as i32)?;
+        for k in 0..ctx.inputs.len() {
+            let t = ctx.inputs.get(k)?;
+            if t < 0 {
+                Loc {
+                    start: 0,
+                    len: 0,
+                    constant: true,
+                }
+                .write(w)?;
+            } else {
+                let info = TensorInfo::read(self, self.tensor_index(t)?)?;
+                self.loc(&info, offset(info.index)?).write(w)?;
+            }
+        }
+        let out = ctx.output()?;
+        if out.data.is_some() {
+            return Err(ctx.bad());
+        }
+        self.loc(&out, offset(out.index)?).write(w)?;
+        let macs = ops::prepare(kind, &ctx, w)?;
+        let len = (w.pos() - start) / 4;
+        w.patch(start + 4, len as i32)?;
+        Ok(macs)
+    }
+
+    /// Runs the greedy planner over every non-constant tensor; fills `offsets` and
+    /// returns the planned bytes.
+    pub(crate) fn plan(&self, offsets: &mut [u32; MAX_TENSORS]) -> Result<usize> {
+        const UNSET: u16 = u16::MAX;
+        let mut reqs = [Request {
+            size: 0,
+            first: UNSET,
+            last: 0,
+        }; MAX_TENSORS];
+        let n_ops = self.operators.len();
+        let last_op = n_ops.saturating_sub(1) as u16;
+        let mut produced = [false; MAX_TENSORS];
+        for list in [self.inputs, self.outputs] {
+            for i in 0..list.len() {
+                let t = self.tensor_index(list.get(i)?)?;
+                self.request(&mut reqs[t], t)?;
+            }
+        }
+        for i in 0..self.inputs.len() {
+            let t = self.tensor_index(self.inputs.get(i)?)?;
+            reqs[t].first = 0;
+            produced[t] = true;
+        }
+        for i in 0..n_ops {
+            let op = OperatorT(self.operators.get(i)?);
+            let (ins, outs) = (op.inputs()?, op.outputs()?);
+            for k in 0..ins.len() {
+                let t = ins.get(k)?;
+                if t < 0 {
+                    continue;
+                }
+                let t = self.tensor_index(t)?;
+                if self.request(&mut reqs[t], t)? {
+                    if !produced[t] {
+                        return Err(Error::Malformed("tensor read before it is written"));
+                    }
+                    reqs[t].last = reqs[t].last.max(i as u16);
+                }
+            }
+            for k in 0..outs.len() {
+                let t = self.tensor_index(outs.get(k)?)?;
+                if self.request(&mut reqs[t], t)? {
+                    if produced[t] {
+                        return Err(Error::Malformed("tensor written twice"));
+                    }
+                    produced[t] = true;
+                    reqs[t].first = reqs[t].first.min(i as u16);
+                    reqs[t].last = reqs[t].last.max(i as u16);
+                }
+            }
+        }
+        for i in 0..self.outputs.len() {
+            let t = self.tensor_index(self.outputs.get(i)?)?;
+            if !produced[t] {
+                return Err(Error::Malformed("subgraph output is never written"));
+            }
+            reqs[t].last = last_op;
+        }
+        for r in reqs.iter_mut() {
+            if r.first == UNSET {
+                r.first = 0;
+            }
+        }
+        let mut placed = [false; MAX_TENSORS];
+        let n = self.tensors.len();
+        planner::plan(&reqs[..n], &mut offsets[..n], &mut placed[..n])
+    }
+
+    /// Sets the planner request of tensor `t` (once); returns whether it needs arena.
+    fn request(&self, r: &mut Request, t: usize) -> Result<bool> {
+        let info = TensorInfo::read(self, t)?;
+        if info.data.is_some() {
+            return Ok(false);
+        }
+        let size = planner::align(info.bytes).ok_or(Error::Limit("tensor size"))?;
+        r.size = u32::try_from(size).map_err(|_| Error::Limit("tensor size"))?;
+        Ok(true)
+    }
+}

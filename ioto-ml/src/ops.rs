@@ -1,0 +1,267 @@
+//! Operator kinds, the prepare-time context and dispatch to the kernels.
+
+use crate::error::{Error, Result};
+use crate::flatbuffer::{Table, Vector};
+use crate::kernels::{activation, conv, elementwise, fully_connected, mean, pool, quantize, shape};
+use crate::model::Model;
+use crate::record::{Reader, Writer};
+use crate::schema::tensor_type;
+use crate::tensor::TensorInfo;
+
+/// The most inputs one operator may have.
+pub(crate) const MAX_INPUTS: usize = 8;
+
+/// The operators the engine implements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Kind {
+    Conv2d = 0,
+    DepthwiseConv2d,
+    FullyConnected,
+    AveragePool2d,
+    MaxPool2d,
+    Add,
+    Mul,
+    Reshape,
+    Softmax,
+    Logistic,
+    Tanh,
+    Relu,
+    Relu6,
+    Quantize,
+    Dequantize,
+    Pad,
+    Concatenation,
+    Mean,
+}
+
+const KINDS: [Kind; 18] = [
+    Kind::Conv2d,
+    Kind::DepthwiseConv2d,
+    Kind::FullyConnected,
+    Kind::AveragePool2d,
+    Kind::MaxPool2d,
+    Kind::Add,
+    Kind::Mul,
+    Kind::Reshape,
+    Kind::Softmax,
+    Kind::Logistic,
+    Kind::Tanh,
+    Kind::Relu,
+    Kind::Relu6,
+    Kind::Quantize,
+    Kind::Dequantize,
+    Kind::Pad,
+    Kind::Concatenation,
+    Kind::Mean,
+];
+
+impl Kind {
+    /// Maps a builtin operator code and version to a kind the engine runs.
+    pub(crate) fn from_code(code: i32, version: i32) -> Option<Kind> {
+        let (kind, max_version) = match code {
+            3 => (Kind::Conv2d, 8),
+            4 => (Kind::DepthwiseConv2d, 7),
+            9 => (Kind::FullyConnected, 12),
+            1 => (Kind::AveragePool2d, 3),
+            17 => (Kind::MaxPool2d, 3),
+            0 => (Kind::Add, 5),
+            18 => (Kind::Mul, 7),
+            22 => (Kind::Reshape, 1),
+            25 => (Kind::Softmax, 3),
+            14 => (Kind::Logistic, 3),
+            28 => (Kind::Tanh, 3),
+            19 => (Kind::Relu, 3),
+            21 => (Kind::Relu6, 2),
+            114 => (Kind::Quantize, 3),
+            6 => (Kind::Dequantize, 5),
+            34 | 60 => (Kind::Pad, 4),
+            2 => (Kind::Concatenation, 4),
+            40 => (Kind::Mean, 3),
+            _ => return None,
+        };
+        let max_version = if kind == Kind::Reshape {
+            i32::MAX
+        } else {
+            max_version
+        };
+        (1..=max_version).contains(&version).then_some(kind)
+    }
+
+    fn from_word(w: i32) -> Option<Kind> {
+        KINDS.get(usize::try_from(w).ok()?).copied()
+    }
+}
+
+/// What an operator's prepare function can see.
+pub(crate) struct OpCtx<'m, 'x> {
+    pub(crate) model: &'x Model<'m>,
+    pub(crate) index: usize,
+    pub(crate) name: &'static str,
+    pub(crate) inputs: Vector<'m, i32>,
+    pub(crate) outputs: Vector<'m, i32>,
+    pub(crate) options: Option<Table<'m>>,
+}
+
+impl<'m> OpCtx<'m, '_> {
+    /// The error for shapes/quantization that do not fit this operator.
+    pub(crate) fn bad(&self) -> Error {
+        Error::BadShape {
+            op: self.name,
+            index: self.index,
+        }
+    }
+
+    /// Input `i` (must be present).
+    pub(crate) fn input(&self, i: usize) -> Result<TensorInfo<'m>> {
+        self.opt_input(i)?.ok_or(self.bad())
+    }
+
+    /// Optional input `i` (absent or `-1` gives `None`).
+    pub(crate) fn opt_input(&self, i: usize) -> Result<Option<TensorInfo<'m>>> {
+        if i >= self.inputs.len() {
+            return Ok(None);
+        }
+        let t = self.inputs.get(i)?;
+        if t < 0 {
+            return Ok(None);
+        }
+        TensorInfo::read(self.model, self.model.tensor_index(t)?).map(Some)
+    }
+
+    /// The single output.
+    pub(crate) fn output(&self) -> Result<TensorInfo<'m>> {
+        let t = self.outputs.get(0).map_err(|_| self.bad())?;
+        TensorInfo::read(self.model, self.model.tensor_index(t)?)
+    }
+
+    /// Requires tensor `t` to have type `ty`.
+    pub(crate) fn require(&self, t: &TensorInfo<'_>, ty: i8) -> Result<()> {
+        if t.ty == ty {
+            Ok(())
+        } else {
+            Err(Error::UnsupportedType {
+                op: self.name,
+                tensor_type: t.ty,
+            })
+        }
+    }
+
+    /// Requires exactly `n` inputs.
+    pub(crate) fn input_count(&self, n: core::ops::RangeInclusive<usize>) -> Result<()> {
+        if n.contains(&self.inputs.len()) {
+            Ok(())
+        } else {
+            Err(self.bad())
+        }
+    }
+
+    /// An `int8`/enum option field (default when the options table is absent).
+    pub(crate) fn opt_i8(&self, id: usize, default: i8) -> Result<i8> {
+        self.options.map_or(Ok(default), |t| t.i8(id, default))
+    }
+
+    /// An `int32` option field.
+    pub(crate) fn opt_i32(&self, id: usize, default: i32) -> Result<i32> {
+        self.options.map_or(Ok(default), |t| t.i32(id, default))
+    }
+
+    /// A `float` option field.
+    pub(crate) fn opt_f32(&self, id: usize, default: f32) -> Result<f32> {
+        self.options.map_or(Ok(default), |t| t.f32(id, default))
+    }
+
+    /// The first input and the output, requiring the same type and element count.
+    pub(crate) fn unary(&self) -> Result<(TensorInfo<'m>, TensorInfo<'m>)> {
+        let input = self.input(0)?;
+        let output = self.output()?;
+        if input.elems != output.elems {
+            return Err(self.bad());
+        }
+        Ok((input, output))
+    }
+}
+
+/// Validates operator `ctx` and appends its parameters; returns its MAC count.
+pub(crate) fn prepare(kind: Kind, ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<u64> {
+    match kind {
+        Kind::Conv2d => conv::prepare_conv(ctx, w),
+        Kind::DepthwiseConv2d => conv::prepare_depthwise(ctx, w),
+        Kind::FullyConnected => fully_connected::prepare(ctx, w),
+        Kind::AveragePool2d => pool::prepare(ctx, w, true).map(|_| 0),
+        Kind::MaxPool2d => pool::prepare(ctx, w, false).map(|_| 0),
+        Kind::Add => elementwise::prepare(ctx, w, false).map(|_| 0),
+        Kind::Mul => elementwise::prepare(ctx, w, true).map(|_| 0),
+        Kind::Reshape => shape::prepare_reshape(ctx, w).map(|_| 0),
+        Kind::Softmax => activation::prepare_softmax(ctx, w).map(|_| 0),
+        Kind::Logistic => activation::prepare_sigmoid(ctx, w, false).map(|_| 0),
+        Kind::Tanh => activation::prepare_sigmoid(ctx, w, true).map(|_| 0),
+        Kind::Relu => activation::prepare_relu(ctx, w).map(|_| 0),
+        Kind::Relu6 => activation::prepare_relu6(ctx, w).map(|_| 0),
+        Kind::Quantize => quantize::prepare_quantize(ctx, w).map(|_| 0),
+        Kind::Dequantize => quantize::prepare_dequantize(ctx, w).map(|_| 0),
+        Kind::Pad => shape::prepare_pad(ctx, w).map(|_| 0),
+        Kind::Concatenation => shape::prepare_concat(ctx, w).map(|_| 0),
+        Kind::Mean => mean::prepare(ctx, w).map(|_| 0),
+    }
+}
+
+/// Runs one prepared operator whose record parameters start at `r`.
+pub(crate) fn eval(
+    kind_word: i32,
+    r: &mut Reader<'_>,
+    inputs: &[&[u8]],
+    output: &mut [u8],
+) -> Result<()> {
+    let kind = Kind::from_word(kind_word).ok_or(Error::Malformed("record kind"))?;
+    match kind {
+        Kind::Conv2d => conv::eval_conv(r, inputs, output),
+        Kind::DepthwiseConv2d => conv::eval_depthwise(r, inputs, output),
+        Kind::FullyConnected => fully_connected::eval(r, inputs, output),
+        Kind::AveragePool2d | Kind::MaxPool2d => pool::eval(r, inputs, output),
+        Kind::Add | Kind::Mul => elementwise::eval(r, inputs, output),
+        Kind::Reshape => shape::eval_reshape(inputs, output),
+        Kind::Softmax => activation::eval_softmax(r, inputs, output),
+        Kind::Logistic | Kind::Tanh => activation::eval_sigmoid(r, inputs, output),
+        Kind::Relu => activation::eval_relu(r, inputs, output),
+        Kind::Relu6 => activation::eval_relu6(r, inputs, output),
+        Kind::Quantize => quantize::eval_quantize(r, inputs, output),
+        Kind::Dequantize => quantize::eval_dequantize(r, inputs, output),
+        Kind::Pad => shape::eval_pad(r, inputs, output),
+        Kind::Concatenation => shape::eval_concat(r, inputs, output),
+        Kind::Mean => mean::eval(r, inputs, output),
+    }
+}
+
+/// First input bytes (every kernel has one).
+pub(crate) fn first<'a>(inputs: &[&'a [u8]]) -> Result<&'a [u8]> {
+    inputs
+        .first()
+        .copied()
+        .ok_or(Error::Malformed("record inputs"))
+}
+
+/// Reinterprets bytes as `i8`.
+pub(crate) fn as_i8(s: &[u8]) -> &[i8] {
+    // SAFETY: `u8` and `i8` have the same size, alignment and validity; the length
+    // and lifetime are carried over unchanged.
+    unsafe { core::slice::from_raw_parts(s.as_ptr().cast::<i8>(), s.len()) }
+}
+
+/// Reinterprets mutable bytes as `i8`.
+pub(crate) fn as_i8_mut(s: &mut [u8]) -> &mut [i8] {
+    // SAFETY: as in `as_i8`; the exclusive borrow is carried over.
+    unsafe { core::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<i8>(), s.len()) }
+}
+
+/// Element size of types the copy-style kernels move (int8 or float32/int32).
+pub(crate) fn elem_size(ctx: &OpCtx<'_, '_>, t: &TensorInfo<'_>) -> Result<usize> {
+    match t.ty {
+        tensor_type::INT8 => Ok(1),
+        tensor_type::FLOAT32 | tensor_type::INT32 => Ok(4),
+        other => Err(Error::UnsupportedType {
+            op: ctx.name,
+            tensor_type: other,
+        }),
+    }
+}

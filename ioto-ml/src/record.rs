@@ -1,0 +1,162 @@
+//! Prepared operator records: the integer-only parameters computed at prepare time,
+//! stored as little-endian `i32` words at the front of the arena.
+
+use crate::error::{Error, Result};
+
+/// Writes words into the arena header, or only counts them (`buf == None`).
+pub(crate) struct Writer<'b> {
+    buf: Option<&'b mut [u8]>,
+    pos: usize,
+}
+
+impl<'b> Writer<'b> {
+    /// A writer that only measures.
+    pub(crate) fn counting() -> Self {
+        Writer { buf: None, pos: 0 }
+    }
+
+    /// A writer into `buf`.
+    pub(crate) fn into(buf: &'b mut [u8]) -> Self {
+        Writer {
+            buf: Some(buf),
+            pos: 0,
+        }
+    }
+
+    /// Bytes written (or counted) so far.
+    pub(crate) fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// Appends one word.
+    pub(crate) fn push(&mut self, v: i32) -> Result<()> {
+        if let Some(buf) = self.buf.as_deref_mut() {
+            let dst = buf
+                .get_mut(self.pos..self.pos + 4)
+                .ok_or(Error::Limit("record space"))?;
+            dst.copy_from_slice(&v.to_le_bytes());
+        }
+        self.pos += 4;
+        Ok(())
+    }
+
+    /// Overwrites the word at byte position `at` (no-op when counting).
+    pub(crate) fn patch(&mut self, at: usize, v: i32) -> Result<()> {
+        if let Some(buf) = self.buf.as_deref_mut() {
+            let dst = buf
+                .get_mut(at..at + 4)
+                .ok_or(Error::Limit("record space"))?;
+            dst.copy_from_slice(&v.to_le_bytes());
+        }
+        Ok(())
+    }
+}
+
+/// Reads words back from a record.
+#[derive(Clone, Copy)]
+pub(crate) struct Reader<'b> {
+    buf: &'b [u8],
+    pos: usize,
+}
+
+impl<'b> Reader<'b> {
+    pub(crate) fn new(buf: &'b [u8], pos: usize) -> Self {
+        Reader { buf, pos }
+    }
+
+    /// Reads the next word.
+    pub(crate) fn word(&mut self) -> Result<i32> {
+        let b = self
+            .buf
+            .get(self.pos..self.pos + 4)
+            .ok_or(Error::Malformed("record"))?;
+        self.pos += 4;
+        Ok(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    /// Takes the next `n` words as a [`Words`] view.
+    pub(crate) fn words(&mut self, n: usize) -> Result<Words<'b>> {
+        let end = n
+            .checked_mul(4)
+            .and_then(|b| b.checked_add(self.pos))
+            .ok_or(Error::Malformed("record"))?;
+        let w = self
+            .buf
+            .get(self.pos..end)
+            .ok_or(Error::Malformed("record"))?;
+        self.pos = end;
+        Ok(Words(w))
+    }
+}
+
+/// A run of little-endian `i32` words (per-channel multipliers and shifts).
+#[derive(Clone, Copy)]
+pub(crate) struct Words<'b>(&'b [u8]);
+
+impl Words<'_> {
+    /// Word `i` (0 when out of range, which prepare rules out).
+    #[inline(always)]
+    pub(crate) fn get(&self, i: usize) -> i32 {
+        match self.0.get(4 * i..4 * i + 4) {
+            Some(b) => i32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            None => 0,
+        }
+    }
+}
+
+/// Declares a parameter struct of `i32` fields with record (de)serialisation.
+macro_rules! params {
+    ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $f:ident),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, Default)]
+        pub(crate) struct $name { $($(#[$fm])* pub(crate) $f: i32),* }
+        impl $name {
+            /// Appends the fields to a record.
+            pub(crate) fn write(&self, w: &mut $crate::record::Writer<'_>) -> $crate::error::Result<()> {
+                $(w.push(self.$f)?;)*
+                Ok(())
+            }
+            /// Reads the fields back.
+            pub(crate) fn read(r: &mut $crate::record::Reader<'_>) -> $crate::error::Result<Self> {
+                Ok(Self { $($f: r.word()?),* })
+            }
+        }
+    };
+}
+pub(crate) use params;
+
+/// Where a tensor's bytes live: in the model (constant) or in the activation arena.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Loc {
+    /// Byte offset in the model (constant) or activation area.
+    pub(crate) start: u32,
+    /// Byte length.
+    pub(crate) len: u32,
+    /// Whether the bytes are in the model.
+    pub(crate) constant: bool,
+}
+
+impl Loc {
+    pub(crate) fn write(&self, w: &mut Writer<'_>) -> Result<()> {
+        let tag = if self.constant { 1u32 << 31 } else { 0 };
+        if self.start >= 1 << 31 {
+            return Err(Error::Limit("offset over 2 GiB"));
+        }
+        w.push((self.start | tag) as i32)?;
+        w.push(self.len as i32)
+    }
+
+    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self> {
+        let s = r.word()? as u32;
+        let len = r.word()? as u32;
+        Ok(Loc {
+            start: s & !(1 << 31),
+            len,
+            constant: s & (1 << 31) != 0,
+        })
+    }
+
+    pub(crate) fn range(&self) -> core::ops::Range<usize> {
+        self.start as usize..self.start as usize + self.len as usize
+    }
+}
