@@ -9,3 +9,8 @@
 #![deny(missing_docs)]
 
 pub mod mqtt;
+pub mod queue;
+#[cfg(feature = "std")]
+extern crate std;
+#[cfg(feature = "std")]
+pub mod std_net;

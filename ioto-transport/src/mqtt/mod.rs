@@ -4,8 +4,11 @@
 //!   [`packet::Packet::encode`] over caller buffers.
 //! * [`properties`] — MQTT 5.0 properties.
 //! * [`topic`] — topic-filter matching.
+//! * [`client`] — the reconnecting client over a [`connector::Connector`].
 
+pub mod client;
 mod connect;
+pub mod connector;
 pub mod packet;
 pub mod properties;
 mod publish;
