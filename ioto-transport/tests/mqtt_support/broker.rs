@@ -27,6 +27,10 @@ fn mosquitto_binary() -> PathBuf {
     panic!("mosquitto is not installed (apt-get install mosquitto); run `cargo xtask doctor --install`");
 }
 
+fn running_as_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| o.stdout.trim_ascii() == b"0").unwrap_or(false)
+}
+
 fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind ephemeral port");
     l.local_addr().expect("local addr").port()
@@ -43,8 +47,11 @@ impl Broker {
         std::fs::create_dir_all(&dir).expect("temp dir");
         let port = free_port();
         let conf = dir.join("mosquitto.conf");
+        // Started as root, mosquitto drops to user `mosquitto` and then cannot write
+        // its database into our directory; keep the invoking user instead.
+        let user = if running_as_root() { "user root\n" } else { "" };
         let config = format!(
-            "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\n\
+            "{user}listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\n\
              max_queued_messages 0\nmax_inflight_messages 20\nlog_dest file {}/mosquitto.log\n{extra}\n",
             dir.display(),
             dir.display()

@@ -61,6 +61,28 @@ pub fn client<'a>(cfg: ClientConfig<'a>, port: u16, mem: &'a mut Mem, policy: Qu
     Client::new(cfg, connector(port), buffers, queue, TokioDelay, HostClock::new(), HostEntropy::default())
 }
 
+/// A client whose offline queue lives in `queue` and holds at most `max_records`.
+pub fn client_with_queue<'a>(
+    cfg: ClientConfig<'a>,
+    port: u16,
+    mem: &'a mut Mem,
+    queue: &'a mut [u8],
+    max_records: usize,
+    policy: QueuePolicy,
+) -> TestClient<'a> {
+    let buffers = Buffers { rx: &mut mem.rx, tx: &mut mem.tx, inflight: &mut mem.inflight, incoming_qos2: &mut mem.ids };
+    let queue = OfflineQueue::new(RamQueue::new(queue, max_records), policy);
+    Client::new(cfg, connector(port), buffers, queue, TokioDelay, HostClock::new(), HostEntropy::default())
+}
+
+/// Polls (through reconnects) until nothing is queued or in flight.
+pub async fn drain_acks_through_reconnects(c: &mut TestClient<'_>) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while !c.is_idle() {
+        tokio::time::timeout_at(deadline, c.poll()).await.expect("queue not drained").unwrap();
+    }
+}
+
 /// Polls until connected; panics on timeout.
 pub async fn connected(c: &mut TestClient<'_>) -> bool {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
