@@ -148,8 +148,9 @@ pub enum DisconnectReason {
     Protocol(DecodeError),
     /// The broker sent a packet larger than the receive buffer.
     PacketTooLarge,
-    /// The application called `disconnect`.
-    Requested,
+    /// A `poll` or `publish` future was dropped in the middle of a write, so the
+    /// stream may hold half a packet; the connection is replaced.
+    Interrupted,
 }
 
 /// Why a connection attempt failed (the client retries with backoff).

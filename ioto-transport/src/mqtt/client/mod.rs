@@ -78,6 +78,8 @@ struct LinkState {
     /// Bit n-1 set: outgoing topic alias n (1..=64) is bound on this connection.
     aliases_bound: u64,
     next_packet_id: u16,
+    /// A write (or the post-connect re-send) is in progress or was cancelled midway.
+    dirty: bool,
 }
 
 /// An MQTT 3.1.1 / 5.0 client; see the [module documentation](self).
@@ -143,6 +145,7 @@ where
                 server: ServerLimits::DEFAULT,
                 aliases_bound: 0,
                 next_packet_id: 0,
+                dirty: false,
             },
             stats: Stats::default(),
         }
@@ -155,7 +158,7 @@ where
 
     /// True while a connection is up.
     pub fn is_connected(&self) -> bool {
-        self.conn.is_some() && self.link.lost.is_none()
+        self.conn.is_some() && self.link.lost.is_none() && !self.link.dirty
     }
 
     /// Diagnostic counters.
@@ -228,7 +231,7 @@ where
                             self.send_publish(packet, alias).await?;
                         } else {
                             let stored = self.inflight.commit(packet.packet_id, n);
-                            let r = send_bytes(&mut self.conn, &mut self.delay, &self.cfg, stored).await;
+                            let r = send_bytes(&mut self.conn, &mut self.delay, &self.cfg, &mut self.link.dirty, stored).await;
                             self.after_send(r)?;
                         }
                         return Ok(Publication::Sent { packet_id: packet.packet_id });
@@ -278,7 +281,7 @@ where
         if n as u64 > u64::from(self.link.server.max_packet) {
             return Err(Error::TooLarge);
         }
-        let r = send_bytes(&mut self.conn, &mut self.delay, &self.cfg, &self.tx[..n]).await;
+        let r = send_bytes(&mut self.conn, &mut self.delay, &self.cfg, &mut self.link.dirty, &self.tx[..n]).await;
         self.after_send(r)
     }
 
@@ -324,7 +327,7 @@ where
             return Err(Error::NotConnected);
         }
         let n = packet.encode(self.cfg.version, self.tx)?;
-        let r = send_bytes(&mut self.conn, &mut self.delay, &self.cfg, &self.tx[..n]).await;
+        let r = send_bytes(&mut self.conn, &mut self.delay, &self.cfg, &mut self.link.dirty, &self.tx[..n]).await;
         self.after_send(r)
     }
 
@@ -358,16 +361,23 @@ where
 }
 
 /// Writes `bytes` on the connection, if there is one.
+///
+/// `dirty` is set while the write runs: if the future is dropped midway the stream may
+/// hold half a packet, and the next poll replaces the connection.
 async fn send_bytes<S: embedded_io_async::Write, D: DelayNs>(
     conn: &mut Option<S>,
     delay: &mut D,
     cfg: &ClientConfig<'_>,
+    dirty: &mut bool,
     bytes: &[u8],
 ) -> Result<(), DisconnectReason> {
-    match conn {
-        Some(s) => io::write_packet(s, delay, cfg.write_timeout_ms, bytes).await,
-        None => Err(DisconnectReason::Closed),
-    }
+    let Some(s) = conn else {
+        return Err(DisconnectReason::Closed);
+    };
+    *dirty = true;
+    io::write_packet(s, delay, cfg.write_timeout_ms, bytes).await?;
+    *dirty = false;
+    Ok(())
 }
 
 fn publish_properties<'p>(opts: &PublishOptions<'p>) -> Properties<'p> {

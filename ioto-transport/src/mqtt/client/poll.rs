@@ -59,8 +59,29 @@ where
     /// [`Event::ConnectFailed`] and retried on the next call; `Err` is only returned
     /// when the offline queue's storage fails.
     pub async fn poll(&mut self) -> Result<Event<'_>, Error> {
-        let ready = self.step().await?;
-        Ok(match ready {
+        loop {
+            if let Some(ready) = self.step(None).await? {
+                return Ok(self.event(ready));
+            }
+        }
+    }
+
+    /// Like [`Client::poll`], but gives up after about `max_wait_ms` without an event
+    /// and returns `Ok(None)`, for loops that also do other work. (A connection
+    /// handshake in progress is finished first; it is bounded by the connect timeout.)
+    ///
+    /// Prefer this to cancelling `poll` from outside: a `poll` dropped in the middle of
+    /// a write costs a reconnect.
+    pub async fn poll_timeout(&mut self, max_wait_ms: u32) -> Result<Option<Event<'_>>, Error> {
+        let until = Instant(self.clock.now().0 + micros(max_wait_ms));
+        match self.step(Some(until)).await? {
+            Some(ready) => Ok(Some(self.event(ready))),
+            None => Ok(None),
+        }
+    }
+
+    fn event(&mut self, ready: Ready) -> Event<'_> {
+        match ready {
             Ready::Connected(session_present) => Event::Connected { session_present },
             Ready::ConnectFailed(f) => Event::ConnectFailed(f),
             Ready::Disconnected(r) => Event::Disconnected(r),
@@ -75,28 +96,39 @@ where
                     _ => Event::Disconnected(DisconnectReason::Protocol(DecodeError::Invalid("receive buffer changed"))),
                 }
             }
-        })
+        }
     }
 
-    async fn step(&mut self) -> Result<Ready, Error> {
+    /// Runs until there is something to report, or `until` passes (`Ok(None)`).
+    async fn step(&mut self, until: Option<Instant>) -> Result<Option<Ready>, Error> {
         loop {
             if self.rx_pending > 0 {
                 self.consume(self.rx_pending);
                 self.rx_pending = 0;
             }
+            if self.link.dirty && self.conn.is_some() {
+                self.link.lost.get_or_insert(DisconnectReason::Interrupted);
+            }
             if let Some(reason) = self.link.lost.take() {
+                self.link.dirty = false;
                 self.drop_connection();
-                return Ok(Ready::Disconnected(reason));
+                return Ok(Some(Ready::Disconnected(reason)));
             }
             if self.conn.is_none() {
-                return Ok(self.connect().await);
+                if let Some(u) = until
+                    && u < self.link.next_attempt
+                {
+                    self.sleep_until(u).await;
+                    return Ok(None);
+                }
+                return Ok(Some(self.connect().await));
             }
             self.drain_queue().await?;
             if self.link.lost.is_some() {
                 continue;
             }
             match self.handle_buffered().await {
-                Ok(Buffered::Ready(r)) => return Ok(r),
+                Ok(Buffered::Ready(r)) => return Ok(Some(r)),
                 Ok(Buffered::Handled) => continue,
                 Ok(Buffered::NeedMore) => {}
                 Err(reason) => {
@@ -104,7 +136,12 @@ where
                     continue;
                 }
             }
-            if let Err(reason) = self.fill_rx().await {
+            if let Some(u) = until
+                && self.clock.now() >= u
+            {
+                return Ok(None);
+            }
+            if let Err(reason) = self.fill_rx(until).await {
                 self.link.lost.get_or_insert(reason);
             }
         }
@@ -211,6 +248,9 @@ where
             self.rx_len += got.unwrap_or(0);
         };
         self.consume(ack_len);
+        // Until `resend_inflight` completes, a dropped poll future leaves the session
+        // half re-sent: the next poll then reconnects.
+        self.link.dirty = true;
         self.link.server = limits;
         self.link.keep_alive_secs = server_keep_alive.unwrap_or(self.cfg.keep_alive_secs);
         self.conn = Some(conn);
@@ -267,10 +307,11 @@ where
                     &self.tx[..n]
                 }
             };
-            send_bytes(&mut self.conn, &mut self.delay, &self.cfg, bytes).await?;
+            send_bytes(&mut self.conn, &mut self.delay, &self.cfg, &mut false, bytes).await?;
             self.stats.resent = self.stats.resent.saturating_add(1);
         }
         self.link.last_tx = self.clock.now();
+        self.link.dirty = false;
         Ok(())
     }
 
@@ -289,7 +330,7 @@ where
                 continue;
             }
             let result = if qos == 0 {
-                let r = send_bytes(&mut self.conn, &mut self.delay, &self.cfg, &self.tx[..n]).await;
+                let r = send_bytes(&mut self.conn, &mut self.delay, &self.cfg, &mut self.link.dirty, &self.tx[..n]).await;
                 if r.is_ok() {
                     self.queue.pop().await.map_err(|_| Error::Storage)?;
                 }
@@ -309,7 +350,7 @@ where
                 spare[at..at + 2].copy_from_slice(&id.to_be_bytes());
                 debug_assert_ne!(id, PLACEHOLDER_ID);
                 let stored = self.inflight.commit(id, n);
-                let r = send_bytes(&mut self.conn, &mut self.delay, &self.cfg, stored).await;
+                let r = send_bytes(&mut self.conn, &mut self.delay, &self.cfg, &mut self.link.dirty, stored).await;
                 self.queue.pop().await.map_err(|_| Error::Storage)?;
                 r
             };
@@ -403,7 +444,7 @@ where
         }
         if let Some(reply) = reply {
             let n = reply.encode(version, self.tx).map_err(|_| DisconnectReason::PacketTooLarge)?;
-            send_bytes(&mut self.conn, &mut self.delay, &self.cfg, &self.tx[..n]).await?;
+            send_bytes(&mut self.conn, &mut self.delay, &self.cfg, &mut self.link.dirty, &self.tx[..n]).await?;
             self.link.last_tx = self.clock.now();
         }
         Ok(outcome)
@@ -411,7 +452,7 @@ where
 
     /// Reads more bytes, or sends PINGREQ / declares the connection dead when the
     /// keep-alive deadline passes first.
-    async fn fill_rx(&mut self) -> Result<(), DisconnectReason> {
+    async fn fill_rx(&mut self, until: Option<Instant>) -> Result<(), DisconnectReason> {
         let now = self.clock.now();
         let keep_alive_us = u64::from(self.link.keep_alive_secs) * 1_000_000;
         let deadline = match self.link.ping_sent {
@@ -426,12 +467,13 @@ where
                 return Err(DisconnectReason::KeepAliveTimeout);
             }
             let n = Packet::PingReq.encode(self.cfg.version, self.tx).map_err(|_| DisconnectReason::PacketTooLarge)?;
-            send_bytes(&mut self.conn, &mut self.delay, &self.cfg, &self.tx[..n]).await?;
+            send_bytes(&mut self.conn, &mut self.delay, &self.cfg, &mut self.link.dirty, &self.tx[..n]).await?;
             self.link.last_tx = now;
             self.link.ping_sent = Some(now);
             return Ok(());
         }
         let wait = deadline.map_or(MAX_WAIT_US, |at| at - now.0);
+        let wait = until.map_or(wait, |u| wait.min(u.micros_since(now)));
         let Some(conn) = self.conn.as_mut() else {
             return Err(DisconnectReason::Closed);
         };
