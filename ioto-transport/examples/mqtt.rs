@@ -29,7 +29,8 @@ use ioto_transport::mqtt::{ProtocolVersion, QoS, SubscribeOptions, Subscription}
 use ioto_transport::queue::{OfflineQueue, QueuePolicy, RamQueue};
 use ioto_transport::std_net::{TokioDelay, TokioNet};
 
-const USAGE: &str = "usage: mqtt --url mqtt://HOST:PORT|mqtts://HOST:PORT [--ca FILE] [--protocol 5|3.1.1] \
+const USAGE: &str =
+    "usage: mqtt --url mqtt://HOST:PORT|mqtts://HOST:PORT [--ca FILE] [--protocol 5|3.1.1] \
 [--client-id ID] [--persistent] COMMAND
   pub TOPIC [--qos N] [--count N] [--message S] [--interval-ms N]
   sub FILTER [--qos N] [--count N] [--timeout SECONDS]";
@@ -47,8 +48,19 @@ struct Args {
 }
 
 enum Command {
-    Pub { topic: String, qos: QoS, count: u64, message: Option<String>, interval: Duration },
-    Sub { filter: String, qos: QoS, count: Option<u64>, timeout: Option<Duration> },
+    Pub {
+        topic: String,
+        qos: QoS,
+        count: u64,
+        message: Option<String>,
+        interval: Duration,
+    },
+    Sub {
+        filter: String,
+        qos: QoS,
+        count: Option<u64>,
+        timeout: Option<Duration>,
+    },
 }
 
 fn parse_qos(s: &str) -> Result<QoS, String> {
@@ -61,7 +73,8 @@ fn parse_qos(s: &str) -> Result<QoS, String> {
 }
 
 fn number<T: std::str::FromStr>(flag: &str, s: &str) -> Result<T, String> {
-    s.parse().map_err(|_| format!("{flag} needs a number, not {s:?}"))
+    s.parse()
+        .map_err(|_| format!("{flag} needs a number, not {s:?}"))
 }
 
 fn parse_url(url: &str) -> Result<(bool, String, u16), String> {
@@ -70,7 +83,9 @@ fn parse_url(url: &str) -> Result<(bool, String, u16), String> {
     } else if let Some(r) = url.strip_prefix("mqtts://") {
         (true, r)
     } else {
-        return Err(format!("--url must start with mqtt:// or mqtts://, got {url:?}"));
+        return Err(format!(
+            "--url must start with mqtt:// or mqtts://, got {url:?}"
+        ));
     };
     let rest = rest.trim_end_matches('/');
     let (host, port) = match rest.rsplit_once(':') {
@@ -87,11 +102,17 @@ fn parse_url(url: &str) -> Result<(bool, String, u16), String> {
 fn parse_args(argv: &[String]) -> Result<Args, String> {
     let mut it = argv.iter();
     let mut url = None;
-    let (mut ca, mut client_id, mut persistent, mut version) = (None, None, false, ProtocolVersion::V5);
+    let (mut ca, mut client_id, mut persistent, mut version) =
+        (None, None, false, ProtocolVersion::V5);
     let mut positional = Vec::new();
-    let (mut qos, mut count, mut message, mut interval_ms, mut timeout) = (QoS::AtMostOnce, None, None, 0u64, None);
+    let (mut qos, mut count, mut message, mut interval_ms, mut timeout) =
+        (QoS::AtMostOnce, None, None, 0u64, None);
     while let Some(a) = it.next() {
-        let mut value = || it.next().cloned().ok_or_else(|| format!("{a} needs a value"));
+        let mut value = || {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{a} needs a value"))
+        };
         match a.as_str() {
             "--url" => url = Some(value()?),
             "--ca" => ca = Some(value()?),
@@ -123,24 +144,54 @@ fn parse_args(argv: &[String]) -> Result<Args, String> {
             message,
             interval: Duration::from_millis(interval_ms),
         },
-        [cmd, filter] if cmd == "sub" => Command::Sub { filter: filter.clone(), qos, count, timeout },
+        [cmd, filter] if cmd == "sub" => Command::Sub {
+            filter: filter.clone(),
+            qos,
+            count,
+            timeout,
+        },
         _ => return Err("expected `pub TOPIC` or `sub FILTER`".into()),
     };
-    Ok(Args { host, port, tls, ca, version, client_id, persistent, command })
+    Ok(Args {
+        host,
+        port,
+        tls,
+        ca,
+        version,
+        client_id,
+        persistent,
+        command,
+    })
 }
 
-type Cli<'a> = Client<'a, TcpConnector<'a, TokioNet, TokioNet>, RamQueue<'a>, TokioDelay, HostClock, HostEntropy>;
+type Cli<'a> = Client<
+    'a,
+    TcpConnector<'a, TokioNet, TokioNet>,
+    RamQueue<'a>,
+    TokioDelay,
+    HostClock,
+    HostEntropy,
+>;
 
 fn report(ev: &Event<'_>) {
     match ev {
-        Event::Connected { session_present } => eprintln!("mqtt: connected (session present: {session_present})"),
+        Event::Connected { session_present } => {
+            eprintln!("mqtt: connected (session present: {session_present})")
+        }
         Event::ConnectFailed(f) => eprintln!("mqtt: connect failed: {f:?}; retrying"),
         Event::Disconnected(r) => eprintln!("mqtt: disconnected: {r:?}; reconnecting"),
         _ => {}
     }
 }
 
-async fn run_pub(c: &mut Cli<'_>, topic: &str, qos: QoS, count: u64, message: Option<&str>, interval: Duration) -> bool {
+async fn run_pub(
+    c: &mut Cli<'_>,
+    topic: &str,
+    qos: QoS,
+    count: u64,
+    message: Option<&str>,
+    interval: Duration,
+) -> bool {
     let opts = PublishOptions::default();
     let (mut next, mut acked, mut failed) = (0u64, 0u64, 0u64);
     let mut next_at = Instant::now();
@@ -173,14 +224,23 @@ async fn run_pub(c: &mut Cli<'_>, topic: &str, qos: QoS, count: u64, message: Op
                 }
             }
         }
-        let until_next = next_at.saturating_duration_since(Instant::now()).as_millis();
-        let wait_ms = if all_sent { 1000 } else { until_next.clamp(1, 1000) as u32 };
+        let until_next = next_at
+            .saturating_duration_since(Instant::now())
+            .as_millis();
+        let wait_ms = if all_sent {
+            1000
+        } else {
+            until_next.clamp(1, 1000) as u32
+        };
         match c.poll_timeout(wait_ms).await {
             Ok(Some(Event::Published { reason, packet_id })) => {
                 if reason.is_success() {
                     acked += 1;
                 } else {
-                    eprintln!("mqtt: publish {packet_id} refused: reason 0x{:02X}", reason.0);
+                    eprintln!(
+                        "mqtt: publish {packet_id} refused: reason 0x{:02X}",
+                        reason.0
+                    );
                     failed += 1;
                 }
             }
@@ -197,11 +257,21 @@ async fn run_pub(c: &mut Cli<'_>, topic: &str, qos: QoS, count: u64, message: Op
     failed == 0
 }
 
-async fn run_sub(c: &mut Cli<'_>, filter: &str, qos: QoS, count: Option<u64>, timeout: Option<Duration>, persistent: bool) -> bool {
+async fn run_sub(
+    c: &mut Cli<'_>,
+    filter: &str,
+    qos: QoS,
+    count: Option<u64>,
+    timeout: Option<Duration>,
+    persistent: bool,
+) -> bool {
     let deadline = timeout.map(|t| Instant::now() + t);
     let mut received = 0u64;
     let mut stdout = std::io::stdout().lock();
-    let subs = [Subscription { filter, options: SubscribeOptions::qos(qos) }];
+    let subs = [Subscription {
+        filter,
+        options: SubscribeOptions::qos(qos),
+    }];
     let mut pending_subscribe = false;
     while count.is_none_or(|n| received < n) {
         if pending_subscribe {
@@ -215,13 +285,19 @@ async fn run_sub(c: &mut Cli<'_>, filter: &str, qos: QoS, count: Option<u64>, ti
                 eprintln!("mqtt: timeout after {received} messages");
                 return false;
             }
-            Some(d) => d.saturating_duration_since(Instant::now()).as_millis().clamp(1, 1000) as u32,
+            Some(d) => d
+                .saturating_duration_since(Instant::now())
+                .as_millis()
+                .clamp(1, 1000) as u32,
             None => 1000,
         };
         match c.poll_timeout(wait_ms).await {
             Ok(Some(Event::Message(m))) => {
                 received += 1;
-                let ok = stdout.write_all(m.payload).and_then(|()| stdout.write_all(b"\n")).and_then(|()| stdout.flush());
+                let ok = stdout
+                    .write_all(m.payload)
+                    .and_then(|()| stdout.write_all(b"\n"))
+                    .and_then(|()| stdout.flush());
                 if ok.is_err() {
                     return false;
                 }
@@ -266,22 +342,62 @@ async fn run(args: Args) -> bool {
     cfg.keep_alive_secs = 30;
     cfg.ping_timeout_ms = 5_000;
     cfg.connect_timeout_ms = 5_000;
-    cfg.backoff = Backoff { base_ms: 100, max_ms: 5_000 };
+    cfg.backoff = Backoff {
+        base_ms: 100,
+        max_ms: 5_000,
+    };
     if args.persistent {
-        cfg.session = SessionMode::Persistent { expiry_secs: 86_400 };
+        cfg.session = SessionMode::Persistent {
+            expiry_secs: 86_400,
+        };
     }
-    let (mut rx, mut tx, mut inflight, mut ids, mut queue) =
-        (vec![0u8; 64 * 1024], vec![0u8; 64 * 1024], vec![0u8; 256 * 1024], vec![0u16; 64], vec![0u8; 1024 * 1024]);
-    let buffers = Buffers { rx: &mut rx, tx: &mut tx, inflight: &mut inflight, incoming_qos2: &mut ids };
+    let (mut rx, mut tx, mut inflight, mut ids, mut queue) = (
+        vec![0u8; 64 * 1024],
+        vec![0u8; 64 * 1024],
+        vec![0u8; 256 * 1024],
+        vec![0u16; 64],
+        vec![0u8; 1024 * 1024],
+    );
+    let buffers = Buffers {
+        rx: &mut rx,
+        tx: &mut tx,
+        inflight: &mut inflight,
+        incoming_qos2: &mut ids,
+    };
     let queue = OfflineQueue::new(RamQueue::new(&mut queue, 100_000), QueuePolicy::Reject);
-    let mut client = Client::new(cfg, &connector, buffers, queue, TokioDelay, HostClock::new(), HostEntropy::default());
+    let mut client = Client::new(
+        cfg,
+        &connector,
+        buffers,
+        queue,
+        TokioDelay,
+        HostClock::new(),
+        HostEntropy::default(),
+    );
     match args.command {
-        Command::Pub { topic, qos, count, message, interval } => {
-            run_pub(&mut client, &topic, qos, count, message.as_deref(), interval).await
+        Command::Pub {
+            topic,
+            qos,
+            count,
+            message,
+            interval,
+        } => {
+            run_pub(
+                &mut client,
+                &topic,
+                qos,
+                count,
+                message.as_deref(),
+                interval,
+            )
+            .await
         }
-        Command::Sub { filter, qos, count, timeout } => {
-            run_sub(&mut client, &filter, qos, count, timeout, args.persistent).await
-        }
+        Command::Sub {
+            filter,
+            qos,
+            count,
+            timeout,
+        } => run_sub(&mut client, &filter, qos, count, timeout, args.persistent).await,
     }
 }
 
@@ -304,12 +420,19 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("mqtt: cannot start the runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
-    if rt.block_on(run(args)) { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if rt.block_on(run(args)) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

@@ -83,7 +83,11 @@ pub struct OfflineQueue<S> {
 impl<S: QueueStorage> OfflineQueue<S> {
     /// Wraps `storage` with `policy`.
     pub const fn new(storage: S, policy: QueuePolicy) -> Self {
-        OfflineQueue { storage, policy, dropped: 0 }
+        OfflineQueue {
+            storage,
+            policy,
+            dropped: 0,
+        }
     }
 
     /// Records dropped so far (evicted or discarded), saturating.
@@ -123,7 +127,12 @@ impl<S: QueueStorage> OfflineQueue<S> {
         }
         let mut evicted = 0;
         loop {
-            if self.storage.push_back(record).await.map_err(QueueError::Storage)? {
+            if self
+                .storage
+                .push_back(record)
+                .await
+                .map_err(QueueError::Storage)?
+            {
                 return Ok(Pushed::Stored { evicted });
             }
             match self.policy {
@@ -133,7 +142,12 @@ impl<S: QueueStorage> OfflineQueue<S> {
                     return Ok(Pushed::Discarded);
                 }
                 QueuePolicy::DropOldest => {
-                    if !self.storage.pop_front().await.map_err(QueueError::Storage)? {
+                    if !self
+                        .storage
+                        .pop_front()
+                        .await
+                        .map_err(QueueError::Storage)?
+                    {
                         return Err(QueueError::TooLarge);
                     }
                     self.count_dropped();
@@ -171,7 +185,13 @@ pub struct RamQueue<'a> {
 impl<'a> RamQueue<'a> {
     /// A queue over `buf` holding at most `max_records` records.
     pub fn new(buf: &'a mut [u8], max_records: usize) -> Self {
-        RamQueue { buf, head: 0, used: 0, count: 0, max_records }
+        RamQueue {
+            buf,
+            head: 0,
+            used: 0,
+            count: 0,
+            max_records,
+        }
     }
 
     /// Bytes in use, including per-record overhead.
@@ -204,7 +224,11 @@ impl<'a> RamQueue<'a> {
     }
 
     fn wrap(&self, pos: usize) -> usize {
-        if self.buf.is_empty() { 0 } else { pos % self.buf.len() }
+        if self.buf.is_empty() {
+            0
+        } else {
+            pos % self.buf.len()
+        }
     }
 }
 

@@ -15,7 +15,10 @@ impl TcpConnect for TokioNet {
     type Error = std::io::Error;
     type Connection<'a> = FromTokio<tokio::net::TcpStream>;
 
-    async fn connect<'a>(&'a self, remote: SocketAddr) -> Result<Self::Connection<'a>, Self::Error> {
+    async fn connect<'a>(
+        &'a self,
+        remote: SocketAddr,
+    ) -> Result<Self::Connection<'a>, Self::Error> {
         let stream = tokio::net::TcpStream::connect(remote).await?;
         stream.set_nodelay(true)?;
         Ok(FromTokio::new(stream))
@@ -25,7 +28,11 @@ impl TcpConnect for TokioNet {
 impl Dns for TokioNet {
     type Error = std::io::Error;
 
-    async fn get_host_by_name(&self, host: &str, addr_type: AddrType) -> Result<IpAddr, Self::Error> {
+    async fn get_host_by_name(
+        &self,
+        host: &str,
+        addr_type: AddrType,
+    ) -> Result<IpAddr, Self::Error> {
         let wanted = |ip: &IpAddr| match addr_type {
             AddrType::IPv4 => ip.is_ipv4(),
             AddrType::IPv6 => ip.is_ipv6(),
@@ -35,11 +42,23 @@ impl Dns for TokioNet {
             .await?
             .map(|a| a.ip())
             .find(wanted)
-            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no address of the wanted family"))
+            .ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "no address of the wanted family",
+                )
+            })
     }
 
-    async fn get_host_by_address(&self, _addr: IpAddr, _result: &mut [u8]) -> Result<usize, Self::Error> {
-        Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "reverse lookup is not supported"))
+    async fn get_host_by_address(
+        &self,
+        _addr: IpAddr,
+        _result: &mut [u8],
+    ) -> Result<usize, Self::Error> {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            "reverse lookup is not supported",
+        ))
     }
 }
 

@@ -31,15 +31,33 @@ async fn qos_levels_and_wildcards(v: ProtocolVersion) {
     let mut publ = client(config(v, "pub"), broker.port, &mut mp, QueuePolicy::Reject);
     connected(&mut sub).await;
     connected(&mut publ).await;
-    assert_eq!(subscribe(&mut sub, "t/+/x/#", QoS::ExactlyOnce).await, vec![2]);
-    assert_eq!(subscribe(&mut sub, "lim/#", QoS::AtLeastOnce).await, vec![1]);
-    for (i, qos) in [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce].into_iter().enumerate() {
+    assert_eq!(
+        subscribe(&mut sub, "t/+/x/#", QoS::ExactlyOnce).await,
+        vec![2]
+    );
+    assert_eq!(
+        subscribe(&mut sub, "lim/#", QoS::AtLeastOnce).await,
+        vec![1]
+    );
+    for (i, qos) in [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce]
+        .into_iter()
+        .enumerate()
+    {
         // Not matching: one level too few for `t/+/x/#`... then two that match.
         publ.publish("t/a", b"no", qos, &NONE).await.unwrap();
-        let p = publ.publish("t/a/x", format!("m{i}").as_bytes(), qos, &NONE).await.unwrap();
-        assert!(matches!(p, Publication::Sent { packet_id } if (packet_id == 0) == (qos == QoS::AtMostOnce)));
-        publ.publish("t/b/x/y/z", format!("deep{i}").as_bytes(), qos, &NONE).await.unwrap();
-        publ.publish("lim/q", format!("lim{i}").as_bytes(), qos, &NONE).await.unwrap();
+        let p = publ
+            .publish("t/a/x", format!("m{i}").as_bytes(), qos, &NONE)
+            .await
+            .unwrap();
+        assert!(
+            matches!(p, Publication::Sent { packet_id } if (packet_id == 0) == (qos == QoS::AtMostOnce))
+        );
+        publ.publish("t/b/x/y/z", format!("deep{i}").as_bytes(), qos, &NONE)
+            .await
+            .unwrap();
+        publ.publish("lim/q", format!("lim{i}").as_bytes(), qos, &NONE)
+            .await
+            .unwrap();
     }
     let reasons = drain_acks(&mut publ).await;
     assert_eq!(reasons.len(), 8, "4 QoS 1 + 4 QoS 2 publishes acknowledged");
@@ -60,9 +78,17 @@ async fn qos_levels_and_wildcards(v: ProtocolVersion) {
         ("t/a/x", "m1", QoS::AtLeastOnce),
         ("t/a/x", "m2", QoS::ExactlyOnce),
     ];
-    let want: Vec<_> = want.iter().map(|(t, p, q)| (t.to_string(), p.to_string(), *q)).collect();
+    let want: Vec<_> = want
+        .iter()
+        .map(|(t, p, q)| (t.to_string(), p.to_string(), *q))
+        .collect();
     assert_eq!(got, want);
-    assert!(next_message(&mut sub, Duration::from_millis(300)).await.is_none(), "t/a must not match");
+    assert!(
+        next_message(&mut sub, Duration::from_millis(300))
+            .await
+            .is_none(),
+        "t/a must not match"
+    );
 
     // Unsubscribe: nothing more arrives on t/...
     let id = sub.unsubscribe(&["t/+/x/#"]).await.unwrap();
@@ -72,10 +98,17 @@ async fn qos_levels_and_wildcards(v: ProtocolVersion) {
             break;
         }
     }
-    publ.publish("t/a/x", b"after", QoS::AtLeastOnce, &NONE).await.unwrap();
-    publ.publish("lim/q", b"sentinel", QoS::AtLeastOnce, &NONE).await.unwrap();
+    publ.publish("t/a/x", b"after", QoS::AtLeastOnce, &NONE)
+        .await
+        .unwrap();
+    publ.publish("lim/q", b"sentinel", QoS::AtLeastOnce, &NONE)
+        .await
+        .unwrap();
     drain_acks(&mut publ).await;
-    assert_eq!(next_message(&mut sub, WAIT).await.unwrap().text(), "sentinel");
+    assert_eq!(
+        next_message(&mut sub, WAIT).await.unwrap().text(),
+        "sentinel"
+    );
 }
 
 #[tokio::test]
@@ -93,8 +126,13 @@ async fn retained_and_will(v: ProtocolVersion) {
     let (mut ma, mut mb, mut mw) = (Mem::new(), Mem::new(), Mem::new());
     let mut a = client(config(v, "a"), broker.port, &mut ma, QueuePolicy::Reject);
     connected(&mut a).await;
-    let opts = PublishOptions { retain: true, ..NONE };
-    a.publish("r/state", b"on", QoS::AtLeastOnce, &opts).await.unwrap();
+    let opts = PublishOptions {
+        retain: true,
+        ..NONE
+    };
+    a.publish("r/state", b"on", QoS::AtLeastOnce, &opts)
+        .await
+        .unwrap();
     drain_acks(&mut a).await;
 
     let mut wcfg = config(v, "willer");
@@ -112,14 +150,24 @@ async fn retained_and_will(v: ProtocolVersion) {
     connected(&mut b).await;
     subscribe(&mut b, "r/#", QoS::AtLeastOnce).await;
     let m = next_message(&mut b, WAIT).await.unwrap();
-    assert_eq!((m.topic.as_str(), m.text(), m.retain), ("r/state", "on", true));
+    assert_eq!(
+        (m.topic.as_str(), m.text(), m.retain),
+        ("r/state", "on", true)
+    );
     // Vanish without DISCONNECT: the broker publishes the will.
     drop(w);
     let m = next_message(&mut b, WAIT).await.unwrap();
-    assert_eq!((m.topic.as_str(), m.text(), m.retain), ("r/will", "gone", false));
+    assert_eq!(
+        (m.topic.as_str(), m.text(), m.retain),
+        ("r/will", "gone", false)
+    );
     // A clean DISCONNECT discards the will.
     a.disconnect().await;
-    assert!(next_message(&mut b, Duration::from_millis(300)).await.is_none());
+    assert!(
+        next_message(&mut b, Duration::from_millis(300))
+            .await
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -143,7 +191,9 @@ async fn v5_properties_alias_and_limits() {
     connected(&mut publ).await;
 
     // No subscriber yet: an MQTT 5 broker says so in the PUBACK reason code.
-    publ.publish("p/x", b"nobody", QoS::AtLeastOnce, &NONE).await.unwrap();
+    publ.publish("p/x", b"nobody", QoS::AtLeastOnce, &NONE)
+        .await
+        .unwrap();
     assert_eq!(drain_acks(&mut publ).await, vec![0x10]);
 
     subscribe(&mut sub, "p/#", QoS::ExactlyOnce).await;
@@ -157,7 +207,9 @@ async fn v5_properties_alias_and_limits() {
         user_properties: &users,
         ..NONE
     };
-    publ.publish("p/req", b"{\"a\":1}", QoS::ExactlyOnce, &opts).await.unwrap();
+    publ.publish("p/req", b"{\"a\":1}", QoS::ExactlyOnce, &opts)
+        .await
+        .unwrap();
     // mosquitto forwards a QoS 2 message once the PUBREL arrives.
     assert_eq!(drain_acks(&mut publ).await, vec![0]);
     let m = next_message(&mut sub, WAIT).await.unwrap();
@@ -165,37 +217,74 @@ async fn v5_properties_alias_and_limits() {
     assert_eq!(m.content_type.as_deref(), Some("application/json"));
     assert_eq!(m.response_topic.as_deref(), Some("p/reply"));
     assert_eq!(m.correlation.as_deref(), Some(&b"\x01\x02corr"[..]));
-    assert_eq!(m.user, vec![("k1".into(), "v1".into()), ("k2".into(), "v2".into())]);
+    assert_eq!(
+        m.user,
+        vec![("k1".into(), "v1".into()), ("k2".into(), "v2".into())]
+    );
     assert_eq!(m.utf8, Some(1));
     let expiry = m.expiry.expect("expiry forwarded");
     assert!((295..=300).contains(&expiry), "remaining expiry {expiry}");
 
     // Topic alias: the second and third publish leave the topic out; the broker
     // resolves it, so the subscriber sees the full topic every time.
-    let alias = PublishOptions { topic_alias: Some(3), ..NONE };
+    let alias = PublishOptions {
+        topic_alias: Some(3),
+        ..NONE
+    };
     for i in 0..3 {
-        publ.publish("p/aliased/topic", format!("al{i}").as_bytes(), QoS::AtLeastOnce, &alias).await.unwrap();
+        publ.publish(
+            "p/aliased/topic",
+            format!("al{i}").as_bytes(),
+            QoS::AtLeastOnce,
+            &alias,
+        )
+        .await
+        .unwrap();
     }
-    let over = PublishOptions { topic_alias: Some(5), ..NONE };
-    assert_eq!(publ.publish("p/x", b"", QoS::AtMostOnce, &over).await, Err(Error::BadTopicAlias));
+    let over = PublishOptions {
+        topic_alias: Some(5),
+        ..NONE
+    };
+    assert_eq!(
+        publ.publish("p/x", b"", QoS::AtMostOnce, &over).await,
+        Err(Error::BadTopicAlias)
+    );
     drain_acks(&mut publ).await;
     for i in 0..3 {
-        let m = next_message(&mut sub, WAIT).await.unwrap_or_else(|| panic!("alias {i}: {}", broker.log()));
-        assert_eq!((m.topic.as_str(), m.text().to_string()), ("p/aliased/topic", format!("al{i}")));
+        let m = next_message(&mut sub, WAIT)
+            .await
+            .unwrap_or_else(|| panic!("alias {i}: {}", broker.log()));
+        assert_eq!(
+            (m.topic.as_str(), m.text().to_string()),
+            ("p/aliased/topic", format!("al{i}"))
+        );
     }
 
     // The broker's maximum packet size (2000) is enforced before sending.
     let big = vec![b'x'; 2500];
-    assert_eq!(publ.publish("p/big", &big, QoS::AtLeastOnce, &NONE).await, Err(Error::TooLarge));
+    assert_eq!(
+        publ.publish("p/big", &big, QoS::AtLeastOnce, &NONE).await,
+        Err(Error::TooLarge)
+    );
     // Receive maximum 5: the sixth QoS 1 publish waits in the queue, not on the wire.
     for i in 0..8 {
-        let p = publ.publish("p/rm", format!("{i}").as_bytes(), QoS::AtLeastOnce, &NONE).await.unwrap();
-        assert_eq!(matches!(p, Publication::Queued), i >= 5, "publish {i}: {p:?}");
+        let p = publ
+            .publish("p/rm", format!("{i}").as_bytes(), QoS::AtLeastOnce, &NONE)
+            .await
+            .unwrap();
+        assert_eq!(
+            matches!(p, Publication::Queued),
+            i >= 5,
+            "publish {i}: {p:?}"
+        );
         assert!(publ.inflight_len() <= 5);
     }
     drain_acks(&mut publ).await;
     for i in 0..8 {
-        assert_eq!(next_message(&mut sub, WAIT).await.unwrap().text(), format!("{i}"));
+        assert_eq!(
+            next_message(&mut sub, WAIT).await.unwrap().text(),
+            format!("{i}")
+        );
     }
 }
 
@@ -210,17 +299,27 @@ async fn persistent_session_resumes(v: ProtocolVersion) {
         subscribe(&mut sub, "ps/#", QoS::AtLeastOnce).await;
         sub.disconnect().await;
     }
-    let mut publ = client(config(v, "persist-pub"), broker.port, &mut mp, QueuePolicy::Reject);
+    let mut publ = client(
+        config(v, "persist-pub"),
+        broker.port,
+        &mut mp,
+        QueuePolicy::Reject,
+    );
     connected(&mut publ).await;
     for i in 0..20 {
-        publ.publish("ps/x", format!("{i}").as_bytes(), QoS::AtLeastOnce, &NONE).await.unwrap();
+        publ.publish("ps/x", format!("{i}").as_bytes(), QoS::AtLeastOnce, &NONE)
+            .await
+            .unwrap();
     }
     drain_acks(&mut publ).await;
     let mut ms2 = Mem::new();
     let mut sub = client(cfg, broker.port, &mut ms2, QueuePolicy::Reject);
     assert!(connected(&mut sub).await, "session present");
     for i in 0..20 {
-        assert_eq!(next_message(&mut sub, WAIT).await.unwrap().text(), format!("{i}"));
+        assert_eq!(
+            next_message(&mut sub, WAIT).await.unwrap().text(),
+            format!("{i}")
+        );
     }
 }
 
@@ -240,7 +339,14 @@ async fn cross_check_with_paho(v: ProtocolVersion) {
     let py = python();
     let mut paho_sub = Command::new(&py)
         .arg(paho_script())
-        .args(["sub", &broker.port.to_string(), protocol_arg(v), "x/ours", "1", "3"])
+        .args([
+            "sub",
+            &broker.port.to_string(),
+            protocol_arg(v),
+            "x/ours",
+            "1",
+            "3",
+        ])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -251,29 +357,61 @@ async fn cross_check_with_paho(v: ProtocolVersion) {
     let mut ours = client(config(v, "ours"), broker.port, &mut mp, QueuePolicy::Reject);
     connected(&mut ours).await;
     let users = [("origin", "ioto")];
-    let opts = PublishOptions { user_properties: &users, content_type: Some("text/plain"), ..NONE };
-    for (i, qos) in [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce].into_iter().enumerate() {
-        ours.publish("x/ours", format!("hello{i}").as_bytes(), qos, &opts).await.unwrap();
+    let opts = PublishOptions {
+        user_properties: &users,
+        content_type: Some("text/plain"),
+        ..NONE
+    };
+    for (i, qos) in [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce]
+        .into_iter()
+        .enumerate()
+    {
+        ours.publish("x/ours", format!("hello{i}").as_bytes(), qos, &opts)
+            .await
+            .unwrap();
     }
     drain_acks(&mut ours).await;
     let got: Vec<String> = (0..3).map(|_| lines.next().unwrap().unwrap()).collect();
-    let extra = if v.is_v5() { "\torigin=ioto\ttext/plain" } else { "" };
-    let want: Vec<String> = (0..3).map(|i| format!("x/ours\thello{i}\t{}{extra}", i.min(1))).collect();
+    let extra = if v.is_v5() {
+        "\torigin=ioto\ttext/plain"
+    } else {
+        ""
+    };
+    let want: Vec<String> = (0..3)
+        .map(|i| format!("x/ours\thello{i}\t{}{extra}", i.min(1)))
+        .collect();
     assert_eq!(got, want);
     assert!(paho_sub.wait().unwrap().success());
 
-    let mut sub = client(config(v, "ours-sub"), broker.port, &mut ms, QueuePolicy::Reject);
+    let mut sub = client(
+        config(v, "ours-sub"),
+        broker.port,
+        &mut ms,
+        QueuePolicy::Reject,
+    );
     connected(&mut sub).await;
     subscribe(&mut sub, "x/paho/#", QoS::ExactlyOnce).await;
     let status = Command::new(&py)
         .arg(paho_script())
-        .args(["pub", &broker.port.to_string(), protocol_arg(v), "x/paho/t", "2", "p0", "p1", "p2"])
+        .args([
+            "pub",
+            &broker.port.to_string(),
+            protocol_arg(v),
+            "x/paho/t",
+            "2",
+            "p0",
+            "p1",
+            "p2",
+        ])
         .status()
         .unwrap();
     assert!(status.success());
     for i in 0..3 {
         let m = next_message(&mut sub, WAIT).await.unwrap();
-        assert_eq!((m.topic.as_str(), m.text().to_string(), m.qos), ("x/paho/t", format!("p{i}"), QoS::ExactlyOnce));
+        assert_eq!(
+            (m.topic.as_str(), m.text().to_string(), m.qos),
+            ("x/paho/t", format!("p{i}"), QoS::ExactlyOnce)
+        );
     }
 }
 

@@ -21,13 +21,19 @@ fn malformed_input_gives_typed_errors() {
 #[test]
 fn every_packet_round_trips_v311() {
     let (mut a, mut b) = ([0u8; 1024], [0u8; 1024]);
-    assert_eq!(codec_cases::round_trip_all(ProtocolVersion::V3_1_1, &mut a, &mut b), 19);
+    assert_eq!(
+        codec_cases::round_trip_all(ProtocolVersion::V3_1_1, &mut a, &mut b),
+        19
+    );
 }
 
 #[test]
 fn every_packet_round_trips_v5() {
     let (mut a, mut b) = ([0u8; 1024], [0u8; 1024]);
-    assert_eq!(codec_cases::round_trip_all(ProtocolVersion::V5, &mut a, &mut b), 19);
+    assert_eq!(
+        codec_cases::round_trip_all(ProtocolVersion::V5, &mut a, &mut b),
+        19
+    );
 }
 
 #[test]

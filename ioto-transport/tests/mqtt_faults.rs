@@ -5,7 +5,9 @@
 
 mod mqtt_support;
 
-use ioto_transport::mqtt::client::{DisconnectReason, Event, Publication, PublishOptions, SessionMode};
+use ioto_transport::mqtt::client::{
+    DisconnectReason, Event, Publication, PublishOptions, SessionMode,
+};
 use ioto_transport::mqtt::{ProtocolVersion, QoS};
 use ioto_transport::queue::QueuePolicy;
 use mqtt_support::proxy::Proxy;
@@ -48,7 +50,9 @@ async fn restart_mid_stream(v: ProtocolVersion, qos: QoS) {
             }
             let window_free = publ.inflight_len() < 16 || !publ.is_connected();
             if sent < N && window_free {
-                let p = publ.publish("f/n", sent.to_string().as_bytes(), qos, &opts).await;
+                let p = publ
+                    .publish("f/n", sent.to_string().as_bytes(), qos, &opts)
+                    .await;
                 match p {
                     Ok(Publication::Queued) if down_since.is_some() => queued_while_down += 1,
                     Ok(_) | Err(ioto_transport::mqtt::client::Error::ConnectionLost) => {}
@@ -63,14 +67,28 @@ async fn restart_mid_stream(v: ProtocolVersion, qos: QoS) {
                     continue;
                 }
             }
-            match tokio::time::timeout(Duration::from_secs(20), publ.poll()).await.expect("publisher stalled").unwrap() {
+            match tokio::time::timeout(Duration::from_secs(20), publ.poll())
+                .await
+                .expect("publisher stalled")
+                .unwrap()
+            {
                 Event::Published { reason, .. } => {
                     assert!(reason.is_success());
                     acked += 1;
                 }
+                Event::Disconnected(r) => {
+                    eprintln!("pub: disconnected {r:?} at sent={sent} acked={acked}")
+                }
                 Event::Connected { session_present } => {
+                    eprintln!(
+                        "pub: connected at sent={sent} acked={acked} inflight={}",
+                        publ.inflight_len()
+                    );
                     reconnects += 1;
-                    assert!(session_present, "broker persistence lost the publisher session");
+                    assert!(
+                        session_present,
+                        "broker persistence lost the publisher session"
+                    );
                 }
                 _ => {}
             }
@@ -85,7 +103,13 @@ async fn restart_mid_stream(v: ProtocolVersion, qos: QoS) {
         let deadline = Instant::now() + Duration::from_secs(60);
         while distinct < N {
             assert!(Instant::now() < deadline, "only {distinct} of {N} arrived");
-            match tokio::time::timeout(Duration::from_secs(20), sub.poll()).await.expect("subscriber stalled").unwrap() {
+            let ev = tokio::time::timeout(Duration::from_secs(20), sub.poll())
+                .await
+                .unwrap_or_else(|_| {
+                    let missing: Vec<usize> = (0..N).filter(|&i| seen[i] == 0).collect();
+                    panic!("subscriber stalled at {distinct} of {N}; missing {missing:?}")
+                });
+            match ev.unwrap() {
                 Event::Message(m) => {
                     let n: usize = std::str::from_utf8(m.payload).unwrap().parse().unwrap();
                     if seen[n] == 0 {
@@ -93,7 +117,10 @@ async fn restart_mid_stream(v: ProtocolVersion, qos: QoS) {
                     }
                     seen[n] += 1;
                 }
-                Event::Connected { session_present } => assert!(session_present, "subscriber session lost"),
+                Event::Connected { session_present } => {
+                    assert!(session_present, "subscriber session lost")
+                }
+                other => eprintln!("sub: {other:?}"),
                 _ => {}
             }
         }
@@ -101,13 +128,19 @@ async fn restart_mid_stream(v: ProtocolVersion, qos: QoS) {
     };
 
     let ((queued, reconnects, resent), seen) = tokio::join!(publisher, subscriber);
-    assert!(queued > 0, "some publishes must have been made while the broker was down");
+    assert!(
+        queued > 0,
+        "some publishes must have been made while the broker was down"
+    );
     assert!(reconnects >= 1);
     assert!(seen.iter().all(|&c| c >= 1), "a message was lost");
     if qos == QoS::ExactlyOnce {
         // Let any late duplicates arrive, then check exactly-once.
         let extra = next_message(&mut sub, Duration::from_millis(500)).await;
-        assert!(extra.is_none(), "QoS 2 duplicate after the stream: {extra:?}");
+        assert!(
+            extra.is_none(),
+            "QoS 2 duplicate after the stream: {extra:?}"
+        );
         let dups: Vec<usize> = (0..N).filter(|&i| seen[i] != 1).collect();
         assert!(dups.is_empty(), "QoS 2 delivered more than once: {dups:?}");
     }
@@ -152,7 +185,14 @@ async fn offline_queue_drop_oldest_delivers_after_restart() {
     sub.disconnect().await;
 
     let mut queue_mem = vec![0u8; 64 * 1024];
-    let mut publ = client_with_queue(config(v, "q-pub"), broker.port, &mut mp, &mut queue_mem, 10, QueuePolicy::DropOldest);
+    let mut publ = client_with_queue(
+        config(v, "q-pub"),
+        broker.port,
+        &mut mp,
+        &mut queue_mem,
+        10,
+        QueuePolicy::DropOldest,
+    );
     connected(&mut publ).await;
     broker.stop();
     loop {
@@ -161,7 +201,14 @@ async fn offline_queue_drop_oldest_delivers_after_restart() {
         }
     }
     for i in 0..25 {
-        let p = publ.publish("q/x", format!("{i}").as_bytes(), QoS::AtLeastOnce, &PublishOptions::default()).await;
+        let p = publ
+            .publish(
+                "q/x",
+                format!("{i}").as_bytes(),
+                QoS::AtLeastOnce,
+                &PublishOptions::default(),
+            )
+            .await;
         assert_eq!(p, Ok(Publication::Queued));
     }
     assert_eq!(publ.queue().len(), 10);
@@ -172,9 +219,19 @@ async fn offline_queue_drop_oldest_delivers_after_restart() {
     let mut sub = client(scfg, broker.port, &mut ms, QueuePolicy::Reject);
     assert!(connected(&mut sub).await);
     for i in 15..25 {
-        assert_eq!(next_message(&mut sub, Duration::from_secs(5)).await.unwrap().text(), format!("{i}"));
+        assert_eq!(
+            next_message(&mut sub, Duration::from_secs(5))
+                .await
+                .unwrap()
+                .text(),
+            format!("{i}")
+        );
     }
-    assert!(next_message(&mut sub, Duration::from_millis(300)).await.is_none());
+    assert!(
+        next_message(&mut sub, Duration::from_millis(300))
+            .await
+            .is_none()
+    );
 }
 
 /// A proxy stops forwarding without closing: the keep-alive (1 s) + ping timeout
@@ -190,18 +247,30 @@ async fn silent_drop_detected(v: ProtocolVersion) {
     connected(&mut c).await;
     subscribe(&mut c, "ka/#", QoS::AtLeastOnce).await;
     // Idle for a few keep-alive periods: pings keep it up.
-    assert!(next_message(&mut c, Duration::from_millis(2500)).await.is_none());
+    assert!(
+        next_message(&mut c, Duration::from_millis(2500))
+            .await
+            .is_none()
+    );
     assert!(c.is_connected());
     proxy.blackhole();
     let start = Instant::now();
     let reason = loop {
-        match tokio::time::timeout(Duration::from_secs(6), c.poll()).await.expect("dead link not detected").unwrap() {
+        match tokio::time::timeout(Duration::from_secs(6), c.poll())
+            .await
+            .expect("dead link not detected")
+            .unwrap()
+        {
             Event::Disconnected(r) => break r,
             _ => {}
         }
     };
     assert_eq!(reason, DisconnectReason::KeepAliveTimeout);
-    assert!(start.elapsed() < Duration::from_secs(4), "took {:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "took {:?}",
+        start.elapsed()
+    );
     proxy.heal();
     connected(&mut c).await;
 }
@@ -228,7 +297,11 @@ async fn frozen_broker_detected() {
     connected(&mut c).await;
     broker.freeze();
     let reason = loop {
-        match tokio::time::timeout(Duration::from_secs(6), c.poll()).await.expect("frozen broker not detected").unwrap() {
+        match tokio::time::timeout(Duration::from_secs(6), c.poll())
+            .await
+            .expect("frozen broker not detected")
+            .unwrap()
+        {
             Event::Disconnected(r) => break r,
             _ => {}
         }

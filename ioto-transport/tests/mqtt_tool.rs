@@ -15,7 +15,11 @@ fn tool() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().unwrap().parent().unwrap();
     let p = dir.join("examples").join("mqtt");
-    assert!(p.exists(), "{} missing: run the tests with `--features std` so the example is built", p.display());
+    assert!(
+        p.exists(),
+        "{} missing: run the tests with `--features std` so the example is built",
+        p.display()
+    );
     p
 }
 
@@ -27,9 +31,25 @@ fn pub_sub_across_restart(protocol: &str) {
     let mut broker = Broker::start("");
     let u = url(broker.port);
     let sub_id = format!("tool-sub-{protocol}");
-    let sub_args = ["--url", &u, "--protocol", protocol, "--client-id", &sub_id, "--persistent", "sub", "tool/t", "--qos", "1"];
+    let sub_args = [
+        "--url",
+        &u,
+        "--protocol",
+        protocol,
+        "--client-id",
+        &sub_id,
+        "--persistent",
+        "sub",
+        "tool/t",
+        "--qos",
+        "1",
+    ];
     // Create the persistent session (subscribe once), then leave.
-    let first = Command::new(tool()).args(sub_args).args(["--count", "1", "--timeout", "1"]).output().unwrap();
+    let first = Command::new(tool())
+        .args(sub_args)
+        .args(["--count", "1", "--timeout", "1"])
+        .output()
+        .unwrap();
     assert!(!first.status.success(), "nothing was published: times out");
 
     let sub = Command::new(tool())
@@ -40,7 +60,16 @@ fn pub_sub_across_restart(protocol: &str) {
         .spawn()
         .unwrap();
     let mut publ = Command::new(tool())
-        .args(["--url", &u, "--protocol", protocol, "--client-id", "tool-pub", "pub", "tool/t"])
+        .args([
+            "--url",
+            &u,
+            "--protocol",
+            protocol,
+            "--client-id",
+            "tool-pub",
+            "pub",
+            "tool/t",
+        ])
         .args(["--qos", "1", "--count", "300", "--interval-ms", "5"])
         .stderr(Stdio::piped())
         .spawn()
@@ -58,14 +87,25 @@ fn pub_sub_across_restart(protocol: &str) {
         std::thread::sleep(Duration::from_millis(50));
     };
     let mut err = String::new();
-    publ.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    publ.stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     assert!(pub_status.success(), "pub failed: {err}");
     assert!(err.contains("300 published, 300 acknowledged"), "{err}");
-    assert!(err.contains("disconnected"), "the restart was not noticed: {err}");
+    assert!(
+        err.contains("disconnected"),
+        "the restart was not noticed: {err}"
+    );
 
     let out = sub.wait_with_output().unwrap();
     assert!(out.status.success(), "sub failed");
-    let mut got: Vec<u32> = String::from_utf8(out.stdout).unwrap().lines().map(|l| l.parse().unwrap()).collect();
+    let mut got: Vec<u32> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect();
     got.sort_unstable();
     got.dedup();
     // 300 lines were printed; after removing duplicates every number must be there
@@ -77,8 +117,16 @@ fn pub_sub_across_restart(protocol: &str) {
             .args(["--count", &missing.len().to_string(), "--timeout", "5"])
             .output()
             .unwrap();
-        let more: Vec<u32> = String::from_utf8(rest.stdout).unwrap().lines().map(|l| l.parse().unwrap()).collect();
-        let still: Vec<u32> = missing.iter().copied().filter(|n| !more.contains(n)).collect();
+        let more: Vec<u32> = String::from_utf8(rest.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| l.parse().unwrap())
+            .collect();
+        let still: Vec<u32> = missing
+            .iter()
+            .copied()
+            .filter(|n| !more.contains(n))
+            .collect();
         assert!(still.is_empty(), "lost: {still:?}");
     }
 }
@@ -95,11 +143,20 @@ fn pub_sub_across_restart_v311() {
 
 #[test]
 fn usage_errors_and_tls_placeholder() {
-    let bad = Command::new(tool()).args(["--url", "http://x", "pub", "t"]).output().unwrap();
+    let bad = Command::new(tool())
+        .args(["--url", "http://x", "pub", "t"])
+        .output()
+        .unwrap();
     assert_eq!(bad.status.code(), Some(2));
-    let tls = Command::new(tool()).args(["--url", "mqtts://127.0.0.1:8883", "pub", "t"]).output().unwrap();
+    let tls = Command::new(tool())
+        .args(["--url", "mqtts://127.0.0.1:8883", "pub", "t"])
+        .output()
+        .unwrap();
     assert_eq!(tls.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&tls.stderr).contains("TLS"));
-    let none = Command::new(tool()).args(["--url", "mqtt://127.0.0.1:1"]).output().unwrap();
+    let none = Command::new(tool())
+        .args(["--url", "mqtt://127.0.0.1:1"])
+        .output()
+        .unwrap();
     assert_eq!(none.status.code(), Some(2));
 }

@@ -62,7 +62,12 @@ pub struct TcpConnector<'n, T, D> {
 impl<'n, T: TcpConnect, D: Dns> TcpConnector<'n, T, D> {
     /// Connects through `stack`, resolving with `dns`.
     pub const fn new(stack: &'n T, dns: &'n D, host: &'n str, port: u16) -> Self {
-        TcpConnector { stack, dns, host, port }
+        TcpConnector {
+            stack,
+            dns,
+            host,
+            port,
+        }
     }
 }
 
@@ -76,9 +81,16 @@ impl<'n, T: TcpConnect, D: Dns> Connector for TcpConnector<'n, T, D> {
     async fn connect(&self) -> Result<Self::Connection<'_>, Self::Error> {
         let ip = match self.host.parse::<IpAddr>() {
             Ok(ip) => ip,
-            Err(_) => self.dns.get_host_by_name(self.host, AddrType::Either).await.map_err(|_| NetError::Dns)?,
+            Err(_) => self
+                .dns
+                .get_host_by_name(self.host, AddrType::Either)
+                .await
+                .map_err(|_| NetError::Dns)?,
         };
         let addr = SocketAddr::new(ip, self.port);
-        self.stack.connect(addr).await.map_err(|e| NetError::Tcp(embedded_io::Error::kind(&e)))
+        self.stack
+            .connect(addr)
+            .await
+            .map_err(|e| NetError::Tcp(embedded_io::Error::kind(&e)))
     }
 }

@@ -19,16 +19,26 @@ pub struct Broker {
 }
 
 fn mosquitto_binary() -> PathBuf {
-    for p in ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"] {
+    for p in [
+        "/usr/sbin/mosquitto",
+        "/usr/bin/mosquitto",
+        "/usr/local/sbin/mosquitto",
+    ] {
         if std::path::Path::new(p).exists() {
             return PathBuf::from(p);
         }
     }
-    panic!("mosquitto is not installed (apt-get install mosquitto); run `cargo xtask doctor --install`");
+    panic!(
+        "mosquitto is not installed (apt-get install mosquitto); run `cargo xtask doctor --install`"
+    );
 }
 
 fn running_as_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| o.stdout.trim_ascii() == b"0").unwrap_or(false)
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.trim_ascii() == b"0")
+        .unwrap_or(false)
 }
 
 fn free_port() -> u16 {
@@ -57,7 +67,12 @@ impl Broker {
             dir.display()
         );
         std::fs::write(&conf, config).expect("write config");
-        let mut b = Broker { child: None, port, dir, conf };
+        let mut b = Broker {
+            child: None,
+            port,
+            dir,
+            conf,
+        };
         b.launch();
         b
     }
@@ -73,17 +88,30 @@ impl Broker {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
                 panic!("mosquitto exited at start ({status}); log: {}", self.log());
             }
-            assert!(Instant::now() < deadline, "mosquitto did not listen on {}", self.port);
+            assert!(
+                Instant::now() < deadline,
+                "mosquitto did not listen on {}",
+                self.port
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
 
     fn signal(&self, sig: &str) {
         if let Some(c) = &self.child {
-            let ok = Command::new("kill").arg(sig).arg(c.id().to_string()).status().expect("kill").success();
+            let ok = Command::new("kill")
+                .arg(sig)
+                .arg(c.id().to_string())
+                .status()
+                .expect("kill")
+                .success();
             assert!(ok, "kill {sig} failed");
         }
     }
@@ -121,7 +149,10 @@ impl Broker {
 impl Drop for Broker {
     fn drop(&mut self) {
         if let Some(mut c) = self.child.take() {
-            let _ = Command::new("kill").arg("-CONT").arg(c.id().to_string()).status();
+            let _ = Command::new("kill")
+                .arg("-CONT")
+                .arg(c.id().to_string())
+                .status();
             let _ = c.kill();
             let _ = c.wait();
         }

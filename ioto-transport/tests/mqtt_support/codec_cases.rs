@@ -8,14 +8,17 @@
 
 use ioto_transport::mqtt::packet::ReasonOnly;
 use ioto_transport::mqtt::{
-    Ack, ConnAck, Connect, DecodeError, LastWill, Packet, Properties, ProtocolVersion, Publish, QoS, ReasonCode,
-    RetainHandling, SubAck, Subscribe, SubscribeOptions, Subscription, SubscriptionList, TopicList, Unsubscribe,
-    UserProperties, decode,
+    Ack, ConnAck, Connect, DecodeError, LastWill, Packet, Properties, ProtocolVersion, Publish,
+    QoS, ReasonCode, RetainHandling, SubAck, Subscribe, SubscribeOptions, Subscription,
+    SubscriptionList, TopicList, Unsubscribe, UserProperties, decode,
 };
 
 const USERS: [(&str, &str); 2] = [("device", "m4f"), ("fw", "1.2.3")];
 const SUBS: [Subscription<'static>; 2] = [
-    Subscription { filter: "sensors/+/temp", options: SubscribeOptions::qos(QoS::AtLeastOnce) },
+    Subscription {
+        filter: "sensors/+/temp",
+        options: SubscribeOptions::qos(QoS::AtLeastOnce),
+    },
     Subscription {
         filter: "cmd/#",
         options: SubscribeOptions {
@@ -48,12 +51,28 @@ pub fn packets(v: ProtocolVersion) -> [Packet<'static>; 19] {
     let v5 = v.is_v5();
     let props = rich_props(v);
     let session = if v5 {
-        Properties { session_expiry_interval: Some(600), receive_maximum: Some(16), maximum_packet_size: Some(4096), ..Properties::default() }
+        Properties {
+            session_expiry_interval: Some(600),
+            receive_maximum: Some(16),
+            maximum_packet_size: Some(4096),
+            ..Properties::default()
+        }
     } else {
         Properties::default()
     };
-    let ack_reason = if v5 { ReasonCode(0x10) } else { ReasonCode::SUCCESS };
-    let ack_props = if v5 { Properties { reason_string: Some("why"), ..Properties::default() } } else { Properties::default() };
+    let ack_reason = if v5 {
+        ReasonCode(0x10)
+    } else {
+        ReasonCode::SUCCESS
+    };
+    let ack_props = if v5 {
+        Properties {
+            reason_string: Some("why"),
+            ..Properties::default()
+        }
+    } else {
+        Properties::default()
+    };
     [
         Packet::Connect(Connect {
             version: v,
@@ -62,7 +81,13 @@ pub fn packets(v: ProtocolVersion) -> [Packet<'static>; 19] {
             clean_start: false,
             username: Some("user"),
             password: Some(b"secret\x00bytes"),
-            will: Some(LastWill { topic: "dev/42/status", payload: b"offline", qos: QoS::AtLeastOnce, retain: true, properties: props }),
+            will: Some(LastWill {
+                topic: "dev/42/status",
+                payload: b"offline",
+                qos: QoS::AtLeastOnce,
+                retain: true,
+                properties: props,
+            }),
             properties: session,
         }),
         Packet::Connect(Connect {
@@ -79,34 +104,113 @@ pub fn packets(v: ProtocolVersion) -> [Packet<'static>; 19] {
             session_present: true,
             reason: ReasonCode::SUCCESS,
             properties: if v5 {
-                Properties { receive_maximum: Some(20), topic_alias_maximum: Some(10), retain_available: Some(true), maximum_qos: Some(1), ..Properties::default() }
+                Properties {
+                    receive_maximum: Some(20),
+                    topic_alias_maximum: Some(10),
+                    retain_available: Some(true),
+                    maximum_qos: Some(1),
+                    ..Properties::default()
+                }
             } else {
                 Properties::default()
             },
         }),
-        Packet::ConnAck(ConnAck { session_present: false, reason: ReasonCode(if v5 { 0x87 } else { 5 }), properties: Properties::default() }),
-        Packet::Publish(Publish { dup: false, qos: QoS::AtMostOnce, retain: false, topic: "t", packet_id: 0, properties: Properties::default(), payload: b"" }),
-        Packet::Publish(Publish { dup: true, qos: QoS::AtLeastOnce, retain: true, topic: "sensors/7/temp", packet_id: 7, properties: props, payload: b"21.5" }),
-        Packet::Publish(Publish { dup: false, qos: QoS::ExactlyOnce, retain: false, topic: "x/\u{e9}t\u{e9}", packet_id: 65535, properties: props, payload: &[0xFF; 300] }),
-        Packet::PubAck(Ack { packet_id: 1, reason: ack_reason, properties: ack_props }),
+        Packet::ConnAck(ConnAck {
+            session_present: false,
+            reason: ReasonCode(if v5 { 0x87 } else { 5 }),
+            properties: Properties::default(),
+        }),
+        Packet::Publish(Publish {
+            dup: false,
+            qos: QoS::AtMostOnce,
+            retain: false,
+            topic: "t",
+            packet_id: 0,
+            properties: Properties::default(),
+            payload: b"",
+        }),
+        Packet::Publish(Publish {
+            dup: true,
+            qos: QoS::AtLeastOnce,
+            retain: true,
+            topic: "sensors/7/temp",
+            packet_id: 7,
+            properties: props,
+            payload: b"21.5",
+        }),
+        Packet::Publish(Publish {
+            dup: false,
+            qos: QoS::ExactlyOnce,
+            retain: false,
+            topic: "x/\u{e9}t\u{e9}",
+            packet_id: 65535,
+            properties: props,
+            payload: &[0xFF; 300],
+        }),
+        Packet::PubAck(Ack {
+            packet_id: 1,
+            reason: ack_reason,
+            properties: ack_props,
+        }),
         Packet::PubRec(Ack::new(2)),
-        Packet::PubRel(Ack { packet_id: 3, reason: if v5 { ReasonCode::PACKET_ID_NOT_FOUND } else { ReasonCode::SUCCESS }, properties: Properties::default() }),
+        Packet::PubRel(Ack {
+            packet_id: 3,
+            reason: if v5 {
+                ReasonCode::PACKET_ID_NOT_FOUND
+            } else {
+                ReasonCode::SUCCESS
+            },
+            properties: Properties::default(),
+        }),
         Packet::PubComp(Ack::new(4)),
         Packet::Subscribe(Subscribe {
             packet_id: 10,
-            properties: if v5 { Properties { subscription_identifier: Some(268_435_455), ..Properties::default() } } else { Properties::default() },
+            properties: if v5 {
+                Properties {
+                    subscription_identifier: Some(268_435_455),
+                    ..Properties::default()
+                }
+            } else {
+                Properties::default()
+            },
             subscriptions: SubscriptionList::List(if v5 { &SUBS } else { &SUBS[..1] }),
         }),
-        Packet::SubAck(SubAck { packet_id: 10, properties: ack_props, reason_codes: &[1, 2, 0x80] }),
-        Packet::Unsubscribe(Unsubscribe { packet_id: 11, properties: Properties::default(), filters: TopicList::List(&FILTERS) }),
-        Packet::UnsubAck(SubAck { packet_id: 11, properties: ack_props, reason_codes: if v5 { &[0, 0x11] } else { &[] } }),
+        Packet::SubAck(SubAck {
+            packet_id: 10,
+            properties: ack_props,
+            reason_codes: &[1, 2, 0x80],
+        }),
+        Packet::Unsubscribe(Unsubscribe {
+            packet_id: 11,
+            properties: Properties::default(),
+            filters: TopicList::List(&FILTERS),
+        }),
+        Packet::UnsubAck(SubAck {
+            packet_id: 11,
+            properties: ack_props,
+            reason_codes: if v5 { &[0, 0x11] } else { &[] },
+        }),
         Packet::PingReq,
         Packet::PingResp,
         Packet::Disconnect(ReasonOnly {
-            reason: if v5 { ReasonCode::KEEP_ALIVE_TIMEOUT } else { ReasonCode::SUCCESS },
-            properties: if v5 { Properties { reason_string: Some("idle"), ..Properties::default() } } else { Properties::default() },
+            reason: if v5 {
+                ReasonCode::KEEP_ALIVE_TIMEOUT
+            } else {
+                ReasonCode::SUCCESS
+            },
+            properties: if v5 {
+                Properties {
+                    reason_string: Some("idle"),
+                    ..Properties::default()
+                }
+            } else {
+                Properties::default()
+            },
         }),
-        Packet::Disconnect(ReasonOnly { reason: ReasonCode::SUCCESS, properties: Properties::default() }),
+        Packet::Disconnect(ReasonOnly {
+            reason: ReasonCode::SUCCESS,
+            properties: Properties::default(),
+        }),
     ]
 }
 
@@ -123,7 +227,11 @@ pub fn round_trip_all(v: ProtocolVersion, buf: &mut [u8], again: &mut [u8]) -> u
         let m = q.encode(v, again).expect("re-encode");
         assert_eq!(&again[..m], &buf[..n]);
         for cut in 0..n {
-            assert_eq!(decode(&buf[..cut], v).map(|r| r.is_some()), Ok(false), "prefix {cut} of {n}");
+            assert_eq!(
+                decode(&buf[..cut], v).map(|r| r.is_some()),
+                Ok(false),
+                "prefix {cut} of {n}"
+            );
         }
     }
     list.len()
@@ -142,15 +250,59 @@ pub fn spec_vectors() -> [(ProtocolVersion, &'static [u8], Packet<'static>); 8] 
         will: None,
         properties: Properties::default(),
     };
-    let publish = Publish { dup: false, qos: QoS::AtLeastOnce, retain: false, topic: "a/b", packet_id: 10, properties: Properties::default(), payload: b"hi" };
+    let publish = Publish {
+        dup: false,
+        qos: QoS::AtLeastOnce,
+        retain: false,
+        topic: "a/b",
+        packet_id: 10,
+        properties: Properties::default(),
+        payload: b"hi",
+    };
     [
         (V3, &[0xC0, 0x00], Packet::PingReq),
-        (V3, &[0x10, 0x0D, 0, 4, b'M', b'Q', b'T', b'T', 4, 0x02, 0, 60, 0, 1, b'a'], Packet::Connect(connect(V3))),
-        (V5, &[0x10, 0x0E, 0, 4, b'M', b'Q', b'T', b'T', 5, 0x02, 0, 60, 0, 0, 1, b'a'], Packet::Connect(connect(V5))),
-        (V3, &[0x32, 0x09, 0, 3, b'a', b'/', b'b', 0, 10, b'h', b'i'], Packet::Publish(publish)),
-        (V5, &[0x32, 0x0A, 0, 3, b'a', b'/', b'b', 0, 10, 0, b'h', b'i'], Packet::Publish(publish)),
-        (V5, &[0x40, 0x03, 0, 10, 0x10], Packet::PubAck(Ack { packet_id: 10, reason: ReasonCode(0x10), properties: Properties::default() })),
-        (V3, &[0x90, 0x04, 0, 1, 0x00, 0x80], Packet::SubAck(SubAck { packet_id: 1, properties: Properties::default(), reason_codes: &[0, 0x80] })),
+        (
+            V3,
+            &[
+                0x10, 0x0D, 0, 4, b'M', b'Q', b'T', b'T', 4, 0x02, 0, 60, 0, 1, b'a',
+            ],
+            Packet::Connect(connect(V3)),
+        ),
+        (
+            V5,
+            &[
+                0x10, 0x0E, 0, 4, b'M', b'Q', b'T', b'T', 5, 0x02, 0, 60, 0, 0, 1, b'a',
+            ],
+            Packet::Connect(connect(V5)),
+        ),
+        (
+            V3,
+            &[0x32, 0x09, 0, 3, b'a', b'/', b'b', 0, 10, b'h', b'i'],
+            Packet::Publish(publish),
+        ),
+        (
+            V5,
+            &[0x32, 0x0A, 0, 3, b'a', b'/', b'b', 0, 10, 0, b'h', b'i'],
+            Packet::Publish(publish),
+        ),
+        (
+            V5,
+            &[0x40, 0x03, 0, 10, 0x10],
+            Packet::PubAck(Ack {
+                packet_id: 10,
+                reason: ReasonCode(0x10),
+                properties: Properties::default(),
+            }),
+        ),
+        (
+            V3,
+            &[0x90, 0x04, 0, 1, 0x00, 0x80],
+            Packet::SubAck(SubAck {
+                packet_id: 1,
+                properties: Properties::default(),
+                reason_codes: &[0, 0x80],
+            }),
+        ),
         (
             V5,
             &[0x82, 0x09, 0, 2, 0, 0, 3, b'x', b'/', b'#', 0x05],
@@ -159,7 +311,12 @@ pub fn spec_vectors() -> [(ProtocolVersion, &'static [u8], Packet<'static>); 8] 
                 properties: Properties::default(),
                 subscriptions: SubscriptionList::List(&[Subscription {
                     filter: "x/#",
-                    options: SubscribeOptions { qos: QoS::AtLeastOnce, no_local: true, retain_as_published: false, retain_handling: RetainHandling::SendAtSubscribe },
+                    options: SubscribeOptions {
+                        qos: QoS::AtLeastOnce,
+                        no_local: true,
+                        retain_as_published: false,
+                        retain_handling: RetainHandling::SendAtSubscribe,
+                    },
                 }]),
             }),
         ),
@@ -184,12 +341,36 @@ pub fn malformed_vectors() -> [(ProtocolVersion, &'static [u8], DecodeError); 10
     use ProtocolVersion::{V3_1_1 as V3, V5};
     [
         (V3, &[0x36, 0x05, 0, 1, b'a', 0, 1], DecodeError::BadQos(3)),
-        (V3, &[0x80, 0x06, 0, 1, 0, 1, b'a', 0], DecodeError::BadFlags(0)),
-        (V3, &[0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01], DecodeError::BadVarInt),
-        (V3, &[0x20, 0x02, 0x02, 0x00], DecodeError::Invalid("reserved CONNACK flags set")),
-        (V5, &[0x40, 0x06, 0, 1, 0, 3, 0x24, 1], DecodeError::Truncated),
-        (V5, &[0x30, 0x08, 0, 1, b'a', 4, 0x24, 1, 0x24, 1], DecodeError::DuplicateProperty(0x24)),
-        (V3, &[0x30, 0x04, 0, 2, b'a', b'+'], DecodeError::Invalid("wildcard in topic name")),
+        (
+            V3,
+            &[0x80, 0x06, 0, 1, 0, 1, b'a', 0],
+            DecodeError::BadFlags(0),
+        ),
+        (
+            V3,
+            &[0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01],
+            DecodeError::BadVarInt,
+        ),
+        (
+            V3,
+            &[0x20, 0x02, 0x02, 0x00],
+            DecodeError::Invalid("reserved CONNACK flags set"),
+        ),
+        (
+            V5,
+            &[0x40, 0x06, 0, 1, 0, 3, 0x24, 1],
+            DecodeError::Truncated,
+        ),
+        (
+            V5,
+            &[0x30, 0x08, 0, 1, b'a', 4, 0x24, 1, 0x24, 1],
+            DecodeError::DuplicateProperty(0x24),
+        ),
+        (
+            V3,
+            &[0x30, 0x04, 0, 2, b'a', b'+'],
+            DecodeError::Invalid("wildcard in topic name"),
+        ),
         (V3, &[0x30, 0x03, 0, 1, 0xC0], DecodeError::BadUtf8),
         (V3, &[0xF0, 0x00], DecodeError::BadPacketType(15)),
         (V3, &[0x40, 0x03, 0, 1, 0], DecodeError::TrailingBytes),

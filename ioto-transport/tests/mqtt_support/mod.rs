@@ -43,22 +43,49 @@ impl Mem {
     }
 
     pub fn with_queue(queue_bytes: usize) -> Self {
-        Mem { rx: vec![0; 8192], tx: vec![0; 8192], inflight: vec![0; 64 * 1024], ids: vec![0; 64], queue: vec![0; queue_bytes] }
+        Mem {
+            rx: vec![0; 8192],
+            tx: vec![0; 8192],
+            inflight: vec![0; 64 * 1024],
+            ids: vec![0; 64],
+            queue: vec![0; queue_bytes],
+        }
     }
 }
 
 /// A config with test-friendly timings (fast reconnects).
 pub fn config(version: ProtocolVersion, client_id: &str) -> ClientConfig<'_> {
     let mut cfg = ClientConfig::new(version, client_id);
-    cfg.backoff = Backoff { base_ms: 50, max_ms: 500 };
+    cfg.backoff = Backoff {
+        base_ms: 50,
+        max_ms: 500,
+    };
     cfg.connect_timeout_ms = 3_000;
     cfg
 }
 
-pub fn client<'a>(cfg: ClientConfig<'a>, port: u16, mem: &'a mut Mem, policy: QueuePolicy) -> TestClient<'a> {
-    let buffers = Buffers { rx: &mut mem.rx, tx: &mut mem.tx, inflight: &mut mem.inflight, incoming_qos2: &mut mem.ids };
+pub fn client<'a>(
+    cfg: ClientConfig<'a>,
+    port: u16,
+    mem: &'a mut Mem,
+    policy: QueuePolicy,
+) -> TestClient<'a> {
+    let buffers = Buffers {
+        rx: &mut mem.rx,
+        tx: &mut mem.tx,
+        inflight: &mut mem.inflight,
+        incoming_qos2: &mut mem.ids,
+    };
     let queue = OfflineQueue::new(RamQueue::new(&mut mem.queue, 100_000), policy);
-    Client::new(cfg, connector(port), buffers, queue, TokioDelay, HostClock::new(), HostEntropy::default())
+    Client::new(
+        cfg,
+        connector(port),
+        buffers,
+        queue,
+        TokioDelay,
+        HostClock::new(),
+        HostEntropy::default(),
+    )
 }
 
 /// A client whose offline queue lives in `queue` and holds at most `max_records`.
@@ -70,16 +97,32 @@ pub fn client_with_queue<'a>(
     max_records: usize,
     policy: QueuePolicy,
 ) -> TestClient<'a> {
-    let buffers = Buffers { rx: &mut mem.rx, tx: &mut mem.tx, inflight: &mut mem.inflight, incoming_qos2: &mut mem.ids };
+    let buffers = Buffers {
+        rx: &mut mem.rx,
+        tx: &mut mem.tx,
+        inflight: &mut mem.inflight,
+        incoming_qos2: &mut mem.ids,
+    };
     let queue = OfflineQueue::new(RamQueue::new(queue, max_records), policy);
-    Client::new(cfg, connector(port), buffers, queue, TokioDelay, HostClock::new(), HostEntropy::default())
+    Client::new(
+        cfg,
+        connector(port),
+        buffers,
+        queue,
+        TokioDelay,
+        HostClock::new(),
+        HostEntropy::default(),
+    )
 }
 
 /// Polls (through reconnects) until nothing is queued or in flight.
 pub async fn drain_acks_through_reconnects(c: &mut TestClient<'_>) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     while !c.is_idle() {
-        tokio::time::timeout_at(deadline, c.poll()).await.expect("queue not drained").unwrap();
+        tokio::time::timeout_at(deadline, c.poll())
+            .await
+            .expect("queue not drained")
+            .unwrap();
     }
 }
 
@@ -87,7 +130,10 @@ pub async fn drain_acks_through_reconnects(c: &mut TestClient<'_>) {
 pub async fn connected(c: &mut TestClient<'_>) -> bool {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let ev = tokio::time::timeout_at(deadline, c.poll()).await.expect("connect timed out").unwrap();
+        let ev = tokio::time::timeout_at(deadline, c.poll())
+            .await
+            .expect("connect timed out")
+            .unwrap();
         if let Event::Connected { session_present } = ev {
             return session_present;
         }
@@ -96,10 +142,17 @@ pub async fn connected(c: &mut TestClient<'_>) -> bool {
 
 /// Subscribes to one filter and polls until the SUBACK; returns the granted codes.
 pub async fn subscribe(c: &mut TestClient<'_>, filter: &str, qos: QoS) -> Vec<u8> {
-    let subs = [Subscription { filter, options: SubscribeOptions::qos(qos) }];
+    let subs = [Subscription {
+        filter,
+        options: SubscribeOptions::qos(qos),
+    }];
     let id = c.subscribe(&subs, Default::default()).await.unwrap();
     loop {
-        match tokio::time::timeout(Duration::from_secs(10), c.poll()).await.expect("suback timed out").unwrap() {
+        match tokio::time::timeout(Duration::from_secs(10), c.poll())
+            .await
+            .expect("suback timed out")
+            .unwrap()
+        {
             Event::Subscribed(ack) if ack.packet_id == id => return ack.reason_codes.to_vec(),
             Event::Subscribed(_) | Event::Published { .. } => {}
             other => panic!("unexpected event while subscribing: {other:?}"),
@@ -109,7 +162,10 @@ pub async fn subscribe(c: &mut TestClient<'_>, filter: &str, qos: QoS) -> Vec<u8
 
 /// The workspace root (parent of this crate).
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// Python with the pinned peers: `$IOTO_PYTHON`, else `<workspace>/.venv/bin/python3`.
@@ -123,8 +179,15 @@ pub fn python() -> PathBuf {
         "Python for the test peers not found at {} (set IOTO_PYTHON or run `cargo xtask doctor --install`)",
         p.display()
     );
-    let ok = std::process::Command::new(&p).args(["-c", "import paho.mqtt"]).status().map(|s| s.success());
-    assert!(ok.unwrap_or(false), "paho-mqtt missing in {} — run `cargo xtask doctor --install`", p.display());
+    let ok = std::process::Command::new(&p)
+        .args(["-c", "import paho.mqtt"])
+        .status()
+        .map(|s| s.success());
+    assert!(
+        ok.unwrap_or(false),
+        "paho-mqtt missing in {} — run `cargo xtask doctor --install`",
+        p.display()
+    );
     p
 }
 
@@ -178,7 +241,11 @@ pub async fn next_message(c: &mut TestClient<'_>, timeout: Duration) -> Option<M
                     payload: p.payload.to_vec(),
                     qos: p.qos,
                     retain: p.retain,
-                    user: pr.user.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                    user: pr
+                        .user
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
                     content_type: pr.content_type.map(str::to_string),
                     response_topic: pr.response_topic.map(str::to_string),
                     correlation: pr.correlation_data.map(<[u8]>::to_vec),
@@ -196,7 +263,11 @@ pub async fn next_message(c: &mut TestClient<'_>, timeout: Duration) -> Option<M
 pub async fn drain_acks(c: &mut TestClient<'_>) -> Vec<u8> {
     let mut reasons = Vec::new();
     while !c.is_idle() {
-        match tokio::time::timeout(Duration::from_secs(10), c.poll()).await.expect("acks timed out").unwrap() {
+        match tokio::time::timeout(Duration::from_secs(10), c.poll())
+            .await
+            .expect("acks timed out")
+            .unwrap()
+        {
             Event::Published { reason, .. } => reasons.push(reason.0),
             Event::Disconnected(r) => panic!("unexpected disconnect: {r:?}"),
             _ => {}

@@ -87,7 +87,10 @@ impl<'a> ClientConfig<'a> {
             session: SessionMode::Clean,
             will: None,
             max_inflight: 16,
-            backoff: Backoff { base_ms: 500, max_ms: 30_000 },
+            backoff: Backoff {
+                base_ms: 500,
+                max_ms: 30_000,
+            },
         }
     }
 }

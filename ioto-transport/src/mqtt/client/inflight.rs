@@ -31,7 +31,11 @@ pub(crate) struct InFlight<'a> {
 
 impl<'a> InFlight<'a> {
     pub fn new(buf: &'a mut [u8]) -> Self {
-        InFlight { buf, used: 0, count: 0 }
+        InFlight {
+            buf,
+            used: 0,
+            count: 0,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -54,7 +58,12 @@ impl<'a> InFlight<'a> {
         let Ok(len32) = u32::try_from(len) else {
             return &[];
         };
-        write_header(&mut self.buf[start..start + HEADER], len32, packet_id, Stage::AwaitAck);
+        write_header(
+            &mut self.buf[start..start + HEADER],
+            len32,
+            packet_id,
+            Stage::AwaitAck,
+        );
         self.used += HEADER + len;
         self.count += 1;
         &self.buf[start + HEADER..self.used]
@@ -64,7 +73,11 @@ impl<'a> InFlight<'a> {
         let h = &self.buf[offset..offset + HEADER];
         let len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize;
         let id = u16::from_le_bytes([h[4], h[5]]);
-        let stage = if h[6] == 0 { Stage::AwaitAck } else { Stage::AwaitComp };
+        let stage = if h[6] == 0 {
+            Stage::AwaitAck
+        } else {
+            Stage::AwaitComp
+        };
         (len, id, stage)
     }
 
@@ -96,7 +109,12 @@ impl<'a> InFlight<'a> {
             return false;
         };
         self.close_gap(off + HEADER, len);
-        write_header(&mut self.buf[off..off + HEADER], 0, packet_id, Stage::AwaitComp);
+        write_header(
+            &mut self.buf[off..off + HEADER],
+            0,
+            packet_id,
+            Stage::AwaitComp,
+        );
         true
     }
 
@@ -122,7 +140,14 @@ impl<'a> InFlight<'a> {
         }
         let (len, packet_id, stage) = self.header_at(offset);
         let packet = &mut self.buf[offset + HEADER..offset + HEADER + len];
-        Some((Record { packet_id, stage, packet }, offset + HEADER + len))
+        Some((
+            Record {
+                packet_id,
+                stage,
+                packet,
+            },
+            offset + HEADER + len,
+        ))
     }
 }
 

@@ -21,12 +21,14 @@ mod io;
 mod poll;
 
 pub use config::{
-    Backoff, ClientConfig, ConnectFailure, DisconnectReason, Error, Event, Publication, PublishOptions, SessionMode,
-    Stats,
+    Backoff, ClientConfig, ConnectFailure, DisconnectReason, Error, Event, Publication,
+    PublishOptions, SessionMode, Stats,
 };
 
 use crate::mqtt::connector::Connector;
-use crate::mqtt::packet::{FixedHeader, Packet, ProtocolVersion, Publish, QoS, Subscribe, SubscriptionList, Unsubscribe};
+use crate::mqtt::packet::{
+    FixedHeader, Packet, ProtocolVersion, Publish, QoS, Subscribe, SubscriptionList, Unsubscribe,
+};
 use crate::mqtt::packet::{Subscription, TopicList};
 use crate::mqtt::properties::{Properties, UserProperties};
 use crate::queue::{OfflineQueue, Pushed, QueueError, QueueStorage};
@@ -61,7 +63,11 @@ struct ServerLimits {
 }
 
 impl ServerLimits {
-    const DEFAULT: ServerLimits = ServerLimits { receive_max: u16::MAX, max_packet: u32::MAX, topic_alias_max: 0 };
+    const DEFAULT: ServerLimits = ServerLimits {
+        receive_max: u16::MAX,
+        max_packet: u32::MAX,
+        topic_alias_max: 0,
+    };
 }
 
 /// Connection bookkeeping.
@@ -204,7 +210,11 @@ where
             retain: opts.retain,
             topic,
             packet_id: 0,
-            properties: if v5 { publish_properties(opts) } else { Properties::default() },
+            properties: if v5 {
+                publish_properties(opts)
+            } else {
+                Properties::default()
+            },
             payload,
         };
         let alias = opts.topic_alias.filter(|_| v5);
@@ -231,10 +241,19 @@ where
                             self.send_publish(packet, alias).await?;
                         } else {
                             let stored = self.inflight.commit(packet.packet_id, n);
-                            let r = send_bytes(&mut self.conn, &mut self.delay, &self.cfg, &mut self.link.dirty, stored).await;
+                            let r = send_bytes(
+                                &mut self.conn,
+                                &mut self.delay,
+                                &self.cfg,
+                                &mut self.link.dirty,
+                                stored,
+                            )
+                            .await;
                             self.after_send(r)?;
                         }
-                        return Ok(Publication::Sent { packet_id: packet.packet_id });
+                        return Ok(Publication::Sent {
+                            packet_id: packet.packet_id,
+                        });
                     }
                     // Not enough room right now: the queue holds it until acks free space.
                     Err(_) => {}
@@ -245,7 +264,11 @@ where
     }
 
     async fn enqueue(&mut self, mut packet: Publish<'_>) -> Result<Publication, Error> {
-        packet.packet_id = if packet.qos == QoS::AtMostOnce { 0 } else { PLACEHOLDER_ID };
+        packet.packet_id = if packet.qos == QoS::AtMostOnce {
+            0
+        } else {
+            PLACEHOLDER_ID
+        };
         // Queued copies carry the full topic and no alias: the connection they go out
         // on may not have the alias bound (or allow aliases at all).
         packet.properties.topic_alias = None;
@@ -267,7 +290,11 @@ where
 
     /// Encodes `packet` into the transmit buffer (leaving the topic out when its alias
     /// is already bound) and writes it.
-    async fn send_publish(&mut self, mut packet: Publish<'_>, alias: Option<u16>) -> Result<(), Error> {
+    async fn send_publish(
+        &mut self,
+        mut packet: Publish<'_>,
+        alias: Option<u16>,
+    ) -> Result<(), Error> {
         if let Some(a) = alias {
             packet.properties.topic_alias = Some(a);
             let bit = 1u64.checked_shl(u32::from(a) - 1).unwrap_or(0);
@@ -281,7 +308,14 @@ where
         if n as u64 > u64::from(self.link.server.max_packet) {
             return Err(Error::TooLarge);
         }
-        let r = send_bytes(&mut self.conn, &mut self.delay, &self.cfg, &mut self.link.dirty, &self.tx[..n]).await;
+        let r = send_bytes(
+            &mut self.conn,
+            &mut self.delay,
+            &self.cfg,
+            &mut self.link.dirty,
+            &self.tx[..n],
+        )
+        .await;
         self.after_send(r)
     }
 
@@ -295,14 +329,23 @@ where
     ) -> Result<u16, Error> {
         let packet_id = self.alloc_packet_id();
         let subs = SubscriptionList::List(subscriptions);
-        self.send_control(Packet::Subscribe(Subscribe { packet_id, properties, subscriptions: subs })).await?;
+        self.send_control(Packet::Subscribe(Subscribe {
+            packet_id,
+            properties,
+            subscriptions: subs,
+        }))
+        .await?;
         Ok(packet_id)
     }
 
     /// Unsubscribes from `filters`; answered by [`Event::Unsubscribed`].
     pub async fn unsubscribe(&mut self, filters: &[&str]) -> Result<u16, Error> {
         let packet_id = self.alloc_packet_id();
-        let packet = Unsubscribe { packet_id, properties: Properties::default(), filters: TopicList::List(filters) };
+        let packet = Unsubscribe {
+            packet_id,
+            properties: Properties::default(),
+            filters: TopicList::List(filters),
+        };
         self.send_control(Packet::Unsubscribe(packet)).await?;
         Ok(packet_id)
     }
@@ -311,11 +354,12 @@ where
     /// A later [`Client::poll`] connects again.
     pub async fn disconnect(&mut self) {
         if self.is_connected() {
-            let _ = self.send_control(Packet::Disconnect(crate::mqtt::packet::ReasonOnly {
-                reason: crate::mqtt::packet::ReasonCode::SUCCESS,
-                properties: Properties::default(),
-            }))
-            .await;
+            let _ = self
+                .send_control(Packet::Disconnect(crate::mqtt::packet::ReasonOnly {
+                    reason: crate::mqtt::packet::ReasonCode::SUCCESS,
+                    properties: Properties::default(),
+                }))
+                .await;
         }
         self.conn = None;
         self.link.lost = None;
@@ -327,7 +371,14 @@ where
             return Err(Error::NotConnected);
         }
         let n = packet.encode(self.cfg.version, self.tx)?;
-        let r = send_bytes(&mut self.conn, &mut self.delay, &self.cfg, &mut self.link.dirty, &self.tx[..n]).await;
+        let r = send_bytes(
+            &mut self.conn,
+            &mut self.delay,
+            &self.cfg,
+            &mut self.link.dirty,
+            &self.tx[..n],
+        )
+        .await;
         self.after_send(r)
     }
 

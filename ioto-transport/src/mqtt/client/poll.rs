@@ -34,8 +34,13 @@ enum Buffered {
 /// The broker's limits from CONNACK properties (defaults when absent).
 fn server_limits(p: &Properties<'_>) -> ServerLimits {
     ServerLimits {
-        receive_max: p.receive_maximum.unwrap_or(ServerLimits::DEFAULT.receive_max).max(1),
-        max_packet: p.maximum_packet_size.unwrap_or(ServerLimits::DEFAULT.max_packet),
+        receive_max: p
+            .receive_maximum
+            .unwrap_or(ServerLimits::DEFAULT.receive_max)
+            .max(1),
+        max_packet: p
+            .maximum_packet_size
+            .unwrap_or(ServerLimits::DEFAULT.max_packet),
         topic_alias_max: p.topic_alias_maximum.unwrap_or(0),
     }
 }
@@ -93,7 +98,9 @@ where
                     Ok(Some((Packet::SubAck(s), _))) => Event::Subscribed(s),
                     Ok(Some((Packet::UnsubAck(s), _))) => Event::Unsubscribed(s),
                     // `step` decoded the same bytes a moment ago.
-                    _ => Event::Disconnected(DisconnectReason::Protocol(DecodeError::Invalid("receive buffer changed"))),
+                    _ => Event::Disconnected(DisconnectReason::Protocol(DecodeError::Invalid(
+                        "receive buffer changed",
+                    ))),
                 }
             }
         }
@@ -160,7 +167,10 @@ where
     }
 
     fn schedule_retry(&mut self) {
-        let wait = self.cfg.backoff.delay_ms(self.link.attempt, self.entropy.next_u32());
+        let wait = self
+            .cfg
+            .backoff
+            .delay_ms(self.link.attempt, self.entropy.next_u32());
         self.link.attempt = self.link.attempt.saturating_add(1);
         self.link.next_attempt = Instant(self.clock.now().0 + micros(wait));
     }
@@ -171,7 +181,9 @@ where
             if now >= at {
                 return;
             }
-            self.delay.delay_us(at.micros_since(now).min(MAX_WAIT_US) as u32).await;
+            self.delay
+                .delay_us(at.micros_since(now).min(MAX_WAIT_US) as u32)
+                .await;
         }
     }
 
@@ -217,34 +229,51 @@ where
         let n = Packet::Connect(connect)
             .encode(self.cfg.version, self.tx)
             .map_err(|_| ConnectFailure::Disconnected(DisconnectReason::PacketTooLarge))?;
-        write_packet(&mut conn, &mut self.delay, self.cfg.connect_timeout_ms, &self.tx[..n])
-            .await
-            .map_err(ConnectFailure::Disconnected)?;
+        write_packet(
+            &mut conn,
+            &mut self.delay,
+            self.cfg.connect_timeout_ms,
+            &self.tx[..n],
+        )
+        .await
+        .map_err(ConnectFailure::Disconnected)?;
         self.rx_len = 0;
         let (ack_len, session_present, limits, server_keep_alive) = loop {
             if let Some((packet, len)) = decode(&self.rx[..self.rx_len], self.cfg.version)
                 .map_err(|e| ConnectFailure::Disconnected(DisconnectReason::Protocol(e)))?
             {
                 let Packet::ConnAck(ack) = packet else {
-                    return Err(ConnectFailure::Disconnected(DisconnectReason::Protocol(DecodeError::Invalid(
-                        "first packet is not CONNACK",
-                    ))));
+                    return Err(ConnectFailure::Disconnected(DisconnectReason::Protocol(
+                        DecodeError::Invalid("first packet is not CONNACK"),
+                    )));
                 };
                 if !ack.accepted() {
                     return Err(ConnectFailure::Refused(ack.reason));
                 }
-                break (len, ack.session_present, server_limits(&ack.properties), ack.properties.server_keep_alive);
+                break (
+                    len,
+                    ack.session_present,
+                    server_limits(&ack.properties),
+                    ack.properties.server_keep_alive,
+                );
             }
             let now = self.clock.now();
             if now >= deadline {
                 return Err(ConnectFailure::Timeout);
             }
             let Some(space) = self.rx.get_mut(self.rx_len..).filter(|s| !s.is_empty()) else {
-                return Err(ConnectFailure::Disconnected(DisconnectReason::PacketTooLarge));
+                return Err(ConnectFailure::Disconnected(
+                    DisconnectReason::PacketTooLarge,
+                ));
             };
-            let got = read_some(&mut conn, &mut self.delay, deadline.micros_since(now), space)
-                .await
-                .map_err(ConnectFailure::Disconnected)?;
+            let got = read_some(
+                &mut conn,
+                &mut self.delay,
+                deadline.micros_since(now),
+                space,
+            )
+            .await
+            .map_err(ConnectFailure::Disconnected)?;
             self.rx_len += got.unwrap_or(0);
         };
         self.consume(ack_len);
@@ -307,7 +336,14 @@ where
                     &self.tx[..n]
                 }
             };
-            send_bytes(&mut self.conn, &mut self.delay, &self.cfg, &mut false, bytes).await?;
+            send_bytes(
+                &mut self.conn,
+                &mut self.delay,
+                &self.cfg,
+                &mut false,
+                bytes,
+            )
+            .await?;
             self.stats.resent = self.stats.resent.saturating_add(1);
         }
         self.link.last_tx = self.clock.now();
@@ -318,7 +354,12 @@ where
     /// Sends queued publishes while the window allows.
     async fn drain_queue(&mut self) -> Result<(), Error> {
         while self.is_connected() && !self.queue.is_empty() {
-            let Some(n) = self.queue.front(self.tx).await.map_err(|_| Error::Storage)? else {
+            let Some(n) = self
+                .queue
+                .front(self.tx)
+                .await
+                .map_err(|_| Error::Storage)?
+            else {
                 return Ok(());
             };
             let qos = self.tx.first().map_or(0, |b| (b >> 1) & 0x03);
@@ -330,7 +371,14 @@ where
                 continue;
             }
             let result = if qos == 0 {
-                let r = send_bytes(&mut self.conn, &mut self.delay, &self.cfg, &mut self.link.dirty, &self.tx[..n]).await;
+                let r = send_bytes(
+                    &mut self.conn,
+                    &mut self.delay,
+                    &self.cfg,
+                    &mut self.link.dirty,
+                    &self.tx[..n],
+                )
+                .await;
                 if r.is_ok() {
                     self.queue.pop().await.map_err(|_| Error::Storage)?;
                 }
@@ -350,7 +398,14 @@ where
                 spare[at..at + 2].copy_from_slice(&id.to_be_bytes());
                 debug_assert_ne!(id, PLACEHOLDER_ID);
                 let stored = self.inflight.commit(id, n);
-                let r = send_bytes(&mut self.conn, &mut self.delay, &self.cfg, &mut self.link.dirty, stored).await;
+                let r = send_bytes(
+                    &mut self.conn,
+                    &mut self.delay,
+                    &self.cfg,
+                    &mut self.link.dirty,
+                    stored,
+                )
+                .await;
                 self.queue.pop().await.map_err(|_| Error::Storage)?;
                 r
             };
@@ -362,12 +417,18 @@ where
     /// Decodes and handles the packet at the start of the receive buffer, if whole.
     async fn handle_buffered(&mut self) -> Result<Buffered, DisconnectReason> {
         let version = self.cfg.version;
-        let Some((packet, len)) = decode(&self.rx[..self.rx_len], version).map_err(DisconnectReason::Protocol)? else {
+        let Some((packet, len)) =
+            decode(&self.rx[..self.rx_len], version).map_err(DisconnectReason::Protocol)?
+        else {
             let too_big = FixedHeader::parse(&self.rx[..self.rx_len])
                 .ok()
                 .flatten()
                 .is_some_and(|h| h.packet_len() > self.rx.len());
-            return if too_big { Err(DisconnectReason::PacketTooLarge) } else { Ok(Buffered::NeedMore) };
+            return if too_big {
+                Err(DisconnectReason::PacketTooLarge)
+            } else {
+                Ok(Buffered::NeedMore)
+            };
         };
         let mut reply: Option<Packet<'static>> = None;
         let mut consumed_here = true;
@@ -382,7 +443,8 @@ where
                     QoS::ExactlyOnce => {
                         reply = Some(Packet::PubRec(Ack::new(p.packet_id)));
                         if self.incoming.contains(p.packet_id) {
-                            self.stats.duplicates_suppressed = self.stats.duplicates_suppressed.saturating_add(1);
+                            self.stats.duplicates_suppressed =
+                                self.stats.duplicates_suppressed.saturating_add(1);
                             false
                         } else {
                             // Full (more in flight than we advertised): still deliver.
@@ -437,15 +499,38 @@ where
                 Buffered::Handled
             }
             Packet::Disconnect(d) => return Err(DisconnectReason::Server(d.reason)),
-            _ => return Err(DisconnectReason::Protocol(DecodeError::Invalid("unexpected packet from broker"))),
+            _ => {
+                return Err(DisconnectReason::Protocol(DecodeError::Invalid(
+                    "unexpected packet from broker",
+                )));
+            }
         };
         if consumed_here {
             self.consume(len);
         }
         if let Some(reply) = reply {
-            let n = reply.encode(version, self.tx).map_err(|_| DisconnectReason::PacketTooLarge)?;
-            send_bytes(&mut self.conn, &mut self.delay, &self.cfg, &mut self.link.dirty, &self.tx[..n]).await?;
-            self.link.last_tx = self.clock.now();
+            // A failed acknowledgement must not swallow the message: a QoS 2 id is
+            // already recorded, so the broker's re-delivery would be suppressed. Deliver
+            // now and report the broken connection on the next poll.
+            let sent = match reply.encode(version, self.tx) {
+                Ok(n) => {
+                    send_bytes(
+                        &mut self.conn,
+                        &mut self.delay,
+                        &self.cfg,
+                        &mut self.link.dirty,
+                        &self.tx[..n],
+                    )
+                    .await
+                }
+                Err(_) => Err(DisconnectReason::PacketTooLarge),
+            };
+            match sent {
+                Ok(()) => self.link.last_tx = self.clock.now(),
+                Err(reason) => {
+                    self.link.lost.get_or_insert(reason);
+                }
+            }
         }
         Ok(outcome)
     }
@@ -457,7 +542,9 @@ where
         let keep_alive_us = u64::from(self.link.keep_alive_secs) * 1_000_000;
         let deadline = match self.link.ping_sent {
             Some(sent) => Some(sent.0 + micros(self.cfg.ping_timeout_ms)),
-            None if keep_alive_us > 0 => Some(self.link.last_tx.min(self.link.last_rx).0 + keep_alive_us),
+            None if keep_alive_us > 0 => {
+                Some(self.link.last_tx.min(self.link.last_rx).0 + keep_alive_us)
+            }
             None => None,
         };
         if let Some(at) = deadline
@@ -466,8 +553,17 @@ where
             if self.link.ping_sent.is_some() {
                 return Err(DisconnectReason::KeepAliveTimeout);
             }
-            let n = Packet::PingReq.encode(self.cfg.version, self.tx).map_err(|_| DisconnectReason::PacketTooLarge)?;
-            send_bytes(&mut self.conn, &mut self.delay, &self.cfg, &mut self.link.dirty, &self.tx[..n]).await?;
+            let n = Packet::PingReq
+                .encode(self.cfg.version, self.tx)
+                .map_err(|_| DisconnectReason::PacketTooLarge)?;
+            send_bytes(
+                &mut self.conn,
+                &mut self.delay,
+                &self.cfg,
+                &mut self.link.dirty,
+                &self.tx[..n],
+            )
+            .await?;
             self.link.last_tx = now;
             self.link.ping_sent = Some(now);
             return Ok(());
