@@ -11,6 +11,8 @@
 //! QoS 1: time until all N PUBACKs arrived. Each case runs 3 times; the best counts.
 //! Prints `BENCH client=<ioto|rumqttc> qos=<n> msgs=<n> msgs_per_s=<x>` lines.
 
+#![allow(clippy::panic)]
+
 #[path = "../tests/mqtt_support/broker.rs"]
 #[allow(dead_code)]
 mod broker;

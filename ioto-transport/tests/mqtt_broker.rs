@@ -1,6 +1,6 @@
 //! The MQTT client against a real mosquitto, protocol 3.1.1 and 5.0, cross-checked
 //! with paho-mqtt (Python) as a second, independent client.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 mod mqtt_support;
 

@@ -1,6 +1,6 @@
 //! MQTT codec: hand-written spec vectors, malformed input, round trips of every
 //! packet type in both versions, and regressions from fuzzing.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 #[path = "mqtt_support/codec_cases.rs"]
 mod codec_cases;

@@ -1,6 +1,6 @@
 //! The `mqtt` host tool (examples/mqtt.rs) against a real mosquitto: pub/sub across a
 //! broker restart with a persistent subscriber, timeouts and usage errors.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 mod mqtt_support;
 

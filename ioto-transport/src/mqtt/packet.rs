@@ -104,6 +104,9 @@ pub struct ReasonOnly<'a> {
 /// One MQTT control packet, borrowing strings and payloads from the buffer it was
 /// decoded from (or from the application when encoding).
 #[derive(Clone, Copy, Debug, PartialEq)]
+// CONNECT carries two property sets; boxing is not an option without an allocator and
+// packets live on the stack only briefly.
+#[allow(clippy::large_enum_variant)]
 pub enum Packet<'a> {
     /// CONNECT (client to server).
     Connect(Connect<'a>),

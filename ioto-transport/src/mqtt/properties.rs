@@ -314,6 +314,7 @@ impl<'a> Iterator for UserPropertyIter<'a> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

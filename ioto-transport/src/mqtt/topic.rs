@@ -23,6 +23,7 @@ pub fn matches(filter: &str, topic: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -247,6 +247,7 @@ pub const fn prefixed_len(data_len: usize) -> usize {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

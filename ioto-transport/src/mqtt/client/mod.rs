@@ -231,32 +231,31 @@ where
             }
             if self.window_open() {
                 packet.packet_id = self.alloc_packet_id();
-                match Packet::Publish(packet).encode(self.cfg.version, self.inflight.spare()) {
-                    Ok(n) => {
-                        if n as u64 > u64::from(self.link.server.max_packet) {
-                            return Err(Error::TooLarge);
-                        }
-                        if alias.is_some() {
-                            self.inflight.commit(packet.packet_id, n);
-                            self.send_publish(packet, alias).await?;
-                        } else {
-                            let stored = self.inflight.commit(packet.packet_id, n);
-                            let r = send_bytes(
-                                &mut self.conn,
-                                &mut self.delay,
-                                &self.cfg,
-                                &mut self.link.dirty,
-                                stored,
-                            )
-                            .await;
-                            self.after_send(r)?;
-                        }
-                        return Ok(Publication::Sent {
-                            packet_id: packet.packet_id,
-                        });
+                // Without room right now, the queue holds it until acks free space.
+                if let Ok(n) =
+                    Packet::Publish(packet).encode(self.cfg.version, self.inflight.spare())
+                {
+                    if n as u64 > u64::from(self.link.server.max_packet) {
+                        return Err(Error::TooLarge);
                     }
-                    // Not enough room right now: the queue holds it until acks free space.
-                    Err(_) => {}
+                    if alias.is_some() {
+                        self.inflight.commit(packet.packet_id, n);
+                        self.send_publish(packet, alias).await?;
+                    } else {
+                        let stored = self.inflight.commit(packet.packet_id, n);
+                        let r = send_bytes(
+                            &mut self.conn,
+                            &mut self.delay,
+                            &self.cfg,
+                            &mut self.link.dirty,
+                            stored,
+                        )
+                        .await;
+                        self.after_send(r)?;
+                    }
+                    return Ok(Publication::Sent {
+                        packet_id: packet.packet_id,
+                    });
                 }
             }
         }
