@@ -172,4 +172,18 @@ fn main() {
         rates[0] / rates[1],
         rates[2] / rates[3]
     );
+    // RAM per connection = this state + the buffers the application lends (here
+    // rx 4 KiB + tx 4 KiB + in-flight 64 KiB + 64 QoS 2 ids + queue 64 KiB).
+    type Ioto<'a> = Client<
+        'a,
+        TcpConnector<'a, TokioNet, TokioNet>,
+        RamQueue<'a>,
+        TokioDelay,
+        HostClock,
+        HostEntropy,
+    >;
+    println!(
+        "BENCH client=ioto state_bytes={}",
+        std::mem::size_of::<Ioto<'_>>()
+    );
 }

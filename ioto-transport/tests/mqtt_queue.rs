@@ -4,7 +4,9 @@
 
 use embassy_futures::block_on;
 use ioto_transport::mqtt::client::Backoff;
-use ioto_transport::queue::{OfflineQueue, Pushed, QueueError, QueuePolicy, QueueStorage, RAM_RECORD_OVERHEAD, RamQueue};
+use ioto_transport::queue::{
+    OfflineQueue, Pushed, QueueError, QueuePolicy, QueueStorage, RAM_RECORD_OVERHEAD, RamQueue,
+};
 
 fn drain(q: &mut OfflineQueue<RamQueue<'_>>) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
@@ -19,9 +21,21 @@ fn drain(q: &mut OfflineQueue<RamQueue<'_>>) -> Vec<Vec<u8>> {
 #[test]
 fn policies_when_full() {
     for (policy, want, dropped) in [
-        (QueuePolicy::DropOldest, vec![b"2".to_vec(), b"3".to_vec(), b"4".to_vec()], 2),
-        (QueuePolicy::DropNewest, vec![b"0".to_vec(), b"1".to_vec(), b"2".to_vec()], 2),
-        (QueuePolicy::Reject, vec![b"0".to_vec(), b"1".to_vec(), b"2".to_vec()], 0),
+        (
+            QueuePolicy::DropOldest,
+            vec![b"2".to_vec(), b"3".to_vec(), b"4".to_vec()],
+            2,
+        ),
+        (
+            QueuePolicy::DropNewest,
+            vec![b"0".to_vec(), b"1".to_vec(), b"2".to_vec()],
+            2,
+        ),
+        (
+            QueuePolicy::Reject,
+            vec![b"0".to_vec(), b"1".to_vec(), b"2".to_vec()],
+            0,
+        ),
     ] {
         let mut mem = [0u8; 256];
         let mut q = OfflineQueue::new(RamQueue::new(&mut mem, 3), policy);
@@ -48,7 +62,9 @@ fn byte_capacity_and_wrap_around_keep_records_intact() {
     let mut buf = [0u8; 64];
     for i in 0..200u32 {
         let len = (i % 13 + 1) as usize;
-        let rec: Vec<u8> = (0..len).map(|k| (i as u8).wrapping_mul(7).wrapping_add(k as u8)).collect();
+        let rec: Vec<u8> = (0..len)
+            .map(|k| (i as u8).wrapping_mul(7).wrapping_add(k as u8))
+            .collect();
         if let Ok(Pushed::Stored { evicted }) = block_on(q.push(&rec)) {
             for _ in 0..evicted {
                 expect.pop_front();
@@ -81,7 +97,10 @@ fn oversized_front_is_reported_not_copied() {
 
 #[test]
 fn backoff_is_full_jitter_and_capped() {
-    let b = Backoff { base_ms: 100, max_ms: 5_000 };
+    let b = Backoff {
+        base_ms: 100,
+        max_ms: 5_000,
+    };
     assert_eq!(b.ceiling_ms(0), 100);
     assert_eq!(b.ceiling_ms(3), 800);
     assert_eq!(b.ceiling_ms(10), 5_000);
@@ -90,6 +109,12 @@ fn backoff_is_full_jitter_and_capped() {
     assert_eq!(b.delay_ms(2, 400), 400);
     assert_eq!(b.delay_ms(2, 401), 0);
     assert_eq!(b.delay_ms(2, u32::MAX), u32::MAX % 401);
-    let max = (0..10_000u32).map(|r| b.delay_ms(4, r.wrapping_mul(2_654_435_761))).max().unwrap();
-    assert!((1_500..=1_600).contains(&max), "spread reaches the ceiling: {max}");
+    let max = (0..10_000u32)
+        .map(|r| b.delay_ms(4, r.wrapping_mul(2_654_435_761)))
+        .max()
+        .unwrap();
+    assert!(
+        (1_500..=1_600).contains(&max),
+        "spread reaches the ceiling: {max}"
+    );
 }
