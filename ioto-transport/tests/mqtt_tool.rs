@@ -160,3 +160,61 @@ fn usage_errors_and_tls_placeholder() {
         .unwrap();
     assert_eq!(none.status.code(), Some(2));
 }
+
+/// A broker without persistence forgets the persistent session on restart: `sub
+/// --persistent` notices (session not present) and subscribes again.
+#[test]
+fn sub_resubscribes_when_the_broker_lost_the_session() {
+    let mut broker = Broker::start("persistence false");
+    let u = url(broker.port);
+    let mut sub = Command::new(tool())
+        .args([
+            "--url",
+            &u,
+            "--client-id",
+            "resub",
+            "--persistent",
+            "sub",
+            "rs/t",
+            "--qos",
+            "1",
+        ])
+        .args(["--count", "2", "--timeout", "20"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let publish = |msg: &str| {
+        let ok = Command::new(tool())
+            .args(["--url", &u, "pub", "rs/t", "--qos", "1", "--message", msg])
+            .stderr(Stdio::null())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "pub {msg}");
+    };
+    // Until the subscriber is subscribed, publishes go nowhere; retry until it got one.
+    let first_seen = |sub: &mut std::process::Child| sub.try_wait().unwrap().is_some();
+    std::thread::sleep(Duration::from_millis(500));
+    publish("before");
+    broker.stop();
+    broker.restart();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !first_seen(&mut sub) {
+        assert!(
+            Instant::now() < deadline,
+            "sub did not get a message after the restart"
+        );
+        publish("after");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let out = sub.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "before\nafter\n");
+    let log = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        log.matches("connected (session present: false)").count(),
+        2,
+        "{log}"
+    );
+}
