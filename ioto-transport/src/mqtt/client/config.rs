@@ -185,8 +185,8 @@ pub enum Event<'a> {
     /// An application message (already acknowledged to the broker; QoS 2 duplicates
     /// are filtered out).
     Message(Publish<'a>),
-    /// A QoS 1 publish got its PUBACK or a QoS 2 publish its PUBCOMP (or a failure
-    /// reason code from an MQTT 5.0 broker).
+    /// A QoS 1 publish got its PUBACK or a QoS 2 publish its PUBCOMP, or an MQTT 5.0
+    /// broker refused it (PUBACK / PUBREC reason code >= 0x80).
     Published {
         /// Packet identifier of the publish.
         packet_id: u16,

@@ -460,9 +460,19 @@ where
                     Buffered::Handled
                 }
             }
-            Packet::PubAck(a) | Packet::PubComp(a) => {
+            Packet::PubAck(a) => {
                 if self.inflight.remove(a.packet_id) {
                     Buffered::Ready(Ready::Published(a.packet_id, a.reason))
+                } else {
+                    Buffered::Handled
+                }
+            }
+            // A QoS 2 message's fate is settled by PUBREC (the broker took it); PUBCOMP
+            // only frees the id. "Packet id not found" answers a PUBREL re-sent to a
+            // broker that lost the session after taking the message: still delivered.
+            Packet::PubComp(a) => {
+                if self.inflight.remove(a.packet_id) {
+                    Buffered::Ready(Ready::Published(a.packet_id, ReasonCode::SUCCESS))
                 } else {
                     Buffered::Handled
                 }
