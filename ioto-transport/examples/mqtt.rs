@@ -24,7 +24,7 @@ use ioto_core::Entropy;
 use ioto_transport::mqtt::client::{
     Backoff, Buffers, Client, ClientConfig, Error, Event, Publication, PublishOptions, SessionMode,
 };
-use ioto_transport::mqtt::connector::TcpConnector;
+use ioto_transport::mqtt::connector::{Connector, TcpConnector};
 use ioto_transport::mqtt::{ProtocolVersion, QoS, SubscribeOptions, Subscription};
 use ioto_transport::queue::{OfflineQueue, QueuePolicy, RamQueue};
 use ioto_transport::std_net::{TokioDelay, TokioNet};
@@ -164,14 +164,9 @@ fn parse_args(argv: &[String]) -> Result<Args, String> {
     })
 }
 
-type Cli<'a> = Client<
-    'a,
-    TcpConnector<'a, TokioNet, TokioNet>,
-    RamQueue<'a>,
-    TokioDelay,
-    HostClock,
-    HostEntropy,
->;
+/// The client over any connector: plain TCP today; a TLS connector (for `mqtts://`
+/// and `--ca`) implements the same `Connector` trait and plugs into [`run`].
+type Cli<'a, C> = Client<'a, C, RamQueue<'a>, TokioDelay, HostClock, HostEntropy>;
 
 fn report(ev: &Event<'_>) {
     match ev {
@@ -184,8 +179,8 @@ fn report(ev: &Event<'_>) {
     }
 }
 
-async fn run_pub(
-    c: &mut Cli<'_>,
+async fn run_pub<C: Connector>(
+    c: &mut Cli<'_, C>,
     topic: &str,
     qos: QoS,
     count: u64,
@@ -257,8 +252,8 @@ async fn run_pub(
     failed == 0
 }
 
-async fn run_sub(
-    c: &mut Cli<'_>,
+async fn run_sub<C: Connector>(
+    c: &mut Cli<'_, C>,
     filter: &str,
     qos: QoS,
     count: Option<u64>,
@@ -329,7 +324,12 @@ async fn run_sub(
 
 async fn run(args: Args) -> bool {
     let net = TokioNet;
-    let connector = TcpConnector::new(&net, &net, &args.host, args.port);
+    let host = args.host.clone();
+    let connector = TcpConnector::new(&net, &net, &host, args.port);
+    run_with(&connector, args).await
+}
+
+async fn run_with<C: Connector>(connector: &C, args: Args) -> bool {
     let random_id;
     let client_id = match &args.client_id {
         Some(id) => id.as_str(),
@@ -367,7 +367,7 @@ async fn run(args: Args) -> bool {
     let queue = OfflineQueue::new(RamQueue::new(&mut queue, 100_000), QueuePolicy::Reject);
     let mut client = Client::new(
         cfg,
-        &connector,
+        connector,
         buffers,
         queue,
         TokioDelay,
