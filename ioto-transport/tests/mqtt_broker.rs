@@ -259,6 +259,14 @@ async fn v5_properties_alias_and_limits() {
             ("p/aliased/topic", format!("al{i}"))
         );
     }
+    // The broker really holds our binding: a publish naming only the alias (empty
+    // topic) reaches the subscriber under the full topic.
+    publ.publish("", b"bare", QoS::AtLeastOnce, &alias)
+        .await
+        .unwrap();
+    drain_acks(&mut publ).await;
+    let m = next_message(&mut sub, WAIT).await.unwrap();
+    assert_eq!((m.topic.as_str(), m.text()), ("p/aliased/topic", "bare"));
 
     // The broker's maximum packet size (2000) is enforced before sending.
     let big = vec![b'x'; 2500];
