@@ -432,3 +432,60 @@ async fn cross_check_with_paho_v311() {
 async fn cross_check_with_paho_v5() {
     cross_check_with_paho(ProtocolVersion::V5).await;
 }
+
+/// Credentials against a broker that requires them: the right ones connect, wrong
+/// ones are refused with the broker's return / reason code.
+async fn credentials(v: ProtocolVersion) {
+    let pw = std::env::temp_dir().join(format!(
+        "ioto-mqtt-pw-{}-{}",
+        std::process::id(),
+        protocol_arg(v)
+    ));
+    let made = Command::new("mosquitto_passwd")
+        .arg("-b")
+        .arg("-c")
+        .arg(&pw)
+        .args(["device", "s3cret"])
+        .status()
+        .expect("mosquitto_passwd (package mosquitto) is needed");
+    assert!(made.success());
+    let broker = Broker::start(&format!(
+        "allow_anonymous false\npassword_file {}",
+        pw.display()
+    ));
+    let (mut good, mut bad) = (Mem::new(), Mem::new());
+    let mut cfg = config(v, "cred-ok");
+    cfg.username = Some("device");
+    cfg.password = Some(b"s3cret");
+    let mut ok = client(cfg, broker.port, &mut good, QueuePolicy::Reject);
+    connected(&mut ok).await;
+    let mut cfg = config(v, "cred-bad");
+    cfg.username = Some("device");
+    cfg.password = Some(b"wrong");
+    let mut refused = client(cfg, broker.port, &mut bad, QueuePolicy::Reject);
+    // mosquitto answers a wrong password with "not authorized" (5.0: 0x87, 3.1.1: 5).
+    let want = if v.is_v5() { 0x87 } else { 5 };
+    let ev = tokio::time::timeout(WAIT, refused.poll())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        ev,
+        ioto_transport::mqtt::client::Event::ConnectFailed(
+            ioto_transport::mqtt::client::ConnectFailure::Refused(
+                ioto_transport::mqtt::ReasonCode(want)
+            )
+        )
+    );
+    let _ = std::fs::remove_file(pw);
+}
+
+#[tokio::test]
+async fn credentials_v311() {
+    credentials(ProtocolVersion::V3_1_1).await;
+}
+
+#[tokio::test]
+async fn credentials_v5() {
+    credentials(ProtocolVersion::V5).await;
+}
