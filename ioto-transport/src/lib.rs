@@ -7,3 +7,10 @@
 //! and host tests.
 #![no_std]
 #![deny(missing_docs)]
+
+pub mod mqtt;
+pub mod queue;
+#[cfg(feature = "std")]
+extern crate std;
+#[cfg(feature = "std")]
+pub mod std_net;

@@ -1,0 +1,451 @@
+//! The MQTT client: one connection at a time over any [`Connector`], reconnecting with
+//! full-jitter backoff, re-sending unacknowledged QoS 1/2 publishes (DUP) after a
+//! reconnect and holding publishes made while offline in an [`OfflineQueue`].
+//!
+//! The client does no allocation; the application lends it every buffer
+//! ([`Buffers`]). It is driven by [`Client::poll`], which the application calls in a
+//! loop: each call performs I/O (reconnect, keep-alive, queue draining, reading) until
+//! there is an [`Event`] to report. [`Client::publish`], [`Client::subscribe`] and
+//! [`Client::unsubscribe`] send immediately and return; their acknowledgements arrive
+//! as events.
+//!
+//! Time comes from an [`embedded_hal_async::delay::DelayNs`] (waiting) and an
+//! [`ioto_core::Clock`] (deadlines), randomness for the backoff jitter from an
+//! [`ioto_core::Entropy`], so the client runs under embassy and tokio alike. The
+//! connection's `read` must be cancel-safe (embassy-net and tokio streams are): a read
+//! racing a timer may be dropped.
+
+mod config;
+mod inflight;
+mod io;
+mod poll;
+
+pub use config::{
+    Backoff, ClientConfig, ConnectFailure, DisconnectReason, Error, Event, Publication,
+    PublishOptions, SessionMode, Stats,
+};
+
+use crate::mqtt::connector::Connector;
+use crate::mqtt::packet::{
+    FixedHeader, Packet, ProtocolVersion, Publish, QoS, Subscribe, SubscriptionList, Unsubscribe,
+};
+use crate::mqtt::packet::{Subscription, TopicList};
+use crate::mqtt::properties::{Properties, UserProperties};
+use crate::queue::{OfflineQueue, Pushed, QueueError, QueueStorage};
+use embedded_hal_async::delay::DelayNs;
+use inflight::{InFlight, IncomingQos2};
+use ioto_core::{Clock, Entropy, Instant};
+
+/// The memory the client works in, all owned by the application.
+#[derive(Debug)]
+pub struct Buffers<'a> {
+    /// Receive buffer: bounds the largest incoming packet (advertised to MQTT 5.0
+    /// brokers as the maximum packet size).
+    pub rx: &'a mut [u8],
+    /// Transmit buffer: bounds the largest outgoing packet.
+    pub tx: &'a mut [u8],
+    /// Copies of unacknowledged QoS 1/2 publishes, for re-sending after a reconnect.
+    pub inflight: &'a mut [u8],
+    /// Packet ids of incoming QoS 2 messages awaiting PUBREL (duplicate suppression);
+    /// its length is the receive maximum advertised to MQTT 5.0 brokers.
+    pub incoming_qos2: &'a mut [u16],
+}
+
+/// Packet id written into queued QoS 1/2 publishes; replaced when they are sent.
+const PLACEHOLDER_ID: u16 = 0xFFFF;
+
+/// What the broker told us in CONNACK.
+#[derive(Clone, Copy, Debug)]
+struct ServerLimits {
+    receive_max: u16,
+    max_packet: u32,
+    topic_alias_max: u16,
+}
+
+impl ServerLimits {
+    const DEFAULT: ServerLimits = ServerLimits {
+        receive_max: u16::MAX,
+        max_packet: u32::MAX,
+        topic_alias_max: 0,
+    };
+}
+
+/// Connection bookkeeping.
+#[derive(Clone, Copy, Debug)]
+struct LinkState {
+    last_tx: Instant,
+    last_rx: Instant,
+    ping_sent: Option<Instant>,
+    keep_alive_secs: u16,
+    attempt: u32,
+    next_attempt: Instant,
+    lost: Option<DisconnectReason>,
+    server: ServerLimits,
+    /// Bit n-1 set: outgoing topic alias n (1..=64) is bound on this connection.
+    aliases_bound: u64,
+    next_packet_id: u16,
+    /// A write (or the post-connect re-send) is in progress or was cancelled midway.
+    dirty: bool,
+}
+
+/// An MQTT 3.1.1 / 5.0 client; see the [module documentation](self).
+pub struct Client<'a, C: Connector, Q, D, K, E> {
+    cfg: ClientConfig<'a>,
+    connector: &'a C,
+    conn: Option<C::Connection<'a>>,
+    rx: &'a mut [u8],
+    rx_len: usize,
+    rx_pending: usize,
+    tx: &'a mut [u8],
+    inflight: InFlight<'a>,
+    incoming: IncomingQos2<'a>,
+    queue: OfflineQueue<Q>,
+    delay: D,
+    clock: K,
+    entropy: E,
+    link: LinkState,
+    stats: Stats,
+}
+
+impl<'a, C, Q, D, K, E> Client<'a, C, Q, D, K, E>
+where
+    C: Connector + 'a,
+    Q: QueueStorage,
+    D: DelayNs,
+    K: Clock,
+    E: Entropy,
+{
+    /// A client that connects through `connector` on the first [`Client::poll`].
+    pub fn new(
+        cfg: ClientConfig<'a>,
+        connector: &'a C,
+        buffers: Buffers<'a>,
+        queue: OfflineQueue<Q>,
+        delay: D,
+        clock: K,
+        entropy: E,
+    ) -> Self {
+        let now = clock.now();
+        Client {
+            cfg,
+            connector,
+            conn: None,
+            rx: buffers.rx,
+            rx_len: 0,
+            rx_pending: 0,
+            tx: buffers.tx,
+            inflight: InFlight::new(buffers.inflight),
+            incoming: IncomingQos2::new(buffers.incoming_qos2),
+            queue,
+            delay,
+            clock,
+            entropy,
+            link: LinkState {
+                last_tx: now,
+                last_rx: now,
+                ping_sent: None,
+                keep_alive_secs: cfg.keep_alive_secs,
+                attempt: 0,
+                next_attempt: now,
+                lost: None,
+                server: ServerLimits::DEFAULT,
+                aliases_bound: 0,
+                next_packet_id: 0,
+                dirty: false,
+            },
+            stats: Stats::default(),
+        }
+    }
+
+    /// The protocol version in use.
+    pub fn version(&self) -> ProtocolVersion {
+        self.cfg.version
+    }
+
+    /// True while a connection is up.
+    pub fn is_connected(&self) -> bool {
+        self.conn.is_some() && self.link.lost.is_none() && !self.link.dirty
+    }
+
+    /// Diagnostic counters.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// The offline queue (length, dropped count).
+    pub fn queue(&self) -> &OfflineQueue<Q> {
+        &self.queue
+    }
+
+    /// QoS 1/2 publishes sent and not yet fully acknowledged.
+    pub fn inflight_len(&self) -> usize {
+        self.inflight.len()
+    }
+
+    /// True when nothing is in flight or queued (everything acknowledged).
+    pub fn is_idle(&self) -> bool {
+        self.inflight.len() == 0 && self.queue.is_empty()
+    }
+
+    /// Publishes `payload` to `topic`.
+    ///
+    /// Sent at once when connected, nothing is queued and (for QoS 1/2) the in-flight
+    /// window has room; otherwise stored in the offline queue (under its policy) and
+    /// sent in order by [`Client::poll`]. A write failure does not lose a QoS 1/2
+    /// message: it is re-sent after the reconnect.
+    pub async fn publish(
+        &mut self,
+        topic: &str,
+        payload: &[u8],
+        qos: QoS,
+        opts: &PublishOptions<'_>,
+    ) -> Result<Publication, Error> {
+        let v5 = self.cfg.version.is_v5();
+        if opts.topic_alias == Some(0) || (topic.is_empty() && opts.topic_alias.is_none()) {
+            return Err(Error::BadTopicAlias);
+        }
+        let mut packet = Publish {
+            dup: false,
+            qos,
+            retain: opts.retain,
+            topic,
+            packet_id: 0,
+            properties: if v5 {
+                publish_properties(opts)
+            } else {
+                Properties::default()
+            },
+            payload,
+        };
+        let alias = opts.topic_alias.filter(|_| v5);
+        if let Some(a) = alias
+            && a > self.link.server.topic_alias_max
+            && self.is_connected()
+        {
+            return Err(Error::BadTopicAlias);
+        }
+        if self.is_connected() && self.queue.is_empty() {
+            if qos == QoS::AtMostOnce {
+                self.send_publish(packet, alias).await?;
+                return Ok(Publication::Sent { packet_id: 0 });
+            }
+            if self.window_open() {
+                packet.packet_id = self.alloc_packet_id();
+                // Without room right now, the queue holds it until acks free space.
+                if let Ok(n) =
+                    Packet::Publish(packet).encode(self.cfg.version, self.inflight.spare())
+                {
+                    if n as u64 > u64::from(self.link.server.max_packet) {
+                        return Err(Error::TooLarge);
+                    }
+                    if alias.is_some() {
+                        self.inflight.commit(packet.packet_id, n);
+                        self.send_publish(packet, alias).await?;
+                    } else {
+                        let stored = self.inflight.commit(packet.packet_id, n);
+                        let r = send_bytes(
+                            &mut self.conn,
+                            &mut self.delay,
+                            &self.cfg,
+                            &mut self.link.dirty,
+                            stored,
+                        )
+                        .await;
+                        self.after_send(r)?;
+                    }
+                    return Ok(Publication::Sent {
+                        packet_id: packet.packet_id,
+                    });
+                }
+            }
+        }
+        self.enqueue(packet).await
+    }
+
+    async fn enqueue(&mut self, mut packet: Publish<'_>) -> Result<Publication, Error> {
+        packet.packet_id = if packet.qos == QoS::AtMostOnce {
+            0
+        } else {
+            PLACEHOLDER_ID
+        };
+        // Queued copies carry the full topic and no alias: the connection they go out
+        // on may not have the alias bound (or allow aliases at all).
+        packet.properties.topic_alias = None;
+        if packet.topic.is_empty() {
+            return Err(Error::BadTopicAlias);
+        }
+        let n = Packet::Publish(packet).encode(self.cfg.version, self.tx)?;
+        if packet.qos != QoS::AtMostOnce && !self.inflight.can_ever_hold(n) {
+            return Err(Error::TooLarge);
+        }
+        match self.queue.push(&self.tx[..n]).await {
+            Ok(Pushed::Stored { .. }) => Ok(Publication::Queued),
+            Ok(Pushed::Discarded) => Ok(Publication::Discarded),
+            Err(QueueError::Full) => Err(Error::QueueFull),
+            Err(QueueError::TooLarge) => Err(Error::TooLarge),
+            Err(QueueError::Storage(_)) => Err(Error::Storage),
+        }
+    }
+
+    /// Encodes `packet` into the transmit buffer (leaving the topic out when its alias
+    /// is already bound) and writes it.
+    async fn send_publish(
+        &mut self,
+        mut packet: Publish<'_>,
+        alias: Option<u16>,
+    ) -> Result<(), Error> {
+        if let Some(a) = alias {
+            packet.properties.topic_alias = Some(a);
+            let bit = 1u64.checked_shl(u32::from(a) - 1).unwrap_or(0);
+            if self.link.aliases_bound & bit != 0 {
+                packet.topic = "";
+            } else {
+                self.link.aliases_bound |= bit;
+            }
+        }
+        let n = Packet::Publish(packet).encode(self.cfg.version, self.tx)?;
+        if n as u64 > u64::from(self.link.server.max_packet) {
+            return Err(Error::TooLarge);
+        }
+        let r = send_bytes(
+            &mut self.conn,
+            &mut self.delay,
+            &self.cfg,
+            &mut self.link.dirty,
+            &self.tx[..n],
+        )
+        .await;
+        self.after_send(r)
+    }
+
+    /// Subscribes to `subscriptions`; the [`Event::Subscribed`] with the returned
+    /// packet id carries the broker's answer. `properties` (MQTT 5.0) may carry a
+    /// subscription identifier and user properties.
+    pub async fn subscribe(
+        &mut self,
+        subscriptions: &[Subscription<'_>],
+        properties: Properties<'_>,
+    ) -> Result<u16, Error> {
+        let packet_id = self.alloc_packet_id();
+        let subs = SubscriptionList::List(subscriptions);
+        self.send_control(Packet::Subscribe(Subscribe {
+            packet_id,
+            properties,
+            subscriptions: subs,
+        }))
+        .await?;
+        Ok(packet_id)
+    }
+
+    /// Unsubscribes from `filters`; answered by [`Event::Unsubscribed`].
+    pub async fn unsubscribe(&mut self, filters: &[&str]) -> Result<u16, Error> {
+        let packet_id = self.alloc_packet_id();
+        let packet = Unsubscribe {
+            packet_id,
+            properties: Properties::default(),
+            filters: TopicList::List(filters),
+        };
+        self.send_control(Packet::Unsubscribe(packet)).await?;
+        Ok(packet_id)
+    }
+
+    /// Sends DISCONNECT and closes the connection (the broker discards the will).
+    /// A later [`Client::poll`] connects again.
+    pub async fn disconnect(&mut self) {
+        if self.is_connected() {
+            let _ = self
+                .send_control(Packet::Disconnect(crate::mqtt::packet::ReasonOnly {
+                    reason: crate::mqtt::packet::ReasonCode::SUCCESS,
+                    properties: Properties::default(),
+                }))
+                .await;
+        }
+        self.conn = None;
+        self.link.lost = None;
+        self.link.next_attempt = self.clock.now();
+    }
+
+    async fn send_control(&mut self, packet: Packet<'_>) -> Result<(), Error> {
+        if !self.is_connected() {
+            return Err(Error::NotConnected);
+        }
+        let n = packet.encode(self.cfg.version, self.tx)?;
+        let r = send_bytes(
+            &mut self.conn,
+            &mut self.delay,
+            &self.cfg,
+            &mut self.link.dirty,
+            &self.tx[..n],
+        )
+        .await;
+        self.after_send(r)
+    }
+
+    fn after_send(&mut self, r: Result<(), DisconnectReason>) -> Result<(), Error> {
+        match r {
+            Ok(()) => {
+                self.link.last_tx = self.clock.now();
+                Ok(())
+            }
+            Err(reason) => {
+                self.link.lost.get_or_insert(reason);
+                Err(Error::ConnectionLost)
+            }
+        }
+    }
+
+    fn window_open(&self) -> bool {
+        let window = self.cfg.max_inflight.min(self.link.server.receive_max);
+        self.inflight.len() < usize::from(window)
+    }
+
+    fn alloc_packet_id(&mut self) -> u16 {
+        loop {
+            self.link.next_packet_id = self.link.next_packet_id.wrapping_add(1);
+            let id = self.link.next_packet_id;
+            if id != 0 && id != PLACEHOLDER_ID && !self.inflight.contains(id) {
+                return id;
+            }
+        }
+    }
+}
+
+/// Writes `bytes` on the connection, if there is one.
+///
+/// `dirty` is set while the write runs: if the future is dropped midway the stream may
+/// hold half a packet, and the next poll replaces the connection.
+async fn send_bytes<S: embedded_io_async::Write, D: DelayNs>(
+    conn: &mut Option<S>,
+    delay: &mut D,
+    cfg: &ClientConfig<'_>,
+    dirty: &mut bool,
+    bytes: &[u8],
+) -> Result<(), DisconnectReason> {
+    let Some(s) = conn else {
+        return Err(DisconnectReason::Closed);
+    };
+    *dirty = true;
+    io::write_packet(s, delay, cfg.write_timeout_ms, bytes).await?;
+    *dirty = false;
+    Ok(())
+}
+
+fn publish_properties<'p>(opts: &PublishOptions<'p>) -> Properties<'p> {
+    Properties {
+        payload_format_indicator: opts.utf8_payload.then_some(1),
+        message_expiry_interval: opts.message_expiry_secs,
+        content_type: opts.content_type,
+        response_topic: opts.response_topic,
+        correlation_data: opts.correlation_data,
+        user: UserProperties::List(opts.user_properties),
+        ..Properties::default()
+    }
+}
+
+/// Offset of the packet id inside an encoded QoS 1/2 PUBLISH.
+fn packet_id_offset(packet: &[u8]) -> Option<usize> {
+    let h = FixedHeader::parse(packet).ok()??;
+    let topic_len = packet.get(h.header_len..h.header_len + 2)?;
+    let at = h.header_len + 2 + usize::from(u16::from_be_bytes([topic_len[0], topic_len[1]]));
+    (at + 2 <= packet.len()).then_some(at)
+}
