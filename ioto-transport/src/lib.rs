@@ -7,3 +7,8 @@
 //! and host tests.
 #![no_std]
 #![deny(missing_docs)]
+
+#[cfg(feature = "http")]
+pub mod http;
+#[cfg(feature = "ws")]
+pub mod ws;
