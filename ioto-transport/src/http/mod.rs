@@ -31,7 +31,7 @@ mod client;
 mod connect;
 mod head;
 mod prefixed;
-mod request;
+pub(crate) mod request;
 mod response;
 mod timeout;
 pub mod url;

@@ -118,15 +118,7 @@ impl<'a, B: RequestBody> Request<'a, B> {
         url: &Url<'_>,
         with_body: bool,
     ) -> Result<(), HttpError> {
-        let mut host: heapless::String<MAX_HOST_HEADER> = heapless::String::new();
-        let bracket = url.host.contains(':');
-        let written = match (bracket, url.host_needs_port()) {
-            (false, false) => host.push_str(url.host).map_err(|_| core::fmt::Error),
-            (false, true) => write!(host, "{}:{}", url.host, url.port),
-            (true, false) => write!(host, "[{}]", url.host),
-            (true, true) => write!(host, "[{}]:{}", url.host, url.port),
-        };
-        written.map_err(|_| HttpError::InvalidUrl)?;
+        let host = host_header(url)?;
 
         let mut wire = WireRequest::new(method, url.target)
             .host(host.as_str())
@@ -153,6 +145,21 @@ impl<'a, B: RequestBody> Request<'a, B> {
                 .map_err(from_reqwless),
         }
     }
+}
+
+/// The `Host` header value for `url`: host (bracketed if IPv6) plus `:port`
+/// unless it is the scheme's default.
+pub(crate) fn host_header(url: &Url<'_>) -> Result<heapless::String<MAX_HOST_HEADER>, HttpError> {
+    let mut host: heapless::String<MAX_HOST_HEADER> = heapless::String::new();
+    let bracket = url.host.contains(':');
+    let written = match (bracket, url.host_needs_port()) {
+        (false, false) => host.push_str(url.host).map_err(|_| core::fmt::Error),
+        (false, true) => write!(host, "{}:{}", url.host, url.port),
+        (true, false) => write!(host, "[{}]", url.host),
+        (true, true) => write!(host, "[{}]:{}", url.host, url.port),
+    };
+    written.map_err(|_| HttpError::InvalidUrl)?;
+    Ok(host)
 }
 
 fn method_expects_body(method: Method) -> bool {

@@ -7,6 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use embedded_io_adapters::tokio_1::FromTokio;
@@ -111,6 +112,7 @@ pub struct Peer {
     child: Child,
     /// The loopback port the peer listens on.
     pub port: u16,
+    lines: mpsc::Receiver<String>,
 }
 
 impl Peer {
@@ -129,8 +131,9 @@ impl Peer {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", path.display()));
         let stdout = child.stdout.take().unwrap();
+        let mut reader = BufReader::new(stdout);
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
+        reader.read_line(&mut line).unwrap();
         let port = line
             .trim()
             .strip_prefix("LISTENING ")
@@ -139,7 +142,28 @@ impl Peer {
                 let _ = child.kill();
                 panic!("peer {script} did not report its port, said {line:?}")
             });
-        Peer { child, port }
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in reader.lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Peer { child, port, lines }
+    }
+
+    /// Waits (up to 10 s) for the next stdout line of the peer starting with `prefix`.
+    pub fn expect_line(&self, prefix: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.starts_with(prefix) => return line,
+                Ok(_) => continue,
+                Err(e) => panic!("peer printed no line starting with {prefix:?}: {e}"),
+            }
+        }
     }
 
     /// `http://127.0.0.1:<port><path>`.
