@@ -25,8 +25,33 @@ async fn exchange(response: &[u8], step: usize) -> Result<Vec<u8>, HttpError> {
     }
 }
 
+/// Same as [`exchange`] but through `BufRead::fill_buf` / `consume`.
+async fn exchange_buffered(response: &[u8], step: usize) -> Result<Vec<u8>, HttpError> {
+    use embedded_io_async::BufRead;
+    let mut stream = MemStream::new(response, step);
+    let mut rx = [0u8; 512];
+    let resp = send_on(&mut stream, &Request::get("http://example.com/"), &mut rx).await?;
+    let mut body = resp.into_body();
+    let mut out = Vec::new();
+    loop {
+        let data = body.fill_buf().await?;
+        if data.is_empty() {
+            return Ok(out);
+        }
+        let n = data.len().min(5);
+        out.extend_from_slice(&data[..n]);
+        body.consume(n);
+    }
+}
+
 async fn check(response: &[u8], expected: Result<&[u8], HttpError>) {
     for step in [1, 3, 64, 4096] {
+        let got = exchange_buffered(response, step).await;
+        assert_eq!(
+            got.as_deref().map_err(|e| *e),
+            expected,
+            "buffered, step {step}"
+        );
         let got = exchange(response, step).await;
         assert_eq!(
             got.as_deref().map_err(|e| *e),

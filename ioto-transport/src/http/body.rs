@@ -7,7 +7,7 @@
 //! [`HttpError::TruncatedBody`], and maps every failure to a typed [`HttpError`].
 
 use embedded_io::{ErrorKind, ErrorType};
-use embedded_io_async::Read;
+use embedded_io_async::{BufRead, Read};
 use reqwless::response::{BodyReader, ChunkedBodyReader, FixedLengthBodyReader};
 
 use super::HttpError;
@@ -15,8 +15,9 @@ use super::head::{Framing, Head};
 use super::prefixed::Prefixed;
 
 /// The body of a response, read as a stream. Implements
-/// `embedded_io_async::Read` with [`HttpError`] as its error: `Ok(0)` means the
-/// whole body was received; a connection closed earlier is an error.
+/// `embedded_io_async::Read` and `BufRead` with [`HttpError`] as the error:
+/// `Ok(0)` (or an empty `fill_buf`) means the whole body was received; a
+/// connection closed earlier is an error.
 pub struct Body<'s, 'b, S: Read> {
     reader: BodyReader<Prefixed<'s, 'b, S>>,
 }
@@ -113,6 +114,40 @@ impl<S: Read> Read for Body<'_, '_, S> {
                 Ok(n)
             }
             BodyReader::ToEnd(r) => r.read(buf).await.map_err(HttpError::from_io),
+        }
+    }
+}
+
+/// Buffered access for line-oriented readers (such as the SSE reader): the
+/// bytes come from the caller's receive buffer, no extra copy.
+impl<S: Read> BufRead for Body<'_, '_, S> {
+    async fn fill_buf(&mut self) -> Result<&[u8], HttpError> {
+        match &mut self.reader {
+            BodyReader::Empty => Ok(&[]),
+            BodyReader::FixedLength(r) => {
+                if r.remaining == 0 {
+                    return Ok(&[]);
+                }
+                r.fill_buf().await.map_err(from_reqwless)
+            }
+            BodyReader::Chunked(r) => {
+                let available = r.fill_buf().await.map_err(from_chunked)?.len();
+                if available == 0 && !r.is_done() {
+                    return Err(HttpError::TruncatedBody);
+                }
+                // Data is buffered now; this second call returns it without I/O.
+                r.fill_buf().await.map_err(from_chunked)
+            }
+            BodyReader::ToEnd(r) => r.fill_buf().await.map_err(HttpError::from_io),
+        }
+    }
+
+    fn consume(&mut self, amt: usize) {
+        match &mut self.reader {
+            BodyReader::Empty => {}
+            BodyReader::FixedLength(r) => r.consume(amt),
+            BodyReader::Chunked(r) => r.consume(amt),
+            BodyReader::ToEnd(r) => r.consume(amt),
         }
     }
 }
