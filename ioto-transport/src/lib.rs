@@ -14,3 +14,7 @@ pub mod queue;
 extern crate std;
 #[cfg(feature = "std")]
 pub mod std_net;
+#[cfg(feature = "http")]
+pub mod http;
+#[cfg(feature = "ws")]
+pub mod ws;
