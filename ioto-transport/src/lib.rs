@@ -7,3 +7,5 @@
 //! and host tests.
 #![no_std]
 #![deny(missing_docs)]
+#[cfg(feature = "tls")]
+pub mod tls;
