@@ -18,13 +18,26 @@ use tls_common::{Leaf, Pki, StdStream, now_unix, openssl_server};
 
 fn pki() -> &'static Pki {
     static PKI: OnceLock<Pki> = OnceLock::new();
-    PKI.get_or_init(|| Pki::generate(PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("tls_openssl_pki")))
+    PKI.get_or_init(|| {
+        Pki::generate(PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("tls_openssl_pki"))
+    })
 }
 
 /// Connects to `port` with `config` and, on success, exchanges one line with the
 /// reversing echo server.
-async fn handshake_and_echo(port: u16, config: &TlsConfig<'_>, read_len: usize) -> Result<(), TlsError> {
-    echo_line(port, config, read_len, b"hello from ioto", b"otoi morf olleh").await
+async fn handshake_and_echo(
+    port: u16,
+    config: &TlsConfig<'_>,
+    read_len: usize,
+) -> Result<(), TlsError> {
+    echo_line(
+        port,
+        config,
+        read_len,
+        b"hello from ioto",
+        b"otoi morf olleh",
+    )
+    .await
 }
 
 /// Sends `line` and expects the server to answer `reversed` (both without newline).
@@ -37,7 +50,14 @@ async fn echo_line(
 ) -> Result<(), TlsError> {
     let mut read_buf = vec![0u8; read_len];
     let mut write_buf = vec![0u8; 4096];
-    let mut stream = tls::connect(StdStream::connect(port), config, OsRng, &mut read_buf, &mut write_buf).await?;
+    let mut stream = tls::connect(
+        StdStream::connect(port),
+        config,
+        OsRng,
+        &mut read_buf,
+        &mut write_buf,
+    )
+    .await?;
     stream.write_all(line).await?;
     stream.write_all(b"\n").await?;
     stream.flush().await?;
@@ -52,7 +72,12 @@ async fn echo_line(
     Ok(())
 }
 
-fn try_leaf(leaf: &Leaf, chain: Option<&std::path::Path>, ca: &[u8], name: &str) -> Result<(), TlsError> {
+fn try_leaf(
+    leaf: &Leaf,
+    chain: Option<&std::path::Path>,
+    ca: &[u8],
+    name: &str,
+) -> Result<(), TlsError> {
     let server = openssl_server(leaf, chain);
     let config = TlsConfig::new(ca, name, now_unix());
     block_on(handshake_and_echo(server.port, &config, READ_BUF_FULL))
@@ -61,13 +86,19 @@ fn try_leaf(leaf: &Leaf, chain: Option<&std::path::Path>, ca: &[u8], name: &str)
 #[test]
 fn good_certificate_by_dns_name_exchanges_data() {
     let pki = pki();
-    assert_eq!(try_leaf(&pki.good, None, &pki.ca.pem(), "localhost"), Ok(()));
+    assert_eq!(
+        try_leaf(&pki.good, None, &pki.ca.pem(), "localhost"),
+        Ok(())
+    );
 }
 
 #[test]
 fn good_certificate_by_ip_address_with_der_ca_exchanges_data() {
     let pki = pki();
-    assert_eq!(try_leaf(&pki.good, None, &pki.ca.der(), "127.0.0.1"), Ok(()));
+    assert_eq!(
+        try_leaf(&pki.good, None, &pki.ca.der(), "127.0.0.1"),
+        Ok(())
+    );
 }
 
 #[test]
@@ -82,56 +113,88 @@ fn pem_bundle_with_several_cas_finds_the_issuer() {
 fn chain_through_an_intermediate_is_accepted() {
     let pki = pki();
     let chain = pki.intermediate.cert.as_path();
-    assert_eq!(try_leaf(&pki.via_intermediate, Some(chain), &pki.ca.pem(), "localhost"), Ok(()));
+    assert_eq!(
+        try_leaf(
+            &pki.via_intermediate,
+            Some(chain),
+            &pki.ca.pem(),
+            "localhost"
+        ),
+        Ok(())
+    );
 }
 
 #[test]
 fn missing_intermediate_is_unknown_ca() {
     let pki = pki();
-    assert_eq!(try_leaf(&pki.via_intermediate, None, &pki.ca.pem(), "localhost"), Err(TlsError::UnknownCa));
+    assert_eq!(
+        try_leaf(&pki.via_intermediate, None, &pki.ca.pem(), "localhost"),
+        Err(TlsError::UnknownCa)
+    );
 }
 
 #[test]
 fn issuer_without_ca_flag_is_rejected() {
     let pki = pki();
     let chain = pki.not_a_ca.cert.as_path();
-    assert_eq!(try_leaf(&pki.via_not_a_ca, Some(chain), &pki.ca.pem(), "localhost"), Err(TlsError::BadCertificate));
+    assert_eq!(
+        try_leaf(&pki.via_not_a_ca, Some(chain), &pki.ca.pem(), "localhost"),
+        Err(TlsError::BadCertificate)
+    );
 }
 
 #[test]
 fn certificate_from_another_ca_is_rejected() {
     let pki = pki();
-    assert_eq!(try_leaf(&pki.from_other_ca, None, &pki.ca.pem(), "localhost"), Err(TlsError::UnknownCa));
+    assert_eq!(
+        try_leaf(&pki.from_other_ca, None, &pki.ca.pem(), "localhost"),
+        Err(TlsError::UnknownCa)
+    );
 }
 
 #[test]
 fn certificate_from_an_impostor_ca_with_the_same_name_is_rejected() {
     let pki = pki();
-    assert_eq!(try_leaf(&pki.from_impostor, None, &pki.ca.pem(), "localhost"), Err(TlsError::BadSignature));
+    assert_eq!(
+        try_leaf(&pki.from_impostor, None, &pki.ca.pem(), "localhost"),
+        Err(TlsError::BadSignature)
+    );
 }
 
 #[test]
 fn expired_certificate_is_rejected() {
     let pki = pki();
-    assert_eq!(try_leaf(&pki.expired, None, &pki.ca.pem(), "localhost"), Err(TlsError::Expired));
+    assert_eq!(
+        try_leaf(&pki.expired, None, &pki.ca.pem(), "localhost"),
+        Err(TlsError::Expired)
+    );
 }
 
 #[test]
 fn not_yet_valid_certificate_is_rejected() {
     let pki = pki();
-    assert_eq!(try_leaf(&pki.not_yet_valid, None, &pki.ca.pem(), "localhost"), Err(TlsError::NotYetValid));
+    assert_eq!(
+        try_leaf(&pki.not_yet_valid, None, &pki.ca.pem(), "localhost"),
+        Err(TlsError::NotYetValid)
+    );
 }
 
 #[test]
 fn wrong_hostname_is_rejected() {
     let pki = pki();
-    assert_eq!(try_leaf(&pki.other_host, None, &pki.ca.pem(), "localhost"), Err(TlsError::NameMismatch));
+    assert_eq!(
+        try_leaf(&pki.other_host, None, &pki.ca.pem(), "localhost"),
+        Err(TlsError::NameMismatch)
+    );
 }
 
 #[test]
 fn wrong_ip_address_is_rejected() {
     let pki = pki();
-    assert_eq!(try_leaf(&pki.other_host, None, &pki.ca.pem(), "127.0.0.1"), Err(TlsError::NameMismatch));
+    assert_eq!(
+        try_leaf(&pki.other_host, None, &pki.ca.pem(), "127.0.0.1"),
+        Err(TlsError::NameMismatch)
+    );
 }
 
 #[test]
@@ -141,7 +204,9 @@ fn unset_clock_fails_before_connecting() {
         let mut r = [0u8; 64];
         let mut w = [0u8; 64];
         let config = TlsConfig::new(&ca, "localhost", 0);
-        tls::connect(StdStreamNever, &config, OsRng, &mut r, &mut w).await.map(|_| ())
+        tls::connect(StdStreamNever, &config, OsRng, &mut r, &mut w)
+            .await
+            .map(|_| ())
     });
     assert_eq!(result, Err(TlsError::ClockNotSet));
 }
@@ -151,8 +216,14 @@ fn garbage_ca_is_rejected_before_connecting() {
     let result = block_on(async {
         let mut r = [0u8; 64];
         let mut w = [0u8; 64];
-        let config = TlsConfig::new(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "localhost", now_unix());
-        tls::connect(StdStreamNever, &config, OsRng, &mut r, &mut w).await.map(|_| ())
+        let config = TlsConfig::new(
+            b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+            "localhost",
+            now_unix(),
+        );
+        tls::connect(StdStreamNever, &config, OsRng, &mut r, &mut w)
+            .await
+            .map(|_| ())
     });
     assert_eq!(result, Err(TlsError::InvalidCa));
 }
@@ -175,7 +246,16 @@ fn max_fragment_length_lets_a_4k_read_buffer_carry_large_messages() {
         ..TlsConfig::new(&ca, "localhost", now_unix())
     };
     let (line, reversed) = long_line();
-    assert_eq!(block_on(echo_line(server.port, &config, 4096 + 256, &line, &reversed)), Ok(()));
+    assert_eq!(
+        block_on(echo_line(
+            server.port,
+            &config,
+            4096 + 256,
+            &line,
+            &reversed
+        )),
+        Ok(())
+    );
 }
 
 #[test]
@@ -185,7 +265,13 @@ fn without_max_fragment_length_a_4k_read_buffer_is_too_small() {
     let ca = pki.ca.pem();
     let config = TlsConfig::new(&ca, "localhost", now_unix());
     let (line, reversed) = long_line();
-    let result = block_on(echo_line(server.port, &config, 4096 + 256, &line, &reversed));
+    let result = block_on(echo_line(
+        server.port,
+        &config,
+        4096 + 256,
+        &line,
+        &reversed,
+    ));
     assert_eq!(result, Err(TlsError::BufferTooSmall));
 }
 

@@ -98,7 +98,13 @@ impl<'a> TlsConfig<'a> {
     /// A configuration trusting `ca` for `server_name` at `now_unix`, with 16 KiB
     /// records and no ALPN.
     pub fn new(ca: &'a [u8], server_name: &'a str, now_unix: u64) -> Self {
-        Self { ca, server_name, now_unix, max_fragment_length: None, alpn: None }
+        Self {
+            ca,
+            server_name,
+            now_unix,
+            max_fragment_length: None,
+            alpn: None,
+        }
     }
 }
 
@@ -113,7 +119,9 @@ fn validate<'a>(config: &TlsConfig<'a>) -> Result<ServerName<'a>, TlsError> {
     if config.now_unix < MIN_PLAUSIBLE_UNIX_TIME {
         return Err(TlsError::ClockNotSet);
     }
-    let usable = pem::for_each_anchor(config.ca, |der| x509::Certificate::from_der(der).ok().map(|_| ()))?;
+    let usable = pem::for_each_anchor(config.ca, |der| {
+        x509::Certificate::from_der(der).ok().map(|_| ())
+    })?;
     usable.ok_or(TlsError::InvalidCa)?;
     Ok(name)
 }
@@ -150,9 +158,14 @@ where
     if let Some(protocols) = config.alpn {
         engine_config = engine_config.with_alpn(protocols);
     }
-    let mut provider = Provider { rng, verifier: Verifier::new(config.ca, name, config.now_unix) };
+    let mut provider = Provider {
+        rng,
+        verifier: Verifier::new(config.ca, name, config.now_unix),
+    };
     let mut inner = TlsConnection::new(stream, read_buf, write_buf);
-    let opened = inner.open(TlsContext::new(&engine_config, &mut provider)).await;
+    let opened = inner
+        .open(TlsContext::new(&engine_config, &mut provider))
+        .await;
     if let Some(reason) = provider.verifier.failure {
         return Err(reason);
     }

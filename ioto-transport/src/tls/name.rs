@@ -31,7 +31,9 @@ impl<'a> ServerName<'a> {
                 && label.len() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         };
         if name.is_empty() || name.len() > MAX_DNS_NAME || !name.split('.').all(valid_label) {
             return Err(TlsError::InvalidServerName);
@@ -109,12 +111,24 @@ mod tests {
 
     #[test]
     fn server_names_are_classified_and_validated() {
-        assert_eq!(ServerName::parse("localhost"), Ok(ServerName::Dns("localhost")));
-        assert!(matches!(ServerName::parse("127.0.0.1"), Ok(ServerName::Ip(_))));
+        assert_eq!(
+            ServerName::parse("localhost"),
+            Ok(ServerName::Dns("localhost"))
+        );
+        assert!(matches!(
+            ServerName::parse("127.0.0.1"),
+            Ok(ServerName::Ip(_))
+        ));
         assert!(matches!(ServerName::parse("::1"), Ok(ServerName::Ip(_))));
         assert_eq!(ServerName::parse(""), Err(TlsError::InvalidServerName));
         assert_eq!(ServerName::parse("a..b"), Err(TlsError::InvalidServerName));
-        assert_eq!(ServerName::parse("bad host"), Err(TlsError::InvalidServerName));
-        assert_eq!(ServerName::parse("-a.com"), Err(TlsError::InvalidServerName));
+        assert_eq!(
+            ServerName::parse("bad host"),
+            Err(TlsError::InvalidServerName)
+        );
+        assert_eq!(
+            ServerName::parse("-a.com"),
+            Err(TlsError::InvalidServerName)
+        );
     }
 }

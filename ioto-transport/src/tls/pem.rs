@@ -81,7 +81,11 @@ pub(crate) fn for_each_anchor<T>(
         }
         rest = &body[end + END.len()..];
     }
-    if found_any { Ok(None) } else { Err(TlsError::InvalidCa) }
+    if found_any {
+        Ok(None)
+    } else {
+        Err(TlsError::InvalidCa)
+    }
 }
 
 #[cfg(test)]
@@ -106,13 +110,22 @@ mod tests {
         let mut out = [0u8; 16];
         assert_eq!(base64_decode(b"Zm9v!", &mut out), Err(TlsError::InvalidCa));
         assert_eq!(base64_decode(b"Zm=9v", &mut out), Err(TlsError::InvalidCa));
-        assert_eq!(base64_decode(b"Zm9vYh==", &mut out), Err(TlsError::InvalidCa));
+        assert_eq!(
+            base64_decode(b"Zm9vYh==", &mut out),
+            Err(TlsError::InvalidCa)
+        );
     }
 
     #[test]
     fn pem_without_blocks_is_invalid() {
-        assert_eq!(for_each_anchor(b"hello", |_| Some(())), Err(TlsError::InvalidCa));
+        assert_eq!(
+            for_each_anchor(b"hello", |_| Some(())),
+            Err(TlsError::InvalidCa)
+        );
         let unterminated = b"-----BEGIN CERTIFICATE-----\nZm9v\n";
-        assert_eq!(for_each_anchor(unterminated, |_| Some(())), Err(TlsError::InvalidCa));
+        assert_eq!(
+            for_each_anchor(unterminated, |_| Some(())),
+            Err(TlsError::InvalidCa)
+        );
     }
 }

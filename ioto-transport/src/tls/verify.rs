@@ -44,7 +44,8 @@ fn verify_signature(
         (PublicKey::P256(point), Some(SignatureAlgorithm::EcdsaP256Sha256)) => {
             let key = VerifyingKey::from_sec1_bytes(point).map_err(|_| TlsError::BadCertificate)?;
             let signature = Signature::from_der(signature).map_err(|_| TlsError::BadSignature)?;
-            key.verify(signed, &signature).map_err(|_| TlsError::BadSignature)
+            key.verify(signed, &signature)
+                .map_err(|_| TlsError::BadSignature)
         }
         _ => Err(TlsError::UnsupportedAlgorithm),
     }
@@ -63,7 +64,9 @@ fn check_time(cert: &Certificate<'_>, now: u64) -> Result<(), TlsError> {
 
 /// Checks that `issuer` may issue certificates at `depth` intermediates below it.
 fn check_issuer(issuer: &Certificate<'_>, below: usize) -> Result<(), TlsError> {
-    let may_sign = issuer.key_usage.is_none_or(|ku| ku & KEY_USAGE_KEY_CERT_SIGN != 0);
+    let may_sign = issuer
+        .key_usage
+        .is_none_or(|ku| ku & KEY_USAGE_KEY_CERT_SIGN != 0);
     if !issuer.is_ca || !may_sign {
         return Err(TlsError::BadCertificate);
     }
@@ -75,7 +78,9 @@ fn check_issuer(issuer: &Certificate<'_>, below: usize) -> Result<(), TlsError> 
 
 /// Checks the end-entity certificate's own constraints (not its issuer).
 fn check_end_entity(leaf: &Certificate<'_>) -> Result<(), TlsError> {
-    let usable = leaf.key_usage.is_none_or(|ku| ku & KEY_USAGE_DIGITAL_SIGNATURE != 0);
+    let usable = leaf
+        .key_usage
+        .is_none_or(|ku| ku & KEY_USAGE_DIGITAL_SIGNATURE != 0);
     if leaf.is_ca || !usable || leaf.server_auth == Some(false) {
         return Err(TlsError::BadCertificate);
     }
@@ -88,8 +93,14 @@ fn verify_by_anchor(anchor_der: &[u8], cert: &Certificate<'_>) -> Option<Result<
     // A trust anchor is its name and key (RFC 5280 §6.1.1 (d)): its own validity and
     // extensions are not checked, as in webpki and most TLS stacks.
     let anchor = Certificate::from_der(anchor_der).ok()?;
-    (anchor.subject == cert.issuer)
-        .then(|| verify_signature(anchor.public_key, cert.signature_algorithm, cert.tbs, cert.signature))
+    (anchor.subject == cert.issuer).then(|| {
+        verify_signature(
+            anchor.public_key,
+            cert.signature_algorithm,
+            cert.tbs,
+            cert.signature,
+        )
+    })
 }
 
 /// Validates the chain `entries` (end-entity first, then intermediates in any order)
@@ -127,7 +138,12 @@ pub(crate) fn verify_chain<'c>(
         let issuer = issuer.ok_or(TlsError::UnknownCa)?;
         check_issuer(&issuer, below)?;
         check_time(&issuer, now)?;
-        verify_signature(issuer.public_key, current.signature_algorithm, current.tbs, current.signature)?;
+        verify_signature(
+            issuer.public_key,
+            current.signature_algorithm,
+            current.tbs,
+            current.signature,
+        )?;
         current = issuer;
     }
     Err(TlsError::ChainTooLong)
@@ -185,13 +201,19 @@ impl<'a> Verifier<'a> {
         let PublicKey::P256(point) = leaf.public_key else {
             return Err(TlsError::UnsupportedAlgorithm);
         };
-        let slot = self.leaf_key.get_mut(..point.len()).ok_or(TlsError::BadCertificate)?;
+        let slot = self
+            .leaf_key
+            .get_mut(..point.len())
+            .ok_or(TlsError::BadCertificate)?;
         slot.copy_from_slice(point);
         self.leaf_key_len = point.len();
         Ok(())
     }
 
-    fn check_certificate_verify(&mut self, verify: &CertificateVerifyRef<'_>) -> Result<(), TlsError> {
+    fn check_certificate_verify(
+        &mut self,
+        verify: &CertificateVerifyRef<'_>,
+    ) -> Result<(), TlsError> {
         let transcript = self.transcript.take().ok_or(TlsError::MissingCertificate)?;
         if verify.signature_scheme != SignatureScheme::EcdsaSecp256r1Sha256 {
             return Err(TlsError::UnsupportedAlgorithm);
@@ -201,7 +223,12 @@ impl<'a> Verifier<'a> {
         message[64..64 + SERVER_VERIFY_CONTEXT.len()].copy_from_slice(SERVER_VERIFY_CONTEXT);
         message[64 + SERVER_VERIFY_CONTEXT.len()..].copy_from_slice(&transcript.finalize());
         let key = PublicKey::P256(&self.leaf_key[..self.leaf_key_len]);
-        verify_signature(key, Some(SignatureAlgorithm::EcdsaP256Sha256), &message, verify.signature)
+        verify_signature(
+            key,
+            Some(SignatureAlgorithm::EcdsaP256Sha256),
+            &message,
+            verify.signature,
+        )
     }
 }
 
@@ -226,7 +253,10 @@ impl TlsVerifier<Aes128GcmSha256> for Verifier<'_> {
         }
     }
 
-    fn verify_signature(&mut self, verify: CertificateVerifyRef<'_>) -> Result<(), embedded_tls::TlsError> {
+    fn verify_signature(
+        &mut self,
+        verify: CertificateVerifyRef<'_>,
+    ) -> Result<(), embedded_tls::TlsError> {
         match self.check_certificate_verify(&verify) {
             Ok(()) => {
                 self.authenticated = true;
@@ -251,7 +281,9 @@ impl<R: CryptoRngCore> CryptoProvider for Provider<'_, R> {
         &mut self.rng
     }
 
-    fn verifier(&mut self) -> Result<&mut impl TlsVerifier<Aes128GcmSha256>, embedded_tls::TlsError> {
+    fn verifier(
+        &mut self,
+    ) -> Result<&mut impl TlsVerifier<Aes128GcmSha256>, embedded_tls::TlsError> {
         Ok(&mut self.verifier)
     }
 }

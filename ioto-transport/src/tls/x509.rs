@@ -131,14 +131,20 @@ fn signature_algorithm(any: AnyRef<'_>) -> Result<Option<SignatureAlgorithm>, Tl
     let mut r = SliceReader::new(any.value()).map_err(bad)?;
     let oid: ObjectIdentifier = r.decode().map_err(bad)?;
     // ECDSA identifiers have absent parameters (RFC 5758 §3.2); others are ignored.
-    Ok((oid == ECDSA_WITH_SHA256 && r.is_finished()).then_some(SignatureAlgorithm::EcdsaP256Sha256))
+    Ok(
+        (oid == ECDSA_WITH_SHA256 && r.is_finished())
+            .then_some(SignatureAlgorithm::EcdsaP256Sha256),
+    )
 }
 
 /// Parses a `Time` (UTCTime or GeneralizedTime) into Unix seconds.
 fn time(r: &mut SliceReader<'_>) -> Result<u64, TlsError> {
     let secs = match r.peek_tag().map_err(bad)? {
         Tag::UtcTime => r.decode::<UtcTime>().map_err(bad)?.to_unix_duration(),
-        Tag::GeneralizedTime => r.decode::<GeneralizedTime>().map_err(bad)?.to_unix_duration(),
+        Tag::GeneralizedTime => r
+            .decode::<GeneralizedTime>()
+            .map_err(bad)?
+            .to_unix_duration(),
         _ => return Err(TlsError::BadCertificate),
     };
     Ok(secs.as_secs())
@@ -152,7 +158,9 @@ fn public_key<'a>(any: AnyRef<'a>) -> Result<PublicKey<'a>, TlsError> {
     finish(&r)?;
     let mut a = SliceReader::new(alg.value()).map_err(bad)?;
     let oid: ObjectIdentifier = a.decode().map_err(bad)?;
-    if oid != EC_PUBLIC_KEY || a.is_finished() || a.peek_tag().map_err(bad)? != Tag::ObjectIdentifier
+    if oid != EC_PUBLIC_KEY
+        || a.is_finished()
+        || a.peek_tag().map_err(bad)? != Tag::ObjectIdentifier
     {
         return Ok(PublicKey::Unsupported);
     }
@@ -306,7 +314,9 @@ pub(crate) struct AltNames<'a> {
 impl<'a> AltNames<'a> {
     /// Starts iterating over the contents of a `GeneralNames` SEQUENCE.
     pub(crate) fn new(general_names: &'a [u8]) -> Self {
-        Self { reader: SliceReader::new(general_names).ok() }
+        Self {
+            reader: SliceReader::new(general_names).ok(),
+        }
     }
 }
 

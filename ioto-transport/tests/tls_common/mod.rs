@@ -13,7 +13,10 @@ use embedded_io_async::{ErrorKind, ErrorType, Read, Write};
 
 /// Seconds since the Unix epoch, from the host clock.
 pub fn now_unix() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 /// A blocking `std` TCP stream exposed as an `embedded-io-async` stream.
@@ -53,7 +56,9 @@ impl Write for StdStream {
 }
 
 fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e} (is openssl installed?)"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e} (is openssl installed?)"));
     assert!(
         out.status.success(),
         "{cmd:?} failed: {}",
@@ -115,7 +120,20 @@ pub struct Leaf {
 }
 
 fn new_key(path: &Path) {
-    run(Command::new("openssl").args(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out"]).arg(path));
+    run(Command::new("openssl")
+        .args([
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out",
+        ])
+        .arg(path));
+    // Throw-away test keys: readable by mosquitto, which drops root privileges to its
+    // own user before loading them.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).unwrap();
 }
 
 fn write_cnf(dir: &Path) -> PathBuf {
@@ -136,11 +154,24 @@ impl Authority {
         let cert = dir.join("ca.pem");
         new_key(&key);
         run(Command::new("openssl")
-            .args(["req", "-x509", "-new", "-sha256", "-days", "3650", "-extensions", "ca_ext", "-subj"])
+            .args([
+                "req",
+                "-x509",
+                "-new",
+                "-sha256",
+                "-days",
+                "3650",
+                "-extensions",
+                "ca_ext",
+                "-subj",
+            ])
             .arg(format!("/CN={cn}"))
-            .arg("-config").arg(&cnf)
-            .arg("-key").arg(&key)
-            .arg("-out").arg(&cert));
+            .arg("-config")
+            .arg(&cnf)
+            .arg("-key")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert));
         Self { dir, cert, key }
     }
 
@@ -154,17 +185,26 @@ impl Authority {
         run(Command::new("openssl")
             .args(["req", "-new", "-sha256", "-subj"])
             .arg(format!("/CN={cn}"))
-            .arg("-config").arg(self.dir.join("openssl.cnf"))
-            .arg("-key").arg(&key)
-            .arg("-out").arg(&csr));
+            .arg("-config")
+            .arg(self.dir.join("openssl.cnf"))
+            .arg("-key")
+            .arg(&key)
+            .arg("-out")
+            .arg(&csr));
         let mut cmd = Command::new("openssl");
         cmd.args(["ca", "-batch", "-notext", "-extensions", ext])
-            .arg("-config").arg(self.dir.join("openssl.cnf"))
-            .arg("-extfile").arg(self.dir.join("openssl.cnf"))
-            .arg("-cert").arg(&self.cert)
-            .arg("-keyfile").arg(&self.key)
-            .arg("-in").arg(&csr)
-            .arg("-out").arg(&cert);
+            .arg("-config")
+            .arg(self.dir.join("openssl.cnf"))
+            .arg("-extfile")
+            .arg(self.dir.join("openssl.cnf"))
+            .arg("-cert")
+            .arg(&self.cert)
+            .arg("-keyfile")
+            .arg(&self.key)
+            .arg("-in")
+            .arg(&csr)
+            .arg("-out")
+            .arg(&cert);
         match dates {
             Some((start, end)) => cmd.args(["-startdate", start, "-enddate", end]),
             None => cmd.args(["-days", "30"]),
@@ -181,7 +221,11 @@ impl Authority {
         write_cnf(&dir);
         std::fs::copy(&issued.cert, dir.join("ca.pem")).unwrap();
         std::fs::copy(&issued.key, dir.join("ca.key")).unwrap();
-        Authority { cert: dir.join("ca.pem"), key: dir.join("ca.key"), dir }
+        Authority {
+            cert: dir.join("ca.pem"),
+            key: dir.join("ca.key"),
+            dir,
+        }
     }
 
     /// The CA certificate as PEM text.
@@ -229,18 +273,46 @@ impl Pki {
         // Same name as the trusted CA, different key: must fail on the signature.
         let impostor_ca = Authority::root(&dir, "impostor_ca", "Ioto Test CA");
         let good = ca.issue("good", "localhost", "server_ext", None);
-        let expired = ca.issue("expired", "localhost", "server_ext", Some(("20200101000000Z", "20210101000000Z")));
-        let not_yet_valid = ca.issue("future", "localhost", "server_ext", Some(("20450101000000Z", "20460101000000Z")));
+        let expired = ca.issue(
+            "expired",
+            "localhost",
+            "server_ext",
+            Some(("20200101000000Z", "20210101000000Z")),
+        );
+        let not_yet_valid = ca.issue(
+            "future",
+            "localhost",
+            "server_ext",
+            Some(("20450101000000Z", "20460101000000Z")),
+        );
         let other_host = ca.issue("other_host", "broker.example.com", "other_host_ext", None);
         let from_other_ca = other_ca.issue("from_other", "localhost", "server_ext", None);
         let from_impostor = impostor_ca.issue("from_impostor", "localhost", "server_ext", None);
-        let intermediate = ca.intermediate(&dir, "intermediate", "Ioto Test Intermediate", "intermediate_ext");
-        let via_intermediate = intermediate.issue("via_intermediate", "localhost", "server_ext", None);
+        let intermediate = ca.intermediate(
+            &dir,
+            "intermediate",
+            "Ioto Test Intermediate",
+            "intermediate_ext",
+        );
+        let via_intermediate =
+            intermediate.issue("via_intermediate", "localhost", "server_ext", None);
         let not_a_ca = ca.intermediate(&dir, "not_a_ca", "Not A CA", "not_a_ca_ext");
         let via_not_a_ca = not_a_ca.issue("via_not_a_ca", "localhost", "server_ext", None);
         Self {
-            dir, ca, other_ca, impostor_ca, good, expired, not_yet_valid, other_host, from_other_ca,
-            from_impostor, intermediate, via_intermediate, not_a_ca, via_not_a_ca,
+            dir,
+            ca,
+            other_ca,
+            impostor_ca,
+            good,
+            expired,
+            not_yet_valid,
+            other_host,
+            from_other_ca,
+            from_impostor,
+            intermediate,
+            via_intermediate,
+            not_a_ca,
+            via_not_a_ca,
         }
     }
 }
@@ -262,21 +334,33 @@ impl Drop for Server {
 /// every line it receives, reversed. `chain` is sent after the certificate.
 pub fn openssl_server(leaf: &Leaf, chain: Option<&Path>) -> Server {
     let mut cmd = Command::new("openssl");
-    cmd.args(["s_server", "-tls1_3", "-rev", "-accept", "127.0.0.1:0", "-cert"])
-        .arg(&leaf.cert)
-        .arg("-key")
-        .arg(&leaf.key)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+    cmd.args([
+        "s_server",
+        "-tls1_3",
+        "-rev",
+        "-accept",
+        "127.0.0.1:0",
+        "-cert",
+    ])
+    .arg(&leaf.cert)
+    .arg("-key")
+    .arg(&leaf.key)
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null());
     if let Some(chain) = chain {
         cmd.arg("-cert_chain").arg(chain);
     }
-    let mut child = cmd.spawn().expect("cannot start `openssl s_server` (apt install openssl)");
+    let mut child = cmd
+        .spawn()
+        .expect("cannot start `openssl s_server` (apt install openssl)");
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
     let port = loop {
-        let line = lines.next().expect("openssl s_server exited before listening").unwrap();
+        let line = lines
+            .next()
+            .expect("openssl s_server exited before listening")
+            .unwrap();
         if let Some(addr) = line.strip_prefix("ACCEPT ") {
             break addr.rsplit(':').next().unwrap().parse().unwrap();
         }
@@ -288,7 +372,11 @@ pub fn openssl_server(leaf: &Leaf, chain: Option<&Path>) -> Server {
 
 /// Finds a free loopback port (for servers that cannot report an ephemeral one).
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// `mosquitto` with one TLS 1.3 listener on `127.0.0.1`, anonymous access.
@@ -314,7 +402,10 @@ pub fn mosquitto_tls(dir: &Path, leaf: &Leaf) -> Server {
     let server = Server { child, port };
     let deadline = Instant::now() + Duration::from_secs(10);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "mosquitto did not start listening on {port}");
+        assert!(
+            Instant::now() < deadline,
+            "mosquitto did not start listening on {port}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     server
