@@ -66,8 +66,19 @@ pub(crate) fn for_each_anchor<T>(
     mut each: impl FnMut(&[u8]) -> Option<T>,
 ) -> Result<Option<T>, TlsError> {
     if ca.first() == Some(&0x30) {
+        // DER: used in place, no copy.
         return Ok(each(ca));
     }
+    for_each_pem_anchor(ca, &mut each)
+}
+
+/// The PEM case of [`for_each_anchor`], out of line so that DER anchors do not pay for
+/// its decoding buffer on the stack.
+#[inline(never)]
+fn for_each_pem_anchor<T>(
+    ca: &[u8],
+    each: &mut dyn FnMut(&[u8]) -> Option<T>,
+) -> Result<Option<T>, TlsError> {
     let mut rest = ca;
     let mut found_any = false;
     let mut scratch = [0u8; MAX_PEM_CA_DER];
