@@ -15,6 +15,7 @@
 //!   `ioto-transport/README.md`).
 #![no_std]
 #![no_main]
+#![cfg_attr(feature = "tls-baseline", allow(dead_code, unused_imports))]
 
 #[path = "tls_common/replay.rs"]
 mod replay;
@@ -66,7 +67,7 @@ fn stack_used(base: usize) -> usize {
 /// Flash bytes of this image: text + rodata (up to the load address of .data) plus
 /// the initialised data copied from flash.
 fn firmware_flash_bytes() -> usize {
-    #[cfg(target_arch = "arm")]
+    // Defined by both cortex-m-rt's and riscv-rt's linker scripts.
     unsafe extern "C" {
         static __sidata: u8;
         static __sdata: u8;
@@ -74,15 +75,6 @@ fn firmware_flash_bytes() -> usize {
     }
     #[cfg(target_arch = "arm")]
     const FLASH_ORIGIN: usize = 0;
-    #[cfg(target_arch = "riscv32")]
-    unsafe extern "C" {
-        #[link_name = "_sidata"]
-        static __sidata: u8;
-        #[link_name = "_sdata"]
-        static __sdata: u8;
-        #[link_name = "_edata"]
-        static __edata: u8;
-    }
     #[cfg(target_arch = "riscv32")]
     const FLASH_ORIGIN: usize = 0x8000_0000;
     let (lma, start, end) = (addr_of!(__sidata) as usize, addr_of!(__sdata) as usize, addr_of!(__edata) as usize);
@@ -92,6 +84,31 @@ fn firmware_flash_bytes() -> usize {
 static mut READ: [u8; READ_BUF] = [0; READ_BUF];
 static mut WRITE: [u8; WRITE_BUF] = [0; WRITE_BUF];
 
+/// `--features tls-baseline`: everything but the TLS session, for the flash baseline.
+#[cfg(feature = "tls-baseline")]
+#[entry]
+fn main() -> ! {
+    use rand_chacha::rand_core::{RngCore, SeedableRng};
+    let recording = black_box(RECORDING);
+    let mut rng = rand_chacha::ChaCha20Rng::from_seed(replay::SEED);
+    ioto_board_qemu::counter::start();
+    let base = stack_pointer();
+    paint(base);
+    let start = instructions();
+    let sum: usize = [recording.ca, recording.client, recording.server].iter().map(|b| b.len()).sum();
+    let spent = instructions() - start;
+    println!(
+        "BENCH tls_baseline=1 bytes={} rng={} stack={} instructions={} firmware_flash_bytes={}",
+        sum + recording.now_unix as usize,
+        rng.next_u32(),
+        stack_used(base),
+        spent,
+        firmware_flash_bytes()
+    );
+    exit(0)
+}
+
+#[cfg(not(feature = "tls-baseline"))]
 #[entry]
 fn main() -> ! {
     ioto_board_qemu::counter::start();
