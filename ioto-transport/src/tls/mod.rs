@@ -176,6 +176,26 @@ where
     Ok(TlsStream { inner })
 }
 
+/// Verifies a certificate chain offline exactly as [`connect`] verifies the server's
+/// Certificate message: `chain` is the end-entity certificate first, then any
+/// intermediates (DER). Proof of possession of the key (CertificateVerify) is of course
+/// not part of this; use it to check provisioning data or to test a CA set-up.
+///
+/// # Errors
+/// Configuration errors as for [`connect`], then the first failed certificate check.
+pub fn verify_chain(
+    ca: &[u8],
+    chain: &[&[u8]],
+    server_name: &str,
+    now_unix: u64,
+) -> Result<(), TlsError> {
+    let name = validate(&TlsConfig::new(ca, server_name, now_unix))?;
+    let chain = chain
+        .get(..chain.len().min(MAX_CHAIN_DEPTH + 2))
+        .unwrap_or(chain);
+    verify::verify_chain(ca, chain, &name, now_unix).map(|_| ())
+}
+
 impl<S: Read + Write> TlsStream<'_, S> {
     /// Sends `close_notify` and returns the underlying stream.
     ///

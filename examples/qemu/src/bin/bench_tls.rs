@@ -77,7 +77,11 @@ fn firmware_flash_bytes() -> usize {
     const FLASH_ORIGIN: usize = 0;
     #[cfg(target_arch = "riscv32")]
     const FLASH_ORIGIN: usize = 0x8000_0000;
-    let (lma, start, end) = (addr_of!(__sidata) as usize, addr_of!(__sdata) as usize, addr_of!(__edata) as usize);
+    let (lma, start, end) = (
+        addr_of!(__sidata) as usize,
+        addr_of!(__sdata) as usize,
+        addr_of!(__edata) as usize,
+    );
     lma - FLASH_ORIGIN + (end - start)
 }
 
@@ -95,7 +99,10 @@ fn main() -> ! {
     let base = stack_pointer();
     paint(base);
     let start = instructions();
-    let sum: usize = [recording.ca, recording.client, recording.server].iter().map(|b| b.len()).sum();
+    let sum: usize = [recording.ca, recording.client, recording.server]
+        .iter()
+        .map(|b| b.len())
+        .sum();
     let spent = instructions() - start;
     println!(
         "BENCH tls_baseline=1 bytes={} rng={} stack={} instructions={} firmware_flash_bytes={}",
@@ -113,7 +120,12 @@ fn main() -> ! {
 fn main() -> ! {
     ioto_board_qemu::counter::start();
     // SAFETY: the only references to the buffers, taken once.
-    let (read_buf, write_buf) = unsafe { (&mut *core::ptr::addr_of_mut!(READ), &mut *core::ptr::addr_of_mut!(WRITE)) };
+    let (read_buf, write_buf) = unsafe {
+        (
+            &mut *core::ptr::addr_of_mut!(READ),
+            &mut *core::ptr::addr_of_mut!(WRITE),
+        )
+    };
     let base = stack_pointer();
     paint(base);
     let start = instructions();
@@ -121,14 +133,23 @@ fn main() -> ! {
     let spent = instructions() - start;
     let stack = stack_used(base);
     if result.is_err() || !finished || stack >= PAINT_DEPTH - 1024 {
-        println!("bench_tls FAILED: {:?}, finished={}, stack={}", result, finished, stack);
+        println!(
+            "bench_tls FAILED: {:?}, finished={}, stack={}",
+            result, finished, stack
+        );
         exit(1)
     }
     let buffers = READ_BUF + WRITE_BUF;
     let state = core::mem::size_of::<TlsStream<'static, &mut ReplayStream<'static>>>();
     let future = {
         let mut stream = ReplayStream::new(RECORDING);
-        let fut = replay::session(&mut stream, RECORDING.ca, RECORDING.now_unix, read_buf, write_buf);
+        let fut = replay::session(
+            &mut stream,
+            RECORDING.ca,
+            RECORDING.now_unix,
+            read_buf,
+            write_buf,
+        );
         core::mem::size_of_val(&fut)
     };
     println!(

@@ -16,17 +16,26 @@ use replay::{RECORDING, Recording, run_session};
 fn handshake_and_exchange() {
     let (result, finished) = run_session(RECORDING);
     assert_eq!(result, Ok(()));
-    assert!(finished, "the client did not replay the whole recorded session");
+    assert!(
+        finished,
+        "the client did not replay the whole recorded session"
+    );
 }
 
 fn expired_certificate_is_rejected() {
     // The fixture's server certificate is valid for 30 days from recording.
-    let later = Recording { now_unix: RECORDING.now_unix + 31 * 24 * 3600, ..RECORDING };
+    let later = Recording {
+        now_unix: RECORDING.now_unix + 31 * 24 * 3600,
+        ..RECORDING
+    };
     assert_eq!(run_session(later).0, Err(TlsError::Expired));
 }
 
 fn certificate_not_yet_valid_is_rejected() {
-    let earlier = Recording { now_unix: RECORDING.now_unix - 24 * 3600, ..RECORDING };
+    let earlier = Recording {
+        now_unix: RECORDING.now_unix - 24 * 3600,
+        ..RECORDING
+    };
     assert_eq!(run_session(earlier).0, Err(TlsError::NotYetValid));
 }
 
@@ -36,9 +45,19 @@ fn wrong_ca_is_rejected() {
     let ca = RECORDING.ca;
     let mut other = [0u8; 512];
     other[..ca.len()].copy_from_slice(ca);
-    let name = ca.windows(12).rposition(|w| w == b"Ioto Test CA").expect("CA name in fixture");
+    let name = ca
+        .windows(12)
+        .rposition(|w| w == b"Ioto Test CA")
+        .expect("CA name in fixture");
     other[name + 11] = b'B';
-    assert_eq!(run_session(Recording { ca: &other[..ca.len()], ..RECORDING }).0, Err(TlsError::UnknownCa));
+    assert_eq!(
+        run_session(Recording {
+            ca: &other[..ca.len()],
+            ..RECORDING
+        })
+        .0,
+        Err(TlsError::UnknownCa)
+    );
 }
 
 fn tampered_server_flight_is_rejected() {
@@ -46,7 +65,14 @@ fn tampered_server_flight_is_rejected() {
     let len = RECORDING.server.len();
     server[..len].copy_from_slice(RECORDING.server);
     server[len / 2] ^= 1;
-    assert!(run_session(Recording { server: &server[..len], ..RECORDING }).0.is_err());
+    assert!(
+        run_session(Recording {
+            server: &server[..len],
+            ..RECORDING
+        })
+        .0
+        .is_err()
+    );
 }
 
 #[entry]
