@@ -144,6 +144,24 @@ fn issuer_without_ca_flag_is_rejected() {
 }
 
 #[test]
+fn unknown_critical_extension_is_rejected() {
+    let pki = pki();
+    assert_eq!(
+        try_leaf(&pki.critical_unknown, None, &pki.ca.pem(), "localhost"),
+        Err(TlsError::BadCertificate)
+    );
+}
+
+#[test]
+fn certificate_for_clients_only_is_rejected() {
+    let pki = pki();
+    assert_eq!(
+        try_leaf(&pki.client_only, None, &pki.ca.pem(), "localhost"),
+        Err(TlsError::BadCertificate)
+    );
+}
+
+#[test]
 fn certificate_from_another_ca_is_rejected() {
     let pki = pki();
     assert_eq!(

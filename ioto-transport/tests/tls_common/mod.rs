@@ -92,6 +92,17 @@ basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
 extendedKeyUsage = serverAuth
 subjectAltName = DNS:broker.example.com,IP:10.9.8.7
+[ critical_unknown_ext ]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost,IP:127.0.0.1
+1.3.6.1.4.1.55555.1 = critical,ASN1:UTF8String:must be understood
+[ client_only_ext ]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = clientAuth
+subjectAltName = DNS:localhost,IP:127.0.0.1
 [ ca ]
 default_ca = test_ca
 [ test_ca ]
@@ -261,6 +272,8 @@ pub struct Pki {
     pub via_intermediate: Leaf,
     pub not_a_ca: Authority,
     pub via_not_a_ca: Leaf,
+    pub critical_unknown: Leaf,
+    pub client_only: Leaf,
 }
 
 impl Pki {
@@ -298,6 +311,13 @@ impl Pki {
             intermediate.issue("via_intermediate", "localhost", "server_ext", None);
         let not_a_ca = ca.intermediate(&dir, "not_a_ca", "Not A CA", "not_a_ca_ext");
         let via_not_a_ca = not_a_ca.issue("via_not_a_ca", "localhost", "server_ext", None);
+        let critical_unknown = ca.issue(
+            "critical_unknown",
+            "localhost",
+            "critical_unknown_ext",
+            None,
+        );
+        let client_only = ca.issue("client_only", "localhost", "client_only_ext", None);
         Self {
             dir,
             ca,
@@ -313,6 +333,8 @@ impl Pki {
             via_intermediate,
             not_a_ca,
             via_not_a_ca,
+            critical_unknown,
+            client_only,
         }
     }
 }
