@@ -18,3 +18,5 @@ pub mod std_net;
 pub mod http;
 #[cfg(feature = "ws")]
 pub mod ws;
+#[cfg(feature = "tls")]
+pub mod tls;

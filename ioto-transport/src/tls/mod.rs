@@ -1,0 +1,231 @@
+//! TLS 1.3 client with server-certificate verification, `no_std` and allocation-free.
+//!
+//! [`connect`] wraps any [`embedded_io_async`] `Read + Write` stream (a TCP socket from
+//! `embassy-net`, the `std` adapters, …) and returns a [`TlsStream`] that is itself
+//! `Read + Write`, so MQTT, HTTP and WebSocket run over it unchanged.
+//!
+//! The record layer, key schedule and AEAD come from `embedded-tls`; certificate
+//! verification is ours (its own verifier reports every failure as one error and, in
+//! `no_std`, could not check everything we need). What is verified:
+//!
+//! * **Chain**: the server certificate, through at most [`MAX_CHAIN_DEPTH`]
+//!   intermediates sent by the server (in any order), must be signed by a configured CA
+//!   (issuer/subject names compared as DER, every signature verified). Intermediates
+//!   must be CAs (`basicConstraints`), allowed to sign certificates (`keyUsage`), and
+//!   within their `pathLenConstraint`.
+//! * **Validity**: every certificate in the chain must be valid at
+//!   [`TlsConfig::now_unix`] ([`TlsError::Expired`], [`TlsError::NotYetValid`]).
+//!   The CA itself is a trust anchor (name + key) and its dates are not checked.
+//! * **Name**: the server certificate's subjectAltName must contain
+//!   [`TlsConfig::server_name`] — a `dNSName` (with RFC 6125 left-label wildcards) or,
+//!   for an IP literal, an `iPAddress`. The Common Name is not used.
+//! * **Usage**: the server certificate must not be a CA; if present, `keyUsage` must
+//!   allow `digitalSignature` and `extKeyUsage` must allow `serverAuth`. Any unknown
+//!   *critical* extension (e.g. name constraints) rejects the certificate.
+//! * **Possession**: the handshake's CertificateVerify must be signed by the server
+//!   certificate's key, and a handshake without it fails
+//!   ([`TlsError::MissingCertificate`]); the server Finished MAC is checked by
+//!   `embedded-tls`.
+//!
+//! Not verified: revocation (CRL/OCSP), certificate policies, name constraints (a CA
+//! that marks them critical is rejected). Algorithms: ECDSA P-256 with SHA-256 only,
+//! for both certificates and CertificateVerify; RSA, P-384 and Ed25519 certificates
+//! fail with [`TlsError::UnsupportedAlgorithm`]. Cipher suite: `TLS_AES_128_GCM_SHA256`,
+//! key exchange: `secp256r1`.
+//!
+//! # Time
+//! A device needs the wall-clock time before it can check validity. Get it first (SNTP
+//! over UDP, cellular NITZ, GNSS or a battery-backed RTC) and pass it as
+//! [`TlsConfig::now_unix`]. A clock before 2025-01-01 is taken as "never set" and
+//! [`connect`] fails with [`TlsError::ClockNotSet`] before sending anything: it does
+//! not fall back to skipping the check.
+//!
+//! # Buffers
+//! The caller owns both record buffers, which must live as long as the stream:
+//! * `read_buf`: one whole encrypted record. Servers send records of up to
+//!   16 384 + 256 bytes, so use [`READ_BUF_FULL`] (16 640) unless the server honours
+//!   `max_fragment_length` ([`TlsConfig::max_fragment_length`]), in which case
+//!   `2^n + 256` is enough. The server's certificate chain must fit in one record or be
+//!   reassembled from several within this buffer, so keep chains short.
+//! * `write_buf`: at least [`WRITE_BUF_MIN`] bytes; larger writes are split into
+//!   several records. The larger buffer also holds the ClientHello.
+
+mod error;
+mod name;
+mod pem;
+mod verify;
+mod x509;
+
+use embedded_io_async::{ErrorType, Read, Write};
+use embedded_tls::{Aes128GcmSha256, TlsConnection, TlsContext};
+
+pub use embedded_tls::{CryptoRng, CryptoRngCore, MaxFragmentLength};
+pub use error::TlsError;
+pub use pem::MAX_PEM_CA_DER;
+pub use verify::MAX_CHAIN_DEPTH;
+
+use name::ServerName;
+use verify::{Provider, Verifier};
+
+/// A read buffer that holds any TLS record a server may send (2^14 + 256 bytes).
+pub const READ_BUF_FULL: usize = 16_384 + 256;
+/// The smallest usable write buffer (`embedded-tls` reserves 128 bytes of record
+/// overhead; the ClientHello needs ≈ 200 bytes plus the server name).
+pub const WRITE_BUF_MIN: usize = 1024;
+/// Clocks earlier than this (2025-01-01T00:00:00Z) are treated as never set.
+pub const MIN_PLAUSIBLE_UNIX_TIME: u64 = 1_735_689_600;
+
+/// What to trust and whom to expect.
+#[derive(Clone, Copy, Debug)]
+pub struct TlsConfig<'a> {
+    /// The CA that must have issued the server's chain: one DER certificate, or PEM
+    /// text with one or more `CERTIFICATE` blocks (each a trust anchor, each at most
+    /// [`MAX_PEM_CA_DER`] bytes of DER).
+    pub ca: &'a [u8],
+    /// The server's DNS name (sent as SNI) or IP literal (`"127.0.0.1"`, `"::1"`),
+    /// matched against the certificate's subjectAltName.
+    pub server_name: &'a str,
+    /// The current time in seconds since the Unix epoch (see "Time" above).
+    pub now_unix: u64,
+    /// Ask the server for smaller records so a smaller `read_buf` suffices
+    /// (RFC 6066). Servers may ignore it; `None` keeps the 16 KiB default.
+    pub max_fragment_length: Option<MaxFragmentLength>,
+    /// ALPN protocol names to offer (e.g. `b"x-amzn-mqtt-ca"` for MQTT on port 443).
+    pub alpn: Option<&'a [&'a [u8]]>,
+}
+
+impl<'a> TlsConfig<'a> {
+    /// A configuration trusting `ca` for `server_name` at `now_unix`, with 16 KiB
+    /// records and no ALPN.
+    pub fn new(ca: &'a [u8], server_name: &'a str, now_unix: u64) -> Self {
+        Self {
+            ca,
+            server_name,
+            now_unix,
+            max_fragment_length: None,
+            alpn: None,
+        }
+    }
+}
+
+/// An established TLS 1.3 connection over the stream `S`; `Read + Write` itself.
+pub struct TlsStream<'b, S: Read + Write> {
+    inner: TlsConnection<'b, S, Aes128GcmSha256>,
+}
+
+/// Checks the configuration without touching the network.
+fn validate<'a>(config: &TlsConfig<'a>) -> Result<ServerName<'a>, TlsError> {
+    let name = ServerName::parse(config.server_name)?;
+    if config.now_unix < MIN_PLAUSIBLE_UNIX_TIME {
+        return Err(TlsError::ClockNotSet);
+    }
+    let usable = pem::for_each_anchor(config.ca, |der| {
+        x509::Certificate::from_der(der).ok().map(|_| ())
+    })?;
+    usable.ok_or(TlsError::InvalidCa)?;
+    Ok(name)
+}
+
+/// Performs a TLS 1.3 handshake over `stream` and verifies the server as described in
+/// the [module documentation](self).
+///
+/// `rng` must be a cryptographically secure generator (the chip's TRNG, or a CSPRNG
+/// seeded from it); it supplies the ECDHE key and the client random.
+///
+/// # Errors
+/// A configuration error ([`TlsError::InvalidCa`], [`TlsError::InvalidServerName`],
+/// [`TlsError::ClockNotSet`]) before any I/O; the first failed certificate check;
+/// a server alert, protocol or I/O error.
+pub async fn connect<'b, S, R>(
+    stream: S,
+    config: &TlsConfig<'_>,
+    rng: R,
+    read_buf: &'b mut [u8],
+    write_buf: &'b mut [u8],
+) -> Result<TlsStream<'b, S>, TlsError>
+where
+    S: Read + Write + 'b,
+    R: CryptoRngCore,
+{
+    let name = validate(config)?;
+    let mut engine_config = embedded_tls::TlsConfig::new();
+    if let ServerName::Dns(dns) = name {
+        engine_config = engine_config.with_server_name(dns);
+    }
+    if let Some(mfl) = config.max_fragment_length {
+        engine_config = engine_config.with_max_fragment_length(mfl);
+    }
+    if let Some(protocols) = config.alpn {
+        engine_config = engine_config.with_alpn(protocols);
+    }
+    let mut provider = Provider {
+        rng,
+        verifier: Verifier::new(config.ca, name, config.now_unix),
+    };
+    let mut inner = TlsConnection::new(stream, read_buf, write_buf);
+    let opened = inner
+        .open(TlsContext::new(&engine_config, &mut provider))
+        .await;
+    if let Some(reason) = provider.verifier.failure {
+        return Err(reason);
+    }
+    opened?;
+    if !provider.verifier.authenticated {
+        return Err(TlsError::MissingCertificate);
+    }
+    Ok(TlsStream { inner })
+}
+
+/// Verifies a certificate chain offline exactly as [`connect`] verifies the server's
+/// Certificate message: `chain` is the end-entity certificate first, then any
+/// intermediates (DER). Proof of possession of the key (CertificateVerify) is of course
+/// not part of this; use it to check provisioning data or to test a CA set-up.
+///
+/// # Errors
+/// Configuration errors as for [`connect`], then the first failed certificate check.
+pub fn verify_chain(
+    ca: &[u8],
+    chain: &[&[u8]],
+    server_name: &str,
+    now_unix: u64,
+) -> Result<(), TlsError> {
+    let name = validate(&TlsConfig::new(ca, server_name, now_unix))?;
+    let chain = chain
+        .get(..chain.len().min(MAX_CHAIN_DEPTH + 2))
+        .unwrap_or(chain);
+    verify::verify_chain(ca, chain, &name, now_unix).map(|_| ())
+}
+
+impl<S: Read + Write> TlsStream<'_, S> {
+    /// Sends `close_notify` and returns the underlying stream.
+    ///
+    /// # Errors
+    /// The stream failed while sending the alert.
+    pub async fn close(self) -> Result<S, (S, TlsError)> {
+        self.inner.close().await.map_err(|(s, e)| (s, e.into()))
+    }
+}
+
+impl<S: Read + Write> ErrorType for TlsStream<'_, S> {
+    type Error = TlsError;
+}
+
+impl<S: Read + Write> Read for TlsStream<'_, S> {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, TlsError> {
+        match self.inner.read(buf).await {
+            // The peer's close_notify is a clean end of stream.
+            Err(embedded_tls::TlsError::ConnectionClosed) => Ok(0),
+            other => other.map_err(TlsError::from),
+        }
+    }
+}
+
+impl<S: Read + Write> Write for TlsStream<'_, S> {
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, TlsError> {
+        Ok(self.inner.write(buf).await?)
+    }
+
+    async fn flush(&mut self) -> Result<(), TlsError> {
+        Ok(self.inner.flush().await?)
+    }
+}

@@ -1,0 +1,289 @@
+//! Server-certificate verification: path building from the end-entity certificate to
+//! the configured trust anchor, signatures, validity times, CA/usage constraints,
+//! hostname, and the handshake's CertificateVerify signature.
+//!
+//! It plugs into `embedded-tls` as its [`TlsVerifier`]. `embedded-tls` reports every
+//! verifier failure as one generic error, so the precise reason is kept in
+//! [`Verifier::failure`] and reported by [`connect`](super::connect).
+
+use embedded_tls::{
+    Aes128GcmSha256, CertificateEntryRef, CertificateRef, CertificateVerifyRef, CryptoProvider,
+    CryptoRngCore, SignatureScheme, TlsVerifier,
+};
+use p256::ecdsa::signature::Verifier as _;
+use p256::ecdsa::{Signature, VerifyingKey};
+use sha2::{Digest, Sha256};
+
+use super::error::TlsError;
+use super::name::{ServerName, verify_name};
+use super::pem::for_each_anchor;
+use super::x509::{
+    Certificate, KEY_USAGE_DIGITAL_SIGNATURE, KEY_USAGE_KEY_CERT_SIGN, PublicKey,
+    SignatureAlgorithm,
+};
+
+/// The most intermediate certificates accepted between the server certificate and the
+/// configured CA.
+pub const MAX_CHAIN_DEPTH: usize = 4;
+
+/// Room for the end-entity public key kept between the Certificate and the
+/// CertificateVerify messages: an uncompressed SEC1 P-256 point.
+const MAX_LEAF_KEY: usize = 65;
+
+/// The TLS 1.3 CertificateVerify context string for servers (RFC 8446 §4.4.3).
+const SERVER_VERIFY_CONTEXT: &[u8] = b"TLS 1.3, server CertificateVerify\x00";
+
+/// Verifies `signed` against `signature` made with `key` using `algorithm`.
+fn verify_signature(
+    key: PublicKey<'_>,
+    algorithm: Option<SignatureAlgorithm>,
+    signed: &[u8],
+    signature: &[u8],
+) -> Result<(), TlsError> {
+    match (key, algorithm) {
+        (PublicKey::P256(point), Some(SignatureAlgorithm::EcdsaP256Sha256)) => {
+            let key = VerifyingKey::from_sec1_bytes(point).map_err(|_| TlsError::BadCertificate)?;
+            let signature = Signature::from_der(signature).map_err(|_| TlsError::BadSignature)?;
+            key.verify(signed, &signature)
+                .map_err(|_| TlsError::BadSignature)
+        }
+        _ => Err(TlsError::UnsupportedAlgorithm),
+    }
+}
+
+/// Checks `cert`'s validity window against `now` (Unix seconds).
+fn check_time(cert: &Certificate<'_>, now: u64) -> Result<(), TlsError> {
+    if now < cert.not_before {
+        Err(TlsError::NotYetValid)
+    } else if now > cert.not_after {
+        Err(TlsError::Expired)
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks that `issuer` may issue certificates at `depth` intermediates below it.
+fn check_issuer(issuer: &Certificate<'_>, below: usize) -> Result<(), TlsError> {
+    let may_sign = issuer
+        .key_usage
+        .is_none_or(|ku| ku & KEY_USAGE_KEY_CERT_SIGN != 0);
+    if !issuer.is_ca || !may_sign {
+        return Err(TlsError::BadCertificate);
+    }
+    match issuer.path_len {
+        Some(limit) if below > usize::from(limit) => Err(TlsError::ChainTooLong),
+        _ => Ok(()),
+    }
+}
+
+/// Checks the end-entity certificate's own constraints (not its issuer).
+fn check_end_entity(leaf: &Certificate<'_>) -> Result<(), TlsError> {
+    let usable = leaf
+        .key_usage
+        .is_none_or(|ku| ku & KEY_USAGE_DIGITAL_SIGNATURE != 0);
+    if leaf.is_ca || !usable || leaf.server_auth == Some(false) {
+        return Err(TlsError::BadCertificate);
+    }
+    Ok(())
+}
+
+/// If `anchor_der` is a trust anchor that issued `cert`, verifies the signature.
+/// `None` when the anchor's subject is not `cert`'s issuer (try the next one).
+fn verify_by_anchor(anchor_der: &[u8], cert: &Certificate<'_>) -> Option<Result<(), TlsError>> {
+    // A trust anchor is its name and key (RFC 5280 §6.1.1 (d)): its own validity and
+    // extensions are not checked, as in webpki and most TLS stacks.
+    let anchor = Certificate::from_der(anchor_der).ok()?;
+    (anchor.subject == cert.issuer).then(|| {
+        verify_signature(
+            anchor.public_key,
+            cert.signature_algorithm,
+            cert.tbs,
+            cert.signature,
+        )
+    })
+}
+
+/// Validates the chain `entries` (end-entity first, then intermediates in any order)
+/// up to one of the anchors in `ca`, and checks `name` and `now`.
+/// Returns the end-entity certificate.
+pub(crate) fn verify_chain<'c>(
+    ca: &[u8],
+    entries: &[&'c [u8]],
+    name: &ServerName<'_>,
+    now: u64,
+) -> Result<Certificate<'c>, TlsError> {
+    let leaf_der = entries.first().ok_or(TlsError::MissingCertificate)?;
+    let leaf = Certificate::from_der(leaf_der)?;
+    check_end_entity(&leaf)?;
+    check_time(&leaf, now)?;
+    verify_name(leaf.subject_alt_names, name)?;
+
+    let mut current = leaf;
+    for below in 0..=MAX_CHAIN_DEPTH {
+        if let Some(result) = for_each_anchor(ca, |anchor| verify_by_anchor(anchor, &current))? {
+            return result.map(|()| leaf);
+        }
+        if below == MAX_CHAIN_DEPTH {
+            break;
+        }
+        // Find the issuer among the certificates the server sent.
+        let mut issuer = None;
+        for der in entries.iter().skip(1) {
+            let candidate = Certificate::from_der(der)?;
+            if candidate.subject == current.issuer && candidate.tbs != current.tbs {
+                issuer = Some(candidate);
+                break;
+            }
+        }
+        let issuer = issuer.ok_or(TlsError::UnknownCa)?;
+        check_issuer(&issuer, below)?;
+        check_time(&issuer, now)?;
+        verify_signature(
+            issuer.public_key,
+            current.signature_algorithm,
+            current.tbs,
+            current.signature,
+        )?;
+        current = issuer;
+    }
+    Err(TlsError::ChainTooLong)
+}
+
+/// The certificate verifier handed to `embedded-tls`.
+pub(crate) struct Verifier<'a> {
+    ca: &'a [u8],
+    name: ServerName<'a>,
+    now: u64,
+    /// The end-entity key, kept for CertificateVerify.
+    leaf_key: [u8; MAX_LEAF_KEY],
+    leaf_key_len: usize,
+    /// The transcript hash up to and including the Certificate message.
+    transcript: Option<Sha256>,
+    /// Set once CertificateVerify has been checked.
+    pub(crate) authenticated: bool,
+    /// The reason of the first failure, if any.
+    pub(crate) failure: Option<TlsError>,
+}
+
+impl<'a> Verifier<'a> {
+    pub(crate) fn new(ca: &'a [u8], name: ServerName<'a>, now: u64) -> Self {
+        Self {
+            ca,
+            name,
+            now,
+            leaf_key: [0; MAX_LEAF_KEY],
+            leaf_key_len: 0,
+            transcript: None,
+            authenticated: false,
+            failure: None,
+        }
+    }
+
+    fn fail(&mut self, reason: TlsError) -> embedded_tls::TlsError {
+        self.failure.get_or_insert(reason);
+        embedded_tls::TlsError::InvalidCertificate
+    }
+
+    fn check_certificate(&mut self, cert: &CertificateRef<'_>) -> Result<(), TlsError> {
+        let mut ders: [&[u8]; MAX_CHAIN_DEPTH + 2] = [&[]; MAX_CHAIN_DEPTH + 2];
+        let mut count = 0;
+        for entry in &cert.entries {
+            let CertificateEntryRef::X509(der) = entry else {
+                return Err(TlsError::UnsupportedAlgorithm);
+            };
+            // Extra certificates beyond what a valid path can use are ignored.
+            if let Some(slot) = ders.get_mut(count) {
+                *slot = der;
+                count += 1;
+            }
+        }
+        let leaf = verify_chain(self.ca, &ders[..count], &self.name, self.now)?;
+        let PublicKey::P256(point) = leaf.public_key else {
+            return Err(TlsError::UnsupportedAlgorithm);
+        };
+        let slot = self
+            .leaf_key
+            .get_mut(..point.len())
+            .ok_or(TlsError::BadCertificate)?;
+        slot.copy_from_slice(point);
+        self.leaf_key_len = point.len();
+        Ok(())
+    }
+
+    fn check_certificate_verify(
+        &mut self,
+        verify: &CertificateVerifyRef<'_>,
+    ) -> Result<(), TlsError> {
+        let transcript = self.transcript.take().ok_or(TlsError::MissingCertificate)?;
+        if verify.signature_scheme != SignatureScheme::EcdsaSecp256r1Sha256 {
+            return Err(TlsError::UnsupportedAlgorithm);
+        }
+        // RFC 8446 §4.4.3: 64 spaces, the context string, the transcript hash.
+        let mut message = [0x20u8; 64 + SERVER_VERIFY_CONTEXT.len() + 32];
+        message[64..64 + SERVER_VERIFY_CONTEXT.len()].copy_from_slice(SERVER_VERIFY_CONTEXT);
+        message[64 + SERVER_VERIFY_CONTEXT.len()..].copy_from_slice(&transcript.finalize());
+        let key = PublicKey::P256(&self.leaf_key[..self.leaf_key_len]);
+        verify_signature(
+            key,
+            Some(SignatureAlgorithm::EcdsaP256Sha256),
+            &message,
+            verify.signature,
+        )
+    }
+}
+
+impl TlsVerifier<Aes128GcmSha256> for Verifier<'_> {
+    fn set_hostname_verification(&mut self, _hostname: &str) -> Result<(), embedded_tls::TlsError> {
+        // The name is fixed at construction (it may be an IP literal, which is never
+        // sent as SNI and so never reaches this call).
+        Ok(())
+    }
+
+    fn verify_certificate(
+        &mut self,
+        transcript: &Sha256,
+        cert: CertificateRef<'_>,
+    ) -> Result<(), embedded_tls::TlsError> {
+        match self.check_certificate(&cert) {
+            Ok(()) => {
+                self.transcript = Some(transcript.clone());
+                Ok(())
+            }
+            Err(reason) => Err(self.fail(reason)),
+        }
+    }
+
+    fn verify_signature(
+        &mut self,
+        verify: CertificateVerifyRef<'_>,
+    ) -> Result<(), embedded_tls::TlsError> {
+        match self.check_certificate_verify(&verify) {
+            Ok(()) => {
+                self.authenticated = true;
+                Ok(())
+            }
+            Err(reason) => Err(self.fail(reason)),
+        }
+    }
+}
+
+/// The `embedded-tls` crypto provider: the caller's RNG and our verifier.
+pub(crate) struct Provider<'a, R> {
+    pub(crate) rng: R,
+    pub(crate) verifier: Verifier<'a>,
+}
+
+impl<R: CryptoRngCore> CryptoProvider for Provider<'_, R> {
+    type CipherSuite = Aes128GcmSha256;
+    type Signature = &'static [u8];
+
+    fn rng(&mut self) -> impl CryptoRngCore {
+        &mut self.rng
+    }
+
+    fn verifier(
+        &mut self,
+    ) -> Result<&mut impl TlsVerifier<Aes128GcmSha256>, embedded_tls::TlsError> {
+        Ok(&mut self.verifier)
+    }
+}
