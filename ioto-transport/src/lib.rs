@@ -7,3 +7,4 @@
 //! and host tests.
 #![no_std]
 #![deny(missing_docs)]
+pub mod sse;
