@@ -353,7 +353,8 @@ impl<'b> SseParser<'b> {
                 capacity: self.buf.len(),
             });
         }
-        self.buf.copy_within(value_from..value_from + value_len, dst);
+        self.buf
+            .copy_within(value_from..value_from + value_len, dst);
         self.data_len = dst + value_len;
         self.has_data = true;
         Ok(())

@@ -68,7 +68,8 @@ fn assert_split_invariant(s: &[u8], expected: &[Ev]) {
 
 #[test]
 fn fields_and_multiline_data() {
-    let s = b"event: update\ndata: line one\ndata: line two\nid: 42\nretry: 1500\n\ndata:no-space\n\n";
+    let s =
+        b"event: update\ndata: line one\ndata: line two\nid: 42\nretry: 1500\n\ndata:no-space\n\n";
     assert_split_invariant(
         s,
         &[
@@ -81,7 +82,10 @@ fn fields_and_multiline_data() {
 #[test]
 fn crlf_cr_and_lf_line_endings() {
     let expected = [ev("a", "x\ny", None, None), ev("message", "z", None, None)];
-    assert_split_invariant(b"event: a\r\ndata: x\r\ndata: y\r\n\r\ndata: z\r\n\r\n", &expected);
+    assert_split_invariant(
+        b"event: a\r\ndata: x\r\ndata: y\r\n\r\ndata: z\r\n\r\n",
+        &expected,
+    );
     assert_split_invariant(b"event: a\rdata: x\rdata: y\r\rdata: z\r\r", &expected);
     assert_split_invariant(b"event: a\ndata: x\r\ndata: y\r\rdata: z\n\r\n", &expected);
 }
@@ -134,7 +138,13 @@ fn invalid_retry_is_ignored() {
 
 #[test]
 fn final_event_without_blank_line_is_dispatched_by_finish() {
-    assert_split_invariant(b"data: 1\n\ndata: 2", &[ev("message", "1", None, None), ev("message", "2", None, None)]);
+    assert_split_invariant(
+        b"data: 1\n\ndata: 2",
+        &[
+            ev("message", "1", None, None),
+            ev("message", "2", None, None),
+        ],
+    );
 }
 
 #[test]
@@ -157,14 +167,22 @@ fn event_data_larger_than_buffer_is_a_typed_error() {
     // Lines of 12 bytes fit, but three of them do not fit a 24-byte buffer.
     let err = collect(&[b"data: 123456\ndata: 123456\ndata: 123456\n\n"], 24).unwrap_err();
     assert_eq!(err, SseError::EventTooLarge { capacity: 24 });
-    assert_eq!(collect(&[b"data: 123456\ndata: 123456\n\n"], 24).unwrap().len(), 1);
+    assert_eq!(
+        collect(&[b"data: 123456\ndata: 123456\n\n"], 24)
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[test]
 fn long_event_name_is_a_typed_error() {
     let name = "e".repeat(65);
     let s = format!("event: {name}\ndata: x\n\n");
-    assert_eq!(collect(&[s.as_bytes()], 256), Err(SseError::EventNameTooLong));
+    assert_eq!(
+        collect(&[s.as_bytes()], 256),
+        Err(SseError::EventNameTooLong)
+    );
 }
 
 #[test]
@@ -197,7 +215,11 @@ fn async_reader_yields_every_event_for_any_read_size() {
     for step in 1..=s.len() {
         let mut buf = [0u8; 64];
         let mut chunk = [0u8; 7];
-        let mut r = SseReader::new(Pieces { data: s, step }, SseParser::new(&mut buf), &mut chunk);
+        let mut r = SseReader::new(
+            Pieces { data: s, step },
+            SseParser::new(&mut buf),
+            &mut chunk,
+        );
         let mut got = Vec::new();
         embassy_futures::block_on(async {
             while let Some(e) = r.next_event().await.unwrap() {
@@ -221,7 +243,14 @@ fn async_reader_reports_parse_errors() {
     let s = b"data: this line is far too long\n\n";
     let mut buf = [0u8; 64];
     let mut chunk = [0u8; 8];
-    let mut r = SseReader::new(Pieces { data: s, step: 5 }, SseParser::with_max_line(&mut buf, 10), &mut chunk);
+    let mut r = SseReader::new(
+        Pieces { data: s, step: 5 },
+        SseParser::with_max_line(&mut buf, 10),
+        &mut chunk,
+    );
     let res = embassy_futures::block_on(async { r.next_event().await.map(|e| e.is_some()) });
-    assert_eq!(res, Err(SseReadError::Sse(SseError::LineTooLong { limit: 10 })));
+    assert_eq!(
+        res,
+        Err(SseReadError::Sse(SseError::LineTooLong { limit: 10 }))
+    );
 }
