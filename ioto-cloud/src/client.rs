@@ -422,10 +422,12 @@ async fn read_events<R: Read, C: Clock>(
         deadline.check()?;
         let n = body.read(&mut chunk).await.map_err(io_error)?;
         if n == 0 {
+            // A last event without its blank line is accepted if it parses; if it
+            // does not, the stream was cut in the middle of it.
             if parser.finish()?
                 && let Some(ev) = parser.event()
             {
-                on_event(ev.data)?;
+                on_event(ev.data).map_err(|_| Error::StreamIncomplete)?;
             }
             return Ok(());
         }
