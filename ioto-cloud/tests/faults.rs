@@ -26,26 +26,8 @@ fn req() -> ChatRequest {
 }
 
 fn seen(server: &Server, scenario: &str) -> Vec<Value> {
-    let port = server.port;
-    let mut http = ioto_cloud::transport::StdHttp::default();
-    let ep = Endpoint::local(&format!("http://127.0.0.1:{port}")).unwrap();
-    block_on(async {
-        use embedded_io_async::Read;
-        use ioto_cloud::transport::{HttpRequest, HttpTransport, Method};
-        let path = format!("/_requests/{scenario}");
-        let req = HttpRequest { method: Method::Get, endpoint: &ep, path: &path, headers: &[], body: &[] };
-        let mut resp = http.send(&req).await.unwrap();
-        let mut out = Vec::new();
-        let mut buf = [0u8; 4096];
-        loop {
-            let n = resp.body.read(&mut buf).await.unwrap();
-            if n == 0 {
-                break;
-            }
-            out.extend_from_slice(&buf[..n]);
-        }
-        serde_json::from_slice::<Vec<Value>>(&out).unwrap()
-    })
+    let v = common::control(server.port, &format!("/_requests/{scenario}"), None);
+    v.as_array().unwrap().clone()
 }
 
 #[test]
@@ -53,10 +35,22 @@ fn unauthorized_error_never_contains_the_key() {
     let s = Server::faults();
     let mut c = client(&s.url("/s401/v1"), Api::OpenAi, KEY);
     let err = block_on(c.chat(&req(), None)).unwrap_err();
-    let Error::Http { status, message, .. } = &err else { panic!("{err:?}") };
+    let Error::Http {
+        status, message, ..
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
     assert_eq!(*status, 401);
-    assert!(message.contains("Incorrect API key provided: [REDACTED]"), "{message}");
-    for text in [format!("{err}"), format!("{err:?}"), format!("{:?}", c.config())] {
+    assert!(
+        message.contains("Incorrect API key provided: [REDACTED]"),
+        "{message}"
+    );
+    for text in [
+        format!("{err}"),
+        format!("{err:?}"),
+        format!("{:?}", c.config()),
+    ] {
         assert!(!text.contains("MUST-NOT-LEAK"), "key leaked: {text}");
     }
     // The key did go out, in the header only.
@@ -66,31 +60,71 @@ fn unauthorized_error_never_contains_the_key() {
 }
 
 #[test]
+fn anthropic_sends_its_own_auth_headers_and_scrubs_too() {
+    let s = Server::faults();
+    let mut c = client(&s.url("/s401"), Api::Anthropic, KEY);
+    let req = ioto_cloud::anthropic::AnthropicRequest::new("claude", 10)
+        .message(ioto_cloud::anthropic::AnthropicMessage::user("hi"));
+    let err = block_on(c.anthropic(&req, None)).unwrap_err();
+    assert!(!format!("{err:?}").contains("MUST-NOT-LEAK"));
+    let reqs = seen(&s, "s401");
+    let h = &reqs[0]["headers"];
+    assert_eq!(h["x-api-key"], KEY);
+    assert_eq!(h["anthropic-version"], "2023-06-01");
+    assert!(h.get("authorization").is_none());
+}
+
+#[test]
 fn rate_limit_is_retried_after_the_servers_retry_after() {
     let s = Server::faults();
     let mut c = client(&s.url("/s429/v1"), Api::OpenAi, KEY);
     let t0 = Instant::now();
     let done = block_on(c.chat(&req(), None)).unwrap();
     assert_eq!(done.content, "fine");
-    assert!(t0.elapsed().as_millis() >= 1000, "Retry-After: 1 not honoured");
+    assert!(
+        t0.elapsed().as_millis() >= 1000,
+        "Retry-After: 1 not honoured"
+    );
     assert_eq!(seen(&s, "s429").len(), 2);
 }
 
 #[test]
 fn persistent_rate_limit_gives_up_after_max_attempts() {
     let s = Server::faults();
-    let mut cfg = ClientConfig::new(Endpoint::local(&s.url("/s429x/v1")).unwrap(), Api::OpenAi, Secret::new(KEY));
-    cfg.retry = RetryPolicy { max_attempts: 3, base_delay_ms: 10, max_delay_ms: 50 };
+    let mut cfg = ClientConfig::new(
+        Endpoint::local(&s.url("/s429x/v1")).unwrap(),
+        Api::OpenAi,
+        Secret::new(KEY),
+    );
+    cfg.retry = RetryPolicy {
+        max_attempts: 3,
+        base_delay_ms: 10,
+        max_delay_ms: 50,
+    };
     let mut c = client_with(cfg);
     let err = block_on(c.chat(&req(), None)).unwrap_err();
-    assert!(matches!(err, Error::Http { status: 429, retry_after: Some(0), .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::Http {
+                status: 429,
+                retry_after: Some(0),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert_eq!(seen(&s, "s429x").len(), 3);
 }
 
 #[test]
 fn server_error_is_retried() {
     let s = Server::faults();
-    let mut cfg = ClientConfig::new(Endpoint::local(&s.url("/s500/v1")).unwrap(), Api::OpenAi, Secret::new(KEY));
+    let mut cfg = ClientConfig::new(
+        Endpoint::local(&s.url("/s500/v1")).unwrap(),
+        Api::OpenAi,
+        Secret::new(KEY),
+    );
     cfg.retry.base_delay_ms = 10;
     let mut c = client_with(cfg);
     assert_eq!(block_on(c.chat(&req(), None)).unwrap().content, "fine");
@@ -111,17 +145,27 @@ fn stream_cut_mid_event_is_an_error_not_an_answer() {
 fn invalid_json_body_is_a_typed_error() {
     let s = Server::faults();
     let mut c = client(&s.url("/sbadjson/v1"), Api::OpenAi, KEY);
-    assert_eq!(block_on(c.chat(&req(), None)).unwrap_err(), Error::Json("chat.completion"));
+    assert_eq!(
+        block_on(c.chat(&req(), None)).unwrap_err(),
+        Error::Json("chat.completion")
+    );
 }
 
 #[test]
 fn over_long_answers_hit_the_byte_cap() {
     let s = Server::faults();
-    let mut cfg = ClientConfig::new(Endpoint::local(&s.url("/slong/v1")).unwrap(), Api::OpenAi, Secret::new(KEY));
+    let mut cfg = ClientConfig::new(
+        Endpoint::local(&s.url("/slong/v1")).unwrap(),
+        Api::OpenAi,
+        Secret::new(KEY),
+    );
     cfg.limits.max_response_bytes = 64 * 1024;
     cfg.limits.answer.keep_text = false;
     let mut c = client_with(cfg);
-    assert_eq!(block_on(c.chat(&req(), None)).unwrap_err(), Error::ResponseTooLarge { limit: 64 * 1024 });
+    assert_eq!(
+        block_on(c.chat(&req(), None)).unwrap_err(),
+        Error::ResponseTooLarge { limit: 64 * 1024 }
+    );
     let mut n = 0usize;
     let err = block_on(c.chat_stream(&req(), None, &mut |t| n += t.len())).unwrap_err();
     assert_eq!(err, Error::ResponseTooLarge { limit: 64 * 1024 });
@@ -131,13 +175,30 @@ fn over_long_answers_hit_the_byte_cap() {
 #[test]
 fn budget_is_enforced_before_sending() {
     let s = Server::faults();
-    let mut cfg = ClientConfig::new(Endpoint::local(&s.url("/s500/v1")).unwrap(), Api::OpenAi, Secret::new(KEY));
-    cfg.budget = BudgetLimits { calls_per_hour: 1, ..BudgetLimits::default() };
+    let mut cfg = ClientConfig::new(
+        Endpoint::local(&s.url("/s500/v1")).unwrap(),
+        Api::OpenAi,
+        Secret::new(KEY),
+    );
+    cfg.budget = BudgetLimits {
+        calls_per_hour: 1,
+        ..BudgetLimits::default()
+    };
     cfg.retry = RetryPolicy::none();
     let mut c = client_with(cfg);
-    assert!(matches!(block_on(c.chat(&req(), None)), Err(Error::Http { status: 500, .. })));
-    assert_eq!(block_on(c.chat(&req(), None)).unwrap_err(), Error::BudgetExceeded("calls per hour"));
-    assert_eq!(seen(&s, "s500").len(), 1, "the refused call must not reach the server");
+    assert!(matches!(
+        block_on(c.chat(&req(), None)),
+        Err(Error::Http { status: 500, .. })
+    ));
+    assert_eq!(
+        block_on(c.chat(&req(), None)).unwrap_err(),
+        Error::BudgetExceeded("calls per hour")
+    );
+    assert_eq!(
+        seen(&s, "s500").len(),
+        1,
+        "the refused call must not reach the server"
+    );
 }
 
 fn device_tools<'a>(fan: &'a Cell<f64>, reads: &'a Cell<u32>) -> ToolRegistry<'a> {
@@ -147,10 +208,18 @@ fn device_tools<'a>(fan: &'a Cell<f64>, reads: &'a Cell<u32>) -> ToolRegistry<'a
         Some(21.5)
     })
     .unwrap();
-    builtins::set_actuator(&mut reg, &[Actuator { name: "fan", min: 0.0, max: 3000.0 }], move |_, v| {
-        fan.set(v);
-        Ok(())
-    })
+    builtins::set_actuator(
+        &mut reg,
+        &[Actuator {
+            name: "fan",
+            min: 0.0,
+            max: 3000.0,
+        }],
+        move |_, v| {
+            fan.set(v);
+            Ok(())
+        },
+    )
     .unwrap();
     reg
 }
@@ -161,12 +230,23 @@ fn out_of_schema_arguments_are_rejected_before_the_function_runs() {
     let mut c = client(&s.url("/sbadargs/v1"), Api::OpenAi, KEY);
     let (fan, reads) = (Cell::new(-1.0), Cell::new(0));
     let mut reg = device_tools(&fan, &reads);
-    let (answer, calls) = block_on(run_chat(&mut c, &mut reg, req(), LoopCaps::default(), &mut |_| {})).unwrap();
+    let (answer, calls) = block_on(run_chat(
+        &mut c,
+        &mut reg,
+        req(),
+        LoopCaps::default(),
+        &mut |_| {},
+    ))
+    .unwrap();
     assert_eq!(answer.content, "done");
     assert_eq!(fan.get(), -1.0, "set_actuator must not run with value 5000");
     assert_eq!(reads.get(), 1, "only the valid read_sensor call runs");
-    assert!(matches!(&calls[0].status, CallStatus::Rejected(ToolError::Invalid(e)) if e.violation == Violation::OutOfRange));
-    assert!(matches!(&calls[1].status, CallStatus::Rejected(ToolError::Invalid(e)) if e.violation == Violation::UnknownField("extra".into())));
+    assert!(
+        matches!(&calls[0].status, CallStatus::Rejected(ToolError::Invalid(e)) if e.violation == Violation::OutOfRange)
+    );
+    assert!(
+        matches!(&calls[1].status, CallStatus::Rejected(ToolError::Invalid(e)) if e.violation == Violation::UnknownField("extra".into()))
+    );
     assert_eq!(calls[2].status, CallStatus::Ok);
     // Every call was logged with its arguments, and each got an answer with its id.
     let log: Vec<_> = reg.log().collect();
@@ -175,9 +255,17 @@ fn out_of_schema_arguments_are_rejected_before_the_function_runs() {
     let reqs = seen(&s, "sbadargs");
     let msgs = reqs[1]["body"]["messages"].as_array().unwrap();
     let tool_msgs: Vec<&Value> = msgs.iter().filter(|m| m["role"] == "tool").collect();
-    let ids: Vec<&str> = tool_msgs.iter().map(|m| m["tool_call_id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = tool_msgs
+        .iter()
+        .map(|m| m["tool_call_id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["call_a", "call_b", "call_c"]);
-    assert!(tool_msgs[0]["content"].as_str().unwrap().contains("out of range"));
+    assert!(
+        tool_msgs[0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("out of range")
+    );
     assert!(tool_msgs[2]["content"].as_str().unwrap().contains("21.5"));
 }
 
@@ -187,11 +275,26 @@ fn unknown_tool_is_rejected_and_reported_to_the_model() {
     let mut c = client(&s.url("/sunknown/v1"), Api::OpenAi, KEY);
     let (fan, reads) = (Cell::new(-1.0), Cell::new(0));
     let mut reg = device_tools(&fan, &reads);
-    let (answer, calls) = block_on(run_chat(&mut c, &mut reg, req(), LoopCaps::default(), &mut |_| {})).unwrap();
+    let (answer, calls) = block_on(run_chat(
+        &mut c,
+        &mut reg,
+        req(),
+        LoopCaps::default(),
+        &mut |_| {},
+    ))
+    .unwrap();
     assert_eq!(answer.content, "done");
-    assert_eq!(calls[0].status, CallStatus::Rejected(ToolError::UnknownTool("format_disk".into())));
+    assert_eq!(
+        calls[0].status,
+        CallStatus::Rejected(ToolError::UnknownTool("format_disk".into()))
+    );
     let reqs = seen(&s, "sunknown");
-    let last = reqs[1]["body"]["messages"].as_array().unwrap().last().unwrap().clone();
+    let last = reqs[1]["body"]["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
     assert_eq!(last["tool_call_id"], "call_x");
     assert!(last["content"].as_str().unwrap().contains("unknown tool"));
 }
@@ -202,7 +305,10 @@ fn iteration_cap_stops_a_model_that_keeps_calling_tools() {
     let mut c = client(&s.url("/sunknown/v1"), Api::OpenAi, KEY);
     let (fan, reads) = (Cell::new(-1.0), Cell::new(0));
     let mut reg = device_tools(&fan, &reads);
-    let caps = LoopCaps { max_iterations: 1, ..LoopCaps::default() };
+    let caps = LoopCaps {
+        max_iterations: 1,
+        ..LoopCaps::default()
+    };
     let err = block_on(run_chat(&mut c, &mut reg, req(), caps, &mut |_| {})).unwrap_err();
     assert_eq!(err, Error::IterationCap(1));
 }

@@ -19,7 +19,9 @@ fn pieces(bytes: &[u8], mode: u64) -> Vec<&[u8]> {
             let mut state = seed;
             let mut rest = bytes;
             while !rest.is_empty() {
-                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 let n = (((state >> 33) % 64) as usize + 1).min(rest.len());
                 out.push(&rest[..n]);
                 rest = &rest[n..];
@@ -55,21 +57,32 @@ fn drive(bytes: &[u8], mode: u64, on_data: &mut dyn FnMut(&[u8], &mut dyn FnMut(
 const MODES: [u64; 6] = [0, 1, 7, 42, 1234, 99_999];
 
 fn chat(name: &str, mode: u64) -> (ChatCompletion, String) {
-    let bytes = std::fs::read(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let bytes = std::fs::read(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
     let mut acc = ChatStream::new(AnswerLimits::default());
     let streamed = drive(&bytes, mode, &mut |d, t| acc.on_data(d, t).unwrap());
     (acc.finish().unwrap(), streamed)
 }
 
 fn anthropic(name: &str, mode: u64) -> (AnthropicResponse, String) {
-    let bytes = std::fs::read(format!("{}/tests/fixtures/anthropic/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let bytes = std::fs::read(format!(
+        "{}/tests/fixtures/anthropic/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
     let mut acc = AnthropicStream::new(AnswerLimits::default());
     let streamed = drive(&bytes, mode, &mut |d, t| acc.on_data(d, t).unwrap());
     (acc.finish().unwrap(), streamed)
 }
 
 fn usage(i: u32, o: u32) -> Option<Usage> {
-    Some(Usage { input_tokens: i, output_tokens: o })
+    Some(Usage {
+        input_tokens: i,
+        output_tokens: o,
+    })
 }
 
 #[test]
@@ -111,10 +124,16 @@ fn chat_parallel_tool_calls() {
         assert_eq!(c.tool_calls.len(), 2);
         assert_eq!(c.tool_calls[0].id, "call_JMW1whyEaYG438VE1OIflxA2");
         assert_eq!(c.tool_calls[0].name, "GetWeatherArgs");
-        assert_eq!(c.tool_calls[0].arguments, r#"{"city": "Edinburgh", "country": "GB", "units": "c"}"#);
+        assert_eq!(
+            c.tool_calls[0].arguments,
+            r#"{"city": "Edinburgh", "country": "GB", "units": "c"}"#
+        );
         assert_eq!(c.tool_calls[1].id, "call_DNYTawLBoN8fj3KN6qU9N1Ou");
         assert_eq!(c.tool_calls[1].name, "get_stock_price");
-        assert_eq!(c.tool_calls[1].arguments, r#"{"ticker": "AAPL", "exchange": "NASDAQ"}"#);
+        assert_eq!(
+            c.tool_calls[1].arguments,
+            r#"{"ticker": "AAPL", "exchange": "NASDAQ"}"#
+        );
         assert_eq!(c.finish_reason, FinishReason::ToolCalls);
         assert_eq!(c.usage, usage(149, 60));
     }
@@ -124,7 +143,10 @@ fn chat_parallel_tool_calls() {
 fn chat_refusal() {
     for mode in MODES {
         let (c, streamed) = chat("chat_stream_refusal.sse", mode);
-        assert_eq!(c.refusal.as_deref(), Some("I'm sorry, I can't assist with that request."));
+        assert_eq!(
+            c.refusal.as_deref(),
+            Some("I'm sorry, I can't assist with that request.")
+        );
         assert_eq!(c.content, "");
         assert_eq!(streamed, "");
         assert_eq!(c.finish_reason, FinishReason::Stop);
@@ -149,7 +171,13 @@ fn anthropic_text() {
         assert_eq!(r.text(), "Hello there!");
         assert_eq!(streamed, "Hello there!");
         assert_eq!(r.stop_reason, FinishReason::Stop);
-        assert_eq!(r.usage, Usage { input_tokens: 11, output_tokens: 6 });
+        assert_eq!(
+            r.usage,
+            Usage {
+                input_tokens: 11,
+                output_tokens: 6
+            }
+        );
         assert_eq!(r.id, "msg_4QpJur2dWWDjF6C758FbBw5vm12BaVipnK");
     }
 }
@@ -165,7 +193,13 @@ fn anthropic_tool_use() {
         assert_eq!(calls[0].name, "get_weather");
         assert_eq!(calls[0].arguments, r#"{"location":"Paris"}"#);
         assert_eq!(r.stop_reason, FinishReason::ToolCalls);
-        assert_eq!(r.usage, Usage { input_tokens: 377, output_tokens: 65 });
+        assert_eq!(
+            r.usage,
+            Usage {
+                input_tokens: 377,
+                output_tokens: 65
+            }
+        );
         // The assistant turn sent back keeps the block verbatim (caller field included).
         assert_eq!(r.to_message().content[1]["caller"]["type"], "direct");
     }
@@ -173,7 +207,11 @@ fn anthropic_tool_use() {
 
 #[test]
 fn cut_stream_is_incomplete_not_a_partial_answer() {
-    let bytes = std::fs::read(format!("{}/tests/fixtures/chat_stream_tool_call.sse", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let bytes = std::fs::read(format!(
+        "{}/tests/fixtures/chat_stream_tool_call.sse",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
     let cut = &bytes[..bytes.len() / 2];
     let mut acc = ChatStream::new(AnswerLimits::default());
     drive(cut, 0, &mut |d, t| {
@@ -186,8 +224,15 @@ fn cut_stream_is_incomplete_not_a_partial_answer() {
 
 #[test]
 fn text_limit_is_enforced_while_streaming() {
-    let bytes = std::fs::read(format!("{}/tests/fixtures/chat_stream_text.sse", env!("CARGO_MANIFEST_DIR"))).unwrap();
-    let limits = AnswerLimits { max_text: 40, ..AnswerLimits::default() };
+    let bytes = std::fs::read(format!(
+        "{}/tests/fixtures/chat_stream_text.sse",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let limits = AnswerLimits {
+        max_text: 40,
+        ..AnswerLimits::default()
+    };
     let mut acc = ChatStream::new(limits);
     let mut first_err = None;
     drive(&bytes, 0, &mut |d, t| {
@@ -195,9 +240,16 @@ fn text_limit_is_enforced_while_streaming() {
             first_err.get_or_insert(e);
         }
     });
-    assert_eq!(first_err, Some(ioto_cloud::Error::LimitExceeded("answer text")));
+    assert_eq!(
+        first_err,
+        Some(ioto_cloud::Error::LimitExceeded("answer text"))
+    );
     // Without keeping the text, the whole answer streams through a tiny accumulator.
-    let mut acc = ChatStream::new(AnswerLimits { max_text: 40, keep_text: false, ..AnswerLimits::default() });
+    let mut acc = ChatStream::new(AnswerLimits {
+        max_text: 40,
+        keep_text: false,
+        ..AnswerLimits::default()
+    });
     let streamed = drive(&bytes, 1, &mut |d, t| acc.on_data(d, t).unwrap());
     assert_eq!(streamed.len(), 159);
     assert_eq!(acc.finish().unwrap().content, "");
