@@ -2,7 +2,7 @@
 //! on an ephemeral loopback port and killed on drop: chat, streaming, Responses,
 //! Anthropic, two-step tool loops with parallel calls, structured output, and the
 //! server's own scripted faults.
-#![allow(clippy::unwrap_used, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::panic, missing_docs)]
 
 mod common;
 

@@ -1,6 +1,6 @@
 //! Recorded real streams parse to the right results when fed whole, in 1-byte pieces
 //! and in random-size pieces.
-#![allow(clippy::unwrap_used, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::panic, missing_docs)]
 
 use ioto_cloud::anthropic::AnthropicResponse;
 use ioto_cloud::anthropic_stream::AnthropicStream;
@@ -33,7 +33,9 @@ fn pieces(bytes: &[u8], mode: u64) -> Vec<&[u8]> {
 
 /// Feeds the stream through an SSE parser (512-byte buffer) to `on_data`; returns the
 /// concatenation of what the text callback saw.
-fn drive(bytes: &[u8], mode: u64, on_data: &mut dyn FnMut(&[u8], &mut dyn FnMut(&str))) -> String {
+type OnData<'a> = dyn FnMut(&[u8], &mut dyn FnMut(&str)) + 'a;
+
+fn drive(bytes: &[u8], mode: u64, on_data: &mut OnData<'_>) -> String {
     let mut buf = [0u8; 512];
     let mut parser = SseParser::new(&mut buf);
     let mut streamed = String::new();

@@ -1,6 +1,6 @@
 //! Test helpers: the project's Python, servers on ephemeral loopback ports killed on
 //! drop, a host client.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code, clippy::unwrap_used, clippy::panic)]
 
 use ioto_board_host::HostClock;
 use ioto_cloud::Secret;
