@@ -7,4 +7,9 @@
 //! and host tests.
 #![no_std]
 #![deny(missing_docs)]
+
+#[cfg(feature = "http")]
+pub mod http;
 pub mod sse;
+#[cfg(feature = "ws")]
+pub mod ws;

@@ -1,0 +1,93 @@
+//! Opening connections: the [`Connect`] trait and its plain-TCP implementation.
+//!
+//! The HTTP and WebSocket clients never open sockets themselves; they ask a
+//! [`Connect`] implementation for a byte stream to a URL's host and port. Any
+//! `embedded_io_async::Read + Write` stream works, so TLS is pluggable: a TLS
+//! connector wraps [`TcpConnector`] (or any other `Connect`) and returns its
+//! verified TLS stream for `https://` and `wss://` URLs.
+
+use core::net::{IpAddr, SocketAddr};
+
+use embedded_io::Error as _;
+use embedded_io_async::{Read, Write};
+use embedded_nal_async::{AddrType, Dns, TcpConnect};
+
+use super::url::Url;
+
+/// Why a connection could not be opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnectError {
+    /// The host name did not resolve.
+    Dns,
+    /// The TCP connection failed.
+    Io(embedded_io::ErrorKind),
+    /// The URL needs TLS (`https`, `wss`) but this connector has none.
+    TlsUnavailable,
+    /// The TLS handshake or certificate verification failed; the text names the reason.
+    Tls(&'static str),
+}
+
+/// Opens byte streams to the host named by a URL.
+///
+/// Implemented by [`TcpConnector`] for plain TCP; TLS connectors wrap another
+/// `Connect` and return their encrypted stream.
+#[allow(async_fn_in_trait)]
+pub trait Connect {
+    /// The stream a successful connect returns (plain TCP or TLS).
+    type Connection: Read + Write;
+
+    /// Opens a connection to `url.host:url.port`. `url.scheme.is_secure()` tells
+    /// whether the caller expects TLS.
+    async fn connect(&mut self, url: &Url<'_>) -> Result<Self::Connection, ConnectError>;
+}
+
+impl<C: Connect> Connect for &mut C {
+    type Connection = C::Connection;
+
+    async fn connect(&mut self, url: &Url<'_>) -> Result<Self::Connection, ConnectError> {
+        C::connect(self, url).await
+    }
+}
+
+/// A [`Connect`] for plain TCP over an `embedded-nal-async` stack: resolves the
+/// host with [`Dns`] (IP literals skip DNS) and connects with [`TcpConnect`].
+/// Refuses `https`/`wss` URLs with [`ConnectError::TlsUnavailable`].
+pub struct TcpConnector<'a, T, D> {
+    tcp: &'a T,
+    dns: &'a D,
+}
+
+impl<'a, T: TcpConnect, D: Dns> TcpConnector<'a, T, D> {
+    /// A connector over the given TCP stack and resolver.
+    pub fn new(tcp: &'a T, dns: &'a D) -> Self {
+        Self { tcp, dns }
+    }
+
+    /// Resolves `url`'s host (or parses it as an IP literal) and opens a TCP
+    /// connection, regardless of the scheme. TLS connectors call this.
+    pub async fn connect_tcp(&self, url: &Url<'_>) -> Result<T::Connection<'a>, ConnectError> {
+        let ip = match url.host.parse::<IpAddr>() {
+            Ok(ip) => ip,
+            Err(_) => self
+                .dns
+                .get_host_by_name(url.host, AddrType::Either)
+                .await
+                .map_err(|_| ConnectError::Dns)?,
+        };
+        let tcp: &'a T = self.tcp;
+        tcp.connect(SocketAddr::new(ip, url.port))
+            .await
+            .map_err(|e| ConnectError::Io(e.kind()))
+    }
+}
+
+impl<'a, T: TcpConnect, D: Dns> Connect for TcpConnector<'a, T, D> {
+    type Connection = T::Connection<'a>;
+
+    async fn connect(&mut self, url: &Url<'_>) -> Result<Self::Connection, ConnectError> {
+        if url.scheme.is_secure() {
+            return Err(ConnectError::TlsUnavailable);
+        }
+        self.connect_tcp(url).await
+    }
+}
