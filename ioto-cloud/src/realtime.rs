@@ -242,3 +242,49 @@ pub async fn run_text_turn<S: RealtimeSocket>(
         }
     }
 }
+
+#[cfg(feature = "net")]
+mod ws_socket {
+    use super::RealtimeSocket;
+    use crate::transport::TransportError;
+    use embedded_io_async::{Read, Write};
+    use ioto_core::Entropy;
+    use ioto_transport::ws::{Message, WebSocket, WsError};
+
+    fn map(e: WsError) -> TransportError {
+        match e {
+            WsError::Connect(_) => TransportError::Connect,
+            WsError::Closed => TransportError::Io,
+            _ => TransportError::Protocol,
+        }
+    }
+
+    impl<S: Read + Write, E: Entropy> RealtimeSocket for WebSocket<'_, S, E> {
+        async fn send_text(&mut self, text: &str) -> Result<(), TransportError> {
+            WebSocket::send_text(self, text).await.map_err(map)
+        }
+
+        async fn recv_text<'b>(&mut self, buf: &'b mut [u8]) -> Result<&'b str, TransportError> {
+            match self.receive(buf).await.map_err(map)? {
+                Message::Text(t) => Ok(t),
+                Message::Binary(_) => Err(TransportError::Protocol),
+                Message::Close(_) => Err(TransportError::Io),
+            }
+        }
+    }
+}
+
+/// The `ws://`/`wss://` URL for `model` on `endpoint` (`wss` unless the endpoint is
+/// a local plain-HTTP one).
+pub fn realtime_url(endpoint: &crate::endpoint::Endpoint, model: &str) -> String {
+    let scheme = match endpoint.scheme {
+        crate::endpoint::Scheme::Http => "ws",
+        crate::endpoint::Scheme::Https => "wss",
+    };
+    alloc::format!(
+        "{scheme}://{}:{}{}/realtime?model={model}",
+        endpoint.host,
+        endpoint.port,
+        endpoint.base_path
+    )
+}

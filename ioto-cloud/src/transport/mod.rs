@@ -80,3 +80,8 @@ pub(crate) fn io_error<E: embedded_io_async::Error>(e: E) -> TransportError {
 mod std_http;
 #[cfg(feature = "std")]
 pub use std_http::{StdBody, StdHttp};
+
+#[cfg(feature = "net")]
+mod ioto_http;
+#[cfg(feature = "net")]
+pub use ioto_http::IotoHttp;

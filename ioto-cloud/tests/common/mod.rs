@@ -7,6 +7,8 @@ use ioto_cloud::Secret;
 use ioto_cloud::client::{Api, Client, ClientConfig, StdDelay};
 use ioto_cloud::endpoint::Endpoint;
 use ioto_cloud::transport::StdHttp;
+pub mod nal;
+
 use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
 use std::path::PathBuf;
@@ -99,9 +101,18 @@ impl Server {
         Self::wait_ready(child, Some(port))
     }
 
+    /// The scripted Realtime WebSocket peer (tests/realtime_peer.py).
+    pub fn realtime() -> Self {
+        Self::script("tests/realtime_peer.py")
+    }
+
     /// Our fault-injecting server (tests/fault_server.py) on an ephemeral port.
     pub fn faults() -> Self {
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fault_server.py");
+        Self::script("tests/fault_server.py")
+    }
+
+    fn script(path: &str) -> Self {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path);
         let child = Command::new(python())
             .arg(script)
             .stdin(Stdio::null())
