@@ -37,7 +37,7 @@ impl TcpConnect for StdStack {
     type Error = std::io::Error;
     type Connection<'a> = StdConn;
 
-    async fn connect<'a>(&'a self, remote: SocketAddr) -> Result<StdConn, Self::Error> {
+    async fn connect(&self, remote: SocketAddr) -> Result<StdConn, Self::Error> {
         let s = TcpStream::connect_timeout(&remote, Duration::from_secs(10))?;
         s.set_read_timeout(Some(Duration::from_secs(20)))?;
         s.set_nodelay(true)?;
