@@ -138,9 +138,10 @@ impl ChatStream {
         Ok(())
     }
 
-    /// The accumulated answer; tool calls sorted by index. Fails if `[DONE]` never came.
+    /// The accumulated answer; tool calls sorted by index. Fails if the stream ended
+    /// with neither `[DONE]` nor a `finish_reason` (a cut or truncated stream).
     pub fn finish(mut self) -> Result<ChatCompletion, Error> {
-        if !self.done {
+        if !self.done && self.out.finish_reason == FinishReason::Unknown {
             return Err(Error::StreamIncomplete);
         }
         let mut pairs: Vec<(usize, ToolCall)> =

@@ -40,6 +40,9 @@ impl embedded_io_async::Write for NoConn {
     async fn write(&mut self, _: &[u8]) -> Result<usize, ErrorKind> {
         Err(ErrorKind::NotConnected)
     }
+    async fn flush(&mut self) -> Result<(), ErrorKind> {
+        Err(ErrorKind::NotConnected)
+    }
 }
 impl embedded_nal_async::TcpConnect for Offline {
     type Error = ErrorKind;
