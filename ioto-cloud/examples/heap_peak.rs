@@ -61,16 +61,24 @@ fn main() {
         .field("city", "", Schema::string().max_len(64))
         .field("country", "", Schema::string().max_len(2))
         .field("units", "", Schema::string().one_of(&["c", "f"]));
-    reg.register("GetWeatherArgs", "", s, |_: &serde_json::Value| Ok(serde_json::json!({"t": 12}))).expect("tool");
+    reg.register("GetWeatherArgs", "", s, |_: &serde_json::Value| {
+        Ok(serde_json::json!({"t": 12}))
+    })
+    .expect("tool");
     let s = Schema::object()
         .field("ticker", "", Schema::string().max_len(8))
         .field("exchange", "", Schema::string().one_of(&["NASDAQ", "NYSE"]));
-    reg.register("get_stock_price", "", s, |_: &serde_json::Value| Ok(serde_json::json!({"p": 1}))).expect("tool");
+    reg.register("get_stock_price", "", s, |_: &serde_json::Value| {
+        Ok(serde_json::json!({"p": 1}))
+    })
+    .expect("tool");
     for c in &answer.tool_calls {
         let (_, st) = reg.dispatch(&c.name, &c.arguments);
         assert_eq!(st, ioto_cloud::tools::CallStatus::Ok);
     }
-    let _d: Diagnosis = parse_decision(r#"{"severity":"high","cause":"bearing wear","action":"monitor"}"#).expect("decision");
+    let _d: Diagnosis =
+        parse_decision(r#"{"severity":"high","cause":"bearing wear","action":"monitor"}"#)
+            .expect("decision");
     let total_peak = PEAK.load(Ordering::Relaxed) - base;
     println!("stream parse (2 KiB SSE buffer on the stack): peak heap {stream_peak} B");
     println!("stream + 2 tools declared/validated/run + decision: peak heap {total_peak} B");

@@ -13,6 +13,8 @@ http://127.0.0.1:PORT/<scenario>/v1):
   slong      an endless-looking answer (2 MiB), streamed or whole
   sbadargs   a tool call with out-of-schema arguments, then a text answer
   sunknown   a call to an undeclared tool, then a text answer
+  sprev      Responses: a function call, then a text answer only if the follow-up uses
+             previous_response_id with just the function_call_output items
 
 GET /_requests/<scenario> returns the JSON bodies and headers received so far.
 Prints "PORT <n>" on its first stdout line. Loopback only.
@@ -147,6 +149,25 @@ class Handler(BaseHTTPRequestHandler):
                 ]))
             else:
                 self.send(200, completion(tool_calls=[("call_x", "format_disk", "{}")]))
+        elif scenario == "sprev":
+            if "previous_response_id" not in body:
+                call = {"type": "function_call", "id": "fc_1", "call_id": "call_p1",
+                        "name": "read_sensor", "arguments": json.dumps({"sensor": "temp"}),
+                        "status": "completed"}
+                reasoning = {"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "opaque"}
+                self.send(200, {"id": "resp_1", "object": "response", "status": "completed",
+                                "output": [reasoning, call], "usage": {"input_tokens": 3, "output_tokens": 4}})
+                return
+            inputs = body.get("input") or []
+            good = body["previous_response_id"] == "resp_1" and [i.get("type") for i in inputs] == ["function_call_output"] \
+                and inputs[0].get("call_id") == "call_p1"
+            if not good:
+                self.send(400, {"error": {"message": "bad chaining: " + json.dumps(body)[:200]}})
+                return
+            msg = {"type": "message", "id": "msg_1", "role": "assistant", "status": "completed",
+                   "content": [{"type": "output_text", "text": "21.5 C", "annotations": []}]}
+            self.send(200, {"id": "resp_2", "object": "response", "status": "completed", "output": [msg],
+                            "usage": {"input_tokens": 3, "output_tokens": 4}})
         else:
             self.send(404, {"error": {"message": f"unknown scenario {scenario}"}})
 

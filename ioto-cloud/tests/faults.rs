@@ -312,3 +312,28 @@ fn iteration_cap_stops_a_model_that_keeps_calling_tools() {
     let err = block_on(run_chat(&mut c, &mut reg, req(), caps, &mut |_| {})).unwrap_err();
     assert_eq!(err, Error::IterationCap(1));
 }
+
+#[test]
+fn responses_loop_chains_with_previous_response_id_sending_only_new_items() {
+    use ioto_cloud::responses::{InputItem, ResponsesRequest};
+    use ioto_cloud::tool_loop::{Chaining, run_responses};
+    let s = Server::faults();
+    let mut c = client(&s.url("/sprev/v1"), Api::OpenAi, KEY);
+    let (fan, reads) = (Cell::new(-1.0), Cell::new(0));
+    let mut reg = device_tools(&fan, &reads);
+    let mut req = ResponsesRequest::new("m").input(InputItem::user("temperature?"));
+    req.store = Some(true);
+    let (r, calls) = block_on(run_responses(
+        &mut c,
+        &mut reg,
+        req,
+        Chaining::PreviousResponseId,
+        LoopCaps::default(),
+        &mut |_| {},
+    ))
+    .unwrap();
+    assert_eq!(r.output_text(), "21.5 C");
+    assert_eq!(calls.len(), 1);
+    assert_eq!(reads.get(), 1);
+    assert_eq!(seen(&s, "sprev").len(), 2);
+}
