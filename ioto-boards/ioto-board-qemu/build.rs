@@ -12,7 +12,10 @@ fn main() {
         ("CARGO_FEATURE_M0", MEMORY_M0),
         ("CARGO_FEATURE_RV32", MEMORY_RV32),
     ];
-    let chosen: Vec<_> = boards.iter().filter(|(f, _)| env::var_os(f).is_some()).collect();
+    let chosen: Vec<_> = boards
+        .iter()
+        .filter(|(f, _)| env::var_os(f).is_some())
+        .collect();
     let memory = match chosen.as_slice() {
         [(_, m)] => *m,
         [] => "/* no virtual board selected: enable one of m4f, m0, rv32 */\n",

@@ -17,7 +17,9 @@ pub struct HostClock {
 impl HostClock {
     /// A clock whose zero is now.
     pub fn new() -> Self {
-        Self { start: StdInstant::now() }
+        Self {
+            start: StdInstant::now(),
+        }
     }
 }
 

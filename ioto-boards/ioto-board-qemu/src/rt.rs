@@ -51,8 +51,8 @@ mod arch {
             let before = WRAPS.load(Ordering::Acquire);
             let current = SYST::get_current();
             if WRAPS.load(Ordering::Acquire) == before {
-                let ticks = u64::from(before) * (u64::from(RELOAD) + 1)
-                    + u64::from(RELOAD - current);
+                let ticks =
+                    u64::from(before) * (u64::from(RELOAD) + 1) + u64::from(RELOAD - current);
                 return ticks * INSTRUCTIONS_PER_TICK;
             }
         }
@@ -62,7 +62,10 @@ mod arch {
     fn SysTick() {
         // Only this handler writes WRAPS, so load + store is race-free (and works on
         // thumbv6m, which has no atomic read-modify-write).
-        WRAPS.store(WRAPS.load(Ordering::Relaxed).wrapping_add(1), Ordering::Release);
+        WRAPS.store(
+            WRAPS.load(Ordering::Relaxed).wrapping_add(1),
+            Ordering::Release,
+        );
     }
 
     #[exception]
@@ -111,13 +114,20 @@ mod arch {
     fn exception_handler(trap: &riscv_rt::TrapFrame) -> ! {
         let mcause = riscv::register::mcause::read().bits();
         let mepc = riscv::register::mepc::read();
-        crate::println!("FAILED\nexception mcause={:#x} mepc={:#x} ra={:#x}", mcause, mepc, trap.ra);
+        crate::println!(
+            "FAILED\nexception mcause={:#x} mepc={:#x} ra={:#x}",
+            mcause,
+            mepc,
+            trap.ra
+        );
         exit(1)
     }
 }
 
 #[cfg(not(any(target_arch = "arm", target_arch = "riscv32")))]
-compile_error!("ioto-board-qemu builds for thumbv7em, thumbv6m and riscv32imc only; use `cargo xtask build --board qemu-*`");
+compile_error!(
+    "ioto-board-qemu builds for thumbv7em, thumbv6m and riscv32imc only; use `cargo xtask build --board qemu-*`"
+);
 
 pub use arch::entry;
 pub(crate) use arch::{instructions, start_counter, write_host};
@@ -127,7 +137,10 @@ pub fn exit(code: i32) -> ! {
     arch::exit(code)
 }
 
-#[cfg(all(feature = "panic-handler", any(target_arch = "arm", target_arch = "riscv32")))]
+#[cfg(all(
+    feature = "panic-handler",
+    any(target_arch = "arm", target_arch = "riscv32")
+))]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     crate::println!("FAILED\n{}", info);

@@ -14,7 +14,10 @@ fn integer_arithmetic() {
     let a: u32 = black_box(0xDEAD_BEEF);
     let b: u32 = black_box(0x1234_5678);
     assert_eq!(a.wrapping_mul(b), 0x5621_CA08);
-    assert_eq!(black_box(1_000_000_007u64) * black_box(998_244_353u64), 998_244_359_987_710_471);
+    assert_eq!(
+        black_box(1_000_000_007u64) * black_box(998_244_353u64),
+        998_244_359_987_710_471
+    );
     assert_eq!(black_box(-7i32) / black_box(2), -3);
     assert_eq!(black_box(-7i32) >> 1, -4);
     assert_eq!(black_box(i8::MIN).saturating_sub(1), i8::MIN);
@@ -29,7 +32,10 @@ fn int64_division() {
 fn float_arithmetic() {
     let x: f32 = black_box(1.5);
     assert_eq!(x * black_box(2.25f32), 3.375);
-    assert_eq!(black_box(0.1f64) + black_box(0.2f64), 0.300_000_000_000_000_04);
+    assert_eq!(
+        black_box(0.1f64) + black_box(0.2f64),
+        0.300_000_000_000_000_04
+    );
 }
 
 fn heap_allocation() {
@@ -52,7 +58,11 @@ fn counter_advances() {
     black_box(acc);
     let after = instructions();
     // 20 000 iterations retire at least 20 000 instructions (and far fewer than 10^9).
-    assert!(after - before >= 20_000, "counter advanced only {}", after - before);
+    assert!(
+        after - before >= 20_000,
+        "counter advanced only {}",
+        after - before
+    );
     assert!(after - before < 1_000_000_000);
 }
 

@@ -1,0 +1,38 @@
+//! Hello firmware for the nRF52840-DK: blinks LED1, and every half second logs the
+//! uptime and a fresh hardware random number over RTT.
+//!
+//! ```text
+//! cargo run --release --bin hello     # runner: probe-rs run --chip nRF52840_xxAA
+//! ```
+#![no_std]
+#![no_main]
+
+use embassy_executor::Spawner;
+use ioto_board_nrf52840::{self as board, EmbassyClock, HwRng, led, time::Timer};
+use ioto_core::{Clock, Entropy};
+
+#[embassy_executor::main]
+async fn main(_spawner: Spawner) {
+    let p = board::init();
+    let mut rng = HwRng::new(p.RNG);
+    let mut led = led::user_led(p.P0_13);
+    let clock = EmbassyClock;
+    log::info!("hello from Ioto-rs on the nRF52840");
+
+    let mut blinks: u32 = 0;
+    loop {
+        led.toggle();
+        log::info!(
+            "blink {blinks}: uptime {} ms, random {:#010x}",
+            clock.now().as_millis(),
+            rng.next_u32()
+        );
+        blinks = blinks.wrapping_add(1);
+        Timer::after_millis(500).await;
+    }
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    board::panic::halt(info)
+}

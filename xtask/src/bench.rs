@@ -1,0 +1,168 @@
+//! `cargo xtask bench <suite>`: numbers, reported and written to CSV, never asserted.
+//!
+//! Firmware benchmarks are the `bench_*` bins of a board's firmware crate. They run under
+//! `-icount shift=0` (one instruction per virtual nanosecond) and print one line per
+//! measurement: `BENCH key=value key=value …`. xtask collects those lines into a table
+//! and `target/bench/<suite>.csv`.
+
+use std::{collections::BTreeSet, time::Duration};
+
+use crate::{
+    Result,
+    args::Args,
+    boards::{self, Board},
+    build::{self, FirmwareBuild},
+    qemu, toolchain, ui,
+};
+
+/// The suites `cargo xtask bench` knows.
+const SUITES: [(&str, &str); 1] = [(
+    "firmware",
+    "every bench_* firmware on every virtual board (instructions, exact under -icount)",
+)];
+
+/// `cargo xtask bench <suite> [--board <b>]`.
+pub fn cmd(raw: &[String]) -> Result {
+    let args = Args::parse(raw, &[], &["--board"])?;
+    let suite = args
+        .positional
+        .first()
+        .map(String::as_str)
+        .unwrap_or("list");
+    match suite {
+        "list" => {
+            for (name, what) in SUITES {
+                println!("{name:<10} {what}");
+            }
+            Ok(())
+        }
+        "firmware" => {
+            let chosen: Vec<&Board> = match args.option("--board") {
+                Some(b) => vec![boards::find(b)?],
+                None => boards::virtual_boards().collect(),
+            };
+            let rows = firmware_benches(&chosen, "bench_")?;
+            write_table("firmware", &rows)
+        }
+        other => Err(format!(
+            "unknown bench suite `{other}` (see `cargo xtask bench list`)"
+        )),
+    }
+}
+
+/// One `BENCH` line, as ordered key/value pairs, with the board it ran on first.
+pub type Row = Vec<(String, String)>;
+
+/// Parses `BENCH key=value …` lines.
+pub fn parse_bench_lines(output: &str) -> Vec<Row> {
+    output
+        .lines()
+        .filter_map(|l| l.strip_prefix("BENCH "))
+        .map(|rest| {
+            rest.split_whitespace()
+                .filter_map(|kv| kv.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+/// Builds and runs the bins starting with `prefix` on each board; returns their rows.
+pub fn firmware_benches(chosen: &[&'static Board], prefix: &str) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for &board in chosen {
+        let fb = FirmwareBuild {
+            only_prefix: Some(prefix),
+            release: true,
+            ..Default::default()
+        };
+        for elf in build::firmware(board, &fb)? {
+            let step = ui::step(&format!("bench {} on {}", elf.display(), board.name));
+            let run = qemu::run(board, &elf, Duration::from_secs(1800))?;
+            if run.code != Some(0) {
+                return Err(format!(
+                    "{} on {} exited {:?}:\n{}{}",
+                    elf.display(),
+                    board.name,
+                    run.code,
+                    run.stdout,
+                    run.stderr
+                ));
+            }
+            for mut row in parse_bench_lines(&run.stdout) {
+                row.insert(0, ("board".into(), board.name.into()));
+                rows.push(row);
+            }
+            step.done();
+        }
+    }
+    Ok(rows)
+}
+
+/// Prints rows as an aligned table and writes `target/bench/<suite>.csv`.
+pub fn write_table(suite: &str, rows: &[Row]) -> Result {
+    let mut columns: Vec<String> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for row in rows {
+        for (k, _) in row {
+            if seen.insert(k.clone()) {
+                columns.push(k.clone());
+            }
+        }
+    }
+    let cell = |row: &Row, c: &str| {
+        row.iter()
+            .find(|(k, _)| k == c)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let widths: Vec<usize> = columns
+        .iter()
+        .map(|c| {
+            rows.iter()
+                .map(|r| cell(r, c).len())
+                .max()
+                .unwrap_or(0)
+                .max(c.len())
+        })
+        .collect();
+    let line = |vals: Vec<String>| {
+        vals.iter()
+            .zip(&widths)
+            .map(|(v, w)| format!("{v:>w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    println!("{}", line(columns.clone()));
+    for r in rows {
+        println!("{}", line(columns.iter().map(|c| cell(r, c)).collect()));
+    }
+    let dir = toolchain::target_dir().join("bench");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let mut csv = columns.join(",") + "\n";
+    for r in rows {
+        csv += &(columns
+            .iter()
+            .map(|c| cell(r, c))
+            .collect::<Vec<_>>()
+            .join(",")
+            + "\n");
+    }
+    let path = dir.join(format!("{suite}.csv"));
+    std::fs::write(&path, csv).map_err(|e| e.to_string())?;
+    ui::info(&format!("wrote {}", path.display()));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bench_lines_become_rows() {
+        let rows = parse_bench_lines("noise\nBENCH model=kws instructions=123 macs=4\nBENCH x=1\n");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0][0], ("model".to_string(), "kws".to_string()));
+        assert_eq!(rows[0][2], ("macs".to_string(), "4".to_string()));
+    }
+}

@@ -1,0 +1,236 @@
+//! `cargo xtask hil-test`: on-target test suites on virtual boards (QEMU) or real
+//! hardware (probe-rs).
+//!
+//! Every bin of a board's firmware crate is a suite, except `bench_*` bins (those are
+//! `cargo xtask bench`'s). A suite passes when it exits 0 after printing the harness's
+//! closing line with every declared test `ok`.
+
+use std::{path::PathBuf, time::Duration};
+
+use crate::{
+    Result,
+    args::Args,
+    boards::{self, Board},
+    build::{self, FirmwareBuild},
+    qemu,
+    report::SuiteReport,
+    toolchain, ui,
+};
+
+/// Options of one hil-test run.
+#[derive(Debug, Clone)]
+pub struct HilOptions {
+    /// Per-suite time limit.
+    pub timeout: Duration,
+    /// Build with the `inject-failure` feature (xtask's own tests).
+    pub inject_failure: bool,
+    /// Target directory override (xtask's own tests).
+    pub target_dir: Option<PathBuf>,
+    /// Only the suites with these names (all when empty).
+    pub suites: Vec<String>,
+}
+
+impl Default for HilOptions {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(600),
+            inject_failure: false,
+            target_dir: None,
+            suites: vec![],
+        }
+    }
+}
+
+/// The result of one suite on one board.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Board name.
+    pub board: &'static str,
+    /// Suite (bin) name.
+    pub suite: String,
+    /// The parsed report.
+    pub report: SuiteReport,
+    /// QEMU's exit code (`None`: killed at the time limit).
+    pub code: Option<i32>,
+    /// Seconds the run took.
+    pub seconds: f64,
+}
+
+impl Outcome {
+    /// Whether the suite passed.
+    pub fn passed(&self) -> bool {
+        self.report.success(self.code)
+    }
+}
+
+/// `cargo xtask hil-test [--board <b>] [--emulator|--probe] [--timeout <s>] [--suite <s>]`.
+pub fn cmd(raw: &[String]) -> Result {
+    let args = Args::parse(
+        raw,
+        &["--emulator", "--probe", "--inject-failure"],
+        &["--board", "--timeout", "--suite"],
+    )?;
+    let mut opts = HilOptions {
+        inject_failure: args.flag("--inject-failure"),
+        ..Default::default()
+    };
+    if let Some(t) = args.option("--timeout") {
+        opts.timeout = Duration::from_secs(t.parse().map_err(|_| format!("bad --timeout `{t}`"))?);
+    }
+    opts.suites
+        .extend(args.option("--suite").map(str::to_string));
+    let chosen: Vec<&Board> = match args.option("--board") {
+        Some(b) => vec![boards::find(b)?],
+        None if args.flag("--probe") => boards::BOARDS.iter().filter(|b| !b.is_virtual()).collect(),
+        None => boards::virtual_boards().collect(),
+    };
+    if args.flag("--probe") || chosen.iter().any(|b| !b.is_virtual()) {
+        return probe(&chosen);
+    }
+    let outcomes = emulator(&chosen, &opts)?;
+    summarize(&outcomes)
+}
+
+/// Builds and runs every suite on each virtual board; returns all outcomes (the
+/// caller decides what a failure means).
+pub fn emulator(chosen: &[&'static Board], opts: &HilOptions) -> Result<Vec<Outcome>> {
+    let features: &[&str] = if opts.inject_failure {
+        &["inject-failure"]
+    } else {
+        &[]
+    };
+    let mut outcomes = Vec::new();
+    for &board in chosen {
+        let names = build::bin_names(board)?;
+        let selected: Vec<&String> = names
+            .iter()
+            .filter(|n| !n.starts_with("bench_"))
+            .filter(|n| opts.suites.is_empty() || opts.suites.contains(n))
+            .collect();
+        let mut elfs = Vec::new();
+        for name in &selected {
+            let fb = FirmwareBuild {
+                example: Some(name.as_str()),
+                release: true,
+                features,
+                target_dir: opts.target_dir.clone(),
+                ..Default::default()
+            };
+            elfs.extend(build::firmware(board, &fb)?);
+        }
+        for elf in elfs {
+            let suite = elf
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let step = ui::step(&format!("hil-test {suite} on {}", board.name));
+            let run = qemu::run(board, &elf, opts.timeout)?;
+            let report = SuiteReport::parse(&run.stdout);
+            let outcome = Outcome {
+                board: board.name,
+                suite,
+                report,
+                code: run.code,
+                seconds: run.elapsed.as_secs_f64(),
+            };
+            for line in run.stdout.lines() {
+                ui::info(line);
+            }
+            if !outcome.passed() {
+                if run.code.is_none() {
+                    ui::error(&format!(
+                        "killed after {}s without finishing",
+                        opts.timeout.as_secs()
+                    ));
+                }
+                for line in run.stderr.lines().take(20) {
+                    ui::info(&format!("qemu: {line}"));
+                }
+            }
+            step.done();
+            outcomes.push(outcome);
+        }
+    }
+    Ok(outcomes)
+}
+
+/// Prints the per-suite table and fails if any suite failed.
+pub fn summarize(outcomes: &[Outcome]) -> Result {
+    println!(
+        "\n{:<10} {:<16} {:>6} {:>7}  verdict",
+        "board", "suite", "tests", "secs"
+    );
+    let mut failures = Vec::new();
+    for o in outcomes {
+        let verdict = match (&o.report.failed, o.passed(), o.code) {
+            (Some((name, msg)), _, _) => {
+                failures.push(format!(
+                    "{} on {}: test `{name}` failed: {}",
+                    o.suite,
+                    o.board,
+                    msg.trim()
+                ));
+                format!("FAILED ({name})")
+            }
+            (None, true, _) => "ok".to_string(),
+            (None, false, None) => {
+                failures.push(format!("{} on {}: timed out", o.suite, o.board));
+                "TIMEOUT".to_string()
+            }
+            (None, false, code) => {
+                failures.push(format!(
+                    "{} on {}: exit {code:?} without a complete report",
+                    o.suite, o.board
+                ));
+                "FAILED (incomplete report)".to_string()
+            }
+        };
+        println!(
+            "{:<10} {:<16} {:>6} {:>7.1}  {verdict}",
+            o.board,
+            o.suite,
+            o.report.passed.len(),
+            o.seconds
+        );
+    }
+    let tests: usize = outcomes.iter().map(|o| o.report.passed.len()).sum();
+    if outcomes.is_empty() {
+        return Err("hil-test ran no suite".into());
+    }
+    if failures.is_empty() {
+        println!(
+            "hil-test: {} suites, {tests} on-target tests passed",
+            outcomes.len()
+        );
+        Ok(())
+    } else {
+        Err(format!("hil-test failed:\n  {}", failures.join("\n  ")))
+    }
+}
+
+/// Runs the `hil_*` suites of physical boards on real hardware with `probe-rs run`.
+fn probe(chosen: &[&'static Board]) -> Result {
+    if toolchain::which("probe-rs").is_none() {
+        return Err(
+            "`probe-rs` is not installed: `cargo install probe-rs-tools --locked`, attach \
+                    the board's debug probe, then run `cargo xtask hil-test --probe --board <b>`"
+                .into(),
+        );
+    }
+    for &board in chosen {
+        let boards::Kind::Physical(chip) = board.kind else {
+            return Err(format!("{} is a virtual board: use --emulator", board.name));
+        };
+        let fb = FirmwareBuild {
+            only_prefix: Some("hil_"),
+            release: true,
+            ..Default::default()
+        };
+        for elf in build::firmware(board, &fb)? {
+            let mut c = std::process::Command::new("probe-rs");
+            c.args(["run", "--chip", chip]).arg(&elf);
+            build::run_checked(&mut c, &format!("{} on {}", elf.display(), board.name))?;
+        }
+    }
+    Ok(())
+}

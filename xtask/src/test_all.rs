@@ -1,0 +1,202 @@
+//! `cargo xtask test`: everything a contributor must keep green, in one command.
+//!
+//! 1. `doctor --install` (so it works on a fresh Debian machine)
+//! 2. formatting of every crate, in and out of the workspace
+//! 3. clippy `-D warnings` and rustdoc `-D warnings`
+//! 4. host unit and integration tests (real peers: mosquitto, Python servers)
+//! 5. cross builds of every library crate for the three shipping targets
+//! 6. firmware of the physical boards
+//! 7. `hil-test --emulator` on the three virtual boards
+//! 8. `cargo package` of the library crates
+//!
+//! Every step runs even after a failure, so one CI run reports everything; the command
+//! fails if any step failed.
+
+use std::{path::PathBuf, process::Command};
+
+use crate::{
+    Result,
+    args::Args,
+    boards::{self, Board},
+    build::{self, FirmwareBuild, LIBRARIES, run_checked},
+    doctor, hil,
+    toolchain::{self, TARGETS},
+    ui,
+};
+
+/// `cargo xtask test`.
+pub fn cmd(raw: &[String]) -> Result {
+    Args::parse(raw, &[], &[])?;
+    doctor::run(true)?;
+    let mut results: Vec<(String, Result)> = Vec::new();
+    let mut record = |name: &str, r: Result| {
+        if let Err(e) = &r {
+            ui::error(&format!("{name}: {e}"));
+        }
+        results.push((name.to_string(), r));
+    };
+    record("rustfmt", fmt());
+    record("clippy", clippy());
+    record("rustdoc", rustdoc());
+    record("host tests", host_tests());
+    for t in TARGETS {
+        record(
+            &format!("library crates for {t}"),
+            build::libraries(t, true),
+        );
+    }
+    for b in boards::BOARDS.iter().filter(|b| !b.is_virtual()) {
+        record(&format!("firmware for {}", b.name), physical_firmware(b));
+    }
+    let virt: Vec<&'static Board> = boards::virtual_boards().collect();
+    record(
+        "hil-test --emulator",
+        hil::emulator(&virt, &hil::HilOptions::default()).and_then(|o| hil::summarize(&o)),
+    );
+    record("cargo package", package());
+
+    let failed: Vec<&(String, Result)> = results.iter().filter(|(_, r)| r.is_err()).collect();
+    println!("\nxtask test steps:");
+    for (name, r) in &results {
+        println!("  {:<44} {}", name, if r.is_ok() { "ok" } else { "FAILED" });
+    }
+    println!(
+        "xtask: {} passed, {} failed",
+        results.len() - failed.len(),
+        failed.len()
+    );
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{} step(s) failed", failed.len()))
+    }
+}
+
+/// Firmware crates outside the workspace (checked with rustfmt directly).
+fn out_of_workspace_sources() -> Vec<PathBuf> {
+    let root = toolchain::repo_root();
+    let mut dirs = vec![root.join("ioto-boards"), root.join("examples")];
+    let mut files = Vec::new();
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            let name = e.file_name();
+            if p.is_dir() && name != "target" && name != "ioto-board-host" {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+fn fmt() -> Result {
+    let step = ui::step("rustfmt --check");
+    run_checked(
+        toolchain::host_cargo().args(["fmt", "--all", "--check"]),
+        "cargo fmt --all --check",
+    )?;
+    let files = out_of_workspace_sources();
+    if !files.is_empty() {
+        let mut c = Command::new("rustfmt");
+        c.args(["--check", "--edition", "2024"]).args(&files);
+        run_checked(&mut c, "rustfmt --check (firmware crates)")?;
+    }
+    step.done();
+    Ok(())
+}
+
+fn clippy() -> Result {
+    let step = ui::step("clippy -D warnings");
+    run_checked(
+        toolchain::host_cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+        "cargo clippy",
+    )?;
+    step.done();
+    Ok(())
+}
+
+fn rustdoc() -> Result {
+    let step = ui::step("rustdoc -D warnings");
+    run_checked(
+        toolchain::host_cargo()
+            .args(["doc", "--workspace", "--no-deps", "--all-features"])
+            .env("RUSTDOCFLAGS", "-D warnings"),
+        "cargo doc",
+    )?;
+    step.done();
+    Ok(())
+}
+
+/// Environment for tests that start Python peers.
+fn with_python_env(c: &mut Command) -> &mut Command {
+    let python = doctor::python();
+    let venv_bin = python.parent().map(PathBuf::from).unwrap_or_default();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut paths = vec![venv_bin];
+    paths.extend(std::env::split_paths(&path));
+    c.env("IOTO_PYTHON", &python);
+    if let Ok(joined) = std::env::join_paths(paths) {
+        c.env("PATH", joined);
+    }
+    c
+}
+
+fn host_tests() -> Result {
+    let step = ui::step("host tests (cargo test --workspace --all-features)");
+    run_checked(
+        with_python_env(&mut toolchain::host_cargo()).args([
+            "test",
+            "--workspace",
+            "--all-features",
+            "--no-fail-fast",
+        ]),
+        "cargo test --workspace",
+    )?;
+    step.done();
+    Ok(())
+}
+
+fn physical_firmware(board: &Board) -> Result {
+    let dir = toolchain::repo_root().join(board.firmware_dir);
+    if !dir.join("Cargo.toml").exists() {
+        return Err(format!(
+            "{} has no firmware crate at {}",
+            board.name,
+            dir.display()
+        ));
+    }
+    build::firmware(
+        board,
+        &FirmwareBuild {
+            release: true,
+            ..Default::default()
+        },
+    )
+    .map(|_| ())
+}
+
+fn package() -> Result {
+    let step = ui::step("cargo package (library crates)");
+    let mut c = toolchain::host_cargo();
+    c.args(["package", "--allow-dirty"]);
+    for (lib, _) in LIBRARIES {
+        c.args(["-p", lib]);
+    }
+    run_checked(&mut c, "cargo package")?;
+    step.done();
+    Ok(())
+}
