@@ -16,6 +16,7 @@ extern crate std;
 pub mod std_net;
 #[cfg(feature = "http")]
 pub mod http;
+pub mod sse;
 #[cfg(feature = "ws")]
 pub mod ws;
 #[cfg(feature = "tls")]

@@ -1,0 +1,474 @@
+//! The HTTP client: one place that builds headers (the key goes only there), enforces
+//! the budget before sending, retries 429/5xx with backoff honouring `Retry-After`,
+//! caps response bytes and total time, and parses streams incrementally.
+
+use crate::anthropic::{ANTHROPIC_VERSION, AnthropicRequest, AnthropicResponse, parse_message};
+use crate::anthropic_stream::AnthropicStream;
+use crate::chat::{ChatCompletion, ChatRequest, parse_completion};
+use crate::chat_stream::ChatStream;
+use crate::endpoint::Endpoint;
+use crate::error::{Error, bounded};
+use crate::resilience::{Budget, BudgetLimits, RetryPolicy};
+use crate::responses::{ResponseObject, ResponsesRequest, parse_response};
+use crate::responses_stream::ResponsesStream;
+use crate::secret::Secret;
+use crate::tools::ToolRegistry;
+use crate::transport::{HttpRequest, HttpTransport, Method, io_error};
+use crate::types::{AnswerLimits, Usage};
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use embedded_hal_async::delay::DelayNs;
+use embedded_io_async::Read;
+use ioto_core::Clock;
+use ioto_transport::sse::SseParser;
+use serde_json::Value;
+
+/// Hard limits of one call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Response body bytes (whole or streamed) before [`Error::ResponseTooLarge`].
+    pub max_response_bytes: usize,
+    /// SSE buffer: longest line and largest event (bytes).
+    pub max_event_bytes: usize,
+    /// Read chunk size (bytes).
+    pub read_chunk: usize,
+    /// Wall time for one call including retries (ms).
+    pub timeout_ms: u64,
+    /// What an answer may accumulate.
+    pub answer: AnswerLimits,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_response_bytes: 256 * 1024,
+            max_event_bytes: 8 * 1024,
+            read_chunk: 512,
+            timeout_ms: 60_000,
+            answer: AnswerLimits::default(),
+        }
+    }
+}
+
+/// Which wire protocol an endpoint speaks (for headers and paths).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Api {
+    /// OpenAI or compatible (`Authorization: Bearer`).
+    OpenAi,
+    /// Anthropic (`x-api-key`, `anthropic-version`).
+    Anthropic,
+}
+
+/// Client configuration.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// Where to send requests.
+    pub endpoint: Endpoint,
+    /// Header style.
+    pub api: Api,
+    /// API key (may be empty for local servers).
+    pub key: Secret,
+    /// Hard limits.
+    pub limits: Limits,
+    /// Retry policy.
+    pub retry: RetryPolicy,
+    /// Call/token budget.
+    pub budget: BudgetLimits,
+    /// Tokens reserved per call when the request sets no output cap.
+    pub default_expected_tokens: u32,
+}
+
+impl ClientConfig {
+    /// Defaults for `endpoint` with `key`.
+    pub fn new(endpoint: Endpoint, api: Api, key: Secret) -> Self {
+        Self {
+            endpoint,
+            api,
+            key,
+            limits: Limits::default(),
+            retry: RetryPolicy::default(),
+            budget: BudgetLimits::default(),
+            default_expected_tokens: 1_000,
+        }
+    }
+}
+
+/// How the body of a successful response is consumed.
+enum Sink<'s> {
+    Whole(&'s mut Vec<u8>),
+    Events(&'s mut dyn FnMut(&[u8]) -> Result<bool, Error>),
+}
+
+/// A model client over transport `T`, clock `C` and delay `D`.
+#[derive(Debug)]
+pub struct Client<T, C, D> {
+    transport: T,
+    clock: C,
+    delay: D,
+    cfg: ClientConfig,
+    budget: Budget,
+    last_usage: Option<Usage>,
+}
+
+impl<T: HttpTransport, C: Clock, D: DelayNs> Client<T, C, D> {
+    /// A client.
+    pub fn new(transport: T, clock: C, delay: D, cfg: ClientConfig) -> Self {
+        let budget = Budget::new(cfg.budget);
+        Self {
+            transport,
+            clock,
+            delay,
+            cfg,
+            budget,
+            last_usage: None,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.cfg
+    }
+
+    /// The clock (tool loops use it for their time cap).
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
+    /// The budget state.
+    pub fn budget(&self) -> &Budget {
+        &self.budget
+    }
+
+    /// Usage of the last successful call.
+    pub fn last_usage(&self) -> Option<Usage> {
+        self.last_usage
+    }
+
+    /// Chat Completions, whole answer.
+    pub async fn chat(
+        &mut self,
+        req: &ChatRequest,
+        tools: Option<&ToolRegistry<'_>>,
+    ) -> Result<ChatCompletion, Error> {
+        let body = req.to_json(tools, false);
+        let mut buf = Vec::new();
+        let expected = self.expected(req.max_tokens);
+        self.exchange("/chat/completions", &body, expected, Sink::Whole(&mut buf))
+            .await?;
+        let c = parse_completion(&buf)?;
+        self.settle(expected, c.usage);
+        Ok(c)
+    }
+
+    /// Chat Completions, streamed; `on_text` receives each content delta.
+    pub async fn chat_stream(
+        &mut self,
+        req: &ChatRequest,
+        tools: Option<&ToolRegistry<'_>>,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<ChatCompletion, Error> {
+        let body = req.to_json(tools, true);
+        let mut acc = ChatStream::new(self.cfg.limits.answer);
+        let expected = self.expected(req.max_tokens);
+        let mut on_event = |data: &[u8]| {
+            acc.on_data(data, on_text)?;
+            Ok(acc.is_done())
+        };
+        self.exchange(
+            "/chat/completions",
+            &body,
+            expected,
+            Sink::Events(&mut on_event),
+        )
+        .await?;
+        let c = acc.finish()?;
+        self.settle(expected, c.usage);
+        Ok(c)
+    }
+
+    /// Responses, whole answer.
+    pub async fn respond(
+        &mut self,
+        req: &ResponsesRequest,
+        tools: Option<&ToolRegistry<'_>>,
+    ) -> Result<ResponseObject, Error> {
+        let body = req.to_json(tools, false);
+        let mut buf = Vec::new();
+        let expected = self.expected(req.max_output_tokens);
+        self.exchange("/responses", &body, expected, Sink::Whole(&mut buf))
+            .await?;
+        let r = parse_response(&buf)?;
+        self.settle(expected, r.usage);
+        Ok(r)
+    }
+
+    /// Responses, streamed; `on_text` receives each output text delta.
+    pub async fn respond_stream(
+        &mut self,
+        req: &ResponsesRequest,
+        tools: Option<&ToolRegistry<'_>>,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<ResponseObject, Error> {
+        let body = req.to_json(tools, true);
+        let mut acc = ResponsesStream::new(self.cfg.limits.answer);
+        let expected = self.expected(req.max_output_tokens);
+        let mut on_event = |data: &[u8]| {
+            acc.on_data(data, on_text)?;
+            Ok(acc.is_done())
+        };
+        self.exchange("/responses", &body, expected, Sink::Events(&mut on_event))
+            .await?;
+        let r = acc.finish()?;
+        self.settle(expected, r.usage);
+        Ok(r)
+    }
+
+    /// Anthropic Messages, whole answer.
+    pub async fn anthropic(
+        &mut self,
+        req: &AnthropicRequest,
+        tools: Option<&ToolRegistry<'_>>,
+    ) -> Result<AnthropicResponse, Error> {
+        let body = req.to_json(tools, false);
+        let mut buf = Vec::new();
+        let expected = self.expected(Some(req.max_tokens));
+        self.exchange("/v1/messages", &body, expected, Sink::Whole(&mut buf))
+            .await?;
+        let r = parse_message(&buf)?;
+        self.settle(expected, Some(r.usage));
+        Ok(r)
+    }
+
+    /// Anthropic Messages, streamed; `on_text` receives each text delta.
+    pub async fn anthropic_stream(
+        &mut self,
+        req: &AnthropicRequest,
+        tools: Option<&ToolRegistry<'_>>,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<AnthropicResponse, Error> {
+        let body = req.to_json(tools, true);
+        let mut acc = AnthropicStream::new(self.cfg.limits.answer);
+        let expected = self.expected(Some(req.max_tokens));
+        let mut on_event = |data: &[u8]| {
+            acc.on_data(data, on_text)?;
+            Ok(acc.is_done())
+        };
+        self.exchange("/v1/messages", &body, expected, Sink::Events(&mut on_event))
+            .await?;
+        let r = acc.finish()?;
+        self.settle(expected, Some(r.usage));
+        Ok(r)
+    }
+
+    fn expected(&self, max_tokens: Option<u32>) -> u32 {
+        max_tokens.unwrap_or(self.cfg.default_expected_tokens)
+    }
+
+    fn settle(&mut self, expected: u32, usage: Option<Usage>) {
+        let used = usage.map_or(expected, |u| u.total());
+        self.budget.settle(expected, used);
+        self.last_usage = usage;
+    }
+
+    /// Budget check, then send with retries.
+    async fn exchange(
+        &mut self,
+        suffix: &str,
+        body: &Value,
+        expected_tokens: u32,
+        mut sink: Sink<'_>,
+    ) -> Result<(), Error> {
+        let start = self.clock.now();
+        self.budget.check(start, expected_tokens)?;
+        let body = serde_json::to_vec(body).map_err(|_| Error::Json("request"))?;
+        let path = self.cfg.endpoint.path(suffix);
+        let mut attempt = 1;
+        loop {
+            let streamed = matches!(sink, Sink::Events(_));
+            let err = match self.attempt(&path, &body, streamed, start, &mut sink).await {
+                Ok(()) => return Ok(()),
+                Err(e) => e,
+            };
+            let retry_after = match &err {
+                Error::Http { retry_after, .. } => *retry_after,
+                _ => None,
+            };
+            let wait = RetryPolicy::retryable(&err)
+                .then(|| self.cfg.retry.delay_ms(attempt, retry_after))
+                .flatten();
+            let Some(ms) = wait else { return Err(err) };
+            let elapsed_ms = self.clock.now().micros_since(start) / 1000;
+            if elapsed_ms + u64::from(ms) > self.cfg.limits.timeout_ms {
+                return Err(err);
+            }
+            self.delay.delay_ms(ms).await;
+            attempt += 1;
+        }
+    }
+
+    async fn attempt(
+        &mut self,
+        path: &str,
+        body: &[u8],
+        stream: bool,
+        start: ioto_core::Instant,
+        sink: &mut Sink<'_>,
+    ) -> Result<(), Error> {
+        let key = self.cfg.key.expose();
+        let bearer;
+        let mut headers: Vec<(&str, &str)> = vec![("Content-Type", "application/json")];
+        match self.cfg.api {
+            Api::OpenAi => {
+                if !key.is_empty() {
+                    bearer = alloc::format!("Bearer {key}");
+                    headers.push(("Authorization", &bearer));
+                }
+            }
+            Api::Anthropic => {
+                headers.push(("x-api-key", key));
+                headers.push(("anthropic-version", ANTHROPIC_VERSION));
+            }
+        }
+        headers.push((
+            "Accept",
+            if stream {
+                "text/event-stream"
+            } else {
+                "application/json"
+            },
+        ));
+        let req = HttpRequest {
+            method: Method::Post,
+            endpoint: &self.cfg.endpoint,
+            path,
+            headers: &headers,
+            body,
+        };
+        let limits = self.cfg.limits;
+        let deadline = Deadline {
+            clock: &self.clock,
+            start,
+            timeout_ms: limits.timeout_ms,
+        };
+        let mut resp = self.transport.send(&req).await?;
+        if !(200..300).contains(&resp.status) {
+            let mut err_body = Vec::new();
+            // Best effort: the status is the error even if the body is cut or huge.
+            let _ = read_whole(&mut resp.body, &mut err_body, 4096, &deadline).await;
+            return Err(Error::Http {
+                status: resp.status,
+                retry_after: resp.retry_after,
+                message: error_message(&err_body, &self.cfg.key),
+            });
+        }
+        match sink {
+            Sink::Whole(buf) => {
+                read_whole(&mut resp.body, buf, limits.max_response_bytes, &deadline).await
+            }
+            Sink::Events(on_event) => {
+                read_events(&mut resp.body, &limits, &deadline, *on_event).await
+            }
+        }
+    }
+}
+
+struct Deadline<'c, C> {
+    clock: &'c C,
+    start: ioto_core::Instant,
+    timeout_ms: u64,
+}
+
+impl<C: Clock> Deadline<'_, C> {
+    fn check(&self) -> Result<(), Error> {
+        if self.clock.now().micros_since(self.start) / 1000 > self.timeout_ms {
+            return Err(Error::Timeout);
+        }
+        Ok(())
+    }
+}
+
+async fn read_whole<R: Read, C: Clock>(
+    body: &mut R,
+    buf: &mut Vec<u8>,
+    limit: usize,
+    deadline: &Deadline<'_, C>,
+) -> Result<(), Error> {
+    let mut chunk = [0u8; 256];
+    loop {
+        deadline.check()?;
+        let n = body.read(&mut chunk).await.map_err(io_error)?;
+        if n == 0 {
+            return Ok(());
+        }
+        if buf.len() + n > limit {
+            return Err(Error::ResponseTooLarge { limit });
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+async fn read_events<R: Read, C: Clock>(
+    body: &mut R,
+    limits: &Limits,
+    deadline: &Deadline<'_, C>,
+    on_event: &mut dyn FnMut(&[u8]) -> Result<bool, Error>,
+) -> Result<(), Error> {
+    let mut line_buf = vec![0u8; limits.max_event_bytes];
+    let mut chunk = vec![0u8; limits.read_chunk.max(1)];
+    let mut parser = SseParser::new(&mut line_buf);
+    let mut total = 0usize;
+    loop {
+        deadline.check()?;
+        let n = body.read(&mut chunk).await.map_err(io_error)?;
+        if n == 0 {
+            // A last event without its blank line is accepted if it parses; if it
+            // does not, the stream was cut in the middle of it.
+            if parser.finish()?
+                && let Some(ev) = parser.event()
+            {
+                on_event(ev.data).map_err(|_| Error::StreamIncomplete)?;
+            }
+            return Ok(());
+        }
+        total += n;
+        if total > limits.max_response_bytes {
+            return Err(Error::ResponseTooLarge {
+                limit: limits.max_response_bytes,
+            });
+        }
+        let mut input = &chunk[..n];
+        while !input.is_empty() {
+            let fed = parser.feed(input)?;
+            input = &input[fed.consumed..];
+            if let Some(ev) = parser.event()
+                && on_event(ev.data)?
+            {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// The server's error message from an OpenAI or Anthropic error body, bounded and
+/// with the key scrubbed.
+fn error_message(body: &[u8], key: &Secret) -> String {
+    let text = core::str::from_utf8(body).unwrap_or_default();
+    let msg = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(String::from))
+        .unwrap_or_else(|| String::from(text));
+    bounded(&key.scrub(&msg), 256)
+}
+
+/// A [`DelayNs`] that sleeps the thread (host tools and tests).
+#[cfg(feature = "std")]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StdDelay;
+
+#[cfg(feature = "std")]
+impl DelayNs for StdDelay {
+    async fn delay_ns(&mut self, ns: u32) {
+        std::thread::sleep(core::time::Duration::from_nanos(u64::from(ns)));
+    }
+}

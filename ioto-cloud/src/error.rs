@@ -1,0 +1,127 @@
+//! The one error type of the crate. No variant ever carries an API key: server
+//! messages are scrubbed with [`Secret::scrub`](crate::Secret::scrub) first.
+
+use crate::schema::ValidationError;
+use crate::transport::TransportError;
+use alloc::string::String;
+use core::fmt;
+use ioto_transport::sse::SseError;
+
+/// Everything that can go wrong talking to a model.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Error {
+    /// `http://` endpoint not marked local.
+    InsecureEndpoint,
+    /// The endpoint URL could not be parsed.
+    InvalidEndpoint,
+    /// The transport failed (connect, TLS, I/O, timeout).
+    Transport(TransportError),
+    /// The server answered with a non-success status.
+    Http {
+        /// HTTP status code.
+        status: u16,
+        /// Seconds from `Retry-After`, when sent.
+        retry_after: Option<u32>,
+        /// The server's error message (bounded, key scrubbed).
+        message: String,
+    },
+    /// The whole request took longer than the configured timeout.
+    Timeout,
+    /// The response body exceeded the configured byte cap.
+    ResponseTooLarge {
+        /// The cap in bytes.
+        limit: usize,
+    },
+    /// A part of the answer (text, tool arguments, item count) exceeded its limit.
+    LimitExceeded(&'static str),
+    /// The SSE framing was invalid or a line was too long.
+    Sse(SseError),
+    /// A body or event was not the JSON we expected.
+    Json(&'static str),
+    /// The stream ended before its terminal event.
+    StreamIncomplete,
+    /// Stream events arrived out of `sequence_number` order.
+    OutOfOrder {
+        /// The last sequence number seen.
+        last: u64,
+        /// The one that arrived after it.
+        got: u64,
+    },
+    /// The model/API reported an error in the body or stream.
+    Api {
+        /// Error code or type, when given.
+        code: String,
+        /// Message (bounded, key scrubbed).
+        message: String,
+    },
+    /// The model refused (text of the refusal).
+    Refusal(String),
+    /// The answer stopped early (`length`, `max_output_tokens`, `max_tokens`, …).
+    Incomplete(String),
+    /// The structured answer did not match its schema.
+    Schema(ValidationError),
+    /// The call/token budget for this hour or day is used up.
+    BudgetExceeded(&'static str),
+    /// The tool loop hit its iteration cap.
+    IterationCap(u32),
+    /// The tool loop hit its total-time cap.
+    TimeCap,
+    /// A tool with this name is registered already, or the name is not allowed.
+    BadToolDeclaration(&'static str),
+    /// The escalation store is full or failed.
+    Storage(&'static str),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InsecureEndpoint => f.write_str("plain http:// endpoint not marked local"),
+            Self::InvalidEndpoint => f.write_str("invalid endpoint URL"),
+            Self::Transport(e) => write!(f, "transport: {e:?}"),
+            Self::Http {
+                status, message, ..
+            } => write!(f, "HTTP {status}: {message}"),
+            Self::Timeout => f.write_str("request timed out"),
+            Self::ResponseTooLarge { limit } => write!(f, "response larger than {limit} bytes"),
+            Self::LimitExceeded(what) => write!(f, "limit exceeded: {what}"),
+            Self::Sse(e) => write!(f, "{e}"),
+            Self::Json(what) => write!(f, "bad JSON: {what}"),
+            Self::StreamIncomplete => f.write_str("stream ended before completion"),
+            Self::OutOfOrder { last, got } => {
+                write!(f, "event sequence_number {got} after {last}")
+            }
+            Self::Api { code, message } => write!(f, "API error {code}: {message}"),
+            Self::Refusal(t) => write!(f, "model refused: {t}"),
+            Self::Incomplete(r) => write!(f, "answer incomplete: {r}"),
+            Self::Schema(e) => write!(f, "answer does not match schema: {e}"),
+            Self::BudgetExceeded(w) => write!(f, "budget exceeded: {w}"),
+            Self::IterationCap(n) => write!(f, "tool loop stopped after {n} iterations"),
+            Self::TimeCap => f.write_str("tool loop exceeded its time cap"),
+            Self::BadToolDeclaration(w) => write!(f, "bad tool declaration: {w}"),
+            Self::Storage(w) => write!(f, "escalation storage: {w}"),
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+
+impl From<SseError> for Error {
+    fn from(e: SseError) -> Self {
+        Self::Sse(e)
+    }
+}
+
+impl From<TransportError> for Error {
+    fn from(e: TransportError) -> Self {
+        Self::Transport(e)
+    }
+}
+
+/// Truncates `s` to at most `max` bytes on a char boundary.
+pub(crate) fn bounded(s: &str, max: usize) -> String {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    String::from(&s[..end])
+}

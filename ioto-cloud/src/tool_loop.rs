@@ -1,0 +1,224 @@
+//! Tool loops done right: every function call in an answer is executed (parallel
+//! calls included), each is answered with its own output carrying the matching call
+//! id, reasoning and other items are preserved, a tool error goes back to the model as
+//! an error output, and the loop stops at an iteration cap and a total-time cap.
+
+use crate::anthropic::{AnthropicMessage, AnthropicRequest, AnthropicResponse};
+use crate::chat::{ChatCompletion, ChatMessage, ChatRequest};
+use crate::client::Client;
+use crate::error::Error;
+use crate::responses::{InputItem, ResponseObject, ResponsesRequest};
+use crate::tools::{CallStatus, ToolRegistry};
+use crate::transport::HttpTransport;
+use crate::types::ToolCall;
+use alloc::string::String;
+use alloc::vec::Vec;
+use embedded_hal_async::delay::DelayNs;
+use ioto_core::{Clock, Instant};
+
+/// How the Responses loop sends the next turn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Chaining {
+    /// `previous_response_id` + only the new `function_call_output` items (needs
+    /// `store`; the device sends only what is new).
+    PreviousResponseId,
+    /// Resend the conversation: every earlier output item verbatim (reasoning included)
+    /// followed by the outputs (works with `store: false`).
+    FullHistory,
+}
+
+/// Caps of one tool loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoopCaps {
+    /// Model calls at most (the first one included).
+    pub max_iterations: u32,
+    /// Wall time at most (ms).
+    pub max_total_ms: u64,
+    /// Stream the model's answers (text deltas go to the callback).
+    pub stream: bool,
+}
+
+impl Default for LoopCaps {
+    fn default() -> Self {
+        Self {
+            max_iterations: 6,
+            max_total_ms: 120_000,
+            stream: false,
+        }
+    }
+}
+
+/// One executed call: what the model asked and what it was told.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExecutedCall {
+    /// The call.
+    pub call: ToolCall,
+    /// The output sent back.
+    pub output: String,
+    /// Whether it ran.
+    pub status: CallStatus,
+}
+
+/// Runs every call through the registry, in order.
+pub fn execute_all(tools: &mut ToolRegistry<'_>, calls: &[ToolCall]) -> Vec<ExecutedCall> {
+    calls
+        .iter()
+        .map(|c| {
+            let (output, status) = tools.dispatch(&c.name, &c.arguments);
+            ExecutedCall {
+                call: c.clone(),
+                output,
+                status,
+            }
+        })
+        .collect()
+}
+
+struct Caps<'c, C> {
+    caps: LoopCaps,
+    clock: &'c C,
+    start: Instant,
+}
+
+impl<C: Clock> Caps<'_, C> {
+    fn check(&self, iteration: u32) -> Result<(), Error> {
+        if iteration >= self.caps.max_iterations {
+            return Err(Error::IterationCap(self.caps.max_iterations));
+        }
+        if self.clock.now().micros_since(self.start) / 1000 > self.caps.max_total_ms {
+            return Err(Error::TimeCap);
+        }
+        Ok(())
+    }
+}
+
+/// Responses tool loop. Returns the final response (no function calls left).
+pub async fn run_responses<T: HttpTransport, C: Clock, D: DelayNs>(
+    client: &mut Client<T, C, D>,
+    tools: &mut ToolRegistry<'_>,
+    mut req: ResponsesRequest,
+    chaining: Chaining,
+    caps: LoopCaps,
+    on_text: &mut dyn FnMut(&str),
+) -> Result<(ResponseObject, Vec<ExecutedCall>), Error> {
+    let t0 = client.clock().now();
+    let mut log = Vec::new();
+    let mut iteration = 0;
+    loop {
+        Caps {
+            caps,
+            clock: client.clock(),
+            start: t0,
+        }
+        .check(iteration)?;
+        iteration += 1;
+        let resp = if caps.stream {
+            client.respond_stream(&req, Some(tools), on_text).await?
+        } else {
+            client.respond(&req, Some(tools)).await?
+        };
+        let calls = resp.function_calls();
+        if calls.is_empty() {
+            return Ok((resp, log));
+        }
+        let done = execute_all(tools, &calls);
+        let outputs = done.iter().map(|d| InputItem::FunctionCallOutput {
+            call_id: d.call.id.clone(),
+            output: d.output.clone(),
+        });
+        match chaining {
+            Chaining::PreviousResponseId if !resp.id.is_empty() => {
+                req.previous_response_id = Some(resp.id.clone());
+                req.input = outputs.collect();
+            }
+            _ => {
+                req.input
+                    .extend(resp.output.iter().cloned().map(InputItem::Raw));
+                req.input.extend(outputs);
+            }
+        }
+        log.extend(done);
+    }
+}
+
+/// Chat Completions tool loop. Returns the final completion.
+pub async fn run_chat<T: HttpTransport, C: Clock, D: DelayNs>(
+    client: &mut Client<T, C, D>,
+    tools: &mut ToolRegistry<'_>,
+    mut req: ChatRequest,
+    caps: LoopCaps,
+    on_text: &mut dyn FnMut(&str),
+) -> Result<(ChatCompletion, Vec<ExecutedCall>), Error> {
+    let t0 = client.clock().now();
+    let mut log = Vec::new();
+    let mut iteration = 0;
+    loop {
+        Caps {
+            caps,
+            clock: client.clock(),
+            start: t0,
+        }
+        .check(iteration)?;
+        iteration += 1;
+        let c = if caps.stream {
+            client.chat_stream(&req, Some(tools), on_text).await?
+        } else {
+            client.chat(&req, Some(tools)).await?
+        };
+        if c.tool_calls.is_empty() {
+            return Ok((c, log));
+        }
+        let done = execute_all(tools, &c.tool_calls);
+        req.messages.push(c.to_message());
+        req.messages.extend(done.iter().map(|d| ChatMessage::Tool {
+            call_id: d.call.id.clone(),
+            content: d.output.clone(),
+        }));
+        log.extend(done);
+    }
+}
+
+/// Anthropic tool loop (`tool_use` → `tool_result`). Returns the final message.
+pub async fn run_anthropic<T: HttpTransport, C: Clock, D: DelayNs>(
+    client: &mut Client<T, C, D>,
+    tools: &mut ToolRegistry<'_>,
+    mut req: AnthropicRequest,
+    caps: LoopCaps,
+    on_text: &mut dyn FnMut(&str),
+) -> Result<(AnthropicResponse, Vec<ExecutedCall>), Error> {
+    let t0 = client.clock().now();
+    let mut log = Vec::new();
+    let mut iteration = 0;
+    loop {
+        Caps {
+            caps,
+            clock: client.clock(),
+            start: t0,
+        }
+        .check(iteration)?;
+        iteration += 1;
+        let r = if caps.stream {
+            client.anthropic_stream(&req, Some(tools), on_text).await?
+        } else {
+            client.anthropic(&req, Some(tools)).await?
+        };
+        let calls = r.tool_uses();
+        if calls.is_empty() {
+            return Ok((r, log));
+        }
+        let done = execute_all(tools, &calls);
+        req.messages.push(r.to_message());
+        let results: Vec<(String, String, bool)> = done
+            .iter()
+            .map(|d| {
+                (
+                    d.call.id.clone(),
+                    d.output.clone(),
+                    d.status != CallStatus::Ok,
+                )
+            })
+            .collect();
+        req.messages.push(AnthropicMessage::tool_results(&results));
+        log.extend(done);
+    }
+}
