@@ -12,12 +12,12 @@ pub mod mqtt;
 pub mod queue;
 #[cfg(feature = "std")]
 extern crate std;
-#[cfg(feature = "std")]
-pub mod std_net;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod sse;
-#[cfg(feature = "ws")]
-pub mod ws;
+#[cfg(feature = "std")]
+pub mod std_net;
 #[cfg(feature = "tls")]
 pub mod tls;
+#[cfg(feature = "ws")]
+pub mod ws;

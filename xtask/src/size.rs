@@ -53,6 +53,10 @@ impl Footprint {
                 continue;
             }
             let name = s.name().unwrap_or("");
+            // Address reservations (esp-hal's `.rotext_dummy`, `.rwdata_dummy`) take no memory.
+            if name.ends_with("_dummy") {
+                continue;
+            }
             let slot = if name == ".stack" {
                 &mut fp.stack
             } else if sh_flags & EXEC != 0 {

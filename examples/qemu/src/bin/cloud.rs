@@ -46,13 +46,21 @@ fn drive(bytes: &[u8], piece: usize, on_data: &mut dyn FnMut(&[u8])) {
 fn openai_parallel_tool_calls_stream() {
     for piece in [1, 7, 64, PARALLEL.len()] {
         let mut acc = ChatStream::new(AnswerLimits::default());
-        drive(PARALLEL, piece, &mut |d| acc.on_data(d, &mut |_| {}).expect("chunk"));
+        drive(PARALLEL, piece, &mut |d| {
+            acc.on_data(d, &mut |_| {}).expect("chunk")
+        });
         let c = acc.finish().expect("complete");
         assert_eq!(c.tool_calls.len(), 2);
         assert_eq!(c.tool_calls[0].name, "GetWeatherArgs");
-        assert_eq!(c.tool_calls[0].arguments, r#"{"city": "Edinburgh", "country": "GB", "units": "c"}"#);
+        assert_eq!(
+            c.tool_calls[0].arguments,
+            r#"{"city": "Edinburgh", "country": "GB", "units": "c"}"#
+        );
         assert_eq!(c.tool_calls[1].id, "call_DNYTawLBoN8fj3KN6qU9N1Ou");
-        assert_eq!(c.tool_calls[1].arguments, r#"{"ticker": "AAPL", "exchange": "NASDAQ"}"#);
+        assert_eq!(
+            c.tool_calls[1].arguments,
+            r#"{"ticker": "AAPL", "exchange": "NASDAQ"}"#
+        );
         assert_eq!(c.finish_reason, FinishReason::ToolCalls);
         assert_eq!(c.usage.map(|u| u.total()), Some(209));
     }
@@ -62,7 +70,9 @@ fn anthropic_tool_use_stream() {
     for piece in [1, 13, ANTHROPIC_TOOL.len()] {
         let mut acc = AnthropicStream::new(AnswerLimits::default());
         let mut text = String::new();
-        drive(ANTHROPIC_TOOL, piece, &mut |d| acc.on_data(d, &mut |t| text.push_str(t)).expect("event"));
+        drive(ANTHROPIC_TOOL, piece, &mut |d| {
+            acc.on_data(d, &mut |t| text.push_str(t)).expect("event")
+        });
         let r = acc.finish().expect("complete");
         assert_eq!(text, "I'll check the current weather in Paris for you.");
         let calls = r.tool_uses();
@@ -74,19 +84,37 @@ fn anthropic_tool_use_stream() {
 fn tool_arguments_are_validated_before_the_device_runs() {
     let fan = Cell::new(-1.0f64);
     let mut reg = ToolRegistry::new(4);
-    builtins::set_actuator(&mut reg, &[Actuator { name: "fan", min: 0.0, max: 3000.0 }], |_, v| {
-        fan.set(v);
-        Ok(())
-    })
+    builtins::set_actuator(
+        &mut reg,
+        &[Actuator {
+            name: "fan",
+            min: 0.0,
+            max: 3000.0,
+        }],
+        |_, v| {
+            fan.set(v);
+            Ok(())
+        },
+    )
     .expect("declare");
     let (_, st) = reg.dispatch("set_actuator", r#"{"actuator":"fan","value":5000}"#);
-    assert!(matches!(st, CallStatus::Rejected(ToolError::Invalid(ref e)) if e.violation == Violation::OutOfRange));
+    assert!(
+        matches!(st, CallStatus::Rejected(ToolError::Invalid(ref e)) if e.violation == Violation::OutOfRange)
+    );
     let (_, st) = reg.dispatch("set_actuator", r#"{"actuator":"heater","value":1}"#);
-    assert!(matches!(st, CallStatus::Rejected(ToolError::Invalid(ref e)) if e.violation == Violation::NotInEnum));
-    let (_, st) = reg.dispatch("set_actuator", r#"{"actuator":"fan","value":1,"force":true}"#);
+    assert!(
+        matches!(st, CallStatus::Rejected(ToolError::Invalid(ref e)) if e.violation == Violation::NotInEnum)
+    );
+    let (_, st) = reg.dispatch(
+        "set_actuator",
+        r#"{"actuator":"fan","value":1,"force":true}"#,
+    );
     assert!(matches!(st, CallStatus::Rejected(ToolError::Invalid(_))));
     let (_, st) = reg.dispatch("self_destruct", "{}");
-    assert!(matches!(st, CallStatus::Rejected(ToolError::UnknownTool(_))));
+    assert!(matches!(
+        st,
+        CallStatus::Rejected(ToolError::UnknownTool(_))
+    ));
     assert_eq!(fan.get(), -1.0, "no rejected call reached the device");
     let (out, st) = reg.dispatch("set_actuator", r#"{"actuator":"fan","value":1200}"#);
     assert_eq!(st, CallStatus::Ok);
@@ -97,7 +125,8 @@ fn tool_arguments_are_validated_before_the_device_runs() {
 
 fn structured_decision_parses_or_is_rejected() {
     let d: Diagnosis =
-        parse_decision(r#"{"severity":"critical","cause":"bearing seizure","action":"shutdown"}"#).expect("valid");
+        parse_decision(r#"{"severity":"critical","cause":"bearing seizure","action":"shutdown"}"#)
+            .expect("valid");
     assert_eq!(d.severity, Severity::Critical);
     assert!(parse_decision::<Diagnosis>(r#"{"severity":"critical","cause":"x"}"#).is_err());
     assert!(parse_decision::<Diagnosis>("not json").is_err());

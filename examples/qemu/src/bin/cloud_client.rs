@@ -53,7 +53,11 @@ impl embedded_nal_async::TcpConnect for Offline {
 }
 impl embedded_nal_async::Dns for Offline {
     type Error = ErrorKind;
-    async fn get_host_by_name(&self, _: &str, _: embedded_nal_async::AddrType) -> Result<IpAddr, ErrorKind> {
+    async fn get_host_by_name(
+        &self,
+        _: &str,
+        _: embedded_nal_async::AddrType,
+    ) -> Result<IpAddr, ErrorKind> {
         Err(ErrorKind::NotFound)
     }
     async fn get_host_by_address(&self, _: IpAddr, _: &mut [u8]) -> Result<usize, ErrorKind> {
@@ -73,14 +77,24 @@ fn config(calls_per_hour: u32) -> ClientConfig {
         Api::OpenAi,
         Secret::new("sk-device"),
     );
-    cfg.retry = RetryPolicy { max_attempts: 2, base_delay_ms: 1, max_delay_ms: 1 };
-    cfg.budget = BudgetLimits { calls_per_hour, ..BudgetLimits::default() };
+    cfg.retry = RetryPolicy {
+        max_attempts: 2,
+        base_delay_ms: 1,
+        max_delay_ms: 1,
+    };
+    cfg.budget = BudgetLimits {
+        calls_per_hour,
+        ..BudgetLimits::default()
+    };
     cfg
 }
 
 fn offline_calls_fail_typed_and_budget_refuses_before_sending() {
     let net = Offline;
-    let http = IotoHttp::new(HttpClient::new(TcpConnector::new(&net, &net), NoTimer), 1024);
+    let http = IotoHttp::new(
+        HttpClient::new(TcpConnector::new(&net, &net), NoTimer),
+        1024,
+    );
     let mut client = Client::new(http, QemuClock, NoDelay, config(1));
     let req = ChatRequest::new("gpt-4o-mini").message(ChatMessage::User("status?".into()));
     let first = block_on(client.chat_stream(&req, None, &mut |_| {}));
@@ -91,7 +105,10 @@ fn offline_calls_fail_typed_and_budget_refuses_before_sending() {
 
 fn offline_tool_loop_stops_cleanly() {
     let net = Offline;
-    let http = IotoHttp::new(HttpClient::new(TcpConnector::new(&net, &net), NoTimer), 1024);
+    let http = IotoHttp::new(
+        HttpClient::new(TcpConnector::new(&net, &net), NoTimer),
+        1024,
+    );
     let mut client = Client::new(http, QemuClock, NoDelay, config(0));
     let mut reg = ToolRegistry::new(4);
     reg.register(
@@ -102,8 +119,18 @@ fn offline_tool_loop_stops_cleanly() {
     )
     .expect("declare");
     let req = ResponsesRequest::new("gpt-4.1-mini").input(InputItem::user("diagnose"));
-    let caps = LoopCaps { stream: true, ..LoopCaps::default() };
-    let r = block_on(run_responses(&mut client, &mut reg, req, Chaining::PreviousResponseId, caps, &mut |_| {}));
+    let caps = LoopCaps {
+        stream: true,
+        ..LoopCaps::default()
+    };
+    let r = block_on(run_responses(
+        &mut client,
+        &mut reg,
+        req,
+        Chaining::PreviousResponseId,
+        caps,
+        &mut |_| {},
+    ));
     assert_eq!(r.err(), Some(Error::Transport(TransportError::Connect)));
     assert_eq!(reg.calls_total(), 0);
 }
@@ -117,6 +144,10 @@ fn main() -> ! {
     ioto_board_qemu::init_heap!(48 * 1024);
     harness::run(
         "cloud_client",
-        tests![offline_calls_fail_typed_and_budget_refuses_before_sending, offline_tool_loop_stops_cleanly, heap_is_returned],
+        tests![
+            offline_calls_fail_typed_and_budget_refuses_before_sending,
+            offline_tool_loop_stops_cleanly,
+            heap_is_returned
+        ],
     )
 }
