@@ -16,10 +16,20 @@ use crate::{
 };
 
 /// The suites `cargo xtask bench` knows.
-const SUITES: [(&str, &str); 1] = [(
-    "firmware",
-    "every bench_* firmware on every virtual board (instructions, exact under -icount)",
-)];
+const SUITES: [(&str, &str); 3] = [
+    (
+        "firmware",
+        "every bench_* firmware on every virtual board (instructions, exact under -icount)",
+    ),
+    (
+        "ml",
+        "ioto-ml: instructions/MAC per virtual board; host median vs TFLM's runtime, same run",
+    ),
+    (
+        "transport",
+        "MQTT QoS 0/1 throughput through mosquitto, ours vs rumqttc; TLS handshake RAM/flash",
+    ),
+];
 
 /// `cargo xtask bench <suite> [--board <b>]`.
 pub fn cmd(raw: &[String]) -> Result {
@@ -44,6 +54,8 @@ pub fn cmd(raw: &[String]) -> Result {
             let rows = firmware_benches(&chosen, "bench_")?;
             write_table("firmware", &rows)
         }
+        "ml" => crate::bench_suites::ml(),
+        "transport" => crate::bench_suites::transport(),
         other => Err(format!(
             "unknown bench suite `{other}` (see `cargo xtask bench list`)"
         )),

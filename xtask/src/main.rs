@@ -11,6 +11,7 @@
 
 mod args;
 mod bench;
+mod bench_suites;
 mod boards;
 mod build;
 mod doctor;

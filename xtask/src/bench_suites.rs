@@ -1,0 +1,137 @@
+//! The `ml` and `transport` benchmark suites: side-by-side numbers against the peer,
+//! measured in the same run.
+
+use std::{path::Path, process::Command};
+
+use crate::{
+    Result,
+    bench::{self, Row},
+    boards::{self, Board},
+    build::run_checked,
+    doctor, toolchain, ui,
+};
+
+/// Models timed on the host against TFLM's Python runtime.
+const HOST_MODELS: [&str; 4] = [
+    "kws_ref_model",
+    "person_detect",
+    "ad01_int8",
+    "micro_speech_quantized",
+];
+
+/// `cargo xtask bench ml`.
+pub fn ml() -> Result {
+    let virt: Vec<&'static Board> = boards::virtual_boards().collect();
+    let mut rows = bench::firmware_benches(&virt, "bench_ml")?;
+    for row in &mut rows {
+        let get = |k: &str| {
+            row.iter()
+                .find(|(key, _)| key == k)
+                .and_then(|(_, v)| v.parse::<f64>().ok())
+        };
+        if let (Some(i), Some(m)) = (get("instructions"), get("macs"))
+            && m > 0.0
+        {
+            row.push(("instr_per_mac".into(), format!("{:.2}", i / m)));
+        }
+    }
+    bench::write_table("ml_targets", &rows)?;
+    bench::write_table("ml_host", &host_vs_tflm()?)
+}
+
+/// The last `median_us=` value a command prints.
+fn median_us(cmd: &mut Command, what: &str) -> Result<f64> {
+    let out = toolchain::capture(cmd).ok_or_else(|| format!("{what} failed"))?;
+    out.lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("median_us="))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| format!("{what}: no `median_us=` line in its output"))
+}
+
+/// Median invoke time of `ioto-ml bench` and TFLM's runtime on the same model, same run.
+fn host_vs_tflm() -> Result<Vec<Row>> {
+    let root = toolchain::repo_root();
+    let step = ui::step("host: ioto-ml CLI (release) vs TFLM Python runtime");
+    run_checked(
+        toolchain::host_cargo().args(["build", "--release", "-p", "ioto-ml", "--features", "cli"]),
+        "building the ioto-ml CLI",
+    )?;
+    let cli = toolchain::target_dir().join("release/ioto-ml");
+    let mut rows = Vec::new();
+    for model in HOST_MODELS {
+        let dir = root.join("ioto-ml/tests/golden").join(model);
+        let tflite = dir.join("model.tflite");
+        let input = first_case(&dir)?;
+        let ours = median_us(
+            Command::new(&cli)
+                .arg("bench")
+                .arg(&tflite)
+                .args(["--runs", "50"]),
+            &format!("ioto-ml bench {model}"),
+        )?;
+        let tflm = median_us(
+            Command::new(doctor::python())
+                .arg(root.join("ioto-ml/tools/bench_tflm.py"))
+                .arg(&tflite)
+                .args(["--runs", "50", "--input"])
+                .arg(&input),
+            &format!("bench_tflm.py {model}"),
+        )?;
+        rows.push(vec![
+            ("model".into(), model.into()),
+            ("ioto_ml_median_us".into(), format!("{ours:.1}")),
+            ("tflm_median_us".into(), format!("{tflm:.1}")),
+            ("speedup".into(), format!("{:.2}", tflm / ours)),
+        ]);
+    }
+    step.done();
+    Ok(rows)
+}
+
+/// Writes the first golden input case of a model to `target/bench/` and returns it.
+fn first_case(dir: &Path) -> Result<std::path::PathBuf> {
+    let meta: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("meta.json"))
+            .map_err(|e| format!("{}: {e}", dir.display()))?,
+    )
+    .map_err(|e| e.to_string())?;
+    let bytes: usize = meta["inputs"]
+        .as_array()
+        .map(|ins| ins.iter().filter_map(|i| i["bytes"].as_u64()).sum::<u64>() as usize)
+        .ok_or("meta.json has no inputs")?;
+    let all = std::fs::read(dir.join("input.bin")).map_err(|e| e.to_string())?;
+    let case = all.get(..bytes).ok_or("input.bin shorter than one case")?;
+    let out_dir = toolchain::target_dir().join("bench");
+    std::fs::create_dir_all(&out_dir).map_err(|e| e.to_string())?;
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let path = out_dir.join(format!("{name}.in.bin"));
+    std::fs::write(&path, case).map_err(|e| e.to_string())?;
+    Ok(path)
+}
+
+/// `cargo xtask bench transport`.
+pub fn transport() -> Result {
+    let step = ui::step("MQTT throughput through mosquitto: ioto-transport vs rumqttc");
+    let out = toolchain::capture(toolchain::host_cargo().args([
+        "run",
+        "--release",
+        "-p",
+        "ioto-transport",
+        "--features",
+        "std",
+        "--example",
+        "mqtt_bench",
+    ]))
+    .ok_or("mqtt_bench failed")?;
+    step.done();
+    bench::write_table("transport_mqtt", &bench::parse_bench_lines(&out))?;
+    let virt: Vec<&'static Board> = boards::virtual_boards().collect();
+    bench::write_table(
+        "transport_tls",
+        &bench::firmware_benches(&virt, "bench_tls")?,
+    )
+}
