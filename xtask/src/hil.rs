@@ -101,23 +101,25 @@ pub fn emulator(chosen: &[&'static Board], opts: &HilOptions) -> Result<Vec<Outc
     };
     let mut outcomes = Vec::new();
     for &board in chosen {
-        let names = build::bin_names(board)?;
-        let selected: Vec<&String> = names
-            .iter()
-            .filter(|n| !n.starts_with("bench_"))
-            .filter(|n| opts.suites.is_empty() || opts.suites.contains(n))
+        let fb = FirmwareBuild {
+            release: true,
+            features,
+            target_dir: opts.target_dir.clone(),
+            skip_prefix: Some("bench_"),
+            example: match opts.suites.as_slice() {
+                [only] => Some(only.as_str()),
+                _ => None,
+            },
+            ..Default::default()
+        };
+        // One cargo invocation per board, so the suites build in parallel.
+        let elfs: Vec<PathBuf> = build::firmware(board, &fb)?
+            .into_iter()
+            .filter(|elf| {
+                let name = elf.file_name().map(|n| n.to_string_lossy().into_owned());
+                opts.suites.is_empty() || name.is_some_and(|n| opts.suites.contains(&n))
+            })
             .collect();
-        let mut elfs = Vec::new();
-        for name in &selected {
-            let fb = FirmwareBuild {
-                example: Some(name.as_str()),
-                release: true,
-                features,
-                target_dir: opts.target_dir.clone(),
-                ..Default::default()
-            };
-            elfs.extend(build::firmware(board, &fb)?);
-        }
         for elf in elfs {
             let suite = elf
                 .file_name()
