@@ -10,10 +10,12 @@ pub fn srdhm(a: i32, b: i32) -> i32 {
     if a == i32::MIN && b == i32::MIN {
         return i32::MAX;
     }
+    // TFLite computes `(ab + nudge) / 2^31` with `nudge = 2^30` for `ab >= 0`, else
+    // `1 - 2^30`, and a division that truncates toward zero. For `ab < 0` that is
+    // `floor((ab + 1 - 2^30 + 2^31 - 1) / 2^31)`, so both cases are the one
+    // arithmetic shift below (no 64-bit division; `srdhm_matches_tflite_formula`).
     let ab = i64::from(a) * i64::from(b);
-    let nudge: i64 = if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
-    // C++ integer division truncates toward zero, as does Rust's.
-    ((ab + nudge) / (1i64 << 31)) as i32
+    ((ab + (1 << 30)) >> 31) as i32
 }
 
 /// `RoundingDivideByPOT`: `x / 2^exponent`, rounded half away from zero.
@@ -211,6 +213,57 @@ pub fn reciprocal(x: i32, x_integer_digits: i32) -> (i32, i32) {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// TFLite's `SaturatingRoundingDoublingHighMul`, written as the C++ code is.
+    fn srdhm_tflite(a: i32, b: i32) -> i32 {
+        if a == i32::MIN && b == i32::MIN {
+            return i32::MAX;
+        }
+        let ab = i64::from(a) * i64::from(b);
+        let nudge: i64 = if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
+        ((ab + nudge) / (1i64 << 31)) as i32
+    }
+
+    #[test]
+    fn srdhm_matches_tflite_formula() {
+        let edges = [
+            i32::MIN,
+            i32::MIN + 1,
+            -(1 << 30) - 1,
+            -(1 << 30),
+            -3,
+            -2,
+            -1,
+            0,
+            1,
+            2,
+            3,
+            1 << 30,
+            (1 << 30) + 1,
+            i32::MAX - 1,
+            i32::MAX,
+        ];
+        for &a in &edges {
+            for &b in &edges {
+                assert_eq!(srdhm(a, b), srdhm_tflite(a, b), "{a} {b}");
+            }
+        }
+        // xorshift over the whole range, plus small accumulators times real multipliers.
+        let mut s = 0x9e37_79b9_u32;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            s as i32
+        };
+        for _ in 0..200_000 {
+            let (a, b) = (next(), next());
+            assert_eq!(srdhm(a, b), srdhm_tflite(a, b), "{a} {b}");
+            let small = a >> 12;
+            let m = (b & 0x3fff_ffff) | 0x4000_0000;
+            assert_eq!(srdhm(small, m), srdhm_tflite(small, m), "{small} {m}");
+        }
+    }
 
     #[test]
     fn rounding_divide_rounds_half_away_from_zero() {

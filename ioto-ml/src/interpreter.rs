@@ -4,6 +4,7 @@ use crate::error::{Error, Result};
 use crate::model::{MAX_TENSORS, Model};
 use crate::ops::{self, MAX_INPUTS};
 use crate::record::{Loc, Reader, Writer};
+use core::ops::Range;
 
 /// A model bound to an arena, ready to run.
 ///
@@ -38,8 +39,15 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         };
         let mut w = Writer::into(header);
         model.write_header(&mut w, &offset)?;
+        // Scratch buffers were planned after the tensors, in operator order.
+        let mut slot = model.tensor_count();
         for i in 0..model.operator_count() {
-            model.write_op(i, &mut w, &offset)?;
+            let mut scratch_at = 0;
+            if model.scratch_bytes(i)? > 0 {
+                scratch_at = offset(slot)?;
+                slot += 1;
+            }
+            model.write_op(i, &mut w, &offset, scratch_at)?;
         }
         activations.fill(0);
         Ok(Interpreter {
@@ -124,32 +132,50 @@ impl<'m, 'a> Interpreter<'m, 'a> {
                 *l = Loc::read(&mut r)?;
             }
             let out = Loc::read(&mut r)?;
-            let out_range = out.range();
-            let (left, rest) = activations
-                .split_at_mut_checked(out_range.start)
-                .ok_or(Error::Malformed("output location"))?;
-            let (out_bytes, right) = rest
-                .split_at_mut_checked(out.len as usize)
-                .ok_or(Error::Malformed("output location"))?;
-            let (left, right): (&[u8], &[u8]) = (left, right);
+            let scratch = Loc::read(&mut r)?;
+            let (out_bytes, scratch_bytes, shared) =
+                carve(&mut *activations, out.range(), scratch.range())
+                    .ok_or(Error::Malformed("output location"))?;
             let mut ins: [&[u8]; MAX_INPUTS] = [&[]; MAX_INPUTS];
             for (slot, loc) in ins.iter_mut().zip(locs.iter()).take(n_in) {
                 let rg = loc.range();
                 let s = if loc.constant {
                     data.get(rg)
-                } else if rg.end <= out_range.start {
-                    left.get(rg)
-                } else if rg.start >= out_range.end {
-                    right.get(rg.start - out_range.end..rg.end - out_range.end)
                 } else {
-                    None
+                    shared.iter().find_map(|&(base, piece)| {
+                        let end = base + piece.len();
+                        (rg.start >= base && rg.end <= end)
+                            .then(|| piece.get(rg.start - base..rg.end - base))
+                            .flatten()
+                    })
                 };
                 *slot = s.ok_or(Error::Malformed("input overlaps output"))?;
             }
-            ops::eval(kind, &mut r, &ins[..n_in], out_bytes)?;
+            ops::eval(kind, &mut r, &ins[..n_in], out_bytes, scratch_bytes)?;
             after_op(index);
             pos += 4 * len;
         }
         Ok(())
     }
+}
+
+/// Pieces of the activation area around two disjoint exclusive ranges.
+type Carved<'a> = (&'a mut [u8], &'a mut [u8], [(usize, &'a [u8]); 3]);
+
+/// Splits `area` into the exclusive `a` (output) and `b` (scratch; may be empty)
+/// ranges and the three shared pieces around them, each with its base offset.
+fn carve(area: &mut [u8], a: Range<usize>, b: Range<usize>) -> Option<Carved<'_>> {
+    let b = if b.is_empty() { a.end..a.end } else { b };
+    let swapped = b.start < a.start;
+    let (lo, hi) = if swapped { (&b, &a) } else { (&a, &b) };
+    let (p0, rest) = area.split_at_mut_checked(lo.start)?;
+    let (m_lo, rest) = rest.split_at_mut_checked(lo.len())?;
+    let (p1, rest) = rest.split_at_mut_checked(hi.start.checked_sub(lo.end)?)?;
+    let (m_hi, p2) = rest.split_at_mut_checked(hi.len())?;
+    let shared = [(0, &*p0), (lo.end, &*p1), (hi.end, &*p2)];
+    Some(if swapped {
+        (m_hi, m_lo, shared)
+    } else {
+        (m_lo, m_hi, shared)
+    })
 }

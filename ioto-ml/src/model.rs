@@ -66,7 +66,7 @@ impl<'m> Model<'m> {
         let mut macs = 0u64;
         model.write_header(&mut w, &|_| Ok(0))?;
         for i in 0..model.operators.len() {
-            macs = macs.saturating_add(model.write_op(i, &mut w, &|_| Ok(0))?);
+            macs = macs.saturating_add(model.write_op(i, &mut w, &|_| Ok(0), 0)?);
         }
         model.header_bytes = planner::align(w.pos()).ok_or(Error::Limit("header"))?;
         let mut offsets = [0u32; MAX_TENSORS];
@@ -140,6 +140,27 @@ impl<'m> Model<'m> {
         operator_code(&code)
     }
 
+    /// Scratch bytes operator `i` needs while it runs (CONV_2D's widened input
+    /// patches); the planner places them like a tensor that lives for that operator.
+    pub(crate) fn scratch_bytes(&self, i: usize) -> Result<usize> {
+        if self.op_kind(i)? != Kind::Conv2d {
+            return Ok(0);
+        }
+        let ins = OperatorT(self.operators.get(i)?).inputs()?;
+        if ins.len() < 2 {
+            return Ok(0);
+        }
+        let filter = TensorInfo::read(self, self.tensor_index(ins.get(1)?)?)?;
+        if filter.rank != 4 {
+            return Ok(0); // prepare rejects it
+        }
+        let k = filter.dims[1..4]
+            .iter()
+            .try_fold(1usize, |a, &d| a.checked_mul(usize::try_from(d).ok()?))
+            .ok_or(Error::Limit("filter size"))?;
+        crate::kernels::im2col::scratch_bytes(k).ok_or(Error::Limit("filter size"))
+    }
+
     /// The engine kind of operator `i`, or `UnsupportedOp`.
     pub(crate) fn op_kind(&self, i: usize) -> Result<Kind> {
         let (code, version) = self.op_code(i)?;
@@ -186,12 +207,14 @@ impl<'m> Model<'m> {
         Ok(())
     }
 
-    /// Writes the record of operator `i` and returns its MAC count.
+    /// Writes the record of operator `i` and returns its MAC count; `scratch_at` is
+    /// the planned offset of its scratch buffer (if [`Self::scratch_bytes`] is not 0).
     pub(crate) fn write_op(
         &self,
         i: usize,
         w: &mut Writer<'_>,
         offset: &dyn Fn(usize) -> Result<u32>,
+        scratch_at: u32,
     ) -> Result<u64> {
         let kind = self.op_kind(i)?;
         let op = OperatorT(self.operators.get(i)?);
@@ -233,6 +256,13 @@ impl<'m> Model<'m> {
             return Err(ctx.bad());
         }
         self.loc(&out, offset(out.index)?).write(w)?;
+        let scratch = self.scratch_bytes(i)?;
+        Loc {
+            start: if scratch > 0 { scratch_at } else { 0 },
+            len: u32::try_from(scratch).map_err(|_| Error::Limit("scratch size"))?,
+            constant: false,
+        }
+        .write(w)?;
         let macs = ops::prepare(kind, &ctx, w)?;
         let len = (w.pos() - start) / 4;
         w.patch(start + 4, len as i32)?;
@@ -302,8 +332,24 @@ impl<'m> Model<'m> {
                 r.first = 0;
             }
         }
+        // One scratch request per operator that needs one, after the tensors.
+        let mut n = self.tensors.len();
+        for i in 0..n_ops {
+            let bytes = self.scratch_bytes(i)?;
+            if bytes == 0 {
+                continue;
+            }
+            let size = planner::align(bytes).ok_or(Error::Limit("scratch size"))?;
+            *reqs
+                .get_mut(n)
+                .ok_or(Error::Limit("tensors plus scratch buffers"))? = Request {
+                size: u32::try_from(size).map_err(|_| Error::Limit("scratch size"))?,
+                first: i as u16,
+                last: i as u16,
+            };
+            n += 1;
+        }
         let mut placed = [false; MAX_TENSORS];
-        let n = self.tensors.len();
         planner::plan(&reqs[..n], &mut offsets[..n], &mut placed[..n])
     }
 

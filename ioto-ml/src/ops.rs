@@ -212,10 +212,11 @@ pub(crate) fn eval(
     r: &mut Reader<'_>,
     inputs: &[&[u8]],
     output: &mut [u8],
+    scratch: &mut [u8],
 ) -> Result<()> {
     let kind = Kind::from_word(kind_word).ok_or(Error::Malformed("record kind"))?;
     match kind {
-        Kind::Conv2d => conv::eval_conv(r, inputs, output),
+        Kind::Conv2d => conv::eval_conv(r, inputs, output, scratch),
         Kind::DepthwiseConv2d => conv::eval_depthwise(r, inputs, output),
         Kind::FullyConnected => fully_connected::eval(r, inputs, output),
         Kind::AveragePool2d | Kind::MaxPool2d => pool::eval(r, inputs, output),

@@ -3,7 +3,7 @@
 
 use super::{ChannelQuant, check_bias, dim, out_size_and_pad, read_i32, write_channel_multipliers};
 use crate::error::Result;
-use crate::kernels::dot::{dot_offset, dot2_offset, dot2x2_offset, mac4_offset};
+use crate::kernels::dot::mac4_offset;
 use crate::ops::{OpCtx, as_i8, as_i8_mut};
 use crate::quant::activation_range_i8;
 use crate::record::{Reader, Writer, params};
@@ -138,208 +138,20 @@ fn tap(origin: i32, k: i32, dilation: i32, size: i32) -> Option<usize> {
     }
 }
 
-/// Row `i` of `n` elements.
-fn row(s: &[i8], i: usize, n: usize) -> Result<&[i8]> {
-    s.get(i * n..(i + 1) * n)
-        .ok_or(crate::Error::Malformed("conv bounds"))
-}
-
-/// 1×1, stride-1, unpadded CONV_2D: a matrix product over pixels, computed in 2×2
-/// blocks (two pixels × two output channels) so each widened word is used twice.
-fn pointwise(
-    p: &ConvParams,
-    q: &ChannelQuant<'_>,
-    input: &[i8],
-    filter: &[i8],
-    bias: &[u8],
-    out: &mut [i8],
+/// Runs CONV_2D: the blocked matrix product of [`super::im2col`] with the scratch
+/// the planner reserved for this operator.
+pub(crate) fn eval_conv(
+    r: &mut Reader<'_>,
+    inputs: &[&[u8]],
+    output: &mut [u8],
+    scratch: &mut [u8],
 ) -> Result<()> {
-    let (ic, c) = (p.in_c as usize, p.out_c as usize);
-    let pixels = (p.batches * p.in_h * p.in_w) as usize;
-    let bad = || crate::Error::Malformed("conv bounds");
-    let mut px = 0;
-    while px < pixels {
-        let two_px = px + 1 < pixels;
-        let x0 = row(input, px, ic)?;
-        let x1 = if two_px { row(input, px + 1, ic)? } else { x0 };
-        let mut oc = 0;
-        while oc < c {
-            let two_oc = oc + 1 < c;
-            let w0 = row(filter, oc, ic)?;
-            let w1 = if two_oc { row(filter, oc + 1, ic)? } else { w0 };
-            let acc = dot2x2_offset(x0, x1, w0, w1, p.input_offset);
-            // acc = [px·oc, px·oc+1, px+1·oc, px+1·oc+1]
-            for (k, &a) in acc.iter().enumerate() {
-                let (dp, dc) = (k / 2, k % 2);
-                if (dp == 1 && !two_px) || (dc == 1 && !two_oc) {
-                    continue;
-                }
-                let ch = oc + dc;
-                let v = a.wrapping_add(read_i32(bias, ch));
-                let slot = out.get_mut((px + dp) * c + ch).ok_or_else(bad)?;
-                *slot = q.requantize(v, ch, p.output_offset, p.act_min, p.act_max);
-            }
-            oc += 2;
-        }
-        px += 2;
-    }
-    Ok(())
-}
-
-/// Largest receptive field (`k_h * k_w * in_c`) gathered on the stack for im2col.
-const IM2COL: usize = 512;
-
-/// Runs CONV_2D.
-///
-/// Per output pixel, the valid filter taps of one filter row are contiguous in both
-/// the input and the filter (when the width dilation is 1), so each row is one dot
-/// product; output channels go in pairs so each input word is widened once.
-pub(crate) fn eval_conv(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> Result<()> {
     let p = ConvParams::read(r)?;
-    let c = p.out_c as usize;
     let q = ChannelQuant::read(r)?;
     let input = as_i8(crate::ops::first(inputs)?);
     let filter = as_i8(inputs.get(1).copied().unwrap_or(&[]));
     let bias = inputs.get(2).copied().unwrap_or(&[]);
-    let out = as_i8_mut(output);
-    let (ic, ih, iw) = (p.in_c as usize, p.in_h, p.in_w);
-    let (kh, kw) = (p.k_h as usize, p.k_w as usize);
-    let filter_len = kh * kw * ic;
-    let bad = || crate::Error::Malformed("conv bounds");
-    // im2col: small receptive fields are gathered into one contiguous patch, padded
-    // with the input zero point (which contributes exactly 0 to the accumulator).
-    let use_patch = kh * kw > 1 && filter_len <= IM2COL;
-    let mut patch = [0i8; IM2COL];
-    let zero_point = (-p.input_offset) as i8;
-    let mut o = 0usize;
-    if kh == 1 && kw == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_h == 0 && p.pad_w == 0 {
-        return pointwise(&p, &q, input, filter, bias, out);
-    }
-    for b in 0..p.batches as usize {
-        let in_batch = b * (ih * iw) as usize;
-        for oy in 0..p.out_h {
-            let y0 = oy * p.stride_h - p.pad_h;
-            for ox in 0..p.out_w {
-                let x0 = ox * p.stride_w - p.pad_w;
-                if use_patch {
-                    for ky in 0..kh {
-                        let iy = tap(y0, ky as i32, p.dil_h, ih);
-                        for kx in 0..kw {
-                            let dst = patch
-                                .get_mut((ky * kw + kx) * ic..(ky * kw + kx + 1) * ic)
-                                .ok_or_else(bad)?;
-                            match (iy, tap(x0, kx as i32, p.dil_w, iw)) {
-                                (Some(iy), Some(ix)) => {
-                                    let xi = (in_batch + iy * iw as usize + ix) * ic;
-                                    dst.copy_from_slice(input.get(xi..xi + ic).ok_or_else(bad)?);
-                                }
-                                _ => dst.fill(zero_point),
-                            }
-                        }
-                    }
-                    let x = &patch[..filter_len];
-                    let mut oc = 0;
-                    while oc < c {
-                        let f0 = filter
-                            .get(oc * filter_len..(oc + 1) * filter_len)
-                            .ok_or_else(bad)?;
-                        let pair = oc + 1 < c;
-                        let (a0, a1) = if pair {
-                            let f1 = filter
-                                .get((oc + 1) * filter_len..(oc + 2) * filter_len)
-                                .ok_or_else(bad)?;
-                            dot2_offset(x, f0, f1, p.input_offset)
-                        } else {
-                            (dot_offset(x, f0, p.input_offset), 0)
-                        };
-                        let n = if pair { 2 } else { 1 };
-                        for (k, acc) in [a0, a1].into_iter().take(n).enumerate() {
-                            let v = acc.wrapping_add(read_i32(bias, oc + k));
-                            if let Some(slot) = out.get_mut(o) {
-                                *slot =
-                                    q.requantize(v, oc + k, p.output_offset, p.act_min, p.act_max);
-                            }
-                            o += 1;
-                        }
-                        oc += n;
-                    }
-                    continue;
-                }
-                // Contiguous run of taps along a filter row (width dilation 1 only).
-                let run = if p.dil_w == 1 {
-                    let lo = (-x0).max(0) as usize;
-                    let hi = (iw - x0).min(p.k_w).max(0) as usize;
-                    Some((lo, hi.max(lo)))
-                } else {
-                    None
-                };
-                let row_slices = |ky: usize, iy: usize, oc: usize, lo: usize, hi: usize| {
-                    let xi = (in_batch + iy * iw as usize + (x0 as usize).wrapping_add(lo)) * ic;
-                    let fi = oc * filter_len + (ky * kw + lo) * ic;
-                    let span = (hi - lo) * ic;
-                    (xi, fi, span)
-                };
-                let mut oc = 0;
-                while oc < c {
-                    let pair = oc + 1 < c;
-                    let (mut a0, mut a1) = (0i32, 0i32);
-                    for ky in 0..kh {
-                        let Some(iy) = tap(y0, ky as i32, p.dil_h, ih) else {
-                            continue;
-                        };
-                        match run {
-                            Some((lo, hi)) => {
-                                if hi == lo {
-                                    continue;
-                                }
-                                let (xi, fi, span) = row_slices(ky, iy, oc, lo, hi);
-                                let xs = input.get(xi..xi + span).ok_or_else(bad)?;
-                                let f0 = filter.get(fi..fi + span).ok_or_else(bad)?;
-                                if pair {
-                                    let f1 = filter
-                                        .get(fi + filter_len..fi + filter_len + span)
-                                        .ok_or_else(bad)?;
-                                    let (d0, d1) = dot2_offset(xs, f0, f1, p.input_offset);
-                                    a0 = a0.wrapping_add(d0);
-                                    a1 = a1.wrapping_add(d1);
-                                } else {
-                                    a0 = a0.wrapping_add(dot_offset(xs, f0, p.input_offset));
-                                }
-                            }
-                            None => {
-                                for kx in 0..kw {
-                                    let Some(ix) = tap(x0, kx as i32, p.dil_w, iw) else {
-                                        continue;
-                                    };
-                                    let xi = (in_batch + iy * iw as usize + ix) * ic;
-                                    let fi = oc * filter_len + (ky * kw + kx) * ic;
-                                    let xs = input.get(xi..xi + ic).ok_or_else(bad)?;
-                                    let f0 = filter.get(fi..fi + ic).ok_or_else(bad)?;
-                                    a0 = a0.wrapping_add(dot_offset(xs, f0, p.input_offset));
-                                    if pair {
-                                        let f1 = filter
-                                            .get(fi + filter_len..fi + filter_len + ic)
-                                            .ok_or_else(bad)?;
-                                        a1 = a1.wrapping_add(dot_offset(xs, f1, p.input_offset));
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    let n = if pair { 2 } else { 1 };
-                    for (k, acc) in [a0, a1].into_iter().take(n).enumerate() {
-                        let v = acc.wrapping_add(read_i32(bias, oc + k));
-                        if let Some(slot) = out.get_mut(o) {
-                            *slot = q.requantize(v, oc + k, p.output_offset, p.act_min, p.act_max);
-                        }
-                        o += 1;
-                    }
-                    oc += n;
-                }
-            }
-        }
-    }
-    Ok(())
+    super::im2col::conv(&p, &q, input, filter, bias, as_i8_mut(output), scratch)
 }
 
 /// Channels accumulated at once by the depthwise kernel.

@@ -98,6 +98,65 @@ pub fn dot_offset(x: &[i8], w: &[i8], offset: i32) -> i32 {
     }
 }
 
+/// Four int8 lanes plus `offset` as the two words of int16 pairs the quad kernel
+/// reads: `(x0+o, x2+o)` and `(x1+o, x3+o)` (low halfword first). `x + o` always fits
+/// an `i16` for int8 data and an int8 zero point.
+#[inline(always)]
+pub fn widen4(x: &[i8; 4], offset: i32) -> (u32, u32) {
+    #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+    {
+        dsp::widen4(x, offset)
+    }
+    #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+    {
+        widen4_portable(x, offset)
+    }
+}
+
+/// Portable [`widen4`].
+#[inline(always)]
+pub fn widen4_portable(x: &[i8; 4], offset: i32) -> (u32, u32) {
+    let h = |v: i8| u32::from((i32::from(v) + offset) as u16);
+    (h(x[0]) | h(x[2]) << 16, h(x[1]) | h(x[3]) << 16)
+}
+
+/// Portable quad kernel: `xs` holds, per chunk of four reduction values, eight words
+/// (pixel 0..4 × the two [`widen4`] words) and `w` the chunk's four int8 weights;
+/// returns `acc[p] + sum(x_p[i] * w[i])` for the four pixels (wrapping).
+#[inline(always)]
+pub fn quad_dot_portable(xs: &[u32], w: &[i8], mut acc: [i32; 4]) -> [i32; 4] {
+    let lo = |v: u32| i32::from(v as u16 as i16);
+    let hi = |v: u32| i32::from((v >> 16) as u16 as i16);
+    for (xc, wc) in xs.chunks_exact(8).zip(w.chunks_exact(4)) {
+        let (w0, w1, w2, w3) = (
+            i32::from(wc[0]),
+            i32::from(wc[1]),
+            i32::from(wc[2]),
+            i32::from(wc[3]),
+        );
+        for (a, px) in acc.iter_mut().zip(xc.chunks_exact(2)) {
+            let (e, o) = (px[0], px[1]);
+            let s = lo(e) * w0 + hi(e) * w2 + lo(o) * w1 + hi(o) * w3;
+            *a = a.wrapping_add(s);
+        }
+    }
+    acc
+}
+
+/// [`quad_dot_portable`] with the fastest kernel for the target (on Cortex-M4 an
+/// assembly loop: one weight word widened once feeds eight `SMLAD`s).
+#[inline(always)]
+pub fn quad_dot(xs: &[u32], w: &[i8], acc: [i32; 4]) -> [i32; 4] {
+    #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+    {
+        dsp::quad_dot(xs, w, acc)
+    }
+    #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+    {
+        quad_dot_portable(xs, w, acc)
+    }
+}
+
 /// The Cortex-M4/M33 DSP kernels.
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 pub mod dsp {
@@ -129,6 +188,66 @@ pub mod dsp {
             asm!("smlatt {r}, {a}, {b}, {c}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(pure, nomem, nostack))
         };
         r
+    }
+
+    /// DSP [`super::widen4`].
+    #[inline(always)]
+    pub fn widen4(x: &[i8; 4], offset: i32) -> (u32, u32) {
+        let off2 = ((offset as u32) & 0xffff) | ((offset as u32) << 16);
+        let xv = word(x);
+        (sxtab16(off2, xv), sxtab16_ror8(off2, xv))
+    }
+
+    /// DSP [`super::quad_dot`]: per chunk one `LDR` + two `SXTB16` of the weights,
+    /// four `LDRD`s of widened inputs and eight `SMLAD`s (16 MACs in 17 instructions).
+    #[inline(always)]
+    pub fn quad_dot(xs: &[u32], w: &[i8], acc: [i32; 4]) -> [i32; 4] {
+        let n = (xs.len() / 8).min(w.len() / 4);
+        if n == 0 {
+            return acc;
+        }
+        let [mut a0, mut a1, mut a2, mut a3] = acc;
+        let xp = xs.as_ptr();
+        let wp = w.as_ptr();
+        // SAFETY: the loop reads exactly `n` chunks: `4 * n <= w.len()` bytes from `wp`
+        // and `8 * n <= xs.len()` words from `xp` (`n >= 1`); `LDRD` needs word
+        // alignment, which `xs: &[u32]` guarantees; `LDR` of the weights may be
+        // unaligned, which ARMv7E-M allows for `LDR`. Only registers and flags change.
+        unsafe {
+            asm!(
+                "2:",
+                "ldr {w}, [{wp}], #4",
+                "sxtb16 {w02}, {w}",
+                "sxtb16 {w}, {w}, ror #8",
+                "ldrd {xa}, {xb}, [{xp}], #8",
+                "smlad {a0}, {xa}, {w02}, {a0}",
+                "smlad {a0}, {xb}, {w}, {a0}",
+                "ldrd {xa}, {xb}, [{xp}], #8",
+                "smlad {a1}, {xa}, {w02}, {a1}",
+                "smlad {a1}, {xb}, {w}, {a1}",
+                "ldrd {xa}, {xb}, [{xp}], #8",
+                "smlad {a2}, {xa}, {w02}, {a2}",
+                "smlad {a2}, {xb}, {w}, {a2}",
+                "ldrd {xa}, {xb}, [{xp}], #8",
+                "smlad {a3}, {xa}, {w02}, {a3}",
+                "smlad {a3}, {xb}, {w}, {a3}",
+                "cmp {wp}, {wend}",
+                "bne 2b",
+                wp = inout(reg) wp => _,
+                xp = inout(reg) xp => _,
+                wend = in(reg) wp.add(4 * n),
+                w = out(reg) _,
+                w02 = out(reg) _,
+                xa = out(reg) _,
+                xb = out(reg) _,
+                a0 = inout(reg) a0,
+                a1 = inout(reg) a1,
+                a2 = inout(reg) a2,
+                a3 = inout(reg) a3,
+                options(nostack, readonly),
+            );
+        }
+        [a0, a1, a2, a3]
     }
 
     /// DSP four-lane multiply-accumulate (see [`super::mac4_offset`]).

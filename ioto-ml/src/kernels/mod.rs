@@ -5,6 +5,7 @@ pub(crate) mod conv;
 pub mod dot;
 pub(crate) mod elementwise;
 pub(crate) mod fully_connected;
+pub(crate) mod im2col;
 pub(crate) mod mean;
 pub(crate) mod pool;
 pub(crate) mod quantize;
@@ -52,6 +53,13 @@ impl<'b> ChannelQuant<'b> {
         })
     }
 
+    /// Channel `c`'s `(multiplier, shift)`, for [`requantize_with`] in a loop.
+    #[inline(always)]
+    pub(crate) fn channel(&self, c: usize) -> (i32, i32) {
+        let c = if self.per_channel { c } else { 0 };
+        (self.mult.get(c), self.shift.get(c))
+    }
+
     /// Requantizes an accumulator with channel `c`'s multiplier and clamps to int8.
     #[inline(always)]
     pub(crate) fn requantize(&self, acc: i32, c: usize, out_offset: i32, lo: i32, hi: i32) -> i8 {
@@ -59,6 +67,20 @@ impl<'b> ChannelQuant<'b> {
         let v = mbqm(acc, self.mult.get(c), self.shift.get(c)).wrapping_add(out_offset);
         v.max(lo).min(hi) as i8
     }
+}
+
+/// Requantizes `acc` with a `(multiplier, shift)` pair from [`ChannelQuant::channel`]
+/// and clamps to int8 (same bits as [`ChannelQuant::requantize`]).
+#[inline(always)]
+pub(crate) fn requantize_with(
+    acc: i32,
+    (m, s): (i32, i32),
+    out_offset: i32,
+    lo: i32,
+    hi: i32,
+) -> i8 {
+    let v = mbqm(acc, m, s).wrapping_add(out_offset);
+    v.max(lo).min(hi) as i8
 }
 
 /// Writes one multiplier/shift pair shared by every channel.
