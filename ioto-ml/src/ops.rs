@@ -2,7 +2,9 @@
 
 use crate::error::{Error, Result};
 use crate::flatbuffer::{Table, Vector};
-use crate::kernels::{activation, conv, elementwise, fully_connected, mean, pool, quantize, shape};
+use crate::kernels::{
+    activation, conv, depthwise, elementwise, fully_connected, mean, pool, quantize, shape,
+};
 use crate::model::Model;
 use crate::record::{Reader, Writer};
 use crate::schema::tensor_type;
@@ -217,7 +219,7 @@ pub(crate) fn eval(
     let kind = Kind::from_word(kind_word).ok_or(Error::Malformed("record kind"))?;
     match kind {
         Kind::Conv2d => conv::eval_conv(r, inputs, output, scratch),
-        Kind::DepthwiseConv2d => conv::eval_depthwise(r, inputs, output),
+        Kind::DepthwiseConv2d => depthwise::eval_depthwise(r, inputs, output),
         Kind::FullyConnected => fully_connected::eval(r, inputs, output),
         Kind::AveragePool2d | Kind::MaxPool2d => pool::eval(r, inputs, output),
         Kind::Add | Kind::Mul => elementwise::eval(r, inputs, output),

@@ -1,9 +1,8 @@
-//! CONV_2D and DEPTHWISE_CONV_2D, int8 with per-channel requantization
-//! (TFLM `reference_integer_ops::ConvPerChannel` / `DepthwiseConvPerChannel`).
+//! CONV_2D and DEPTHWISE_CONV_2D preparation (TFLM `ConvPerChannel` /
+//! `DepthwiseConvPerChannel` parameters) and CONV_2D evaluation.
 
-use super::{ChannelQuant, check_bias, dim, out_size_and_pad, read_i32, write_channel_multipliers};
+use super::{ChannelQuant, check_bias, dim, out_size_and_pad, write_channel_multipliers};
 use crate::error::Result;
-use crate::kernels::dot::mac4_offset;
 use crate::ops::{OpCtx, as_i8, as_i8_mut};
 use crate::quant::activation_range_i8;
 use crate::record::{Reader, Writer, params};
@@ -127,17 +126,6 @@ pub(crate) fn prepare_depthwise(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Resu
     prepare(ctx, w, true)
 }
 
-/// Input row/column of a filter tap, or `None` when it falls into the padding.
-#[inline(always)]
-fn tap(origin: i32, k: i32, dilation: i32, size: i32) -> Option<usize> {
-    let v = origin + k * dilation;
-    if v >= 0 && v < size {
-        Some(v as usize)
-    } else {
-        None
-    }
-}
-
 /// Runs CONV_2D: the blocked matrix product of [`super::im2col`] with the scratch
 /// the planner reserved for this operator.
 pub(crate) fn eval_conv(
@@ -152,101 +140,4 @@ pub(crate) fn eval_conv(
     let filter = as_i8(inputs.get(1).copied().unwrap_or(&[]));
     let bias = inputs.get(2).copied().unwrap_or(&[]);
     super::im2col::conv(&p, &q, input, filter, bias, as_i8_mut(output), scratch)
-}
-
-/// Channels accumulated at once by the depthwise kernel.
-const CHUNK: usize = 64;
-
-/// Runs DEPTHWISE_CONV_2D.
-///
-/// Taps are the outer loop and a chunk of up to 64 output channels the inner one, so
-/// the tap bookkeeping is paid once per chunk; with depth multiplier 1 the channels go
-/// four at a time through [`mac4_offset`] (SMLABB/SMLATT on Cortex-M4).
-pub(crate) fn eval_depthwise(
-    r: &mut Reader<'_>,
-    inputs: &[&[u8]],
-    output: &mut [u8],
-) -> Result<()> {
-    let p = ConvParams::read(r)?;
-    let c = p.out_c as usize;
-    let q = ChannelQuant::read(r)?;
-    let input = as_i8(crate::ops::first(inputs)?);
-    let filter = as_i8(inputs.get(1).copied().unwrap_or(&[]));
-    let bias = inputs.get(2).copied().unwrap_or(&[]);
-    let out = as_i8_mut(output);
-    let (ic, ih, iw) = (p.in_c as usize, p.in_h, p.in_w);
-    let dm = p.depth_multiplier.max(1) as usize;
-    // Chunks hold whole groups of `dm` output channels that share one input channel.
-    let step = if dm <= CHUNK { CHUNK / dm * dm } else { 1 };
-    let bad = || crate::Error::Malformed("depthwise bounds");
-    let mut acc = [0i32; CHUNK];
-    let mut o = 0usize;
-    for b in 0..p.batches as usize {
-        let in_batch = b * (ih * iw) as usize;
-        for oy in 0..p.out_h {
-            let y0 = oy * p.stride_h - p.pad_h;
-            for ox in 0..p.out_w {
-                let x0 = ox * p.stride_w - p.pad_w;
-                let mut c0 = 0;
-                while c0 < c {
-                    let n = step.min(c - c0);
-                    acc[..n].fill(0);
-                    for ky in 0..p.k_h {
-                        let Some(iy) = tap(y0, ky, p.dil_h, ih) else {
-                            continue;
-                        };
-                        for kx in 0..p.k_w {
-                            let Some(ix) = tap(x0, kx, p.dil_w, iw) else {
-                                continue;
-                            };
-                            let xbase = (in_batch + iy * iw as usize + ix) * ic;
-                            let fbase = (ky as usize * p.k_w as usize + kx as usize) * c + c0;
-                            let xs = input.get(xbase..xbase + ic).ok_or_else(bad)?;
-                            let fs = filter.get(fbase..fbase + n).ok_or_else(bad)?;
-                            if dm == 1 {
-                                let xs = xs.get(c0..c0 + n).ok_or_else(bad)?;
-                                let ((a4, ar), (x4, xr), (f4, fr)) = (
-                                    acc[..n].as_chunks_mut::<4>(),
-                                    xs.as_chunks::<4>(),
-                                    fs.as_chunks::<4>(),
-                                );
-                                for ((a, xv), fv) in a4.iter_mut().zip(x4).zip(f4) {
-                                    mac4_offset(a, xv, fv, p.input_offset);
-                                }
-                                for ((a, &xv), &fv) in ar.iter_mut().zip(xr).zip(fr) {
-                                    *a = a.wrapping_add(
-                                        (i32::from(xv) + p.input_offset) * i32::from(fv),
-                                    );
-                                }
-                            } else if dm <= CHUNK {
-                                let first = c0 / dm;
-                                for (g, (ag, fg)) in
-                                    acc[..n].chunks_mut(dm).zip(fs.chunks(dm)).enumerate()
-                                {
-                                    let xv = i32::from(*xs.get(first + g).ok_or_else(bad)?)
-                                        + p.input_offset;
-                                    for (a, &fv) in ag.iter_mut().zip(fg) {
-                                        *a = a.wrapping_add(xv * i32::from(fv));
-                                    }
-                                }
-                            } else {
-                                let xv =
-                                    i32::from(*xs.get(c0 / dm).ok_or_else(bad)?) + p.input_offset;
-                                acc[0] = acc[0].wrapping_add(xv * i32::from(fs[0]));
-                            }
-                        }
-                    }
-                    for (k, a) in acc[..n].iter().enumerate() {
-                        let v = a.wrapping_add(read_i32(bias, c0 + k));
-                        if let Some(slot) = out.get_mut(o) {
-                            *slot = q.requantize(v, c0 + k, p.output_offset, p.act_min, p.act_max);
-                        }
-                        o += 1;
-                    }
-                    c0 += n;
-                }
-            }
-        }
-    }
-    Ok(())
 }

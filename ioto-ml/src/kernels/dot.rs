@@ -250,6 +250,100 @@ pub mod dsp {
         [a0, a1, a2, a3]
     }
 
+    /// One depthwise tap over four channels (depth multiplier 1): for the words at
+    /// `xp` and `wp`, `acc[k] += (x[k] + offset) * w[k]` with `SMLABB`/`SMLATT`;
+    /// then both pointers advance by `step` bytes.
+    ///
+    /// # Safety
+    /// `xp` and `wp` must each point to 4 readable bytes.
+    #[inline(always)]
+    pub unsafe fn tap4(
+        acc: &mut [i32; 4],
+        xp: &mut *const i8,
+        wp: &mut *const i8,
+        step: usize,
+        off2: u32,
+    ) {
+        // SAFETY: the caller guarantees both 4-byte reads; ARMv7E-M `LDR` may be
+        // unaligned. Only registers change.
+        unsafe {
+            asm!(
+                "ldr {x}, [{xp}]",
+                "ldr {w}, [{wp}]",
+                "add {xp}, {step}",
+                "add {wp}, {step}",
+                "sxtab16 {t}, {off2}, {x}",
+                "sxtb16 {u}, {w}",
+                "smlabb {a0}, {t}, {u}, {a0}",
+                "smlatt {a2}, {t}, {u}, {a2}",
+                "sxtab16 {x}, {off2}, {x}, ror #8",
+                "sxtb16 {w}, {w}, ror #8",
+                "smlabb {a1}, {x}, {w}, {a1}",
+                "smlatt {a3}, {x}, {w}, {a3}",
+                xp = inout(reg) *xp,
+                wp = inout(reg) *wp,
+                step = in(reg) step,
+                off2 = in(reg) off2,
+                x = out(reg) _,
+                w = out(reg) _,
+                t = out(reg) _,
+                u = out(reg) _,
+                a0 = inout(reg) acc[0],
+                a1 = inout(reg) acc[1],
+                a2 = inout(reg) acc[2],
+                a3 = inout(reg) acc[3],
+                options(nostack, readonly, preserves_flags),
+            );
+        }
+    }
+
+    /// One depthwise tap of four output channels that share one input channel
+    /// (depth multiplier a multiple of 4): `acc[k] += (*xp + offset) * w[k]` for the
+    /// four weights at `wp`; then `xp += x_step`, `wp += w_step`.
+    ///
+    /// # Safety
+    /// `xp` must point to 1 readable byte and `wp` to 4.
+    #[inline(always)]
+    pub unsafe fn tap4_shared(
+        acc: &mut [i32; 4],
+        xp: &mut *const i8,
+        wp: &mut *const i8,
+        x_step: usize,
+        w_step: usize,
+        offset: i32,
+    ) {
+        // SAFETY: the caller guarantees both reads; ARMv7E-M `LDR` may be unaligned.
+        // Only registers change.
+        unsafe {
+            asm!(
+                "ldrsb {x}, [{xp}]",
+                "ldr {w}, [{wp}]",
+                "add {xp}, {xs}",
+                "add {wp}, {ws}",
+                "add {x}, {off}",
+                "sxtb16 {t}, {w}",
+                "sxtb16 {w}, {w}, ror #8",
+                "smlabb {a0}, {x}, {t}, {a0}",
+                "smlabt {a2}, {x}, {t}, {a2}",
+                "smlabb {a1}, {x}, {w}, {a1}",
+                "smlabt {a3}, {x}, {w}, {a3}",
+                xp = inout(reg) *xp,
+                wp = inout(reg) *wp,
+                xs = in(reg) x_step,
+                ws = in(reg) w_step,
+                off = in(reg) offset,
+                x = out(reg) _,
+                w = out(reg) _,
+                t = out(reg) _,
+                a0 = inout(reg) acc[0],
+                a1 = inout(reg) acc[1],
+                a2 = inout(reg) acc[2],
+                a3 = inout(reg) acc[3],
+                options(nostack, readonly, preserves_flags),
+            );
+        }
+    }
+
     /// DSP four-lane multiply-accumulate (see [`super::mac4_offset`]).
     #[inline(always)]
     pub fn mac4_offset(acc: &mut [i32; 4], x: &[i8; 4], w: &[i8; 4], offset: i32) {

@@ -8,7 +8,7 @@
 //! exactly 0 after the offset, so they add nothing to the accumulators.
 
 use super::conv::ConvParams;
-use super::{ChannelQuant, read_i32, requantize_with};
+use super::{ChannelQuant, Requant, read_i32};
 use crate::error::{Error, Result};
 use crate::kernels::dot::{quad_dot, quad_dot_portable, widen4};
 
@@ -174,10 +174,10 @@ pub(crate) fn conv(
                 last[..wt.len()].copy_from_slice(wt);
                 acc = quad_dot_portable(tail, &last, acc);
             }
-            let m = q.channel(oc);
+            let rq = Requant::new(q.channel(oc), p.output_offset, p.act_min, p.act_max);
             for (lane, &a) in acc.iter().enumerate().take(valid) {
                 let slot = out.get_mut((px + lane) * c + oc).ok_or_else(bad)?;
-                *slot = requantize_with(a, m, p.output_offset, p.act_min, p.act_max);
+                *slot = rq.apply(a);
             }
         }
         px += PIXELS;

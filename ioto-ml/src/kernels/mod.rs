@@ -2,6 +2,7 @@
 
 pub(crate) mod activation;
 pub(crate) mod conv;
+pub(crate) mod depthwise;
 pub mod dot;
 pub(crate) mod elementwise;
 pub(crate) mod fully_connected;
@@ -53,7 +54,7 @@ impl<'b> ChannelQuant<'b> {
         })
     }
 
-    /// Channel `c`'s `(multiplier, shift)`, for [`requantize_with`] in a loop.
+    /// Channel `c`'s `(multiplier, shift)`, for [`Requant::new`].
     #[inline(always)]
     pub(crate) fn channel(&self, c: usize) -> (i32, i32) {
         let c = if self.per_channel { c } else { 0 };
@@ -69,18 +70,51 @@ impl<'b> ChannelQuant<'b> {
     }
 }
 
-/// Requantizes `acc` with a `(multiplier, shift)` pair from [`ChannelQuant::channel`]
-/// and clamps to int8 (same bits as [`ChannelQuant::requantize`]).
-#[inline(always)]
-pub(crate) fn requantize_with(
-    acc: i32,
-    (m, s): (i32, i32),
+/// One output channel's requantization with everything that depends only on the
+/// channel worked out once: the same bits as [`ChannelQuant::requantize`]
+/// (`MultiplyByQuantizedMultiplier`, output offset, clamp) in fewer instructions.
+#[derive(Clone, Copy)]
+pub(crate) struct Requant {
+    mult: i32,
+    left: i32,
+    right: u32,
+    mask: i32,
+    half: i32,
     out_offset: i32,
     lo: i32,
     hi: i32,
-) -> i8 {
-    let v = mbqm(acc, m, s).wrapping_add(out_offset);
-    v.max(lo).min(hi) as i8
+}
+
+impl Requant {
+    /// The requantization of a `(multiplier, shift)` pair from [`ChannelQuant::channel`].
+    #[inline(always)]
+    pub(crate) fn new((mult, shift): (i32, i32), out_offset: i32, lo: i32, hi: i32) -> Self {
+        let right = if shift > 0 { 0 } else { shift.wrapping_neg() } as u32;
+        // As in `fixedpoint::rdbpot`, including its wrapping for hostile shifts.
+        let mask = 1i64.wrapping_shl(right).wrapping_sub(1) as i32;
+        Requant {
+            mult,
+            left: 1i32.wrapping_shl(if shift > 0 { shift as u32 } else { 0 }),
+            right,
+            mask,
+            half: mask >> 1,
+            out_offset,
+            lo,
+            hi,
+        }
+    }
+
+    /// Requantizes an accumulator and clamps it to int8.
+    #[inline(always)]
+    pub(crate) fn apply(&self, acc: i32) -> i8 {
+        let x = crate::fixedpoint::srdhm(acc.wrapping_mul(self.left), self.mult);
+        let remainder = x & self.mask;
+        let threshold = self.half.wrapping_add(i32::from(x < 0));
+        let v = x
+            .wrapping_shr(self.right)
+            .wrapping_add(i32::from(remainder > threshold));
+        v.wrapping_add(self.out_offset).max(self.lo).min(self.hi) as i8
+    }
 }
 
 /// Writes one multiplier/shift pair shared by every channel.

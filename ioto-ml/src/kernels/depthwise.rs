@@ -1,0 +1,308 @@
+//! DEPTHWISE_CONV_2D, int8 with per-channel requantization (TFLM
+//! `reference_integer_ops::DepthwiseConvPerChannel`).
+//!
+//! Per output pixel the valid taps form one rectangle (`ky` and `kx` ranges), found
+//! once. Output channels go four at a time with the accumulators in registers
+//! across all taps: with depth multiplier 1 the four input channels are one word
+//! ([`mac4_offset`]: `SMLABB`/`SMLATT` on Cortex-M4); when the depth multiplier is a
+//! multiple of 4 the four outputs share one input value. Other shapes take a scalar
+//! path per channel.
+
+use super::conv::ConvParams;
+use super::{ChannelQuant, Requant, read_i32};
+use crate::error::{Error, Result};
+use crate::kernels::dot::mac4_offset;
+use crate::ops::{as_i8, as_i8_mut};
+use crate::record::Reader;
+
+/// The first `k` in `0..n` with `origin + k * dilation >= 0`, and one past the last
+/// with `origin + k * dilation < size` (the valid taps along one axis).
+fn valid_taps(origin: i32, n: i32, dilation: i32, size: i32) -> (i32, i32) {
+    let lo = if origin >= 0 {
+        0
+    } else {
+        (-origin + dilation - 1) / dilation
+    };
+    let hi = if size - origin <= 0 {
+        0
+    } else {
+        (size - origin + dilation - 1) / dilation
+    };
+    (lo.min(n), hi.min(n).max(lo.min(n)))
+}
+
+/// Shape facts that every index of the kernel is checked against once.
+struct Geometry {
+    ic: usize,
+    c: usize,
+    dm: usize,
+    row: usize,
+    tap_step: usize,
+}
+
+/// Runs DEPTHWISE_CONV_2D.
+pub(crate) fn eval_depthwise(
+    r: &mut Reader<'_>,
+    inputs: &[&[u8]],
+    output: &mut [u8],
+) -> Result<()> {
+    let p = ConvParams::read(r)?;
+    let q = ChannelQuant::read(r)?;
+    let input = as_i8(crate::ops::first(inputs)?);
+    let filter = as_i8(inputs.get(1).copied().unwrap_or(&[]));
+    let bias = inputs.get(2).copied().unwrap_or(&[]);
+    let out = as_i8_mut(output);
+    let bad = Error::Malformed("depthwise bounds");
+    let dims = [
+        p.batches, p.in_h, p.in_w, p.in_c, p.out_h, p.out_w, p.out_c, p.k_h, p.k_w,
+    ];
+    if dims.iter().any(|&d| d <= 0) || p.stride_h <= 0 || p.stride_w <= 0 {
+        return Err(bad);
+    }
+    let g = Geometry {
+        ic: p.in_c as usize,
+        c: p.out_c as usize,
+        dm: p.depth_multiplier.max(1) as usize,
+        row: (p.in_w * p.in_c) as usize,
+        tap_step: (p.dil_w * p.in_c) as usize,
+    };
+    let (batches, ih, iw) = (p.batches as usize, p.in_h as usize, p.in_w as usize);
+    // Every index below stays under these sizes (taps are clipped to the image).
+    if input.len() < batches * ih * iw * g.ic
+        || filter.len() < (p.k_h * p.k_w) as usize * g.c
+        || out.len() < batches * (p.out_h * p.out_w) as usize * g.c
+        || g.c != g.ic * g.dm
+    {
+        return Err(bad);
+    }
+    let quads = if g.dm == 1 || g.dm.is_multiple_of(4) {
+        g.c / 4
+    } else {
+        0
+    };
+    let ctx = Group {
+        p: &p,
+        q: &q,
+        g: &g,
+        input,
+        filter,
+        bias,
+    };
+    for k in 0..quads {
+        channels::<4>(&ctx, out, 4 * k);
+    }
+    for ch in 4 * quads..g.c {
+        channels::<1>(&ctx, out, ch);
+    }
+    Ok(())
+}
+
+/// What every channel group of one operator reads.
+struct Group<'a, 'q> {
+    p: &'a ConvParams,
+    q: &'a ChannelQuant<'q>,
+    g: &'a Geometry,
+    input: &'a [i8],
+    filter: &'a [i8],
+    bias: &'a [u8],
+}
+
+/// Output channels `c0..c0 + N` of every pixel: requantization and bias are set up
+/// once per group; `N` is 4 (depth multiplier 1 or a multiple of 4) or 1.
+#[inline(never)]
+fn channels<const N: usize>(ctx: &Group<'_, '_>, out: &mut [i8], c0: usize) {
+    let (p, g) = (ctx.p, ctx.g);
+    let rq: [Requant; N] = core::array::from_fn(|j| {
+        Requant::new(ctx.q.channel(c0 + j), p.output_offset, p.act_min, p.act_max)
+    });
+    let start: [i32; N] = core::array::from_fn(|j| read_i32(ctx.bias, c0 + j));
+    let (ih, iw) = (p.in_h as usize, p.in_w as usize);
+    let mut o = c0;
+    for b in 0..p.batches as usize {
+        let batch = ctx
+            .input
+            .get(b * ih * iw * g.ic..(b + 1) * ih * iw * g.ic)
+            .unwrap_or(&[]);
+        for oy in 0..p.out_h {
+            let y0 = oy * p.stride_h - p.pad_h;
+            let ky = valid_taps(y0, p.k_h, p.dil_h, p.in_h);
+            for ox in 0..p.out_w {
+                let x0 = ox * p.stride_w - p.pad_w;
+                let kx = valid_taps(x0, p.k_w, p.dil_w, p.in_w);
+                // Offsets of the first valid tap in the input and the filter.
+                let taps = Taps {
+                    x: ((y0 + ky.0 * p.dil_h) * p.in_w + x0 + kx.0 * p.dil_w) as usize * g.ic,
+                    w: (ky.0 * p.k_w + kx.0) as usize * g.c,
+                    rows: (ky.1 - ky.0) as usize,
+                    cols: (kx.1 - kx.0) as usize,
+                    x_row: p.dil_h as usize * g.row,
+                    w_row: p.k_w as usize * g.c,
+                };
+                let mut acc = start;
+                accumulate(&mut acc, &taps, g, batch, ctx.filter, c0, p.input_offset);
+                if let Some(dst) = out.get_mut(o..o + N) {
+                    for ((d, a), r) in dst.iter_mut().zip(acc).zip(&rq) {
+                        *d = r.apply(a);
+                    }
+                }
+                o += g.c;
+            }
+        }
+    }
+}
+
+/// Adds the taps of channels `c0..c0 + N` into `acc`.
+#[inline(always)]
+fn accumulate<const N: usize>(
+    acc: &mut [i32; N],
+    taps: &Taps,
+    g: &Geometry,
+    input: &[i8],
+    filter: &[i8],
+    c0: usize,
+    off: i32,
+) {
+    if let Ok(acc4) = <&mut [i32; 4]>::try_from(acc.as_mut_slice()) {
+        return quad_taps(acc4, taps, g, input, filter, c0, off);
+    }
+    for (j, a) in acc.iter_mut().enumerate() {
+        let (ch, xc) = (c0 + j, (c0 + j) / g.dm);
+        taps.each(g.tap_step, g.c, |xi, wi| {
+            let xv = i32::from(input.get(xi + xc).copied().unwrap_or(0)) + off;
+            let wv = i32::from(filter.get(wi + ch).copied().unwrap_or(0));
+            *a = a.wrapping_add(xv * wv);
+        });
+    }
+}
+
+/// The valid-tap rectangle of one output pixel.
+struct Taps {
+    x: usize,
+    w: usize,
+    rows: usize,
+    cols: usize,
+    x_row: usize,
+    w_row: usize,
+}
+
+impl Taps {
+    /// Calls `f(x_index, w_index)` for every valid tap (channel 0 of the tap).
+    #[inline(always)]
+    fn each(&self, tap_step: usize, c: usize, mut f: impl FnMut(usize, usize)) {
+        let (mut xr, mut wr) = (self.x, self.w);
+        for _ in 0..self.rows {
+            let (mut xi, mut wi) = (xr, wr);
+            for _ in 0..self.cols {
+                f(xi, wi);
+                xi += tap_step;
+                wi += c;
+            }
+            xr += self.x_row;
+            wr += self.w_row;
+        }
+    }
+}
+
+/// Four consecutive values starting at `i` (zeros past the end, which the checks in
+/// [`eval_depthwise`] rule out).
+#[inline(always)]
+fn four(s: &[i8], i: usize) -> [i8; 4] {
+    match s.get(i..i + 4) {
+        Some(v) => [v[0], v[1], v[2], v[3]],
+        None => [0; 4],
+    }
+}
+
+/// Four channels (from `c0`) of every tap, portable: with depth multiplier 1 the
+/// four input channels are one word, otherwise (a multiple of 4) one shared value.
+#[inline(always)]
+fn quad_taps_portable(
+    acc: &mut [i32; 4],
+    taps: &Taps,
+    g: &Geometry,
+    input: &[i8],
+    filter: &[i8],
+    c0: usize,
+    off: i32,
+) {
+    if g.dm == 1 {
+        return taps.each(g.tap_step, g.c, |xi, wi| {
+            mac4_offset(acc, &four(input, xi + c0), &four(filter, wi + c0), off);
+        });
+    }
+    let xc = c0 / g.dm;
+    taps.each(g.tap_step, g.c, |xi, wi| {
+        let xv = i32::from(input.get(xi + xc).copied().unwrap_or(0)) + off;
+        for (a, w) in acc.iter_mut().zip(four(filter, wi + c0)) {
+            *a = a.wrapping_add(xv * i32::from(w));
+        }
+    });
+}
+
+#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+use quad_taps_portable as quad_taps;
+
+/// [`quad_taps_portable`] on Cortex-M4: the taps of a row run back to back through
+/// [`tap4`](crate::kernels::dot::dsp::tap4) or
+/// [`tap4_shared`](crate::kernels::dot::dsp::tap4_shared) with the accumulators in
+/// registers.
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+#[inline(always)]
+fn quad_taps(
+    acc: &mut [i32; 4],
+    taps: &Taps,
+    g: &Geometry,
+    input: &[i8],
+    filter: &[i8],
+    c0: usize,
+    off: i32,
+) {
+    use crate::kernels::dot::dsp::{tap4, tap4_shared};
+    if taps.rows == 0 || taps.cols == 0 {
+        return;
+    }
+    let shared = g.dm != 1;
+    // The input bytes each tap reads start at `xc`, and span `x_len`.
+    let (xc, x_len) = if shared { (c0 / g.dm, 1) } else { (c0, 4) };
+    // Tap indices grow with the row and the column, so the last tap bounds them all.
+    let last_x = taps.x + (taps.rows - 1) * taps.x_row + (taps.cols - 1) * g.tap_step;
+    let last_w = taps.w + (taps.rows - 1) * taps.w_row + (taps.cols - 1) * g.c;
+    if (!shared && g.tap_step != g.c)
+        || last_x + xc + x_len > input.len()
+        || last_w + c0 + 4 > filter.len()
+    {
+        return quad_taps_portable(acc, taps, g, input, filter, c0, off);
+    }
+    let off2 = ((off as u32) & 0xffff) | ((off as u32) << 16);
+    for r in 0..taps.rows {
+        let mut xp = input.as_ptr().wrapping_add(taps.x + r * taps.x_row + xc);
+        let mut wp = filter.as_ptr().wrapping_add(taps.w + r * taps.w_row + c0);
+        let step = g.c;
+        // SAFETY: every tap reads `x_len` bytes of the input and 4 of the filter at
+        // indices no larger than the last tap's, checked against both slices above.
+        unsafe {
+            if shared {
+                for _ in 0..taps.cols {
+                    tap4_shared(acc, &mut xp, &mut wp, g.tap_step, step, off);
+                }
+                continue;
+            }
+            match taps.cols {
+                3 => {
+                    tap4(acc, &mut xp, &mut wp, step, off2);
+                    tap4(acc, &mut xp, &mut wp, step, off2);
+                    tap4(acc, &mut xp, &mut wp, step, off2);
+                }
+                2 => {
+                    tap4(acc, &mut xp, &mut wp, step, off2);
+                    tap4(acc, &mut xp, &mut wp, step, off2);
+                }
+                n => {
+                    for _ in 0..n {
+                        tap4(acc, &mut xp, &mut wp, step, off2);
+                    }
+                }
+            }
+        }
+    }
+}
