@@ -137,6 +137,50 @@ fn gather(
     Ok(())
 }
 
+/// Every output channel of one gathered block: `dst` holds the block's valid
+/// pixels (`c` channels each), `filter` exactly `c` rows of `k` values.
+#[inline(never)]
+fn block(
+    p: &ConvParams,
+    q: &ChannelQuant<'_>,
+    words: &[u32],
+    filter: &[i8],
+    bias: &[u8],
+    dst: &mut [i8],
+) {
+    let c = p.out_c as usize;
+    let k = (p.k_h * p.k_w * p.in_c) as usize;
+    let full = k / 4;
+    let (body, tail) = words.split_at(full * CHUNK_WORDS);
+    let full_block = dst.len() == PIXELS * c;
+    for (oc, w) in filter.chunks_exact(k).enumerate() {
+        let (wb, wt) = w.split_at(full * 4);
+        let b = read_i32(bias, oc);
+        let mut acc = quad_dot(body, wb, [b, b, b, b]);
+        if !wt.is_empty() {
+            let mut last = [0i8; 4];
+            last[..wt.len()].copy_from_slice(wt);
+            acc = quad_dot_portable(tail, &last, acc);
+        }
+        let rq = Requant::new(q.channel(oc), p.output_offset, p.act_min, p.act_max);
+        let [a0, a1, a2, a3] = acc;
+        if full_block {
+            // `oc < c` and `dst.len() == 4 * c`, so all four indices are in range.
+            let (r0, r1, r2, r3) = (rq.apply(a0), rq.apply(a1), rq.apply(a2), rq.apply(a3));
+            if let Some(d) = dst.get_mut(oc..=oc + 3 * c) {
+                d[0] = r0;
+                d[c] = r1;
+                d[2 * c] = r2;
+                d[3 * c] = r3;
+            }
+        } else {
+            for (slot, a) in dst.iter_mut().skip(oc).step_by(c).zip(acc) {
+                *slot = rq.apply(a);
+            }
+        }
+    }
+}
+
 /// Runs a CONV_2D whose parameters are `p`, using `scratch` (at least
 /// [`scratch_bytes`] of the receptive field) for the widened input block.
 pub(crate) fn conv(
@@ -151,7 +195,7 @@ pub(crate) fn conv(
     let bad = || Error::Malformed("conv bounds");
     let c = p.out_c as usize;
     let k = (p.k_h * p.k_w * p.in_c) as usize;
-    let (full, chunks) = (k / 4, k.div_ceil(4));
+    let chunks = k.div_ceil(4);
     // SAFETY: every bit pattern is a valid `u32`; `align_to_mut` only reinterprets
     // the aligned middle of the byte slice.
     let (_, words, _) = unsafe { scratch.align_to_mut::<u32>() };
@@ -164,22 +208,8 @@ pub(crate) fn conv(
             // A short last block repeats its last pixel; those results are dropped.
             gather(p, input, px + lane.min(valid - 1), lane, words)?;
         }
-        let (body, tail) = words.split_at(full * CHUNK_WORDS);
-        for oc in 0..c {
-            let w = filter.get(oc * k..(oc + 1) * k).ok_or_else(bad)?;
-            let (wb, wt) = w.split_at(full * 4);
-            let mut acc = quad_dot(body, wb, [read_i32(bias, oc); PIXELS]);
-            if !wt.is_empty() {
-                let mut last = [0i8; 4];
-                last[..wt.len()].copy_from_slice(wt);
-                acc = quad_dot_portable(tail, &last, acc);
-            }
-            let rq = Requant::new(q.channel(oc), p.output_offset, p.act_min, p.act_max);
-            for (lane, &a) in acc.iter().enumerate().take(valid) {
-                let slot = out.get_mut((px + lane) * c + oc).ok_or_else(bad)?;
-                *slot = rq.apply(a);
-            }
-        }
+        let dst = out.get_mut(px * c..(px + valid) * c).ok_or_else(bad)?;
+        block(p, q, words, filter.get(..c * k).ok_or_else(bad)?, bias, dst);
         px += PIXELS;
     }
     Ok(())
