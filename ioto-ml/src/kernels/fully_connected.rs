@@ -2,7 +2,7 @@
 //! float32 reference (TFLM `reference_integer_ops::FullyConnected` / `reference_ops`).
 
 use super::{
-    ChannelQuant, check_bias, dim, read_f32, read_i32, write_channel_multipliers,
+    ChannelQuant, Requant, check_bias, dim, read_f32, read_i32, write_channel_multipliers,
     write_shared_multiplier,
 };
 use crate::error::{Error, Result};
@@ -94,6 +94,8 @@ pub(crate) fn eval(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> R
     let q = ChannelQuant::read(r)?;
     let (input, filter, out) = (as_i8(input), as_i8(filter), as_i8_mut(output));
     let bad = || Error::Malformed("fc bounds");
+    let requant = |c: usize| Requant::new(q.channel(c), p.output_offset, p.act_min, p.act_max);
+    let shared = requant(0);
     for b in 0..batches {
         let x = input.get(b * accum..(b + 1) * accum).ok_or_else(bad)?;
         let mut oc = 0;
@@ -119,7 +121,12 @@ pub(crate) fn eval(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> R
             for (k, acc) in [a0, a1].into_iter().take(n).enumerate() {
                 let v = acc.wrapping_add(read_i32(bias, oc + k));
                 if let Some(slot) = out.get_mut(b * depth + oc + k) {
-                    *slot = q.requantize(v, oc + k, p.output_offset, p.act_min, p.act_max);
+                    let rq = if q.per_channel() {
+                        requant(oc + k)
+                    } else {
+                        shared
+                    };
+                    *slot = rq.apply(v);
                 }
             }
             oc += n;

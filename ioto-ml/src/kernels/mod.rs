@@ -13,7 +13,6 @@ pub(crate) mod quantize;
 pub(crate) mod shape;
 
 use crate::error::{Error, Result};
-use crate::fixedpoint::mbqm;
 use crate::ops::OpCtx;
 use crate::quant::quantize_multiplier;
 use crate::record::{Reader, Words, Writer};
@@ -54,25 +53,23 @@ impl<'b> ChannelQuant<'b> {
         })
     }
 
+    /// Whether each channel has its own multiplier.
+    #[inline(always)]
+    pub(crate) fn per_channel(&self) -> bool {
+        self.per_channel
+    }
+
     /// Channel `c`'s `(multiplier, shift)`, for [`Requant::new`].
     #[inline(always)]
     pub(crate) fn channel(&self, c: usize) -> (i32, i32) {
         let c = if self.per_channel { c } else { 0 };
         (self.mult.get(c), self.shift.get(c))
     }
-
-    /// Requantizes an accumulator with channel `c`'s multiplier and clamps to int8.
-    #[inline(always)]
-    pub(crate) fn requantize(&self, acc: i32, c: usize, out_offset: i32, lo: i32, hi: i32) -> i8 {
-        let c = if self.per_channel { c } else { 0 };
-        let v = mbqm(acc, self.mult.get(c), self.shift.get(c)).wrapping_add(out_offset);
-        v.max(lo).min(hi) as i8
-    }
 }
 
 /// One output channel's requantization with everything that depends only on the
-/// channel worked out once: the same bits as [`ChannelQuant::requantize`]
-/// (`MultiplyByQuantizedMultiplier`, output offset, clamp) in fewer instructions.
+/// channel worked out once: TFLite's `MultiplyByQuantizedMultiplier` (as
+/// [`mbqm`](crate::fixedpoint::mbqm)), then the output offset and the activation clamp, bit for bit.
 #[derive(Clone, Copy)]
 pub(crate) struct Requant {
     mult: i32,
@@ -214,4 +211,54 @@ pub(crate) fn out_size_and_pad(
     };
     let total = ((out - 1).max(0) * stride + effective - input).max(0);
     Some((out, total / 2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Requant;
+    use crate::fixedpoint::mbqm;
+
+    /// The reference: TFLite's requantization written with the shared helpers.
+    fn reference(acc: i32, m: i32, s: i32, off: i32, lo: i32, hi: i32) -> i8 {
+        mbqm(acc, m, s).wrapping_add(off).max(lo).min(hi) as i8
+    }
+
+    #[test]
+    fn requant_matches_mbqm() {
+        let mut state = 0x2545_f491_u32;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state as i32
+        };
+        let shifts = [-40, -33, -32, -31, -20, -8, -1, 0, 1, 2, 7, 30, 31, 33];
+        let mults = [i32::MIN, -(1 << 30), 0, 1, 1 << 30, 0x5a5a_5a5a, i32::MAX];
+        for _ in 0..20_000 {
+            let acc = match next() & 3 {
+                0 => next(),
+                1 => next() >> 12,
+                2 => [i32::MIN, i32::MAX, 0, -1, 1][(next() & 3) as usize],
+                _ => next() >> 20,
+            };
+            let m = if next() & 1 == 0 {
+                mults[(next() as u32 % mults.len() as u32) as usize]
+            } else {
+                (next() & 0x3fff_ffff) | 0x4000_0000
+            };
+            let s = shifts[(next() as u32 % shifts.len() as u32) as usize];
+            let off = next() % 129;
+            let (lo, hi) = if next() & 1 == 0 {
+                (-128, 127)
+            } else {
+                (-100, 90)
+            };
+            let got = Requant::new((m, s), off, lo, hi).apply(acc);
+            assert_eq!(
+                got,
+                reference(acc, m, s, off, lo, hi),
+                "{acc} {m} {s} {off}"
+            );
+        }
+    }
 }
