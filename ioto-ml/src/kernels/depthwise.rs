@@ -31,6 +31,95 @@ fn valid_taps(origin: i32, n: i32, dilation: i32, size: i32) -> (i32, i32) {
     (lo.min(n), hi.min(n).max(lo.min(n)))
 }
 
+/// The range `lo..hi` of output columns whose filter columns all fall inside the
+/// input (empty when there are none).
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+fn interior(p: &ConvParams) -> (i32, i32) {
+    let span = (p.k_w - 1) * p.dil_w;
+    let lo = (p.pad_w + p.stride_w - 1) / p.stride_w;
+    let last = p.in_w - 1 - span + p.pad_w;
+    let hi = if last < 0 { 0 } else { last / p.stride_w + 1 };
+    (lo.min(p.out_w), hi.min(p.out_w).max(lo.min(p.out_w)))
+}
+
+/// A run of horizontally adjacent interior pixels: the taps of the first, how many,
+/// and the input bytes between neighbours.
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+struct Run<'t> {
+    first: &'t Taps,
+    pixels: usize,
+    step: usize,
+    c0: usize,
+}
+
+/// Channels `c0..c0 + 4` of a run of interior pixels with depth multiplier 1 on
+/// Cortex-M4: the bounds are checked once for the run's last pixel, then every
+/// pixel's taps go through [`tap4`](crate::kernels::dot::dsp::tap4) and its four
+/// results are stored (`dst` starts at the first pixel's channel `c0`). Returns
+/// false, having written nothing, when the run does not qualify.
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn interior_run(
+    run: &Run<'_>,
+    g: &Geometry,
+    start: &[i32; 4],
+    rq: &[Requant; 4],
+    input: &[i8],
+    filter: &[i8],
+    p: &ConvParams,
+    dst: &mut [i8],
+) -> bool {
+    use crate::kernels::dot::dsp::tap4;
+    let t = run.first;
+    if g.dm != 1 || g.tap_step != g.c || t.rows == 0 || t.cols == 0 || run.pixels == 0 {
+        return false;
+    }
+    let c = g.c;
+    // Indices grow with the pixel, the row and the column: the last tap of the last
+    // pixel bounds every read, and the last pixel's four outputs every write.
+    let last_x = t.x + (run.pixels - 1) * run.step + (t.rows - 1) * t.x_row + (t.cols - 1) * c;
+    let last_w = t.w + (t.rows - 1) * t.w_row + (t.cols - 1) * c;
+    if last_x + run.c0 + 4 > input.len()
+        || last_w + run.c0 + 4 > filter.len()
+        || (run.pixels - 1) * c + 4 > dst.len()
+    {
+        return false;
+    }
+    let off = p.input_offset;
+    let off2 = ((off as u32) & 0xffff) | ((off as u32) << 16);
+    let wbase = filter.as_ptr().wrapping_add(t.w + run.c0);
+    let mut xbase = input.as_ptr().wrapping_add(t.x + run.c0);
+    for d in dst.chunks_mut(c).take(run.pixels) {
+        let mut acc = *start;
+        for r in 0..t.rows {
+            let mut xp = xbase.wrapping_add(r * t.x_row);
+            let mut wp = wbase.wrapping_add(r * t.w_row);
+            // SAFETY: every tap of this pixel reads 4 bytes at indices no larger than
+            // the run's last tap, checked against both slices above.
+            unsafe {
+                if t.cols == 3 {
+                    tap4(&mut acc, &mut xp, &mut wp, c, off2);
+                    tap4(&mut acc, &mut xp, &mut wp, c, off2);
+                    tap4(&mut acc, &mut xp, &mut wp, c, off2);
+                } else {
+                    for _ in 0..t.cols {
+                        tap4(&mut acc, &mut xp, &mut wp, c, off2);
+                    }
+                }
+            }
+        }
+        if let Some(d4) = d.get_mut(..4) {
+            d4[0] = rq[0].apply(acc[0]);
+            d4[1] = rq[1].apply(acc[1]);
+            d4[2] = rq[2].apply(acc[2]);
+            d4[3] = rq[3].apply(acc[3]);
+        }
+        xbase = xbase.wrapping_add(run.step);
+    }
+    true
+}
+
 /// Shape facts that every index of the kernel is checked against once.
 struct Geometry {
     ic: usize,
@@ -117,6 +206,9 @@ fn channels<const N: usize>(ctx: &Group<'_, '_>, out: &mut [i8], c0: usize) {
     });
     let start: [i32; N] = core::array::from_fn(|j| read_i32(ctx.bias, c0 + j));
     let (ih, iw) = (p.in_h as usize, p.in_w as usize);
+    // Output columns whose every filter column is inside the image.
+    #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+    let (lo, hi) = interior(p);
     let mut o = c0;
     for b in 0..p.batches as usize {
         let batch = ctx
@@ -126,18 +218,55 @@ fn channels<const N: usize>(ctx: &Group<'_, '_>, out: &mut [i8], c0: usize) {
         for oy in 0..p.out_h {
             let y0 = oy * p.stride_h - p.pad_h;
             let ky = valid_taps(y0, p.k_h, p.dil_h, p.in_h);
-            for ox in 0..p.out_w {
+            // Offsets of the first valid tap in the input and the filter.
+            let taps_at = |ox: i32, kx: (i32, i32)| {
                 let x0 = ox * p.stride_w - p.pad_w;
-                let kx = valid_taps(x0, p.k_w, p.dil_w, p.in_w);
-                // Offsets of the first valid tap in the input and the filter.
-                let taps = Taps {
+                Taps {
                     x: ((y0 + ky.0 * p.dil_h) * p.in_w + x0 + kx.0 * p.dil_w) as usize * g.ic,
                     w: (ky.0 * p.k_w + kx.0) as usize * g.c,
                     rows: (ky.1 - ky.0) as usize,
                     cols: (kx.1 - kx.0) as usize,
                     x_row: p.dil_h as usize * g.row,
                     w_row: p.k_w as usize * g.c,
-                };
+                }
+            };
+            let mut ox = 0;
+            while ox < p.out_w {
+                #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+                if ox == lo && hi > lo {
+                    let n = (hi - lo) as usize;
+                    let first = taps_at(lo, (0, p.k_w));
+                    let step = p.stride_w as usize * g.ic;
+                    let run = Run {
+                        first: &first,
+                        pixels: n,
+                        step,
+                        c0,
+                    };
+                    if N == 4
+                        && let (Ok(start4), Ok(rq4)) = (
+                            <&[i32; 4]>::try_from(start.as_slice()),
+                            <&[Requant; 4]>::try_from(rq.as_slice()),
+                        )
+                        && interior_run(
+                            &run,
+                            g,
+                            start4,
+                            rq4,
+                            batch,
+                            ctx.filter,
+                            p,
+                            out.get_mut(o..).unwrap_or_default(),
+                        )
+                    {
+                        ox = hi;
+                        o += n * g.c;
+                        continue;
+                    }
+                }
+                let x0 = ox * p.stride_w - p.pad_w;
+                let taps = taps_at(ox, valid_taps(x0, p.k_w, p.dil_w, p.in_w));
+                ox += 1;
                 let mut acc = start;
                 accumulate(&mut acc, &taps, g, batch, ctx.filter, c0, p.input_offset);
                 if let Some(dst) = out.get_mut(o..o + N) {
