@@ -52,9 +52,11 @@ struct Run<'t> {
     c0: usize,
 }
 
-/// Channels `c0..c0 + 4` of a run of interior pixels with depth multiplier 1 on
-/// Cortex-M4: the bounds are checked once for the run's last pixel, then every
-/// pixel's taps go through [`tap4`](crate::kernels::dot::dsp::tap4) and its four
+/// Channels `c0..c0 + 4` of a run of interior pixels on Cortex-M4 (depth multiplier
+/// 1, or a multiple of 4 with one shared input channel): the bounds are checked once
+/// for the run's last pixel, then every pixel's taps go through
+/// [`tap4`](crate::kernels::dot::dsp::tap4) or
+/// [`tap4_shared`](crate::kernels::dot::dsp::tap4_shared) and its four
 /// results are stored (`dst` starts at the first pixel's channel `c0`). Returns
 /// false, having written nothing, when the run does not qualify.
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
@@ -70,17 +72,25 @@ fn interior_run(
     p: &ConvParams,
     dst: &mut [i8],
 ) -> bool {
-    use crate::kernels::dot::dsp::tap4;
+    use crate::kernels::dot::dsp::{tap4, tap4_shared};
     let t = run.first;
-    if g.dm != 1 || g.tap_step != g.c || t.rows == 0 || t.cols == 0 || run.pixels == 0 {
+    let shared = g.dm != 1;
+    if (!shared && g.tap_step != g.c) || t.rows == 0 || t.cols == 0 || run.pixels == 0 {
         return false;
     }
     let c = g.c;
+    // The input bytes each tap reads start at `xc` and span `x_len`.
+    let (xc, x_len) = if shared {
+        (run.c0 / g.dm, 1)
+    } else {
+        (run.c0, 4)
+    };
     // Indices grow with the pixel, the row and the column: the last tap of the last
     // pixel bounds every read, and the last pixel's four outputs every write.
-    let last_x = t.x + (run.pixels - 1) * run.step + (t.rows - 1) * t.x_row + (t.cols - 1) * c;
+    let last_x =
+        t.x + (run.pixels - 1) * run.step + (t.rows - 1) * t.x_row + (t.cols - 1) * g.tap_step;
     let last_w = t.w + (t.rows - 1) * t.w_row + (t.cols - 1) * c;
-    if last_x + run.c0 + 4 > input.len()
+    if last_x + xc + x_len > input.len()
         || last_w + run.c0 + 4 > filter.len()
         || (run.pixels - 1) * c + 4 > dst.len()
     {
@@ -89,16 +99,20 @@ fn interior_run(
     let off = p.input_offset;
     let off2 = ((off as u32) & 0xffff) | ((off as u32) << 16);
     let wbase = filter.as_ptr().wrapping_add(t.w + run.c0);
-    let mut xbase = input.as_ptr().wrapping_add(t.x + run.c0);
+    let mut xbase = input.as_ptr().wrapping_add(t.x + xc);
     for d in dst.chunks_mut(c).take(run.pixels) {
         let mut acc = *start;
         for r in 0..t.rows {
             let mut xp = xbase.wrapping_add(r * t.x_row);
             let mut wp = wbase.wrapping_add(r * t.w_row);
-            // SAFETY: every tap of this pixel reads 4 bytes at indices no larger than
-            // the run's last tap, checked against both slices above.
+            // SAFETY: every tap of this pixel reads `x_len` input bytes and 4 filter
+            // bytes at indices no larger than the run's last tap, checked above.
             unsafe {
-                if t.cols == 3 {
+                if shared {
+                    for _ in 0..t.cols {
+                        tap4_shared(&mut acc, &mut xp, &mut wp, g.tap_step, c, off);
+                    }
+                } else if t.cols == 3 {
                     tap4(&mut acc, &mut xp, &mut wp, c, off2);
                     tap4(&mut acc, &mut xp, &mut wp, c, off2);
                     tap4(&mut acc, &mut xp, &mut wp, c, off2);
