@@ -8,7 +8,8 @@ use crate::record::{Loc, Writer};
 use crate::schema::{ModelT, OperatorT, SubGraphT, op_name, operator_code};
 use crate::tensor::TensorInfo;
 
-/// The most tensors a model may have (planner scratch lives on the stack).
+/// The most tensors a model may have, counting one scratch buffer per CONV_2D
+/// (planner scratch lives on the stack).
 pub const MAX_TENSORS: usize = 256;
 
 /// A validated TFLite model, borrowed from its flatbuffer bytes (weights stay there).
