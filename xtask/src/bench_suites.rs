@@ -7,7 +7,7 @@ use crate::{
     Result,
     bench::{self, Row},
     boards::{self, Board},
-    build::run_checked,
+    build::{FirmwareBuild, run_checked},
     doctor, toolchain, ui,
 };
 
@@ -36,7 +36,100 @@ pub fn ml() -> Result {
         }
     }
     bench::write_table("ml_targets", &rows)?;
-    bench::write_table("ml_host", &host_vs_tflm()?)
+    bench::write_table("ml_host", &host_vs_tflm()?)?;
+    bench::write_table("ml_vs_microflow", &vs_microflow()?)
+}
+
+/// The models MicroFlow's own examples use, compared on `qemu-m4f`.
+const MICROFLOW_MODELS: [&str; 2] = ["microflow_sine", "micro_speech_quantized"];
+
+/// ioto-ml (`bench_vs_microflow`) and MicroFlow (`examples/microflow-cmp`, the same two
+/// models, `--features m4f,sine,micro-speech`) built and run on `qemu-m4f` in the same
+/// run: instructions and activation RAM per model, then flash and RAM per firmware.
+fn vs_microflow() -> Result<Vec<Row>> {
+    let board = boards::find("qemu-m4f")?;
+    let ours = bench::run_firmware(
+        board,
+        &FirmwareBuild {
+            example: Some("bench_vs_microflow"),
+            release: true,
+            ..Default::default()
+        },
+    )?;
+    let theirs = bench::run_firmware(
+        board,
+        &FirmwareBuild {
+            example: Some("microflow_bench"),
+            release: true,
+            crate_dir: Some("examples/microflow-cmp"),
+            no_default_features: true,
+            features: &["sine", "micro-speech"],
+            ..Default::default()
+        },
+    )?;
+    let find = |rows: &[Row], model: Option<&str>, key: &str| -> Result<u64> {
+        rows.iter()
+            .filter(|r| field(r, "model") == model)
+            .find_map(|r| field(r, key).and_then(|v| v.parse().ok()))
+            .ok_or_else(|| format!("no `{key}` for {model:?} in the MicroFlow comparison output"))
+    };
+    let ratio = |a: u64, b: u64| format!("{:.2}", a as f64 / b.max(1) as f64);
+    let mut rows = Vec::new();
+    for model in MICROFLOW_MODELS {
+        let (oi, mi) = (
+            find(&ours, Some(model), "instructions")?,
+            find(&theirs, Some(model), "instructions")?,
+        );
+        // Activation RAM: ioto-ml's arena plus the stack its invoke used; MicroFlow keeps
+        // every tensor on the stack.
+        let or = find(&ours, Some(model), "arena_bytes")?
+            + find(&ours, Some(model), "stack_peak_bytes")?;
+        let mr = find(&theirs, Some(model), "stack_peak_bytes")?;
+        rows.push(row(&[
+            ("what", model.to_string()),
+            ("ioto_ml", oi.to_string()),
+            ("microflow", mi.to_string()),
+            ("microflow_over_ioto_ml", ratio(mi, oi)),
+            ("unit", "instructions/inference".into()),
+        ]));
+        rows.push(row(&[
+            ("what", model.to_string()),
+            ("ioto_ml", or.to_string()),
+            ("microflow", mr.to_string()),
+            ("microflow_over_ioto_ml", ratio(mr, or)),
+            ("unit", "activation RAM bytes (arena + stack peak)".into()),
+        ]));
+    }
+    for (key, unit) in [
+        ("firmware_flash_bytes", "firmware flash bytes (both models)"),
+        (
+            "static_ram_bytes",
+            "firmware static RAM bytes (.data + .bss)",
+        ),
+    ] {
+        let (o, m) = (find(&ours, None, key)?, find(&theirs, None, key)?);
+        rows.push(row(&[
+            ("what", "firmware".to_string()),
+            ("ioto_ml", o.to_string()),
+            ("microflow", m.to_string()),
+            ("microflow_over_ioto_ml", ratio(m, o)),
+            ("unit", unit.into()),
+        ]));
+    }
+    Ok(rows)
+}
+
+/// The value of `key` in a bench row.
+fn field<'r>(row: &'r Row, key: &str) -> Option<&'r str> {
+    row.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+/// A bench row from string pairs.
+fn row(cells: &[(&str, String)]) -> Row {
+    cells
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
 }
 
 /// The last `median_us=` value a command prints.

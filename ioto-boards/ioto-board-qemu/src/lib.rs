@@ -25,7 +25,9 @@ compile_error!("ioto-board-qemu: enable one of the features `m4f`, `m0` or `rv32
 
 pub mod console;
 pub mod counter;
+pub mod footprint;
 pub mod harness;
+pub mod vectors;
 #[cfg(feature = "alloc")]
 pub mod heap;
 mod rt;

@@ -8,24 +8,9 @@
 extern crate alloc;
 
 use alloc::vec;
+use ioto_board_qemu::vectors::select;
 use ioto_board_qemu::{entry, harness, tests};
 use ioto_ml::{Interpreter, Model};
-
-/// Golden cases `picks` (each `case_len` bytes) of a vector file, copied at compile
-/// time so only they land in flash.
-const fn select<const N: usize>(all: &[u8], case_len: usize, picks: &[usize]) -> [u8; N] {
-    let mut out = [0u8; N];
-    let mut k = 0;
-    while k < picks.len() {
-        let mut i = 0;
-        while i < case_len {
-            out[k * case_len + i] = all[picks[k] * case_len + i];
-            i += 1;
-        }
-        k += 1;
-    }
-    out
-}
 
 /// Every golden case of a set: 20 random inputs, then the edge inputs all -128,
 /// all 127 and all at the zero point.
