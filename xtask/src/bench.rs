@@ -27,7 +27,7 @@ const SUITES: [(&str, &str); 3] = [
     ),
     (
         "transport",
-        "MQTT QoS 0/1 throughput through mosquitto, ours vs rumqttc; TLS handshake RAM/flash",
+        "MQTT QoS 0/1 throughput vs rumqttc; MQTT/HTTP/WS/TLS code and RAM on thumbv7em",
     ),
 ];
 
@@ -55,7 +55,7 @@ pub fn cmd(raw: &[String]) -> Result {
             write_table("firmware", &rows)
         }
         "ml" => crate::bench_suites::ml(),
-        "transport" => crate::bench_suites::transport(),
+        "transport" => crate::bench_transport::run(),
         other => Err(format!(
             "unknown bench suite `{other}` (see `cargo xtask bench list`)"
         )),

@@ -1,4 +1,4 @@
-//! The `ml` and `transport` benchmark suites: side-by-side numbers against the peer,
+//! The `ml` benchmark suite: side-by-side numbers against the peers (TFLM, MicroFlow),
 //! measured in the same run.
 
 use std::{path::Path, process::Command};
@@ -204,27 +204,4 @@ fn first_case(dir: &Path) -> Result<std::path::PathBuf> {
     let path = out_dir.join(format!("{name}.in.bin"));
     std::fs::write(&path, case).map_err(|e| e.to_string())?;
     Ok(path)
-}
-
-/// `cargo xtask bench transport`.
-pub fn transport() -> Result {
-    let step = ui::step("MQTT throughput through mosquitto: ioto-transport vs rumqttc");
-    let out = toolchain::capture(toolchain::host_cargo().args([
-        "run",
-        "--release",
-        "-p",
-        "ioto-transport",
-        "--features",
-        "std",
-        "--example",
-        "mqtt_bench",
-    ]))
-    .ok_or("mqtt_bench failed")?;
-    step.done();
-    bench::write_table("transport_mqtt", &bench::parse_bench_lines(&out))?;
-    let virt: Vec<&'static Board> = boards::virtual_boards().collect();
-    bench::write_table(
-        "transport_tls",
-        &bench::firmware_benches(&virt, "bench_tls")?,
-    )
 }
