@@ -72,10 +72,18 @@ pub fn cmd(raw: &[String]) -> Result {
     }
 }
 
-/// Firmware crates outside the workspace (checked with rustfmt directly).
+/// Crates outside the workspace: firmware, the size probe and the fuzz targets
+/// (checked with rustfmt directly).
 fn out_of_workspace_sources() -> Vec<PathBuf> {
     let root = toolchain::repo_root();
-    let mut dirs = vec![root.join("ioto-boards"), root.join("examples")];
+    let mut dirs = vec![
+        root.join("ioto-boards"),
+        root.join("examples"),
+        root.join("ioto-transport/size-probe"),
+        root.join("ioto-ml/fuzz"),
+        root.join("ioto-transport/fuzz"),
+        root.join("ioto-cloud/fuzz"),
+    ];
     let mut files = Vec::new();
     while let Some(dir) = dirs.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {

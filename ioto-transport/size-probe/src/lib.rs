@@ -24,13 +24,17 @@ impl embedded_io::ErrorType for Opaque {
 impl embedded_io_async::Read for Opaque {
     async fn read(&mut self, buf: &mut [u8]) -> Result<usize, embedded_io::ErrorKind> {
         let n = unsafe { probe_io_read(buf.as_mut_ptr(), buf.len()) };
-        usize::try_from(n).map_err(|_| embedded_io::ErrorKind::Other).map(|n| n.min(buf.len()))
+        usize::try_from(n)
+            .map_err(|_| embedded_io::ErrorKind::Other)
+            .map(|n| n.min(buf.len()))
     }
 }
 impl embedded_io_async::Write for Opaque {
     async fn write(&mut self, buf: &[u8]) -> Result<usize, embedded_io::ErrorKind> {
         let n = unsafe { probe_io_write(buf.as_ptr(), buf.len()) };
-        usize::try_from(n).map_err(|_| embedded_io::ErrorKind::Other).map(|n| n.min(buf.len()))
+        usize::try_from(n)
+            .map_err(|_| embedded_io::ErrorKind::Other)
+            .map(|n| n.min(buf.len()))
     }
     async fn flush(&mut self) -> Result<(), embedded_io::ErrorKind> {
         Ok(())
@@ -94,8 +98,13 @@ mod mqtt {
     #[unsafe(no_mangle)]
     pub extern "C" fn probe_mqtt(out: *mut u8, len: usize) -> isize {
         let out = unsafe { core::slice::from_raw_parts_mut(out, len) };
-        let (mut rx, mut tx, mut inflight, mut ids, mut queue) =
-            ([0u8; 1024], [0u8; 1024], [0u8; 1024], [0u16; 8], [0u8; 1024]);
+        let (mut rx, mut tx, mut inflight, mut ids, mut queue) = (
+            [0u8; 1024],
+            [0u8; 1024],
+            [0u8; 1024],
+            [0u16; 8],
+            [0u8; 1024],
+        );
         let buffers = Buffers {
             rx: &mut rx,
             tx: &mut tx,
@@ -113,8 +122,7 @@ mod mqtt {
             if c.subscribe(&subs, Properties::default()).await.is_err() {
                 return -1;
             }
-            if c
-                .publish("dev/t", b"42", QoS::AtLeastOnce, &PublishOptions::default())
+            if c.publish("dev/t", b"42", QoS::AtLeastOnce, &PublishOptions::default())
                 .await
                 .is_err()
             {
@@ -136,7 +144,8 @@ mod mqtt {
 }
 
 fn block_on<F: Future>(fut: F) -> F::Output {
-    const VTABLE: RawWakerVTable = RawWakerVTable::new(|p| RawWaker::new(p, &VTABLE), |_| {}, |_| {}, |_| {});
+    const VTABLE: RawWakerVTable =
+        RawWakerVTable::new(|p| RawWaker::new(p, &VTABLE), |_| {}, |_| {}, |_| {});
     let waker = unsafe { Waker::from_raw(RawWaker::new(core::ptr::null(), &VTABLE)) };
     let mut cx = Context::from_waker(&waker);
     let mut fut = pin!(fut);
@@ -158,7 +167,9 @@ pub extern "C" fn probe_http(out: *mut u8, len: usize) -> isize {
         let mut stream = Opaque;
         let mut rx = [0u8; 1024];
         let req = Request::post("http://example.com/api").body(&b"{}"[..]);
-        let Ok(resp) = send_on(&mut stream, &req, &mut rx).await else { return -1 };
+        let Ok(resp) = send_on(&mut stream, &req, &mut rx).await else {
+            return -1;
+        };
         let mut body = resp.into_body();
         match body.read(out).await {
             Ok(n) => n as isize,
@@ -183,7 +194,16 @@ pub extern "C" fn probe_ws(out: *mut u8, len: usize) -> isize {
     let out = unsafe { core::slice::from_raw_parts_mut(out, len) };
     block_on(async {
         let mut rx = [0u8; 512];
-        let Ok(mut ws) = WebSocket::upgrade(Opaque, "ws://example.com/", &HandshakeOptions::default(), WsConfig::default(), Rng, &mut rx).await else {
+        let Ok(mut ws) = WebSocket::upgrade(
+            Opaque,
+            "ws://example.com/",
+            &HandshakeOptions::default(),
+            WsConfig::default(),
+            Rng,
+            &mut rx,
+        )
+        .await
+        else {
             return -1;
         };
         if ws.send_text("hi").await.is_err() {
