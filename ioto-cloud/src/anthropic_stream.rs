@@ -122,7 +122,7 @@ impl AnthropicStream {
                     block["input"] = match parsed {
                         Some(input) => input,
                         None => {
-                            let id = block["id"].as_str().unwrap_or_default().to_string();
+                            let id = String::from(block["id"].as_str().unwrap_or_default());
                             self.out.invalid_inputs.push((id, b.json));
                             json!({})
                         }

@@ -58,8 +58,7 @@ impl StackProbe {
     pub fn used(&self) -> usize {
         let mut a = (self.base - self.depth + 3) & !3;
         // SAFETY: reads the word-aligned range `paint` wrote.
-        while a + 4 <= self.base - GAP && unsafe { (a as *const u32).read_volatile() } == PATTERN
-        {
+        while a + 4 <= self.base - GAP && unsafe { (a as *const u32).read_volatile() } == PATTERN {
             a += 4;
         }
         self.base - a

@@ -27,10 +27,10 @@ pub mod console;
 pub mod counter;
 pub mod footprint;
 pub mod harness;
-pub mod vectors;
 #[cfg(feature = "alloc")]
 pub mod heap;
 mod rt;
+pub mod vectors;
 
 pub use counter::{QemuClock, instructions};
 pub use embassy_futures::block_on;

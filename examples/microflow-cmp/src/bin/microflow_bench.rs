@@ -22,7 +22,6 @@
 
 use core::hint::black_box;
 use ioto_board_qemu::footprint::{StackProbe, firmware_flash_bytes, static_ram_bytes};
-use ioto_board_qemu::vectors::select;
 use ioto_board_qemu::{counter, entry, exit, instructions, println};
 use microflow::buffer::Buffer2D;
 #[cfg(any(feature = "kws", feature = "person-detect"))]
@@ -58,27 +57,9 @@ const PAINT_DEPTH: usize = 160 * 1024;
 
 /// First golden case of a set: (input bytes, TFLM output bytes), only those bytes in flash.
 macro_rules! golden_case0 {
-    ($name:literal, $in_len:expr, $out_len:expr) => {{
-        const INPUT: [u8; $in_len] = select(
-            include_bytes!(concat!(
-                "../../../../ioto-ml/tests/golden/",
-                $name,
-                "/input.bin"
-            )),
-            $in_len,
-            &[0],
-        );
-        const OUTPUT: [u8; $out_len] = select(
-            include_bytes!(concat!(
-                "../../../../ioto-ml/tests/golden/",
-                $name,
-                "/output.bin"
-            )),
-            $out_len,
-            &[0],
-        );
-        (&INPUT, &OUTPUT)
-    }};
+    ($name:literal, $in_len:expr, $out_len:expr) => {
+        ioto_board_qemu::golden_cases!($name, [0], $in_len, $out_len)
+    };
 }
 
 /// Row-major int8 bytes into a 1 x N MicroFlow buffer.

@@ -15,7 +15,6 @@
 
 use core::hint::black_box;
 use ioto_board_qemu::footprint::{StackProbe, firmware_flash_bytes, static_ram_bytes};
-use ioto_board_qemu::vectors::select;
 use ioto_board_qemu::{counter, entry, exit, instructions, println};
 use ioto_ml::{Interpreter, Model};
 
@@ -28,30 +27,8 @@ const PAINT_DEPTH: usize = 32 * 1024;
 /// Model bytes and the first golden case (input, TFLM output) of a set.
 macro_rules! golden_case0 {
     ($name:literal, $in_len:literal, $out_len:literal) => {{
-        const INPUT: [u8; $in_len] = select(
-            include_bytes!(concat!(
-                "../../../../ioto-ml/tests/golden/",
-                $name,
-                "/input.bin"
-            )),
-            $in_len,
-            &[0],
-        );
-        const OUTPUT: [u8; $out_len] = select(
-            include_bytes!(concat!(
-                "../../../../ioto-ml/tests/golden/",
-                $name,
-                "/output.bin"
-            )),
-            $out_len,
-            &[0],
-        );
-        let model: &[u8] = include_bytes!(concat!(
-            "../../../../ioto-ml/tests/golden/",
-            $name,
-            "/model.tflite"
-        ));
-        ($name, model, INPUT.as_slice(), OUTPUT.as_slice())
+        let (input, output) = ioto_board_qemu::golden_cases!($name, [0], $in_len, $out_len);
+        ($name, ioto_board_qemu::golden_model!($name), input, output)
     }};
 }
 

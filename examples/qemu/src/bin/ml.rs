@@ -8,7 +8,6 @@
 extern crate alloc;
 
 use alloc::vec;
-use ioto_board_qemu::vectors::select;
 use ioto_board_qemu::{entry, harness, tests};
 use ioto_ml::{Interpreter, Model};
 
@@ -21,34 +20,11 @@ const ALL_CASES: [usize; 23] = [
 /// models): two random cases and the three edge cases.
 const SOME_CASES: [usize; 5] = [0, 1, 20, 21, 22];
 
-/// A model with the golden cases `$picks` (`$in` input and `$out` output bytes per
-/// case): `(model, inputs, outputs)`. Only those cases are put in flash.
+/// A model with its golden cases `$picks`: `(model, inputs, outputs)`.
 macro_rules! golden {
     ($name:literal, $picks:expr, $in:literal, $out:literal) => {{
-        const INPUTS: [u8; $picks.len() * $in] = select(
-            include_bytes!(concat!(
-                "../../../../ioto-ml/tests/golden/",
-                $name,
-                "/input.bin"
-            )),
-            $in,
-            &$picks,
-        );
-        const OUTPUTS: [u8; $picks.len() * $out] = select(
-            include_bytes!(concat!(
-                "../../../../ioto-ml/tests/golden/",
-                $name,
-                "/output.bin"
-            )),
-            $out,
-            &$picks,
-        );
-        let model: &[u8] = include_bytes!(concat!(
-            "../../../../ioto-ml/tests/golden/",
-            $name,
-            "/model.tflite"
-        ));
-        (model, INPUTS.as_slice(), OUTPUTS.as_slice())
+        let (inputs, outputs) = ioto_board_qemu::golden_cases!($name, $picks, $in, $out);
+        (ioto_board_qemu::golden_model!($name), inputs, outputs)
     }};
 }
 
