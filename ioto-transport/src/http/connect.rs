@@ -25,6 +25,9 @@ pub enum ConnectError {
     TlsUnavailable,
     /// The TLS handshake or certificate verification failed; the text names the reason.
     Tls(&'static str),
+    /// The URL is plain `http`/`ws` but the connector only opens TLS connections
+    /// (`tls::TlsHttpConnector` without `allow_plain`).
+    PlainRefused,
 }
 
 /// Opens byte streams to the host named by a URL.
