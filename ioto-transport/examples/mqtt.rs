@@ -144,9 +144,11 @@ fn parse_args(argv: &[String]) -> Result<Args, String> {
     let (tls, host, port) = parse_url(&url.ok_or("--url is required")?)?;
     match (tls, &ca) {
         (true, None) => {
-            return Err("mqtts:// needs --ca FILE (the CA that issued the broker's certificate; \
+            return Err(
+                "mqtts:// needs --ca FILE (the CA that issued the broker's certificate; \
                  this tool has no system trust store)"
-                .into());
+                    .into(),
+            );
         }
         (false, Some(_)) => return Err("--ca applies only to mqtts:// URLs".into()),
         _ => {}
@@ -482,7 +484,7 @@ async fn run_with<C: Connector>(connector: &C, args: Args, fatal: Fatal<'_>) -> 
                 fatal,
             )
             .await
-        },
+        }
     }
 }
 

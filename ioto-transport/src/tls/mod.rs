@@ -70,8 +70,8 @@ mod x509;
 use embedded_io_async::{ErrorType, Read, Write};
 use embedded_tls::{Aes128GcmSha256, TlsConnection, TlsContext};
 
-pub use embedded_tls::{CryptoRng, CryptoRngCore, MaxFragmentLength};
 pub use buffers::{LeasedTlsStream, TlsBuffers};
+pub use embedded_tls::{CryptoRng, CryptoRngCore, MaxFragmentLength};
 pub use error::TlsError;
 #[cfg(feature = "http")]
 pub use http_connector::{HttpsStream, PlainPolicy, TlsHttpConnector};
