@@ -175,7 +175,6 @@ async fn a_second_connection_while_the_buffers_are_lent_is_a_typed_error() {
         get(https(&buffers, &ca), &url).await.unwrap_err(),
         HttpError::Connect(ConnectError::Tls(TlsError::BuffersBusy.reason()))
     );
-    drop(response);
     first.close();
     assert!(!buffers.is_busy());
     assert_eq!(get(https(&buffers, &ca), &url).await.unwrap().0, 200);

@@ -151,6 +151,8 @@ impl<T, D, R, K> core::fmt::Debug for TlsHttpConnector<'_, T, D, R, K> {
 /// A [`TlsHttpConnector`] connection: verified TLS, or plain TCP when the connector
 /// allows plain URLs. Errors of either are [`TlsError`]s (plain TCP errors as
 /// [`TlsError::Io`]).
+// Without an allocator the TLS state cannot be boxed; it is the common variant anyway.
+#[allow(clippy::large_enum_variant)]
 pub enum HttpsStream<'b, S: Read + Write> {
     /// Plain TCP (an `http://` / `ws://` URL on a connector that allows it).
     Plain(S),

@@ -85,6 +85,11 @@ where
         self.last_error.get()
     }
 
+    // The RNG stays borrowed for the whole handshake (the TLS engine draws from it while
+    // building the ClientHello). The borrow is `try_borrow_mut`, so an overlapping
+    // connect gets a typed error rather than a panic, and the buffers lease taken just
+    // before already excludes overlapping connects on one connector.
+    #[allow(clippy::await_holding_refcell_ref)]
     async fn open(&self) -> Result<LeasedTlsStream<'a, T::Connection<'a>>, TlsError> {
         let buffers: &'a TlsBuffers<'a> = self.buffers;
         let lease = buffers.lease()?;
