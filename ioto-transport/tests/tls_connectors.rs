@@ -109,6 +109,33 @@ async fn https_get_and_post_against_aiohttp() {
 }
 
 #[tokio::test]
+async fn a_refused_tcp_connect_frees_the_buffers_for_the_next_connection() {
+    let pki = pki();
+    let ca = pki.ca.pem();
+    let (mut r, mut w) = record_buffers();
+    let buffers = TlsBuffers::new(&mut r, &mut w);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let err = get(
+        https(&buffers, &ca),
+        &format!("https://127.0.0.1:{closed_port}/fixed"),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, HttpError::Connect(ConnectError::Io(_))),
+        "{err:?}"
+    );
+    assert!(!buffers.is_busy());
+    let peer = tls_peer("http_peer.py", "aiohttp", &pki.good);
+    let (status, _) = get(https(&buffers, &ca), &peer.url("https", "/fixed"))
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
 async fn https_with_the_wrong_ca_or_host_name_is_refused() {
     let pki = pki();
     let good = tls_peer("http_peer.py", "aiohttp", &pki.good);

@@ -60,7 +60,7 @@ impl<'a> TlsBuffers<'a> {
         // touch them meanwhile. The returned references live no longer than `&self`.
         let (read, write) = unsafe { (&mut **self.read.get(), &mut **self.write.get()) };
         Ok(Lease {
-            slot: &self.busy,
+            guard: SlotGuard { slot: &self.busy },
             read,
             write,
         })
@@ -75,9 +75,10 @@ impl core::fmt::Debug for TlsBuffers<'_> {
     }
 }
 
-/// Exclusive use of a [`TlsBuffers`] slot; dropping it frees the slot.
+/// Exclusive use of a [`TlsBuffers`] slot; dropping it (or the guard it splits into)
+/// frees the slot.
 pub(crate) struct Lease<'s> {
-    slot: &'s Cell<bool>,
+    guard: SlotGuard<'s>,
     /// The read record buffer, to hand to [`super::connect`].
     pub(crate) read: &'s mut [u8],
     /// The write record buffer.
@@ -93,7 +94,7 @@ pub(crate) struct SlotGuard<'s> {
 impl<'s> Lease<'s> {
     /// Splits into the two buffers and the guard that frees the slot on drop.
     pub(crate) fn split(self) -> (&'s mut [u8], &'s mut [u8], SlotGuard<'s>) {
-        (self.read, self.write, SlotGuard { slot: self.slot })
+        (self.read, self.write, self.guard)
     }
 }
 
@@ -164,6 +165,15 @@ impl<S: Read + Write> Write for LeasedTlsStream<'_, S> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unused_lease_frees_the_slot_on_drop() {
+        let (mut r, mut w) = ([0u8; 8], [0u8; 4]);
+        let slot = TlsBuffers::new(&mut r, &mut w);
+        drop(slot.lease().unwrap());
+        assert!(!slot.is_busy());
+        assert!(slot.lease().is_ok());
+    }
 
     #[test]
     fn one_lease_at_a_time_and_drop_frees_the_slot() {
