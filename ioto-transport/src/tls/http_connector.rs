@@ -117,11 +117,12 @@ where
         }
         let buffers: &'a TlsBuffers<'a> = self.buffers;
         let lease = buffers.lease().map_err(|e| self.fail(e))?;
-        let tcp = self.tcp.connect_tcp(url).await?;
         let config = TlsConfig {
             max_fragment_length: self.max_fragment_length,
             ..TlsConfig::new(self.ca, url.host, self.clock.now_unix())
         };
+        super::validate(&config).map_err(|e| self.fail(e))?;
+        let tcp = self.tcp.connect_tcp(url).await?;
         match LeasedTlsStream::connect(tcp, &config, &mut self.rng, lease).await {
             Ok(stream) => Ok(HttpsStream::Tls(stream)),
             Err(e) => Err(self.fail(e)),

@@ -143,8 +143,9 @@ pub struct TlsStream<'b, S: Read + Write> {
     inner: TlsConnection<'b, S, Aes128GcmSha256>,
 }
 
-/// Checks the configuration without touching the network.
-fn validate<'a>(config: &TlsConfig<'a>) -> Result<ServerName<'a>, TlsError> {
+/// Checks the configuration without touching the network (the connectors call it
+/// before opening TCP, so a bad CA or unset clock fails fast).
+pub(crate) fn validate<'a>(config: &TlsConfig<'a>) -> Result<ServerName<'a>, TlsError> {
     let name = ServerName::parse(config.server_name)?;
     if config.now_unix < MIN_PLAUSIBLE_UNIX_TIME {
         return Err(TlsError::ClockNotSet);

@@ -97,15 +97,16 @@ where
             .rng
             .try_borrow_mut()
             .map_err(|_| TlsError::BuffersBusy)?;
-        let tcp = self.tcp.connect().await.map_err(|e| match e {
-            NetError::Dns => TlsError::Io(embedded_io::ErrorKind::AddrNotAvailable),
-            NetError::Tcp(kind) => TlsError::Io(kind),
-        })?;
         let config = TlsConfig {
             max_fragment_length: self.max_fragment_length,
             alpn: self.alpn,
             ..TlsConfig::new(self.ca, self.server_name, self.clock.now_unix())
         };
+        super::validate(&config)?;
+        let tcp = self.tcp.connect().await.map_err(|e| match e {
+            NetError::Dns => TlsError::Io(embedded_io::ErrorKind::AddrNotAvailable),
+            NetError::Tcp(kind) => TlsError::Io(kind),
+        })?;
         LeasedTlsStream::connect(tcp, &config, &mut *rng, lease).await
     }
 }
