@@ -101,6 +101,29 @@ impl Server {
         Self::wait_ready(child, Some(port))
     }
 
+    /// llmock serving HTTPS itself (uvicorn's TLS, with `cert` and `key`) on an
+    /// ephemeral loopback port, with the same settings as [`Server::llmock`].
+    pub fn llmock_tls(cert: &std::path::Path, key: &std::path::Path) -> Self {
+        let port = free_port();
+        let child = Command::new(python())
+            .args(["-m", "uvicorn", "llmock.main:create_app", "--factory"])
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .arg("--ssl-certfile")
+            .arg(cert)
+            .arg("--ssl-keyfile")
+            .arg(key)
+            .args(["--log-level", "warning"])
+            .env("LLMOCK_LATENCY_MS", "0")
+            .env("LLMOCK_RESPONSE_STYLE", "hello")
+            .env("LLMOCK_TOOL_MODE", "auto")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start llmock (uvicorn with TLS)");
+        Self::wait_ready(child, Some(port))
+    }
+
     /// The scripted Realtime WebSocket peer (tests/realtime_peer.py).
     pub fn realtime() -> Self {
         Self::script("tests/realtime_peer.py")
