@@ -1,7 +1,7 @@
 //! Host tool: ask a model something from the command line.
 //!
 //! ```text
-//! cargo run -p ioto-cloud --features std,tls --example ai -- --endpoint URL [--ca FILE] \
+//! cargo run -p ioto-cloud --features std --example ai -- --endpoint URL [--ca FILE] \
 //!     [--api chat|responses|anthropic] [--model M] [--stream] [--tools demo] [--local] "prompt"
 //! ```
 //!
@@ -181,7 +181,6 @@ async fn run(args: &Args) -> Result<(), String> {
 }
 
 /// HTTPS through ioto-transport's verified TLS connector over tokio TCP.
-#[cfg(feature = "tls")]
 async fn ask_tls(path: &str, cfg: ClientConfig, args: &Args) -> Result<(), String> {
     use ioto_cloud::transport::IotoHttp;
     use ioto_transport::http::{ClockDelay, HttpClient, TcpConnector};
@@ -191,14 +190,15 @@ async fn ask_tls(path: &str, cfg: ClientConfig, args: &Args) -> Result<(), Strin
     let ca = std::fs::read(path).map_err(|e| format!("cannot read --ca {path}: {e}"))?;
     let (mut read, mut write) = (vec![0u8; READ_BUF_FULL], vec![0u8; 4096]);
     let buffers = TlsBuffers::new(&mut read, &mut write);
-    let now_unix = || {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
-    };
     let net = TokioNet;
     let tcp = TcpConnector::new(&net, &net);
-    let mut connector = TlsHttpConnector::new(tcp, &buffers, &ca, rand_core::OsRng, now_unix);
+    let mut connector = TlsHttpConnector::new(
+        tcp,
+        &buffers,
+        &ca,
+        rand_core::OsRng,
+        ioto_transport::std_net::unix_time,
+    );
     let timer = ClockDelay {
         clock: HostClock::new(),
         delay: TokioDelay,
@@ -209,11 +209,6 @@ async fn ask_tls(path: &str, cfg: ClientConfig, args: &Args) -> Result<(), Strin
         Some(reason) => format!("{e}: {reason}"),
         None => e.to_string(),
     })
-}
-
-#[cfg(not(feature = "tls"))]
-async fn ask_tls(_path: &str, _cfg: ClientConfig, _args: &Args) -> Result<(), String> {
-    Err("this build has no TLS: rebuild with `--features std,tls`".into())
 }
 
 /// Sends the prompt (running the tool loop with `--tools demo`) and prints the answer.

@@ -17,8 +17,8 @@
 //!
 //! `mqtts://` connects over TLS 1.3 and verifies the broker's certificate against the
 //! CA in `--ca FILE` (PEM or DER; required, since this tool uses no system trust
-//! store) for the URL's host name or IP address. It needs the `tls` feature
-//! (`--features std,tls`). A certificate that fails verification ends the tool with
+//! store) for the URL's host name or IP address (`std` includes the `tls` feature).
+//! A certificate that fails verification ends the tool with
 //! status 1 and the reason (no retrying); `--ca` with `mqtt://` is a usage error.
 
 use std::io::Write;
@@ -368,7 +368,6 @@ async fn run(args: Args, ca: Option<Vec<u8>>) -> bool {
     }
 }
 
-#[cfg(feature = "tls")]
 async fn run_tls(
     tcp: TcpConnector<'_, TokioNet, TokioNet>,
     host: &str,
@@ -378,12 +377,14 @@ async fn run_tls(
     use ioto_transport::tls::{READ_BUF_FULL, TlsBuffers, TlsError, TlsMqttConnector};
     let (mut read, mut write) = (vec![0u8; READ_BUF_FULL], vec![0u8; 4096]);
     let buffers = TlsBuffers::new(&mut read, &mut write);
-    let now_unix = || {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
-    };
-    let connector = TlsMqttConnector::new(tcp, &buffers, ca, host, rand_core::OsRng, now_unix);
+    let connector = TlsMqttConnector::new(
+        tcp,
+        &buffers,
+        ca,
+        host,
+        rand_core::OsRng,
+        ioto_transport::std_net::unix_time,
+    );
     let fatal = || {
         connector
             .last_error()
@@ -391,17 +392,6 @@ async fn run_tls(
             .map(|e| format!("TLS: {e}"))
     };
     run_with(&connector, args, &fatal).await
-}
-
-#[cfg(not(feature = "tls"))]
-async fn run_tls(
-    _tcp: TcpConnector<'_, TokioNet, TokioNet>,
-    _host: &str,
-    _ca: &[u8],
-    _args: Args,
-) -> bool {
-    eprintln!("mqtt: this build has no TLS; rebuild with `--features std,tls`");
-    false
 }
 
 async fn run_with<C: Connector>(connector: &C, args: Args, fatal: Fatal<'_>) -> bool {
@@ -510,10 +500,6 @@ fn main() -> ExitCode {
             }
         },
     };
-    if cfg!(not(feature = "tls")) && ca.is_some() {
-        eprintln!("mqtt: TLS (mqtts://) needs the `tls` feature: `--features std,tls`");
-        return ExitCode::from(2);
-    }
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
