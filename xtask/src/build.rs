@@ -14,12 +14,13 @@ use crate::{
     ui,
 };
 
-/// The library crates, with the features to build them with for bare-metal targets.
+/// The library crates, with the features to build them with for bare-metal targets
+/// (everything a device uses: TLS for the transports and the cloud clients on top).
 pub const LIBRARIES: [(&str, &[&str]); 4] = [
     ("ioto-core", &[]),
     ("ioto-ml", &[]),
-    ("ioto-transport", &[]),
-    ("ioto-cloud", &[]),
+    ("ioto-transport", &["tls"]),
+    ("ioto-cloud", &["tls"]),
 ];
 
 /// `cargo xtask build --board <b> [--example <e>] [--debug]`.
