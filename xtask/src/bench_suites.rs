@@ -36,8 +36,38 @@ pub fn ml() -> Result {
         }
     }
     bench::write_table("ml_targets", &rows)?;
+    bench::write_table("ml_engine_code", &engine_code(&virt)?)?;
     bench::write_table("ml_host", &host_vs_tflm()?)?;
     bench::write_table("ml_vs_microflow", &vs_microflow()?)
+}
+
+/// Code of the engine in each board's `bench_ml` firmware (built by the run above): the
+/// sizes of the function symbols whose (mangled) path names the `ioto_ml` crate. LTO
+/// inlines across crates, so this is close to, not exactly, the engine's share.
+fn engine_code(boards: &[&'static Board]) -> Result<Vec<Row>> {
+    use object::{Object, ObjectSymbol, SymbolKind};
+    let mut rows = Vec::new();
+    for board in boards {
+        let elf = toolchain::target_dir()
+            .join(board.target)
+            .join("release/bench_ml");
+        let bytes = std::fs::read(&elf).map_err(|e| format!("{}: {e}", elf.display()))?;
+        let file = object::File::parse(&*bytes).map_err(|e| format!("{}: {e}", elf.display()))?;
+        let (mut code, mut functions) = (0u64, 0u32);
+        for sym in file.symbols() {
+            if sym.kind() == SymbolKind::Text && sym.name().is_ok_and(|n| n.contains("ioto_ml")) {
+                code += sym.size();
+                functions += 1;
+            }
+        }
+        rows.push(row(&[
+            ("board", board.name.to_string()),
+            ("target", board.target.to_string()),
+            ("engine_code_bytes", code.to_string()),
+            ("functions", functions.to_string()),
+        ]));
+    }
+    Ok(rows)
 }
 
 /// The models MicroFlow's own examples use, compared on `qemu-m4f`.
