@@ -4,9 +4,12 @@
 
 use ioto_board_host::HostClock;
 use ioto_cloud::Secret;
+use ioto_cloud::builtins::{self, Actuator};
 use ioto_cloud::client::{Api, Client, ClientConfig, StdDelay};
 use ioto_cloud::endpoint::Endpoint;
+use ioto_cloud::tools::ToolRegistry;
 use ioto_cloud::transport::StdHttp;
+use std::cell::Cell;
 pub mod nal;
 
 use std::io::{BufRead, BufReader};
@@ -223,4 +226,28 @@ pub fn control(port: u16, path: &str, body: Option<&serde_json::Value>) -> serde
         );
         serde_json::from_slice(&out).unwrap()
     })
+}
+
+/// Two device tools for the tool-loop tests: `read_sensor` (temp 21.5, vibration 0.73)
+/// and `set_actuator` for a `fan` of 0..=3000 rpm whose last setting lands in `fan`.
+pub fn device_tools<'a>(fan: &'a Cell<f64>) -> ToolRegistry<'a> {
+    let mut reg = ToolRegistry::new(8);
+    builtins::read_sensor(&mut reg, &["temp", "vibration"], |s| {
+        Some(if s == "temp" { 21.5 } else { 0.73 })
+    })
+    .unwrap();
+    builtins::set_actuator(
+        &mut reg,
+        &[Actuator {
+            name: "fan",
+            min: 0.0,
+            max: 3000.0,
+        }],
+        move |_, v| {
+            fan.set(v);
+            Ok(())
+        },
+    )
+    .unwrap();
+    reg
 }
