@@ -1,29 +1,36 @@
 //! Host tool: ask a model something from the command line.
 //!
 //! ```text
-//! cargo run -p ioto-cloud --features std --example ai -- --endpoint URL \
+//! cargo run -p ioto-cloud --features std --example ai -- --endpoint URL [--ca FILE] \
 //!     [--api chat|responses|anthropic] [--model M] [--stream] [--tools demo] [--local] "prompt"
 //! ```
 //!
 //! Prints the answer (streamed tokens as they arrive with `--stream`), the tool calls
 //! made, and the usage. The key comes from `OPENAI_API_KEY` (chat, responses) or
-//! `ANTHROPIC_API_KEY` (anthropic). `http://` endpoints are accepted only for loopback
-//! hosts or with `--local`; this host build has no TLS of its own, so `https://`
-//! endpoints need a TLS-capable transport (ioto-transport's, on the device).
+//! `ANTHROPIC_API_KEY` (anthropic).
+//!
+//! `https://` endpoints go over ioto-transport's TLS 1.3 client (the device code path)
+//! with the server certificate verified against the CA in `--ca FILE` (PEM or DER;
+//! required: this tool uses no system trust store, so pass the CA that issued the
+//! server's certificate — for public APIs, the root CA named in its chain — and note
+//! that the verifier accepts ECDSA P-256 chains only). Plain `http://` endpoints are
+//! accepted only for loopback hosts or with `--local`, and never with `--ca`.
+//! Exit status 2 means bad usage.
 
 use ioto_board_host::HostClock;
 use ioto_cloud::anthropic::{AnthropicMessage, AnthropicRequest};
 use ioto_cloud::builtins::{self, Actuator};
 use ioto_cloud::chat::{ChatMessage, ChatRequest};
-use ioto_cloud::client::{Api, Client, ClientConfig, StdDelay};
+use ioto_cloud::client::{Api, Client, ClientConfig};
 use ioto_cloud::endpoint::Endpoint;
 use ioto_cloud::responses::{InputItem, ResponsesRequest};
 use ioto_cloud::tool_loop::{
     Chaining, ExecutedCall, LoopCaps, run_anthropic, run_chat, run_responses,
 };
 use ioto_cloud::tools::ToolRegistry;
-use ioto_cloud::transport::StdHttp;
+use ioto_cloud::transport::{HttpTransport, StdHttp};
 use ioto_cloud::{Error, Secret};
+use ioto_transport::std_net::TokioDelay;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -32,6 +39,7 @@ use std::time::Duration;
 
 struct Args {
     endpoint: String,
+    ca: Option<String>,
     api: String,
     model: Option<String>,
     stream: bool,
@@ -42,7 +50,7 @@ struct Args {
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: ai --endpoint URL [--api chat|responses|anthropic] [--model M] [--stream] [--tools demo] [--local] \"prompt\""
+        "usage: ai --endpoint URL [--ca FILE] [--api chat|responses|anthropic] [--model M] [--stream] [--tools demo] [--local] \"prompt\""
     );
     ExitCode::from(2)
 }
@@ -51,6 +59,7 @@ fn parse_args() -> Option<Args> {
     let mut it = std::env::args().skip(1);
     let mut a = Args {
         endpoint: String::new(),
+        ca: None,
         api: "chat".into(),
         model: None,
         stream: false,
@@ -61,6 +70,7 @@ fn parse_args() -> Option<Args> {
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--endpoint" => a.endpoint = it.next()?,
+            "--ca" => a.ca = Some(it.next()?),
             "--api" => a.api = it.next()?,
             "--model" => a.model = Some(it.next()?),
             "--stream" => a.stream = true,
@@ -92,7 +102,32 @@ fn main() -> ExitCode {
     let Some(args) = parse_args() else {
         return usage();
     };
-    match run(&args) {
+    let https = args.endpoint.starts_with("https://");
+    match (https, &args.ca) {
+        (true, None) => {
+            eprintln!(
+                "error: https:// endpoints need --ca FILE (the CA that issued the server's \
+                 certificate; this tool has no system trust store)"
+            );
+            return ExitCode::from(2);
+        }
+        (false, Some(_)) => {
+            eprintln!("error: --ca applies only to https:// endpoints");
+            return ExitCode::from(2);
+        }
+        _ => {}
+    }
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(&args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -110,12 +145,17 @@ fn print_calls(calls: &[ExecutedCall]) {
     }
 }
 
-fn run(args: &Args) -> Result<(), Error> {
-    let endpoint = if args.local || is_loopback(&args.endpoint) {
-        Endpoint::local(&args.endpoint)?
+/// The client's delay: tokio's timer (the tool runs on a current-thread runtime).
+type HostClient<T> = Client<T, HostClock, TokioDelay>;
+
+/// Asks over plain HTTP (local endpoints) or verified HTTPS (`--ca`).
+async fn run(args: &Args) -> Result<(), String> {
+    let endpoint = if args.ca.is_none() && (args.local || is_loopback(&args.endpoint)) {
+        Endpoint::local(&args.endpoint)
     } else {
-        Endpoint::new(&args.endpoint)?
-    };
+        Endpoint::new(&args.endpoint)
+    }
+    .map_err(|e| e.to_string())?;
     let anthropic = args.api == "anthropic";
     let key_var = if anthropic {
         "ANTHROPIC_API_KEY"
@@ -128,13 +168,51 @@ fn run(args: &Args) -> Result<(), Error> {
     } else {
         Api::OpenAi
     };
-    let mut client = Client::new(
-        StdHttp::new(Duration::from_secs(60)),
-        HostClock::new(),
-        StdDelay,
-        ClientConfig::new(endpoint, api, key),
-    );
+    let cfg = ClientConfig::new(endpoint, api, key);
+    match &args.ca {
+        None => {
+            let http = StdHttp::new(Duration::from_secs(60));
+            ask(Client::new(http, HostClock::new(), TokioDelay, cfg), args)
+                .await
+                .map_err(|e| e.to_string())
+        }
+        Some(path) => ask_tls(path, cfg, args).await,
+    }
+}
 
+/// HTTPS through ioto-transport's verified TLS connector over tokio TCP.
+async fn ask_tls(path: &str, cfg: ClientConfig, args: &Args) -> Result<(), String> {
+    use ioto_cloud::transport::IotoHttp;
+    use ioto_transport::http::{ClockDelay, HttpClient, TcpConnector};
+    use ioto_transport::std_net::TokioNet;
+    use ioto_transport::tls::{READ_BUF_FULL, TlsBuffers, TlsHttpConnector};
+
+    let ca = std::fs::read(path).map_err(|e| format!("cannot read --ca {path}: {e}"))?;
+    let (mut read, mut write) = (vec![0u8; READ_BUF_FULL], vec![0u8; 4096]);
+    let buffers = TlsBuffers::new(&mut read, &mut write);
+    let net = TokioNet;
+    let tcp = TcpConnector::new(&net, &net);
+    let mut connector = TlsHttpConnector::new(
+        tcp,
+        &buffers,
+        &ca,
+        rand_core::OsRng,
+        ioto_transport::std_net::unix_time,
+    );
+    let timer = ClockDelay {
+        clock: HostClock::new(),
+        delay: TokioDelay,
+    };
+    let http = IotoHttp::new(HttpClient::new(&mut connector, timer), 4096);
+    let result = ask(Client::new(http, HostClock::new(), TokioDelay, cfg), args).await;
+    result.map_err(|e| match connector.last_error() {
+        Some(reason) => format!("{e}: {reason}"),
+        None => e.to_string(),
+    })
+}
+
+/// Sends the prompt (running the tool loop with `--tools demo`) and prints the answer.
+async fn ask<T: HttpTransport>(mut client: HostClient<T>, args: &Args) -> Result<(), Error> {
     let fan = Cell::new(0.0);
     let next_job = Cell::new(0u32);
     let state = RefCell::new(BTreeMap::from([("mode".to_string(), "auto".to_string())]));
@@ -174,13 +252,7 @@ fn run(args: &Args) -> Result<(), Error> {
         "chat" => {
             let req = ChatRequest::new(args.model.as_deref().unwrap_or("gpt-4o-mini"))
                 .message(ChatMessage::User(args.prompt.clone()));
-            let (c, calls) = embassy_futures::block_on(run_chat(
-                &mut client,
-                &mut reg,
-                req,
-                caps,
-                &mut on_text,
-            ))?;
+            let (c, calls) = run_chat(&mut client, &mut reg, req, caps, &mut on_text).await?;
             if !args.stream {
                 println!("{}", c.content);
             }
@@ -190,14 +262,15 @@ fn run(args: &Args) -> Result<(), Error> {
         "responses" => {
             let req = ResponsesRequest::new(args.model.as_deref().unwrap_or("gpt-4.1-mini"))
                 .input(InputItem::user(&args.prompt));
-            let (r, calls) = embassy_futures::block_on(run_responses(
+            let (r, calls) = run_responses(
                 &mut client,
                 &mut reg,
                 req,
                 Chaining::FullHistory,
                 caps,
                 &mut on_text,
-            ))?;
+            )
+            .await?;
             if !args.stream {
                 println!("{}", r.output_text());
             }
@@ -208,13 +281,7 @@ fn run(args: &Args) -> Result<(), Error> {
             let req =
                 AnthropicRequest::new(args.model.as_deref().unwrap_or("claude-sonnet-4-5"), 1024)
                     .message(AnthropicMessage::user(&args.prompt));
-            let (r, calls) = embassy_futures::block_on(run_anthropic(
-                &mut client,
-                &mut reg,
-                req,
-                caps,
-                &mut on_text,
-            ))?;
+            let (r, calls) = run_anthropic(&mut client, &mut reg, req, caps, &mut on_text).await?;
             if !args.stream {
                 println!("{}", r.text());
             }

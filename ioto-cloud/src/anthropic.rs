@@ -127,6 +127,11 @@ pub struct AnthropicResponse {
     pub stop_reason: FinishReason,
     /// Token usage.
     pub usage: Usage,
+    /// Streamed `tool_use` blocks whose `input` JSON did not parse: `(block id, raw
+    /// text)`. Their `input` in [`content`](Self::content) is `{}` so the message can
+    /// still be sent back; [`tool_uses`](Self::tool_uses) hands the raw text to the
+    /// registry, which rejects it and tells the model, instead of failing the stream.
+    pub invalid_inputs: Vec<(String, String)>,
 }
 
 impl AnthropicResponse {
@@ -144,10 +149,14 @@ impl AnthropicResponse {
         self.content
             .iter()
             .filter(|b| b["type"] == "tool_use")
-            .map(|b| ToolCall {
-                id: b["id"].as_str().unwrap_or_default().into(),
-                name: b["name"].as_str().unwrap_or_default().into(),
-                arguments: b["input"].to_string(),
+            .map(|b| {
+                let id = b["id"].as_str().unwrap_or_default();
+                let raw = self.invalid_inputs.iter().find(|(i, _)| i == id);
+                ToolCall {
+                    id: id.into(),
+                    name: b["name"].as_str().unwrap_or_default().into(),
+                    arguments: raw.map_or_else(|| b["input"].to_string(), |(_, r)| r.clone()),
+                }
             })
             .collect()
     }
@@ -187,6 +196,7 @@ pub fn parse_message(body: &[u8]) -> Result<AnthropicResponse, Error> {
             input_tokens: tokens("input_tokens"),
             output_tokens: tokens("output_tokens"),
         },
+        invalid_inputs: Vec::new(),
     })
 }
 

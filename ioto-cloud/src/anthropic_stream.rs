@@ -100,8 +100,8 @@ impl AnthropicStream {
     }
 
     /// The final message with blocks assembled (tool `input` parsed from the
-    /// concatenated `partial_json`). Fails if `message_stop` never came or a tool
-    /// input is not a JSON object.
+    /// concatenated `partial_json`; one that is not a JSON object is kept raw in
+    /// [`AnthropicResponse::invalid_inputs`]). Fails if `message_stop` never came.
     pub fn finish(mut self) -> Result<AnthropicResponse, Error> {
         if !self.done {
             return Err(Error::StreamIncomplete);
@@ -112,12 +112,21 @@ impl AnthropicStream {
             match block["type"].as_str().unwrap_or_default() {
                 "text" => block["text"] = Value::String(b.text),
                 "tool_use" => {
-                    let input = if b.json.trim().is_empty() {
-                        json!({})
+                    let parsed = if b.json.trim().is_empty() {
+                        Some(json!({}))
                     } else {
-                        serde_json::from_str(&b.json).map_err(|_| Error::Json("tool_use input"))?
+                        serde_json::from_str::<Value>(&b.json)
+                            .ok()
+                            .filter(Value::is_object)
                     };
-                    block["input"] = input;
+                    block["input"] = match parsed {
+                        Some(input) => input,
+                        None => {
+                            let id = String::from(block["id"].as_str().unwrap_or_default());
+                            self.out.invalid_inputs.push((id, b.json));
+                            json!({})
+                        }
+                    };
                 }
                 _ => {}
             }

@@ -74,20 +74,31 @@ pub fn execute_all(tools: &mut ToolRegistry<'_>, calls: &[ToolCall]) -> Vec<Exec
         .collect()
 }
 
-struct Caps<'c, C> {
+/// Enforces [`LoopCaps`] across the iterations of one loop.
+struct Guard {
     caps: LoopCaps,
-    clock: &'c C,
     start: Instant,
+    iteration: u32,
 }
 
-impl<C: Clock> Caps<'_, C> {
-    fn check(&self, iteration: u32) -> Result<(), Error> {
-        if iteration >= self.caps.max_iterations {
+impl Guard {
+    fn start(caps: LoopCaps, clock: &impl Clock) -> Self {
+        Self {
+            caps,
+            start: clock.now(),
+            iteration: 0,
+        }
+    }
+
+    /// Admits one more model call, or says which cap it would break.
+    fn next(&mut self, clock: &impl Clock) -> Result<(), Error> {
+        if self.iteration >= self.caps.max_iterations {
             return Err(Error::IterationCap(self.caps.max_iterations));
         }
-        if self.clock.now().micros_since(self.start) / 1000 > self.caps.max_total_ms {
+        if clock.now().micros_since(self.start) / 1000 > self.caps.max_total_ms {
             return Err(Error::TimeCap);
         }
+        self.iteration += 1;
         Ok(())
     }
 }
@@ -101,17 +112,10 @@ pub async fn run_responses<T: HttpTransport, C: Clock, D: DelayNs>(
     caps: LoopCaps,
     on_text: &mut dyn FnMut(&str),
 ) -> Result<(ResponseObject, Vec<ExecutedCall>), Error> {
-    let t0 = client.clock().now();
+    let mut guard = Guard::start(caps, client.clock());
     let mut log = Vec::new();
-    let mut iteration = 0;
     loop {
-        Caps {
-            caps,
-            clock: client.clock(),
-            start: t0,
-        }
-        .check(iteration)?;
-        iteration += 1;
+        guard.next(client.clock())?;
         let resp = if caps.stream {
             client.respond_stream(&req, Some(tools), on_text).await?
         } else {
@@ -149,17 +153,10 @@ pub async fn run_chat<T: HttpTransport, C: Clock, D: DelayNs>(
     caps: LoopCaps,
     on_text: &mut dyn FnMut(&str),
 ) -> Result<(ChatCompletion, Vec<ExecutedCall>), Error> {
-    let t0 = client.clock().now();
+    let mut guard = Guard::start(caps, client.clock());
     let mut log = Vec::new();
-    let mut iteration = 0;
     loop {
-        Caps {
-            caps,
-            clock: client.clock(),
-            start: t0,
-        }
-        .check(iteration)?;
-        iteration += 1;
+        guard.next(client.clock())?;
         let c = if caps.stream {
             client.chat_stream(&req, Some(tools), on_text).await?
         } else {
@@ -186,17 +183,10 @@ pub async fn run_anthropic<T: HttpTransport, C: Clock, D: DelayNs>(
     caps: LoopCaps,
     on_text: &mut dyn FnMut(&str),
 ) -> Result<(AnthropicResponse, Vec<ExecutedCall>), Error> {
-    let t0 = client.clock().now();
+    let mut guard = Guard::start(caps, client.clock());
     let mut log = Vec::new();
-    let mut iteration = 0;
     loop {
-        Caps {
-            caps,
-            clock: client.clock(),
-            start: t0,
-        }
-        .check(iteration)?;
-        iteration += 1;
+        guard.next(client.clock())?;
         let r = if caps.stream {
             client.anthropic_stream(&req, Some(tools), on_text).await?
         } else {

@@ -5,16 +5,15 @@
 mod common;
 
 use common::nal::StdStack;
-use common::{Server, block_on, control};
+use common::{Server, block_on, control, device_tools};
 use ioto_board_host::{HostClock, HostEntropy};
-use ioto_cloud::builtins::{self, Actuator};
 use ioto_cloud::chat::{ChatMessage, ChatRequest};
 use ioto_cloud::client::{Api, Client, ClientConfig, StdDelay};
 use ioto_cloud::endpoint::Endpoint;
 use ioto_cloud::realtime::{self, RealtimeSession};
 use ioto_cloud::responses::{InputItem, ResponsesRequest};
 use ioto_cloud::tool_loop::{Chaining, LoopCaps, run_responses};
-use ioto_cloud::tools::{CallStatus, ToolRegistry};
+use ioto_cloud::tools::CallStatus;
 use ioto_cloud::transport::IotoHttp;
 use ioto_cloud::{Error, Secret};
 use ioto_transport::http::{HttpClient, NoTimer, TcpConnector};
@@ -23,28 +22,6 @@ use serde_json::json;
 use std::cell::Cell;
 
 const HELLO: &str = "Hello! This is a mock response from gpt-4o.";
-
-fn device_tools<'a>(fan: &'a Cell<f64>) -> ToolRegistry<'a> {
-    let mut reg = ToolRegistry::new(8);
-    builtins::read_sensor(&mut reg, &["temp", "vibration"], |s| {
-        Some(if s == "temp" { 21.5 } else { 0.73 })
-    })
-    .unwrap();
-    builtins::set_actuator(
-        &mut reg,
-        &[Actuator {
-            name: "fan",
-            min: 0.0,
-            max: 3000.0,
-        }],
-        move |_, v| {
-            fan.set(v);
-            Ok(())
-        },
-    )
-    .unwrap();
-    reg
-}
 
 #[test]
 fn reqwless_transport_chat_stream_and_responses_tool_loop() {

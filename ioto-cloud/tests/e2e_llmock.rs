@@ -6,16 +6,15 @@
 
 mod common;
 
-use common::{Server, block_on, client, control};
+use common::{Server, block_on, client, control, device_tools};
 use ioto_cloud::Error;
 use ioto_cloud::anthropic::{AnthropicMessage, AnthropicRequest};
-use ioto_cloud::builtins::{self, Actuator};
 use ioto_cloud::chat::{ChatMessage, ChatRequest};
 use ioto_cloud::client::Api;
 use ioto_cloud::responses::{InputItem, ResponsesRequest};
 use ioto_cloud::structured::{Decision, Diagnosis, ResponseFormat, parse_decision};
 use ioto_cloud::tool_loop::{Chaining, LoopCaps, run_anthropic, run_chat, run_responses};
-use ioto_cloud::tools::{CallStatus, ToolError, ToolRegistry};
+use ioto_cloud::tools::{CallStatus, ToolError};
 use ioto_cloud::types::FinishReason;
 use serde_json::{Value, json};
 use std::cell::Cell;
@@ -42,28 +41,6 @@ fn two_parallel_calls() -> Value {
         {"name": "read_sensor", "arguments": {"sensor": "vibration"}},
         {"name": "set_actuator", "arguments": {"actuator": "fan", "value": 1200}}
     ]}])
-}
-
-fn device_tools<'a>(fan: &'a Cell<f64>) -> ToolRegistry<'a> {
-    let mut reg = ToolRegistry::new(8);
-    builtins::read_sensor(&mut reg, &["temp", "vibration"], |s| {
-        Some(if s == "temp" { 21.5 } else { 0.73 })
-    })
-    .unwrap();
-    builtins::set_actuator(
-        &mut reg,
-        &[Actuator {
-            name: "fan",
-            min: 0.0,
-            max: 3000.0,
-        }],
-        move |_, v| {
-            fan.set(v);
-            Ok(())
-        },
-    )
-    .unwrap();
-    reg
 }
 
 fn chat_req() -> ChatRequest {

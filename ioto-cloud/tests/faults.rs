@@ -12,7 +12,7 @@ use ioto_cloud::chat::{ChatMessage, ChatRequest};
 use ioto_cloud::client::{Api, ClientConfig};
 use ioto_cloud::endpoint::Endpoint;
 use ioto_cloud::resilience::{BudgetLimits, RetryPolicy};
-use ioto_cloud::tool_loop::{LoopCaps, run_chat};
+use ioto_cloud::tool_loop::{ExecutedCall, LoopCaps, run_chat};
 use ioto_cloud::tools::{CallStatus, ToolError, ToolRegistry};
 use ioto_cloud::{Secret, schema::Violation};
 use serde_json::Value;
@@ -224,21 +224,32 @@ fn device_tools<'a>(fan: &'a Cell<f64>, reads: &'a Cell<u32>) -> ToolRegistry<'a
     reg
 }
 
-#[test]
-fn out_of_schema_arguments_are_rejected_before_the_function_runs() {
-    let s = Server::faults();
-    let mut c = client(&s.url("/sbadargs/v1"), Api::OpenAi, KEY);
-    let (fan, reads) = (Cell::new(-1.0), Cell::new(0));
-    let mut reg = device_tools(&fan, &reads);
+/// Runs the Chat tool loop against fault scenario `scenario` with `reg`; the scenario
+/// ends with the answer "done".
+fn chat_loop_until_done(
+    s: &Server,
+    scenario: &str,
+    reg: &mut ToolRegistry<'_>,
+) -> Vec<ExecutedCall> {
+    let mut c = client(&s.url(&format!("/{scenario}/v1")), Api::OpenAi, KEY);
     let (answer, calls) = block_on(run_chat(
         &mut c,
-        &mut reg,
+        reg,
         req(),
         LoopCaps::default(),
         &mut |_| {},
     ))
     .unwrap();
     assert_eq!(answer.content, "done");
+    calls
+}
+
+#[test]
+fn out_of_schema_arguments_are_rejected_before_the_function_runs() {
+    let s = Server::faults();
+    let (fan, reads) = (Cell::new(-1.0), Cell::new(0));
+    let mut reg = device_tools(&fan, &reads);
+    let calls = chat_loop_until_done(&s, "sbadargs", &mut reg);
     assert_eq!(fan.get(), -1.0, "set_actuator must not run with value 5000");
     assert_eq!(reads.get(), 1, "only the valid read_sensor call runs");
     assert!(
@@ -272,18 +283,9 @@ fn out_of_schema_arguments_are_rejected_before_the_function_runs() {
 #[test]
 fn unknown_tool_is_rejected_and_reported_to_the_model() {
     let s = Server::faults();
-    let mut c = client(&s.url("/sunknown/v1"), Api::OpenAi, KEY);
     let (fan, reads) = (Cell::new(-1.0), Cell::new(0));
     let mut reg = device_tools(&fan, &reads);
-    let (answer, calls) = block_on(run_chat(
-        &mut c,
-        &mut reg,
-        req(),
-        LoopCaps::default(),
-        &mut |_| {},
-    ))
-    .unwrap();
-    assert_eq!(answer.content, "done");
+    let calls = chat_loop_until_done(&s, "sunknown", &mut reg);
     assert_eq!(
         calls[0].status,
         CallStatus::Rejected(ToolError::UnknownTool("format_disk".into()))

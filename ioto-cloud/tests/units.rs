@@ -352,3 +352,54 @@ fn realtime_audio_roundtrip_and_tool_routing() {
             .all(|(h, _)| !h.eq_ignore_ascii_case("openai-beta"))
     );
 }
+
+/// A streamed `tool_use` whose `input_json_delta`s do not form a JSON object does not
+/// fail the stream: the call reaches the registry with the raw text, is rejected there
+/// (the model is told), and the echoed assistant message carries `input: {}`.
+#[test]
+fn anthropic_invalid_tool_input_becomes_a_rejected_call() {
+    use ioto_cloud::anthropic_stream::AnthropicStream;
+    let mut s = AnthropicStream::new(AnswerLimits::default());
+    let events = [
+        json!({"type": "message_start", "message": {"id": "msg_1", "usage": {"input_tokens": 9}}}),
+        json!({"type": "content_block_start", "index": 0,
+               "content_block": {"type": "tool_use", "id": "toolu_a", "name": "t", "input": {}}}),
+        json!({"type": "content_block_delta", "index": 0,
+               "delta": {"type": "input_json_delta", "partial_json": "{\"level\": "}}),
+        json!({"type": "content_block_delta", "index": 0,
+               "delta": {"type": "input_json_delta", "partial_json": "oops"}}),
+        json!({"type": "content_block_stop", "index": 0}),
+        json!({"type": "content_block_start", "index": 1,
+               "content_block": {"type": "tool_use", "id": "toolu_b", "name": "t", "input": {}}}),
+        json!({"type": "content_block_delta", "index": 1,
+               "delta": {"type": "input_json_delta", "partial_json": "{}"}}),
+        json!({"type": "content_block_stop", "index": 1}),
+        json!({"type": "message_delta", "delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": 5}}),
+        json!({"type": "message_stop"}),
+    ];
+    for e in events {
+        s.on_data(&ev(e), &mut |_| {}).unwrap();
+    }
+    let msg = s.finish().unwrap();
+    assert_eq!(
+        msg.invalid_inputs,
+        [("toolu_a".to_string(), "{\"level\": oops".to_string())]
+    );
+    assert_eq!(msg.content[0]["input"], json!({}));
+    let calls = msg.tool_uses();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[0].arguments, "{\"level\": oops");
+    assert_eq!(calls[1].arguments, "{}");
+    let mut reg = ToolRegistry::new(4);
+    reg.register("t", "", Schema::object(), |_: &Value| {
+        Ok(json!({"ok": true}))
+    })
+    .unwrap();
+    let (out, st) = reg.dispatch(&calls[0].name, &calls[0].arguments);
+    assert!(matches!(st, CallStatus::Rejected(_)), "{st:?}");
+    assert!(out.contains("error"), "{out}");
+    assert_eq!(
+        reg.dispatch(&calls[1].name, &calls[1].arguments).1,
+        CallStatus::Ok
+    );
+}

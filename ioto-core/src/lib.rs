@@ -16,6 +16,7 @@
 #![no_std]
 #![deny(missing_docs)]
 
+pub mod selftest;
 pub mod sensor;
 pub mod time;
 

@@ -1,4 +1,5 @@
-//! Every shared model against its committed TFLM goldens, byte for byte.
+//! Every shared model, and the generated multi-operator graphs, against their committed
+//! TFLM goldens, byte for byte.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
@@ -41,4 +42,13 @@ fn ad01_int8() {
 #[test]
 fn microflow_sine() {
     check("microflow_sine");
+}
+
+/// Multi-operator graphs generated for ioto-ml (residual block with shared tensors;
+/// two inputs and two outputs) exercise the planner's lifetimes and tensor ordering.
+#[test]
+fn generated_graphs() {
+    for name in ["graph_residual_block", "graph_two_inputs_two_outputs"] {
+        check(name);
+    }
 }

@@ -14,6 +14,12 @@
 //! given) and exits 0 once every QoS >= 1 publish is acknowledged. `sub` prints each
 //! payload on its own line and exits 0 after `--count` messages, 1 on `--timeout`.
 //! Exit status 2 means bad usage.
+//!
+//! `mqtts://` connects over TLS 1.3 and verifies the broker's certificate against the
+//! CA in `--ca FILE` (PEM or DER; required, since this tool uses no system trust
+//! store) for the URL's host name or IP address (`std` includes the `tls` feature).
+//! A certificate that fails verification ends the tool with
+//! status 1 and the reason (no retrying); `--ca` with `mqtt://` is a usage error.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -39,7 +45,7 @@ const USAGE: &str =
 struct Args {
     host: String,
     port: u16,
-    tls: bool,
+    /// The `--ca` file (required with, and only with, `mqtts://`).
     ca: Option<String>,
     version: ProtocolVersion,
     client_id: Option<String>,
@@ -136,6 +142,17 @@ fn parse_args(argv: &[String]) -> Result<Args, String> {
         }
     }
     let (tls, host, port) = parse_url(&url.ok_or("--url is required")?)?;
+    match (tls, &ca) {
+        (true, None) => {
+            return Err(
+                "mqtts:// needs --ca FILE (the CA that issued the broker's certificate; \
+                 this tool has no system trust store)"
+                    .into(),
+            );
+        }
+        (false, Some(_)) => return Err("--ca applies only to mqtts:// URLs".into()),
+        _ => {}
+    }
     let command = match positional.as_slice() {
         [cmd, topic] if cmd == "pub" => Command::Pub {
             topic: topic.clone(),
@@ -155,7 +172,6 @@ fn parse_args(argv: &[String]) -> Result<Args, String> {
     Ok(Args {
         host,
         port,
-        tls,
         ca,
         version,
         client_id,
@@ -164,19 +180,29 @@ fn parse_args(argv: &[String]) -> Result<Args, String> {
     })
 }
 
-/// The client over any connector: plain TCP today; a TLS connector (for `mqtts://`
-/// and `--ca`) implements the same `Connector` trait and plugs into [`run`].
+/// The client over any connector: plain TCP, or verified TLS for `mqtts://`.
 type Cli<'a, C> = Client<'a, C, RamQueue<'a>, TokioDelay, HostClock, HostEntropy>;
 
-fn report(ev: &Event<'_>) {
+/// Why reconnecting cannot help (a TLS certificate failure), if that is the case.
+type Fatal<'f> = &'f dyn Fn() -> Option<String>;
+
+/// Reports a connection event; false when the tool must give up.
+fn report(ev: &Event<'_>, fatal: Fatal<'_>) -> bool {
     match ev {
         Event::Connected { session_present } => {
             eprintln!("mqtt: connected (session present: {session_present})")
         }
-        Event::ConnectFailed(f) => eprintln!("mqtt: connect failed: {f:?}; retrying"),
+        Event::ConnectFailed(f) => {
+            if let Some(reason) = fatal() {
+                eprintln!("mqtt: connect failed: {reason}");
+                return false;
+            }
+            eprintln!("mqtt: connect failed: {f:?}; retrying")
+        }
         Event::Disconnected(r) => eprintln!("mqtt: disconnected: {r:?}; reconnecting"),
         _ => {}
     }
+    true
 }
 
 async fn run_pub<C: Connector>(
@@ -186,6 +212,7 @@ async fn run_pub<C: Connector>(
     count: u64,
     message: Option<&str>,
     interval: Duration,
+    fatal: Fatal<'_>,
 ) -> bool {
     let opts = PublishOptions::default();
     let (mut next, mut acked, mut failed) = (0u64, 0u64, 0u64);
@@ -239,7 +266,11 @@ async fn run_pub<C: Connector>(
                     failed += 1;
                 }
             }
-            Ok(Some(ev)) => report(&ev),
+            Ok(Some(ev)) => {
+                if !report(&ev, fatal) {
+                    return false;
+                }
+            }
             Ok(None) => {}
             Err(e) => {
                 eprintln!("mqtt: {e:?}");
@@ -259,6 +290,7 @@ async fn run_sub<C: Connector>(
     count: Option<u64>,
     timeout: Option<Duration>,
     persistent: bool,
+    fatal: Fatal<'_>,
 ) -> bool {
     let deadline = timeout.map(|t| Instant::now() + t);
     let mut received = 0u64;
@@ -304,7 +336,9 @@ async fn run_sub<C: Connector>(
                 }
             }
             Ok(Some(ev)) => {
-                report(&ev);
+                if !report(&ev, fatal) {
+                    return false;
+                }
                 if let Event::Connected { session_present } = ev {
                     // A resumed persistent session keeps its subscriptions; otherwise
                     // (first connect, or the broker lost the session) subscribe.
@@ -322,14 +356,45 @@ async fn run_sub<C: Connector>(
     true
 }
 
-async fn run(args: Args) -> bool {
+/// Runs the command over plain TCP, or over verified TLS when `ca` (the `--ca` file's
+/// contents) is given.
+async fn run(args: Args, ca: Option<Vec<u8>>) -> bool {
     let net = TokioNet;
     let host = args.host.clone();
-    let connector = TcpConnector::new(&net, &net, &host, args.port);
-    run_with(&connector, args).await
+    let tcp = TcpConnector::new(&net, &net, &host, args.port);
+    match ca {
+        None => run_with(&tcp, args, &|| None).await,
+        Some(ca) => run_tls(tcp, &host, &ca, args).await,
+    }
 }
 
-async fn run_with<C: Connector>(connector: &C, args: Args) -> bool {
+async fn run_tls(
+    tcp: TcpConnector<'_, TokioNet, TokioNet>,
+    host: &str,
+    ca: &[u8],
+    args: Args,
+) -> bool {
+    use ioto_transport::tls::{READ_BUF_FULL, TlsBuffers, TlsError, TlsMqttConnector};
+    let (mut read, mut write) = (vec![0u8; READ_BUF_FULL], vec![0u8; 4096]);
+    let buffers = TlsBuffers::new(&mut read, &mut write);
+    let connector = TlsMqttConnector::new(
+        tcp,
+        &buffers,
+        ca,
+        host,
+        rand_core::OsRng,
+        ioto_transport::std_net::unix_time,
+    );
+    let fatal = || {
+        connector
+            .last_error()
+            .filter(TlsError::is_verification_failure)
+            .map(|e| format!("TLS: {e}"))
+    };
+    run_with(&connector, args, &fatal).await
+}
+
+async fn run_with<C: Connector>(connector: &C, args: Args, fatal: Fatal<'_>) -> bool {
     let random_id;
     let client_id = match &args.client_id {
         Some(id) => id.as_str(),
@@ -389,6 +454,7 @@ async fn run_with<C: Connector>(connector: &C, args: Args) -> bool {
                 count,
                 message.as_deref(),
                 interval,
+                fatal,
             )
             .await
         }
@@ -397,7 +463,18 @@ async fn run_with<C: Connector>(connector: &C, args: Args) -> bool {
             qos,
             count,
             timeout,
-        } => run_sub(&mut client, &filter, qos, count, timeout, args.persistent).await,
+        } => {
+            run_sub(
+                &mut client,
+                &filter,
+                qos,
+                count,
+                timeout,
+                args.persistent,
+                fatal,
+            )
+            .await
+        }
     }
 }
 
@@ -413,13 +490,16 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if args.tls || args.ca.is_some() {
-        eprintln!(
-            "mqtt: TLS (mqtts:// and --ca) is not available in this build yet: the verified TLS connector \
-             lands with ioto-transport's TLS module. Use mqtt:// for now."
-        );
-        return ExitCode::from(2);
-    }
+    let ca = match &args.ca {
+        None => None,
+        Some(path) => match std::fs::read(path) {
+            Ok(bytes) => Some(bytes),
+            Err(e) => {
+                eprintln!("mqtt: cannot read --ca {path}: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -430,7 +510,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if rt.block_on(run(args)) {
+    if rt.block_on(run(args, ca)) {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

@@ -79,3 +79,11 @@ impl DelayNs for TokioDelay {
         tokio::time::sleep(std::time::Duration::from_millis(u64::from(ms))).await;
     }
 }
+
+/// Seconds since the Unix epoch from the system clock (0 if the clock is before it):
+/// the time source for certificate validity on a host.
+pub fn unix_time() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}

@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod mqtt_support;
+#[cfg(feature = "tls")]
+mod tls_common;
 
 use mqtt_support::Broker;
 use std::io::Read;
@@ -142,18 +144,43 @@ fn pub_sub_across_restart_v311() {
 }
 
 #[test]
-fn usage_errors_and_tls_placeholder() {
+fn usage_errors() {
     let bad = Command::new(tool())
         .args(["--url", "http://x", "pub", "t"])
         .output()
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
-    let tls = Command::new(tool())
+    // mqtts:// needs the CA to verify against; --ca means nothing without TLS.
+    let no_ca = Command::new(tool())
         .args(["--url", "mqtts://127.0.0.1:8883", "pub", "t"])
         .output()
         .unwrap();
-    assert_eq!(tls.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&tls.stderr).contains("TLS"));
+    assert_eq!(no_ca.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&no_ca.stderr).contains("needs --ca FILE"));
+    let ca_without_tls = Command::new(tool())
+        .args([
+            "--url",
+            "mqtt://127.0.0.1:1883",
+            "--ca",
+            "ca.pem",
+            "pub",
+            "t",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(ca_without_tls.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&ca_without_tls.stderr).contains("only to mqtts://"));
+    let missing_ca = Command::new(tool())
+        .args([
+            "--url",
+            "mqtts://127.0.0.1:8883",
+            "--ca",
+            "/nonexistent/ca.pem",
+        ])
+        .args(["pub", "t"])
+        .output()
+        .unwrap();
+    assert_eq!(missing_ca.status.code(), Some(2));
     let none = Command::new(tool())
         .args(["--url", "mqtt://127.0.0.1:1"])
         .output()
@@ -217,4 +244,134 @@ fn sub_resubscribes_when_the_broker_lost_the_session() {
         2,
         "{log}"
     );
+}
+
+/// `mqtts://` through mosquitto's TLS 1.3 listener, verified against the test CA.
+#[cfg(feature = "tls")]
+mod tls {
+    use super::tool;
+    use std::path::PathBuf;
+    use std::process::{Command, Output};
+    use std::sync::OnceLock;
+
+    use crate::tls_common::{Pki, mosquitto_tls};
+
+    fn pki() -> &'static Pki {
+        static PKI: OnceLock<Pki> = OnceLock::new();
+        PKI.get_or_init(|| {
+            Pki::generate(PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("mqtt_tool_pki"))
+        })
+    }
+
+    fn run(url: &str, ca: &std::path::Path, protocol: &str, command: &[&str]) -> Output {
+        Command::new(tool())
+            .args(["--url", url, "--protocol", protocol])
+            .arg("--ca")
+            .arg(ca)
+            .args(command)
+            .output()
+            .unwrap()
+    }
+
+    /// A persistent subscriber registers, QoS 1 publishes are acknowledged and queued for
+    /// it, and it receives them all when it comes back — every hop over verified TLS.
+    fn pub_sub_over_tls(protocol: &str) {
+        let pki = pki();
+        let broker = mosquitto_tls(&pki.dir, &pki.good);
+        let ca = &pki.ca.cert;
+        let url = format!("mqtts://127.0.0.1:{}", broker.port);
+        let id = format!("tls-sub-{protocol}");
+        let sub = [
+            "--client-id",
+            &id,
+            "--persistent",
+            "sub",
+            "tls/t",
+            "--qos",
+            "1",
+        ];
+        let first = run(
+            &url,
+            ca,
+            protocol,
+            &[&sub[..], &["--count", "1", "--timeout", "1"]].concat(),
+        );
+        let log = String::from_utf8_lossy(&first.stderr);
+        assert_eq!(first.status.code(), Some(1), "{log}");
+        assert!(log.contains("connected (session present: false)"), "{log}");
+
+        let publ = run(
+            &url,
+            ca,
+            protocol,
+            &["pub", "tls/t", "--qos", "1", "--count", "5"],
+        );
+        let log = String::from_utf8_lossy(&publ.stderr);
+        assert!(publ.status.success(), "{log}");
+        assert!(
+            log.contains("5 published, 5 acknowledged, 0 refused"),
+            "{log}"
+        );
+
+        let second = run(
+            &url,
+            ca,
+            protocol,
+            &[&sub[..], &["--count", "5", "--timeout", "10"]].concat(),
+        );
+        assert!(
+            second.status.success(),
+            "{}",
+            String::from_utf8_lossy(&second.stderr)
+        );
+        assert_eq!(String::from_utf8(second.stdout).unwrap(), "0\n1\n2\n3\n4\n");
+    }
+
+    #[test]
+    fn pub_sub_over_tls_v5() {
+        pub_sub_over_tls("5");
+    }
+
+    #[test]
+    fn pub_sub_over_tls_v311() {
+        pub_sub_over_tls("3.1.1");
+    }
+
+    #[test]
+    fn a_broker_certificate_from_another_ca_fails_with_the_reason() {
+        let pki = pki();
+        let broker = mosquitto_tls(&pki.dir, &pki.good);
+        let url = format!("mqtts://127.0.0.1:{}", broker.port);
+        let out = run(
+            &url,
+            &pki.other_ca.cert,
+            "5",
+            &["pub", "tls/t", "--qos", "1"],
+        );
+        let log = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{log}");
+        assert!(
+            log.contains("TLS: the server certificate is not issued by the configured CA"),
+            "{log}"
+        );
+    }
+
+    #[test]
+    fn a_broker_certificate_for_another_host_fails_with_the_reason() {
+        let pki = pki();
+        let broker = mosquitto_tls(&pki.dir, &pki.other_host);
+        let url = format!("mqtts://127.0.0.1:{}", broker.port);
+        let out = run(
+            &url,
+            &pki.ca.cert,
+            "3.1.1",
+            &["sub", "tls/#", "--timeout", "5"],
+        );
+        let log = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{log}");
+        assert!(
+            log.contains("TLS: the server certificate does not match the server name"),
+            "{log}"
+        );
+    }
 }

@@ -27,7 +27,7 @@ const SUITES: [(&str, &str); 3] = [
     ),
     (
         "transport",
-        "MQTT QoS 0/1 throughput through mosquitto, ours vs rumqttc; TLS handshake RAM/flash",
+        "MQTT QoS 0/1 throughput vs rumqttc; MQTT/HTTP/WS/TLS code and RAM on thumbv7em",
     ),
 ];
 
@@ -55,7 +55,7 @@ pub fn cmd(raw: &[String]) -> Result {
             write_table("firmware", &rows)
         }
         "ml" => crate::bench_suites::ml(),
-        "transport" => crate::bench_suites::transport(),
+        "transport" => crate::bench_transport::run(),
         other => Err(format!(
             "unknown bench suite `{other}` (see `cargo xtask bench list`)"
         )),
@@ -88,25 +88,33 @@ pub fn firmware_benches(chosen: &[&'static Board], prefix: &str) -> Result<Vec<R
             release: true,
             ..Default::default()
         };
-        for elf in build::firmware(board, &fb)? {
-            let step = ui::step(&format!("bench {} on {}", elf.display(), board.name));
-            let run = qemu::run(board, &elf, Duration::from_secs(1800))?;
-            if run.code != Some(0) {
-                return Err(format!(
-                    "{} on {} exited {:?}:\n{}{}",
-                    elf.display(),
-                    board.name,
-                    run.code,
-                    run.stdout,
-                    run.stderr
-                ));
-            }
-            for mut row in parse_bench_lines(&run.stdout) {
-                row.insert(0, ("board".into(), board.name.into()));
-                rows.push(row);
-            }
-            step.done();
+        rows.extend(run_firmware(board, &fb)?);
+    }
+    Ok(rows)
+}
+
+/// Builds the firmware `fb` describes for `board`, runs each ELF under QEMU and
+/// returns their `BENCH` rows (board first). A non-zero exit is an error.
+pub fn run_firmware(board: &'static Board, fb: &FirmwareBuild<'_>) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for elf in build::firmware(board, fb)? {
+        let step = ui::step(&format!("bench {} on {}", elf.display(), board.name));
+        let run = qemu::run(board, &elf, Duration::from_secs(1800))?;
+        if run.code != Some(0) {
+            return Err(format!(
+                "{} on {} exited {:?}:\n{}{}",
+                elf.display(),
+                board.name,
+                run.code,
+                run.stdout,
+                run.stderr
+            ));
         }
+        for mut row in parse_bench_lines(&run.stdout) {
+            row.insert(0, ("board".into(), board.name.into()));
+            rows.push(row);
+        }
+        step.done();
     }
     Ok(rows)
 }

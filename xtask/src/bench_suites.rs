@@ -1,4 +1,4 @@
-//! The `ml` and `transport` benchmark suites: side-by-side numbers against the peer,
+//! The `ml` benchmark suite: side-by-side numbers against the peers (TFLM, MicroFlow),
 //! measured in the same run.
 
 use std::{path::Path, process::Command};
@@ -7,7 +7,7 @@ use crate::{
     Result,
     bench::{self, Row},
     boards::{self, Board},
-    build::run_checked,
+    build::{FirmwareBuild, run_checked},
     doctor, toolchain, ui,
 };
 
@@ -36,7 +36,130 @@ pub fn ml() -> Result {
         }
     }
     bench::write_table("ml_targets", &rows)?;
-    bench::write_table("ml_host", &host_vs_tflm()?)
+    bench::write_table("ml_engine_code", &engine_code(&virt)?)?;
+    bench::write_table("ml_host", &host_vs_tflm()?)?;
+    bench::write_table("ml_vs_microflow", &vs_microflow()?)
+}
+
+/// Code of the engine in each board's `bench_ml` firmware (built by the run above): the
+/// sizes of the function symbols whose (mangled) path names the `ioto_ml` crate. LTO
+/// inlines across crates, so this is close to, not exactly, the engine's share.
+fn engine_code(boards: &[&'static Board]) -> Result<Vec<Row>> {
+    use object::{Object, ObjectSymbol, SymbolKind};
+    let mut rows = Vec::new();
+    for board in boards {
+        let elf = toolchain::target_dir()
+            .join(board.target)
+            .join("release/bench_ml");
+        let bytes = std::fs::read(&elf).map_err(|e| format!("{}: {e}", elf.display()))?;
+        let file = object::File::parse(&*bytes).map_err(|e| format!("{}: {e}", elf.display()))?;
+        let (mut code, mut functions) = (0u64, 0u32);
+        for sym in file.symbols() {
+            if sym.kind() == SymbolKind::Text && sym.name().is_ok_and(|n| n.contains("ioto_ml")) {
+                code += sym.size();
+                functions += 1;
+            }
+        }
+        rows.push(row(&[
+            ("board", board.name.to_string()),
+            ("target", board.target.to_string()),
+            ("engine_code_bytes", code.to_string()),
+            ("functions", functions.to_string()),
+        ]));
+    }
+    Ok(rows)
+}
+
+/// The models MicroFlow's own examples use, compared on `qemu-m4f`.
+const MICROFLOW_MODELS: [&str; 2] = ["microflow_sine", "micro_speech_quantized"];
+
+/// ioto-ml (`bench_vs_microflow`) and MicroFlow (`examples/microflow-cmp`, the same two
+/// models, `--features m4f,sine,micro-speech`) built and run on `qemu-m4f` in the same
+/// run: instructions and activation RAM per model, then flash and RAM per firmware.
+fn vs_microflow() -> Result<Vec<Row>> {
+    let board = boards::find("qemu-m4f")?;
+    let ours = bench::run_firmware(
+        board,
+        &FirmwareBuild {
+            example: Some("bench_vs_microflow"),
+            release: true,
+            ..Default::default()
+        },
+    )?;
+    let theirs = bench::run_firmware(
+        board,
+        &FirmwareBuild {
+            example: Some("microflow_bench"),
+            release: true,
+            crate_dir: Some("examples/microflow-cmp"),
+            no_default_features: true,
+            features: &["sine", "micro-speech"],
+            ..Default::default()
+        },
+    )?;
+    let find = |rows: &[Row], model: Option<&str>, key: &str| -> Result<u64> {
+        rows.iter()
+            .filter(|r| field(r, "model") == model)
+            .find_map(|r| field(r, key).and_then(|v| v.parse().ok()))
+            .ok_or_else(|| format!("no `{key}` for {model:?} in the MicroFlow comparison output"))
+    };
+    let ratio = |a: u64, b: u64| format!("{:.2}", a as f64 / b.max(1) as f64);
+    let mut rows = Vec::new();
+    for model in MICROFLOW_MODELS {
+        let (oi, mi) = (
+            find(&ours, Some(model), "instructions")?,
+            find(&theirs, Some(model), "instructions")?,
+        );
+        // Activation RAM: ioto-ml's arena plus the stack its invoke used; MicroFlow keeps
+        // every tensor on the stack.
+        let or = find(&ours, Some(model), "arena_bytes")?
+            + find(&ours, Some(model), "stack_peak_bytes")?;
+        let mr = find(&theirs, Some(model), "stack_peak_bytes")?;
+        rows.push(row(&[
+            ("what", model.to_string()),
+            ("ioto_ml", oi.to_string()),
+            ("microflow", mi.to_string()),
+            ("microflow_over_ioto_ml", ratio(mi, oi)),
+            ("unit", "instructions/inference".into()),
+        ]));
+        rows.push(row(&[
+            ("what", model.to_string()),
+            ("ioto_ml", or.to_string()),
+            ("microflow", mr.to_string()),
+            ("microflow_over_ioto_ml", ratio(mr, or)),
+            ("unit", "activation RAM bytes (arena + stack peak)".into()),
+        ]));
+    }
+    for (key, unit) in [
+        ("firmware_flash_bytes", "firmware flash bytes (both models)"),
+        (
+            "static_ram_bytes",
+            "firmware static RAM bytes (.data + .bss)",
+        ),
+    ] {
+        let (o, m) = (find(&ours, None, key)?, find(&theirs, None, key)?);
+        rows.push(row(&[
+            ("what", "firmware".to_string()),
+            ("ioto_ml", o.to_string()),
+            ("microflow", m.to_string()),
+            ("microflow_over_ioto_ml", ratio(m, o)),
+            ("unit", unit.into()),
+        ]));
+    }
+    Ok(rows)
+}
+
+/// The value of `key` in a bench row.
+fn field<'r>(row: &'r Row, key: &str) -> Option<&'r str> {
+    row.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+/// A bench row from string pairs.
+fn row(cells: &[(&str, String)]) -> Row {
+    cells
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
 }
 
 /// The last `median_us=` value a command prints.
@@ -111,27 +234,4 @@ fn first_case(dir: &Path) -> Result<std::path::PathBuf> {
     let path = out_dir.join(format!("{name}.in.bin"));
     std::fs::write(&path, case).map_err(|e| e.to_string())?;
     Ok(path)
-}
-
-/// `cargo xtask bench transport`.
-pub fn transport() -> Result {
-    let step = ui::step("MQTT throughput through mosquitto: ioto-transport vs rumqttc");
-    let out = toolchain::capture(toolchain::host_cargo().args([
-        "run",
-        "--release",
-        "-p",
-        "ioto-transport",
-        "--features",
-        "std",
-        "--example",
-        "mqtt_bench",
-    ]))
-    .ok_or("mqtt_bench failed")?;
-    step.done();
-    bench::write_table("transport_mqtt", &bench::parse_bench_lines(&out))?;
-    let virt: Vec<&'static Board> = boards::virtual_boards().collect();
-    bench::write_table(
-        "transport_tls",
-        &bench::firmware_benches(&virt, "bench_tls")?,
-    )
 }

@@ -14,12 +14,13 @@ use crate::{
     ui,
 };
 
-/// The library crates, with the features to build them with for bare-metal targets.
+/// The library crates, with the features to build them with for bare-metal targets
+/// (everything a device uses: TLS for the transports and the cloud clients on top).
 pub const LIBRARIES: [(&str, &[&str]); 4] = [
     ("ioto-core", &[]),
     ("ioto-ml", &[]),
-    ("ioto-transport", &[]),
-    ("ioto-cloud", &[]),
+    ("ioto-transport", &["tls"]),
+    ("ioto-cloud", &["tls"]),
 ];
 
 /// `cargo xtask build --board <b> [--example <e>] [--debug]`.
@@ -78,13 +79,16 @@ pub struct FirmwareBuild<'a> {
     pub features: &'a [&'a str],
     /// A different target directory (xtask's own tests use one).
     pub target_dir: Option<PathBuf>,
+    /// Another firmware crate for the board (relative to the repo root) instead of the
+    /// board's own, e.g. `examples/microflow-cmp`; it must have the board's features.
+    pub crate_dir: Option<&'a str>,
+    /// Build with `--no-default-features` (then `features` says what to build).
+    pub no_default_features: bool,
 }
 
 /// The bin names of a firmware crate (`src/bin/*.rs` and `src/bin/*/main.rs`).
-pub fn bin_names(board: &Board) -> Result<Vec<String>> {
-    let dir = toolchain::repo_root()
-        .join(board.firmware_dir)
-        .join("src/bin");
+pub fn bin_names(crate_dir: &str) -> Result<Vec<String>> {
+    let dir = toolchain::repo_root().join(crate_dir).join("src/bin");
     let mut names = Vec::new();
     let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     for entry in entries.flatten() {
@@ -105,9 +109,10 @@ pub fn bin_names(board: &Board) -> Result<Vec<String>> {
 /// Builds a board's firmware and returns the ELF files produced.
 pub fn firmware(board: &Board, opts: &FirmwareBuild<'_>) -> Result<Vec<PathBuf>> {
     let cross = toolchain::cross(board.target)?;
+    let crate_dir = opts.crate_dir.unwrap_or(board.firmware_dir);
     let bins: Vec<String> = match opts.example {
         Some(e) => vec![e.to_string()],
-        None => bin_names(board)?
+        None => bin_names(crate_dir)?
             .into_iter()
             .filter(|n| opts.skip_prefix.is_none_or(|p| !n.starts_with(p)))
             .filter(|n| opts.only_prefix.is_none_or(|p| n.starts_with(p)))
@@ -124,7 +129,7 @@ pub fn firmware(board: &Board, opts: &FirmwareBuild<'_>) -> Result<Vec<PathBuf>>
         cross.describe,
         bins.join(", ")
     ));
-    let dir = toolchain::repo_root().join(board.firmware_dir);
+    let dir = toolchain::repo_root().join(crate_dir);
     let mut c = cross.command("build", &dir);
     let target_dir = opts
         .target_dir
@@ -135,6 +140,9 @@ pub fn firmware(board: &Board, opts: &FirmwareBuild<'_>) -> Result<Vec<PathBuf>>
     c.arg("--message-format=json-render-diagnostics");
     if opts.release {
         c.arg("--release");
+    }
+    if opts.no_default_features {
+        c.arg("--no-default-features");
     }
     let features: Vec<&str> = board
         .features

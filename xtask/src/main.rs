@@ -12,6 +12,7 @@
 mod args;
 mod bench;
 mod bench_suites;
+mod bench_transport;
 mod boards;
 mod build;
 mod doctor;

@@ -41,6 +41,11 @@ impl Footprint {
     pub fn of_elf(path: &Path) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let file = object::File::parse(&*bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(Self::of_object(&file))
+    }
+
+    /// Sums the allocated sections of a parsed ELF executable or object file.
+    pub fn of_object(file: &object::File<'_>) -> Self {
         let mut fp = Footprint::default();
         for s in file.sections() {
             let SectionFlags::Elf { sh_flags } = s.flags() else {
@@ -72,7 +77,7 @@ impl Footprint {
             };
             *slot += s.size();
         }
-        Ok(fp)
+        fp
     }
 }
 

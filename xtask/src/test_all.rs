@@ -3,7 +3,9 @@
 //! 1. `doctor --install` (so it works on a fresh Debian machine)
 //! 2. formatting of every crate, in and out of the workspace
 //! 3. clippy `-D warnings` and rustdoc `-D warnings`
-//! 4. host unit and integration tests (real peers: mosquitto, Python servers)
+//! 4. host unit and integration tests (real peers: mosquitto, Python servers), and the
+//!    oracle checks: the committed TFLM goldens reproduce byte for byte from TFLM itself,
+//!    and every single-op model agrees with its float twin
 //! 5. cross builds of every library crate for the three shipping targets
 //! 6. firmware of the physical boards
 //! 7. `hil-test --emulator` on the three virtual boards
@@ -39,6 +41,7 @@ pub fn cmd(raw: &[String]) -> Result {
     record("clippy", clippy());
     record("rustdoc", rustdoc());
     record("host tests", host_tests());
+    record("TFLM goldens reproduce", oracle_checks());
     for t in TARGETS {
         record(
             &format!("library crates for {t}"),
@@ -72,10 +75,38 @@ pub fn cmd(raw: &[String]) -> Result {
     }
 }
 
-/// Firmware crates outside the workspace (checked with rustfmt directly).
+/// The goldens the ml tests compare against are TFLM's output, not ours: regenerate
+/// them with TFLM (from the committed models) and compare, and check each single-op
+/// model against its float32 twin.
+fn oracle_checks() -> Result {
+    let step = ui::step("TFLM oracle: committed goldens reproduce; op models vs float twins");
+    let tools = toolchain::repo_root().join("ioto-ml/tools");
+    run_checked(
+        Command::new(doctor::python())
+            .arg(tools.join("gen_goldens.py"))
+            .args(["--check", "--committed-models"]),
+        "gen_goldens.py --check --committed-models",
+    )?;
+    run_checked(
+        Command::new(doctor::python()).arg(tools.join("verify_op_models.py")),
+        "verify_op_models.py",
+    )?;
+    step.done();
+    Ok(())
+}
+
+/// Crates outside the workspace: firmware, the size probe and the fuzz targets
+/// (checked with rustfmt directly).
 fn out_of_workspace_sources() -> Vec<PathBuf> {
     let root = toolchain::repo_root();
-    let mut dirs = vec![root.join("ioto-boards"), root.join("examples")];
+    let mut dirs = vec![
+        root.join("ioto-boards"),
+        root.join("examples"),
+        root.join("ioto-transport/size-probe"),
+        root.join("ioto-ml/fuzz"),
+        root.join("ioto-transport/fuzz"),
+        root.join("ioto-cloud/fuzz"),
+    ];
     let mut files = Vec::new();
     while let Some(dir) = dirs.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {

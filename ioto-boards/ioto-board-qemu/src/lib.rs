@@ -25,10 +25,12 @@ compile_error!("ioto-board-qemu: enable one of the features `m4f`, `m0` or `rv32
 
 pub mod console;
 pub mod counter;
+pub mod footprint;
 pub mod harness;
 #[cfg(feature = "alloc")]
 pub mod heap;
 mod rt;
+pub mod vectors;
 
 pub use counter::{QemuClock, instructions};
 pub use embassy_futures::block_on;

@@ -13,12 +13,22 @@ fn schema() -> Schema {
         .field("rpm", "", Schema::integer().range(0, 3000))
         .field("mode", "", Schema::string().one_of(&["eco", "boost"]))
         .optional("gain", "", Schema::number().between(0.0, 1.0))
-        .optional("tags", "", Schema::array(Schema::string().max_len(4)).max_items(3))
-        .optional("nested", "", Schema::object().field("on", "", Schema::boolean()))
+        .optional(
+            "tags",
+            "",
+            Schema::array(Schema::string().max_len(4)).max_items(3),
+        )
+        .optional(
+            "nested",
+            "",
+            Schema::object().field("on", "", Schema::boolean()),
+        )
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = core::str::from_utf8(data) else { return };
+    let Ok(text) = core::str::from_utf8(data) else {
+        return;
+    };
     let mut ran = false;
     let mut reg = ToolRegistry::new(2);
     reg.register("pump", "", schema(), |args: &Value| {

@@ -1,5 +1,7 @@
 //! [`HttpTransport`] on ioto-transport's HTTP/1.1 client (reqwless): the device
-//! transport, TLS included when its connector provides it.
+//! transport. For `https://` endpoints give it ioto-transport's verified TLS connector
+//! (`ioto_transport::tls::TlsHttpConnector`, feature `tls`); with the plain
+//! `TcpConnector`, HTTPS fails with [`TransportError::Tls`] rather than downgrading.
 
 use super::{HttpRequest, HttpResponse, HttpTransport, Method, TransportError};
 use crate::endpoint::Scheme;
@@ -40,9 +42,10 @@ impl<C: Connect, T: Timer> IotoHttp<C, T> {
 
 fn map_error(e: HttpError) -> TransportError {
     match e {
-        HttpError::Connect(ConnectError::Tls(_) | ConnectError::TlsUnavailable) => {
-            TransportError::Tls
-        }
+        // A TLS-only connector refusing `http://` is a policy decision, not worth a retry.
+        HttpError::Connect(
+            ConnectError::Tls(_) | ConnectError::TlsUnavailable | ConnectError::PlainRefused,
+        ) => TransportError::Tls,
         HttpError::Connect(_) => TransportError::Connect,
         HttpError::Timeout => TransportError::Timeout,
         HttpError::Io(_) | HttpError::ConnectionClosed => TransportError::Io,

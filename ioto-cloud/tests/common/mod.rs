@@ -4,9 +4,12 @@
 
 use ioto_board_host::HostClock;
 use ioto_cloud::Secret;
+use ioto_cloud::builtins::{self, Actuator};
 use ioto_cloud::client::{Api, Client, ClientConfig, StdDelay};
 use ioto_cloud::endpoint::Endpoint;
+use ioto_cloud::tools::ToolRegistry;
 use ioto_cloud::transport::StdHttp;
+use std::cell::Cell;
 pub mod nal;
 
 use std::io::{BufRead, BufReader};
@@ -98,6 +101,29 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .expect("start llmock");
+        Self::wait_ready(child, Some(port))
+    }
+
+    /// llmock serving HTTPS itself (uvicorn's TLS, with `cert` and `key`) on an
+    /// ephemeral loopback port, with the same settings as [`Server::llmock`].
+    pub fn llmock_tls(cert: &std::path::Path, key: &std::path::Path) -> Self {
+        let port = free_port();
+        let child = Command::new(python())
+            .args(["-m", "uvicorn", "llmock.main:create_app", "--factory"])
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .arg("--ssl-certfile")
+            .arg(cert)
+            .arg("--ssl-keyfile")
+            .arg(key)
+            .args(["--log-level", "warning"])
+            .env("LLMOCK_LATENCY_MS", "0")
+            .env("LLMOCK_RESPONSE_STYLE", "hello")
+            .env("LLMOCK_TOOL_MODE", "auto")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start llmock (uvicorn with TLS)");
         Self::wait_ready(child, Some(port))
     }
 
@@ -200,4 +226,28 @@ pub fn control(port: u16, path: &str, body: Option<&serde_json::Value>) -> serde
         );
         serde_json::from_slice(&out).unwrap()
     })
+}
+
+/// Two device tools for the tool-loop tests: `read_sensor` (temp 21.5, vibration 0.73)
+/// and `set_actuator` for a `fan` of 0..=3000 rpm whose last setting lands in `fan`.
+pub fn device_tools<'a>(fan: &'a Cell<f64>) -> ToolRegistry<'a> {
+    let mut reg = ToolRegistry::new(8);
+    builtins::read_sensor(&mut reg, &["temp", "vibration"], |s| {
+        Some(if s == "temp" { 21.5 } else { 0.73 })
+    })
+    .unwrap();
+    builtins::set_actuator(
+        &mut reg,
+        &[Actuator {
+            name: "fan",
+            min: 0.0,
+            max: 3000.0,
+        }],
+        move |_, v| {
+            fan.set(v);
+            Ok(())
+        },
+    )
+    .unwrap();
+    reg
 }

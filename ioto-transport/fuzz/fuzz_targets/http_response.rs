@@ -12,14 +12,17 @@ mod mem_stream;
 use mem_stream::MemStream;
 
 fuzz_target!(|input: &[u8]| {
-    let Some((&knobs, data)) = input.split_first() else { return };
+    let Some((&knobs, data)) = input.split_first() else {
+        return;
+    };
     let step = usize::from(knobs & 0x0F) + 1;
     let rx_len = 64 + usize::from(knobs >> 4) * 32;
     let read_len = usize::from(knobs % 7) + 1;
     let mut stream = MemStream { data, step };
     let mut rx = vec![0u8; rx_len];
     embassy_futures::block_on(async {
-        let Ok(response) = send_on(&mut stream, &Request::get("http://fuzz/"), &mut rx).await else {
+        let Ok(response) = send_on(&mut stream, &Request::get("http://fuzz/"), &mut rx).await
+        else {
             return;
         };
         let _ = response.status();

@@ -14,7 +14,12 @@ fn run(pieces: &[&[u8]], cap: usize, max_line: usize) -> Result<Events, SseError
     let mut push = |p: &SseParser<'_>| {
         if let Some(e) = p.event() {
             assert!(e.data.len() <= cap);
-            out.push((e.event.to_string(), e.data.to_vec(), e.id.map(<[u8]>::to_vec), e.retry));
+            out.push((
+                e.event.to_string(),
+                e.data.to_vec(),
+                e.id.map(<[u8]>::to_vec),
+                e.retry,
+            ));
         }
     };
     for piece in pieces {

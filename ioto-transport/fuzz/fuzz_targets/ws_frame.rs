@@ -22,7 +22,9 @@ impl ioto_core::Entropy for Counter {
 }
 
 fuzz_target!(|input: &[u8]| {
-    let Some((&knobs, data)) = input.split_first() else { return };
+    let Some((&knobs, data)) = input.split_first() else {
+        return;
+    };
     let _ = decode_header(data);
     let step = usize::from(knobs & 0x0F) + 1;
     let max_frame_len = 16usize << (knobs >> 5);
@@ -34,7 +36,9 @@ fuzz_target!(|input: &[u8]| {
     embassy_futures::block_on(async {
         for _ in 0..64 {
             match ws.receive(&mut msg).await {
-                Ok(Message::Text(t)) => assert!(t.len() <= msg_len && core::str::from_utf8(t.as_bytes()).is_ok()),
+                Ok(Message::Text(t)) => {
+                    assert!(t.len() <= msg_len && core::str::from_utf8(t.as_bytes()).is_ok())
+                }
                 Ok(Message::Binary(b)) => assert!(b.len() <= msg_len),
                 Ok(Message::Close(_)) | Err(_) => break,
             }

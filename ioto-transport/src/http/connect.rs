@@ -2,8 +2,8 @@
 //!
 //! The HTTP and WebSocket clients never open sockets themselves; they ask a
 //! [`Connect`] implementation for a byte stream to a URL's host and port. Any
-//! `embedded_io_async::Read + Write` stream works, so TLS is pluggable: a TLS
-//! connector wraps [`TcpConnector`] (or any other `Connect`) and returns its
+//! `embedded_io_async::Read + Write` stream works, so TLS is pluggable:
+//! `tls::TlsHttpConnector` (feature `tls`) wraps [`TcpConnector`] and returns its
 //! verified TLS stream for `https://` and `wss://` URLs.
 
 use core::net::{IpAddr, SocketAddr};
@@ -25,6 +25,9 @@ pub enum ConnectError {
     TlsUnavailable,
     /// The TLS handshake or certificate verification failed; the text names the reason.
     Tls(&'static str),
+    /// The URL is plain `http`/`ws` but the connector only opens TLS connections
+    /// (`tls::TlsHttpConnector` without `allow_plain`).
+    PlainRefused,
 }
 
 /// Opens byte streams to the host named by a URL.

@@ -2,8 +2,8 @@
 //! async, caller-owned buffers, streaming bodies.
 //!
 //! - [`HttpClient`] opens a connection per request through a [`Connect`]
-//!   ([`TcpConnector`] for plain TCP over `embedded-nal-async`; a TLS connector
-//!   for `https`), applies [`Timeouts`] with any [`Timer`], and follows redirects
+//!   ([`TcpConnector`] for plain TCP over `embedded-nal-async`;
+//!   `tls::TlsHttpConnector` with feature `tls` for `https`), applies [`Timeouts`] with any [`Timer`], and follows redirects
 //!   only when [`HttpConfig::max_redirects`] allows it (off by default).
 //! - [`send_on`] does one exchange over any stream you already opened.
 //! - A [`Response`] gives status and headers; [`Response::into_body`] turns it

@@ -1,6 +1,6 @@
 //! How the client opens a byte stream to the broker. [`TcpConnector`] resolves a host
-//! name and opens TCP through `embedded-nal-async`; a TLS connector wraps a TCP one
-//! and implements the same trait.
+//! name and opens TCP through `embedded-nal-async`; `tls::TlsMqttConnector` (feature
+//! `tls`) wraps a TCP one and implements the same trait for `mqtts://`.
 
 use core::net::{IpAddr, SocketAddr};
 use embedded_io_async::{Read, Write};

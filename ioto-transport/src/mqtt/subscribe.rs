@@ -133,21 +133,11 @@ impl<'a> Subscribe<'a> {
         r: &mut Reader<'a>,
         version: ProtocolVersion,
     ) -> Result<Self, DecodeError> {
-        let packet_id = nonzero_id(r.u16()?)?;
-        let properties = if version.is_v5() {
-            Properties::decode(r)?
-        } else {
-            Properties::default()
-        };
-        let payload = r.rest();
-        let mut check = Reader::new(payload);
-        if check.remaining() == 0 {
-            return Err(DecodeError::Invalid("SUBSCRIBE without filters"));
-        }
-        while check.remaining() > 0 {
-            check_filter(check.string()?)?;
-            SubscribeOptions::from_byte(check.u8()?, version)?;
-        }
+        let (packet_id, properties, payload) =
+            decode_request(r, version, "SUBSCRIBE without filters", |entry| {
+                check_filter(entry.string()?)?;
+                SubscribeOptions::from_byte(entry.u8()?, version).map(|_| ())
+            })?;
         Ok(Subscribe {
             packet_id,
             properties,
@@ -160,22 +150,87 @@ impl<'a> Subscribe<'a> {
         w: &mut Writer<'_>,
         version: ProtocolVersion,
     ) -> Result<(), EncodeError> {
-        w.u16(self.packet_id)?;
-        if version.is_v5() {
-            self.properties.encode(w)?;
+        let entries = self
+            .subscriptions
+            .iter()
+            .map(|s| (s.filter, Some(s.options.to_byte(version))));
+        encode_request(w, version, self.packet_id, &self.properties, entries)
+            .map_err(|e| e.or_empty("SUBSCRIBE without filters"))
+    }
+}
+
+/// Packet id, MQTT 5.0 properties and the non-empty filter payload of a SUBSCRIBE or
+/// UNSUBSCRIBE; `entry` reads and checks one payload entry.
+fn decode_request<'a>(
+    r: &mut Reader<'a>,
+    version: ProtocolVersion,
+    empty: &'static str,
+    entry: impl Fn(&mut Reader<'a>) -> Result<(), DecodeError>,
+) -> Result<(u16, Properties<'a>, &'a [u8]), DecodeError> {
+    let packet_id = nonzero_id(r.u16()?)?;
+    let properties = if version.is_v5() {
+        Properties::decode(r)?
+    } else {
+        Properties::default()
+    };
+    let payload = r.rest();
+    let mut check = Reader::new(payload);
+    if check.remaining() == 0 {
+        return Err(DecodeError::Invalid(empty));
+    }
+    while check.remaining() > 0 {
+        entry(&mut check)?;
+    }
+    Ok((packet_id, properties, payload))
+}
+
+/// Why [`encode_request`] failed: the writer's error, or no filters at all.
+enum RequestError {
+    Encode(EncodeError),
+    Empty,
+}
+
+impl RequestError {
+    fn or_empty(self, empty: &'static str) -> EncodeError {
+        match self {
+            RequestError::Encode(e) => e,
+            RequestError::Empty => EncodeError::Invalid(empty),
         }
-        let mut any = false;
-        for s in self.subscriptions.iter() {
-            check_filter(s.filter).map_err(|_| EncodeError::Invalid("malformed topic filter"))?;
-            w.string(s.filter)?;
-            w.u8(s.options.to_byte(version))?;
-            any = true;
+    }
+}
+
+impl From<EncodeError> for RequestError {
+    fn from(e: EncodeError) -> Self {
+        RequestError::Encode(e)
+    }
+}
+
+/// Writes the variable header and the filters (each with its options byte, if any)
+/// of a SUBSCRIBE or UNSUBSCRIBE.
+fn encode_request<'f>(
+    w: &mut Writer<'_>,
+    version: ProtocolVersion,
+    packet_id: u16,
+    properties: &Properties<'_>,
+    entries: impl Iterator<Item = (&'f str, Option<u8>)>,
+) -> Result<(), RequestError> {
+    w.u16(packet_id)?;
+    if version.is_v5() {
+        properties.encode(w)?;
+    }
+    let mut any = false;
+    for (filter, options) in entries {
+        check_filter(filter).map_err(|_| EncodeError::Invalid("malformed topic filter"))?;
+        w.string(filter)?;
+        if let Some(o) = options {
+            w.u8(o)?;
         }
-        if any {
-            Ok(())
-        } else {
-            Err(EncodeError::Invalid("SUBSCRIBE without filters"))
-        }
+        any = true;
+    }
+    if any {
+        Ok(())
+    } else {
+        Err(RequestError::Empty)
     }
 }
 
@@ -246,20 +301,10 @@ impl<'a> Unsubscribe<'a> {
         r: &mut Reader<'a>,
         version: ProtocolVersion,
     ) -> Result<Self, DecodeError> {
-        let packet_id = nonzero_id(r.u16()?)?;
-        let properties = if version.is_v5() {
-            Properties::decode(r)?
-        } else {
-            Properties::default()
-        };
-        let payload = r.rest();
-        let mut check = Reader::new(payload);
-        if check.remaining() == 0 {
-            return Err(DecodeError::Invalid("UNSUBSCRIBE without filters"));
-        }
-        while check.remaining() > 0 {
-            check_filter(check.string()?)?;
-        }
+        let (packet_id, properties, payload) =
+            decode_request(r, version, "UNSUBSCRIBE without filters", |entry| {
+                check_filter(entry.string()?)
+            })?;
         Ok(Unsubscribe {
             packet_id,
             properties,
@@ -272,21 +317,9 @@ impl<'a> Unsubscribe<'a> {
         w: &mut Writer<'_>,
         version: ProtocolVersion,
     ) -> Result<(), EncodeError> {
-        w.u16(self.packet_id)?;
-        if version.is_v5() {
-            self.properties.encode(w)?;
-        }
-        let mut any = false;
-        for f in self.filters.iter() {
-            check_filter(f).map_err(|_| EncodeError::Invalid("malformed topic filter"))?;
-            w.string(f)?;
-            any = true;
-        }
-        if any {
-            Ok(())
-        } else {
-            Err(EncodeError::Invalid("UNSUBSCRIBE without filters"))
-        }
+        let entries = self.filters.iter().map(|f| (f, None));
+        encode_request(w, version, self.packet_id, &self.properties, entries)
+            .map_err(|e| e.or_empty("UNSUBSCRIBE without filters"))
     }
 }
 

@@ -55,11 +55,16 @@ pub enum TlsError {
     Closed,
     /// The underlying stream failed.
     Io(embedded_io::ErrorKind),
+    /// A connector's [`TlsBuffers`](super::TlsBuffers) are still lent to an open
+    /// connection; drop (or close) it before connecting again.
+    BuffersBusy,
 }
 
-impl fmt::Display for TlsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text = match self {
+impl TlsError {
+    /// A fixed, human-readable reason (without the alert number or I/O kind that
+    /// [`Display`](fmt::Display) adds), for error types that carry `&'static str`.
+    pub const fn reason(&self) -> &'static str {
+        match self {
             Self::InvalidCa => "the configured CA certificate cannot be used",
             Self::InvalidServerName => "invalid server name",
             Self::ClockNotSet => "the clock is not set; certificate validity cannot be checked",
@@ -72,13 +77,44 @@ impl fmt::Display for TlsError {
             Self::ChainTooLong => "the certificate chain is too long",
             Self::UnsupportedAlgorithm => "unsupported key or signature algorithm",
             Self::MissingCertificate => "the server did not authenticate with a certificate",
-            Self::Alert(code) => return write!(f, "the server sent TLS alert {code}"),
+            Self::Alert(_) => "the server sent a TLS alert",
             Self::Protocol => "TLS protocol error",
             Self::BufferTooSmall => "a TLS record does not fit the record buffer",
             Self::Closed => "the connection is closed",
-            Self::Io(kind) => return write!(f, "I/O error: {kind:?}"),
-        };
-        f.write_str(text)
+            Self::Io(_) => "I/O error on the TLS connection",
+            Self::BuffersBusy => "the TLS record buffers are in use by another connection",
+        }
+    }
+
+    /// Whether retrying cannot help: the configuration is unusable or the server's
+    /// certificate failed verification (as opposed to I/O, protocol or alert errors,
+    /// which a reconnect may cure).
+    pub const fn is_verification_failure(&self) -> bool {
+        matches!(
+            self,
+            Self::InvalidCa
+                | Self::InvalidServerName
+                | Self::ClockNotSet
+                | Self::BadCertificate
+                | Self::UnknownCa
+                | Self::BadSignature
+                | Self::Expired
+                | Self::NotYetValid
+                | Self::NameMismatch
+                | Self::ChainTooLong
+                | Self::UnsupportedAlgorithm
+                | Self::MissingCertificate
+        )
+    }
+}
+
+impl fmt::Display for TlsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Alert(code) => write!(f, "the server sent TLS alert {code}"),
+            Self::Io(kind) => write!(f, "I/O error: {kind:?}"),
+            other => f.write_str(other.reason()),
+        }
     }
 }
 
@@ -90,6 +126,7 @@ impl embedded_io::Error for TlsError {
             Self::Io(kind) => *kind,
             Self::Closed => embedded_io::ErrorKind::ConnectionReset,
             Self::BufferTooSmall => embedded_io::ErrorKind::OutOfMemory,
+            Self::BuffersBusy => embedded_io::ErrorKind::AddrInUse,
             Self::InvalidCa | Self::InvalidServerName | Self::ClockNotSet => {
                 embedded_io::ErrorKind::InvalidInput
             }

@@ -49,8 +49,19 @@
 //!   reassembled from several within this buffer, so keep chains short.
 //! * `write_buf`: at least [`WRITE_BUF_MIN`] bytes; larger writes are split into
 //!   several records. The larger buffer also holds the ClientHello.
+//!
+//! # Connectors
+//! [`TlsMqttConnector`] (MQTT `mqtts://`) and [`TlsHttpConnector`] (HTTP `https://`,
+//! WebSocket `wss://`; feature `http`) wrap the plain TCP connectors and run [`connect`]
+//! on every (re)connect. Their record buffers live in a caller-owned [`TlsBuffers`]
+//! slot, lent to one connection at a time ([`LeasedTlsStream`]); the time comes from a
+//! [`UnixTime`] and the randomness from a [`CryptoRngCore`] given to the connector.
 
+mod buffers;
 mod error;
+#[cfg(feature = "http")]
+mod http_connector;
+mod mqtt_connector;
 mod name;
 mod pem;
 mod verify;
@@ -59,8 +70,12 @@ mod x509;
 use embedded_io_async::{ErrorType, Read, Write};
 use embedded_tls::{Aes128GcmSha256, TlsConnection, TlsContext};
 
+pub use buffers::{LeasedTlsStream, TlsBuffers};
 pub use embedded_tls::{CryptoRng, CryptoRngCore, MaxFragmentLength};
 pub use error::TlsError;
+#[cfg(feature = "http")]
+pub use http_connector::{HttpsStream, PlainPolicy, TlsHttpConnector};
+pub use mqtt_connector::TlsMqttConnector;
 pub use pem::MAX_PEM_CA_DER;
 pub use verify::MAX_CHAIN_DEPTH;
 
@@ -74,6 +89,21 @@ pub const READ_BUF_FULL: usize = 16_384 + 256;
 pub const WRITE_BUF_MIN: usize = 1024;
 /// Clocks earlier than this (2025-01-01T00:00:00Z) are treated as never set.
 pub const MIN_PLAUSIBLE_UNIX_TIME: u64 = 1_735_689_600;
+
+/// The wall-clock time the connectors check certificate validity against, read at
+/// every connect. Implemented for any `Fn() -> u64` closure returning seconds since the
+/// Unix epoch (e.g. an SNTP-corrected RTC on a device, `SystemTime` on a host).
+pub trait UnixTime {
+    /// Seconds since 1970-01-01T00:00:00Z; a value before
+    /// [`MIN_PLAUSIBLE_UNIX_TIME`] makes the connect fail with [`TlsError::ClockNotSet`].
+    fn now_unix(&self) -> u64;
+}
+
+impl<F: Fn() -> u64> UnixTime for F {
+    fn now_unix(&self) -> u64 {
+        self()
+    }
+}
 
 /// What to trust and whom to expect.
 #[derive(Clone, Copy, Debug)]
@@ -113,8 +143,9 @@ pub struct TlsStream<'b, S: Read + Write> {
     inner: TlsConnection<'b, S, Aes128GcmSha256>,
 }
 
-/// Checks the configuration without touching the network.
-fn validate<'a>(config: &TlsConfig<'a>) -> Result<ServerName<'a>, TlsError> {
+/// Checks the configuration without touching the network (the connectors call it
+/// before opening TCP, so a bad CA or unset clock fails fast).
+pub(crate) fn validate<'a>(config: &TlsConfig<'a>) -> Result<ServerName<'a>, TlsError> {
     let name = ServerName::parse(config.server_name)?;
     if config.now_unix < MIN_PLAUSIBLE_UNIX_TIME {
         return Err(TlsError::ClockNotSet);

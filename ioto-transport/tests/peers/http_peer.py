@@ -17,12 +17,16 @@ Routes:
                                 text/event-stream, chunked, written N bytes per chunk with a pause,
                                 so events arrive split at awkward byte boundaries
   GET  /status?code=N           empty body with status N
+
+`--tls CERT KEY` serves HTTPS (TLS 1.3 only) with that certificate chain and key.
 """
 
 import asyncio
 import sys
 
 from aiohttp import web
+
+from peer_tls import tls_context
 
 
 def pattern(n, offset=0):
@@ -172,7 +176,7 @@ async def main():
     app.router.add_get("/status", status)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls_context(sys.argv))
     await site.start()
     port = site._server.sockets[0].getsockname()[1]
     print(f"LISTENING {port}", flush=True)

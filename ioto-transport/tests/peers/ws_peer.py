@@ -15,13 +15,17 @@ connection it prints `CLOSE_RCVD <path> <code>` with the close code the client s
   /big?size=N           sends one binary frame of N bytes, then waits for the client
   /reject               refuses the handshake with 403
 Subprotocols "ioto.v1" and "chat" are accepted if the client offers them.
+`--tls CERT KEY` serves wss:// (TLS 1.3 only) with that certificate chain and key.
 """
 
 import asyncio
 import http
+import sys
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import serve
+
+from peer_tls import tls_context
 
 
 def report(path, ws):
@@ -99,6 +103,7 @@ async def main():
         max_size=1 << 20,
         ping_interval=None,
         compression=None,
+        ssl=tls_context(sys.argv),
     ) as server:
         port = next(iter(server.sockets)).getsockname()[1]
         print(f"LISTENING {port}", flush=True)

@@ -16,7 +16,7 @@ mod tests {
         hal::peripherals::{ADC1, GPIO8, RNG},
         time::Timer,
     };
-    use ioto_core::{Clock, Entropy};
+    use ioto_core::{Clock, selftest};
 
     /// What the tests get after the board is up and esp-rtos runs.
     struct Ctx {
@@ -51,34 +51,19 @@ mod tests {
 
     #[test]
     fn clock_is_monotonic(_ctx: Ctx) {
-        let clock = EmbassyClock;
-        let mut last = clock.now();
-        for _ in 0..10_000 {
-            let now = clock.now();
-            assert!(now >= last);
-            last = now;
-        }
+        assert_eq!(selftest::clock_is_monotonic(&EmbassyClock, 10_000), Ok(()));
     }
 
     #[test]
     fn rng_bytes_vary(ctx: Ctx) {
         let mut rng = HwRng::new(ctx.rng, ctx.adc1);
-        let mut a = [0u8; 32];
-        let mut b = [0u8; 32];
-        rng.fill_bytes(&mut a);
-        rng.fill_bytes(&mut b);
-        assert_ne!(a, b);
-        assert!(a.iter().chain(b.iter()).any(|&x| x != a[0]));
+        assert_eq!(selftest::entropy_varies(&mut rng), Ok(()));
     }
 
     #[test]
     fn rng_bits_are_balanced(ctx: Ctx) {
         let mut rng = HwRng::new(ctx.rng, ctx.adc1);
-        let mut buf = [0u8; 256];
-        rng.fill_bytes(&mut buf);
-        let ones: u32 = buf.iter().map(|b| b.count_ones()).sum();
-        // 2048 fair bits: mean 1024, sd 22.6; +-6 sd.
-        assert!((888..=1160).contains(&ones), "{ones} ones in 2048 bits");
+        assert_eq!(selftest::entropy_is_balanced(&mut rng), Ok(()));
     }
 
     #[test]

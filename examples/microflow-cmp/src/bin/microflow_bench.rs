@@ -21,6 +21,7 @@
 #![no_main]
 
 use core::hint::black_box;
+use ioto_board_qemu::footprint::{StackProbe, firmware_flash_bytes, static_ram_bytes};
 use ioto_board_qemu::{counter, entry, exit, instructions, println};
 use microflow::buffer::Buffer2D;
 #[cfg(any(feature = "kws", feature = "person-detect"))]
@@ -51,69 +52,14 @@ struct Kws;
 #[model("../../ioto-ml/tests/golden/person_detect/model.tflite")]
 struct PersonDetect;
 
-const STACK_PAINT: u32 = 0xA5A5_A5A5;
-
-unsafe extern "C" {
-    /// Lowest address the stack may grow to (cortex-m-rt).
-    static _stack_end: u32;
-    /// Initial stack pointer, top of RAM (cortex-m-rt).
-    static _stack_start: u32;
-}
-
-/// Fills the unused stack below the caller's frame (minus a margin) with [`STACK_PAINT`];
-/// returns the approximate stack pointer of the caller.
-#[inline(never)]
-fn paint_stack() -> usize {
-    let marker = 0u32;
-    let sp = core::ptr::addr_of!(marker) as usize;
-    let bottom = (&raw const _stack_end) as usize;
-    let mut addr = (bottom + 3) & !3;
-    while addr + 4 <= sp - 256 {
-        // SAFETY: [bottom, sp - 256) is RAM the stack has not reached; nothing else uses it
-        // (this firmware has no heap), and it is written before any callee can use it.
-        unsafe { core::ptr::write_volatile(addr as *mut u32, STACK_PAINT) };
-        addr += 4;
-    }
-    sp
-}
-
-/// Bytes between `from` (a stack address) and the deepest word no longer holding the paint.
-fn stack_peak(from: usize) -> usize {
-    let top = (&raw const _stack_start) as usize;
-    let mut addr = ((&raw const _stack_end) as usize + 3) & !3;
-    // SAFETY: reads RAM between the end of .bss and the top of the stack, word-aligned.
-    while addr < top && unsafe { core::ptr::read_volatile(addr as *const u32) } == STACK_PAINT {
-        addr += 4;
-    }
-    from.saturating_sub(addr)
-}
-
-/// The first `N` bytes of a file, copied at compile time so only they land in flash.
-const fn prefix<const N: usize>(all: &[u8]) -> [u8; N] {
-    let mut out = [0u8; N];
-    let mut i = 0;
-    while i < N {
-        out[i] = all[i];
-        i += 1;
-    }
-    out
-}
+/// How deep below `measure` the stack is painted (MicroFlow's kws needs ~90 KB).
+const PAINT_DEPTH: usize = 160 * 1024;
 
 /// First golden case of a set: (input bytes, TFLM output bytes), only those bytes in flash.
 macro_rules! golden_case0 {
-    ($name:literal, $in_len:expr, $out_len:expr) => {{
-        const INPUT: [u8; $in_len] = prefix(include_bytes!(concat!(
-            "../../../../ioto-ml/tests/golden/",
-            $name,
-            "/input.bin"
-        )));
-        const OUTPUT: [u8; $out_len] = prefix(include_bytes!(concat!(
-            "../../../../ioto-ml/tests/golden/",
-            $name,
-            "/output.bin"
-        )));
-        (&INPUT, &OUTPUT)
-    }};
+    ($name:literal, $in_len:expr, $out_len:expr) => {
+        ioto_board_qemu::golden_cases!($name, [0], $in_len, $out_len)
+    };
 }
 
 /// Row-major int8 bytes into a 1 x N MicroFlow buffer.
@@ -162,11 +108,11 @@ fn round_half_away(x: f32) -> f32 {
 /// Runs `f` once to warm up, then once measured; returns (instructions, peak stack, result).
 fn measure<T>(mut f: impl FnMut() -> T) -> (u64, usize, T) {
     black_box(f());
-    let sp = paint_stack();
+    let probe = StackProbe::paint(PAINT_DEPTH);
     let before = instructions();
     let out = f();
     let after = instructions();
-    (after - before, stack_peak(sp), out)
+    (after - before, probe.used(), out)
 }
 
 fn report(model: &str, (instructions, stack, diff): (u64, usize, i32)) {
@@ -245,5 +191,10 @@ fn main() -> ! {
         );
     }
 
+    println!(
+        "BENCH engine=microflow firmware_flash_bytes={} static_ram_bytes={}",
+        firmware_flash_bytes(),
+        static_ram_bytes()
+    );
     exit(0)
 }

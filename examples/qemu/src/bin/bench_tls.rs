@@ -21,69 +21,13 @@
 mod replay;
 
 use core::hint::black_box;
-use core::ptr::addr_of;
+use ioto_board_qemu::footprint::{StackProbe, firmware_flash_bytes};
 use ioto_board_qemu::{entry, exit, instructions, println};
 use ioto_transport::tls::TlsStream;
 use replay::{READ_BUF, RECORDING, ReplayStream, WRITE_BUF};
 
 /// How deep below the caller the stack is painted.
 const PAINT_DEPTH: usize = 48 * 1024;
-/// Left unpainted right below the caller, for `paint`'s own frame.
-const PAINT_GAP: usize = 512;
-const PATTERN: u32 = 0xC0FF_EE11;
-
-/// An address in a fresh frame right below the caller's: the caller's stack pointer,
-/// give or take a few words.
-#[inline(never)]
-fn stack_pointer() -> usize {
-    let marker = 0u32;
-    black_box(addr_of!(marker)) as usize
-}
-
-/// Fills `[base - PAINT_DEPTH, base - PAINT_GAP)` with [`PATTERN`].
-#[inline(never)]
-fn paint(base: usize) {
-    let mut a = (base - PAINT_DEPTH) & !3;
-    while a < base - PAINT_GAP {
-        // SAFETY: this range is below the live stack (`base` is the caller's stack
-        // pointer, our frame is within PAINT_GAP of it) and above .bss on every
-        // virtual board (RAM ≥ 256 KB, statics here < 16 KB).
-        unsafe { (a as *mut u32).write_volatile(PATTERN) };
-        a += 4;
-    }
-}
-
-/// Bytes of stack used below `base` since [`paint`].
-#[inline(never)]
-fn stack_used(base: usize) -> usize {
-    let mut a = (base - PAINT_DEPTH) & !3;
-    // SAFETY: the range `paint` wrote.
-    while a < base - PAINT_GAP && unsafe { (a as *const u32).read_volatile() } == PATTERN {
-        a += 4;
-    }
-    base - a
-}
-
-/// Flash bytes of this image: text + rodata (up to the load address of .data) plus
-/// the initialised data copied from flash.
-fn firmware_flash_bytes() -> usize {
-    // Defined by both cortex-m-rt's and riscv-rt's linker scripts.
-    unsafe extern "C" {
-        static __sidata: u8;
-        static __sdata: u8;
-        static __edata: u8;
-    }
-    #[cfg(target_arch = "arm")]
-    const FLASH_ORIGIN: usize = 0;
-    #[cfg(target_arch = "riscv32")]
-    const FLASH_ORIGIN: usize = 0x8000_0000;
-    let (lma, start, end) = (
-        addr_of!(__sidata) as usize,
-        addr_of!(__sdata) as usize,
-        addr_of!(__edata) as usize,
-    );
-    lma - FLASH_ORIGIN + (end - start)
-}
 
 static mut READ: [u8; READ_BUF] = [0; READ_BUF];
 static mut WRITE: [u8; WRITE_BUF] = [0; WRITE_BUF];
@@ -96,8 +40,7 @@ fn main() -> ! {
     let recording = black_box(RECORDING);
     let mut rng = rand_chacha::ChaCha20Rng::from_seed(replay::SEED);
     ioto_board_qemu::counter::start();
-    let base = stack_pointer();
-    paint(base);
+    let probe = StackProbe::paint(PAINT_DEPTH);
     let start = instructions();
     let sum: usize = [recording.ca, recording.client, recording.server]
         .iter()
@@ -108,7 +51,7 @@ fn main() -> ! {
         "BENCH tls_baseline=1 bytes={} rng={} stack={} instructions={} firmware_flash_bytes={}",
         sum + recording.now_unix as usize,
         rng.next_u32(),
-        stack_used(base),
+        probe.used(),
         spent,
         firmware_flash_bytes()
     );
@@ -126,12 +69,11 @@ fn main() -> ! {
             &mut *core::ptr::addr_of_mut!(WRITE),
         )
     };
-    let base = stack_pointer();
-    paint(base);
+    let probe = StackProbe::paint(PAINT_DEPTH);
     let start = instructions();
     let (result, finished) = replay::run_session_with(black_box(RECORDING), read_buf, write_buf);
     let spent = instructions() - start;
-    let stack = stack_used(base);
+    let stack = probe.used();
     if result.is_err() || !finished || stack >= PAINT_DEPTH - 1024 {
         println!(
             "bench_tls FAILED: {:?}, finished={}, stack={}",

@@ -1,6 +1,7 @@
-//! ioto-ml on every virtual board: hello_world, micro_speech, ad01 and kws run their
-//! committed TFLM golden cases and must match byte for byte; on Cortex-M4 the DSP dot
-//! product is checked against the portable one.
+//! ioto-ml on every virtual board: every shared model (hello_world int8 and float,
+//! microflow_sine, micro_speech, ad01, kws, person_detect) runs
+//! committed TFLM golden cases (edge inputs included) and must match byte for byte; on
+//! Cortex-M4 the DSP dot product is checked against the portable one.
 #![no_std]
 #![no_main]
 
@@ -10,39 +11,32 @@ use alloc::vec;
 use ioto_board_qemu::{entry, harness, tests};
 use ioto_ml::{Interpreter, Model};
 
+/// Every golden case of a set: 20 random inputs, then the edge inputs all -128,
+/// all 127 and all at the zero point.
+const ALL_CASES: [usize; 23] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+];
+/// For person_detect (whose 23 cases would not fit the boards' flash beside the other
+/// models): two random cases and the three edge cases.
+const SOME_CASES: [usize; 5] = [0, 1, 20, 21, 22];
+
+/// A model with its golden cases `$picks`: `(model, inputs, outputs)`.
 macro_rules! golden {
-    ($name:literal) => {
-        (
-            include_bytes!(concat!(
-                "../../../../ioto-ml/tests/golden/",
-                $name,
-                "/model.tflite"
-            ))
-            .as_slice(),
-            include_bytes!(concat!(
-                "../../../../ioto-ml/tests/golden/",
-                $name,
-                "/input.bin"
-            ))
-            .as_slice(),
-            include_bytes!(concat!(
-                "../../../../ioto-ml/tests/golden/",
-                $name,
-                "/output.bin"
-            ))
-            .as_slice(),
-        )
-    };
+    ($name:literal, $picks:expr, $in:literal, $out:literal) => {{
+        let (inputs, outputs) = ioto_board_qemu::golden_cases!($name, $picks, $in, $out);
+        (ioto_board_qemu::golden_model!($name), inputs, outputs)
+    }};
 }
 
-/// Runs the first `cases` golden cases of a model and compares every output byte.
-fn check((model, inputs, outputs): (&[u8], &[u8], &[u8]), cases: usize) {
+/// Runs every golden case given and compares every output byte with TFLM's.
+fn check((model, inputs, outputs): (&[u8], &[u8], &[u8])) {
     let model = Model::parse(model).expect("model parses");
     let mut arena = vec![0u8; model.arena_size()];
     let mut it = Interpreter::new(&model, &mut arena).expect("interpreter");
     let in_len = it.input_mut(0).expect("input").len();
     let out_len = it.output(0).expect("output").len();
-    assert!(inputs.len() >= cases * in_len && outputs.len() >= cases * out_len);
+    let cases = inputs.len() / in_len;
+    assert!(cases > 0 && inputs.len() == cases * in_len && outputs.len() == cases * out_len);
     for c in 0..cases {
         it.set_input(0, &inputs[c * in_len..(c + 1) * in_len])
             .expect("set input");
@@ -57,19 +51,31 @@ fn check((model, inputs, outputs): (&[u8], &[u8], &[u8]), cases: usize) {
 }
 
 fn hello_world_int8() {
-    check(golden!("hello_world_int8"), 23);
+    check(golden!("hello_world_int8", ALL_CASES, 1, 1));
+}
+
+fn hello_world_float() {
+    check(golden!("hello_world_float", ALL_CASES, 4, 4));
+}
+
+fn microflow_sine() {
+    check(golden!("microflow_sine", ALL_CASES, 1, 1));
 }
 
 fn micro_speech_quantized() {
-    check(golden!("micro_speech_quantized"), 6);
+    check(golden!("micro_speech_quantized", ALL_CASES, 1960, 4));
 }
 
 fn ad01_int8() {
-    check(golden!("ad01_int8"), 6);
+    check(golden!("ad01_int8", ALL_CASES, 640, 640));
 }
 
 fn kws_ref_model() {
-    check(golden!("kws_ref_model"), 4);
+    check(golden!("kws_ref_model", ALL_CASES, 490, 12));
+}
+
+fn person_detect() {
+    check(golden!("person_detect", SOME_CASES, 9216, 2));
 }
 
 /// The optimized (DSP on Cortex-M4) dot products and multiply-accumulates equal the
@@ -129,12 +135,15 @@ fn dot_product_matches_portable() {
 
 #[entry]
 fn main() -> ! {
-    ioto_board_qemu::init_heap!(64 * 1024);
+    ioto_board_qemu::init_heap!(128 * 1024);
     let suite = tests![
         hello_world_int8,
+        hello_world_float,
+        microflow_sine,
         micro_speech_quantized,
         ad01_int8,
         kws_ref_model,
+        person_detect,
         dot_product_matches_portable,
     ];
     harness::run("ml", suite)

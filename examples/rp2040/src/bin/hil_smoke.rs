@@ -9,7 +9,7 @@
 #[embedded_test::tests(default_timeout = 10)]
 mod tests {
     use ioto_board_rp2040::{self as board, EmbassyClock, HwRng, Peripherals, time::Timer};
-    use ioto_core::{Clock, Entropy};
+    use ioto_core::{Clock, selftest};
 
     #[init]
     fn init() -> Peripherals {
@@ -31,34 +31,19 @@ mod tests {
 
     #[test]
     fn clock_is_monotonic(_p: Peripherals) {
-        let clock = EmbassyClock;
-        let mut last = clock.now();
-        for _ in 0..10_000 {
-            let now = clock.now();
-            assert!(now >= last);
-            last = now;
-        }
+        assert_eq!(selftest::clock_is_monotonic(&EmbassyClock, 10_000), Ok(()));
     }
 
     #[test]
     fn rng_bytes_vary(_p: Peripherals) {
         let mut rng = HwRng::new();
-        let mut a = [0u8; 32];
-        let mut b = [0u8; 32];
-        rng.fill_bytes(&mut a);
-        rng.fill_bytes(&mut b);
-        assert_ne!(a, b);
-        assert!(a.iter().chain(b.iter()).any(|&x| x != a[0]));
+        assert_eq!(selftest::entropy_varies(&mut rng), Ok(()));
     }
 
     #[test]
     fn rng_bits_are_balanced(_p: Peripherals) {
         let mut rng = HwRng::new();
-        let mut buf = [0u8; 256];
-        rng.fill_bytes(&mut buf);
-        let ones: u32 = buf.iter().map(|b| b.count_ones()).sum();
-        // 2048 debiased bits: mean 1024, sd 22.6; +-6 sd.
-        assert!((888..=1160).contains(&ones), "{ones} ones in 2048 bits");
+        assert_eq!(selftest::entropy_is_balanced(&mut rng), Ok(()));
     }
 
     #[test]
