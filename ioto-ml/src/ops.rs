@@ -87,7 +87,31 @@ impl Kind {
         } else {
             max_version
         };
-        (1..=max_version).contains(&version).then_some(kind)
+        ((1..=max_version).contains(&version) && kind.built_in()).then_some(kind)
+    }
+
+    /// Whether this build includes the operator's kernel (`op-*` cargo features).
+    pub(crate) const fn built_in(self) -> bool {
+        match self {
+            Kind::Conv2d => cfg!(feature = "op-conv-2d"),
+            Kind::DepthwiseConv2d => cfg!(feature = "op-depthwise-conv-2d"),
+            Kind::FullyConnected => cfg!(feature = "op-fully-connected"),
+            Kind::AveragePool2d => cfg!(feature = "op-average-pool-2d"),
+            Kind::MaxPool2d => cfg!(feature = "op-max-pool-2d"),
+            Kind::Add => cfg!(feature = "op-add"),
+            Kind::Mul => cfg!(feature = "op-mul"),
+            Kind::Reshape => cfg!(feature = "op-reshape"),
+            Kind::Softmax => cfg!(feature = "op-softmax"),
+            Kind::Logistic => cfg!(feature = "op-logistic"),
+            Kind::Tanh => cfg!(feature = "op-tanh"),
+            Kind::Relu => cfg!(feature = "op-relu"),
+            Kind::Relu6 => cfg!(feature = "op-relu6"),
+            Kind::Quantize => cfg!(feature = "op-quantize"),
+            Kind::Dequantize => cfg!(feature = "op-dequantize"),
+            Kind::Pad => cfg!(feature = "op-pad"),
+            Kind::Concatenation => cfg!(feature = "op-concatenation"),
+            Kind::Mean => cfg!(feature = "op-mean"),
+        }
     }
 
     fn from_word(w: i32) -> Option<Kind> {
@@ -187,24 +211,47 @@ impl<'m> OpCtx<'m, '_> {
 /// Validates operator `ctx` and appends its parameters; returns its MAC count.
 pub(crate) fn prepare(kind: Kind, ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<u64> {
     match kind {
-        Kind::Conv2d => conv::prepare_conv(ctx, w),
-        Kind::DepthwiseConv2d => conv::prepare_depthwise(ctx, w),
-        Kind::FullyConnected => fully_connected::prepare(ctx, w),
-        Kind::AveragePool2d => pool::prepare(ctx, w, true).map(|_| 0),
-        Kind::MaxPool2d => pool::prepare(ctx, w, false).map(|_| 0),
-        Kind::Add => elementwise::prepare(ctx, w, false).map(|_| 0),
-        Kind::Mul => elementwise::prepare(ctx, w, true).map(|_| 0),
-        Kind::Reshape => shape::prepare_reshape(ctx, w).map(|_| 0),
-        Kind::Softmax => activation::prepare_softmax(ctx, w).map(|_| 0),
-        Kind::Logistic => activation::prepare_sigmoid(ctx, w, false).map(|_| 0),
-        Kind::Tanh => activation::prepare_sigmoid(ctx, w, true).map(|_| 0),
-        Kind::Relu => activation::prepare_relu(ctx, w).map(|_| 0),
-        Kind::Relu6 => activation::prepare_relu6(ctx, w).map(|_| 0),
-        Kind::Quantize => quantize::prepare_quantize(ctx, w).map(|_| 0),
-        Kind::Dequantize => quantize::prepare_dequantize(ctx, w).map(|_| 0),
-        Kind::Pad => shape::prepare_pad(ctx, w).map(|_| 0),
-        Kind::Concatenation => shape::prepare_concat(ctx, w).map(|_| 0),
-        Kind::Mean => mean::prepare(ctx, w).map(|_| 0),
+        Kind::Conv2d if cfg!(feature = "op-conv-2d") => conv::prepare_conv(ctx, w),
+        Kind::DepthwiseConv2d if cfg!(feature = "op-depthwise-conv-2d") => {
+            conv::prepare_depthwise(ctx, w)
+        }
+        Kind::FullyConnected if cfg!(feature = "op-fully-connected") => {
+            fully_connected::prepare(ctx, w)
+        }
+        Kind::AveragePool2d if cfg!(feature = "op-average-pool-2d") => {
+            pool::prepare(ctx, w, true).map(|_| 0)
+        }
+        Kind::MaxPool2d if cfg!(feature = "op-max-pool-2d") => {
+            pool::prepare(ctx, w, false).map(|_| 0)
+        }
+        Kind::Add if cfg!(feature = "op-add") => elementwise::prepare(ctx, w, false).map(|_| 0),
+        Kind::Mul if cfg!(feature = "op-mul") => elementwise::prepare(ctx, w, true).map(|_| 0),
+        Kind::Reshape if cfg!(feature = "op-reshape") => shape::prepare_reshape(ctx, w).map(|_| 0),
+        Kind::Softmax if cfg!(feature = "op-softmax") => {
+            activation::prepare_softmax(ctx, w).map(|_| 0)
+        }
+        Kind::Logistic if cfg!(feature = "op-logistic") => {
+            activation::prepare_sigmoid(ctx, w, false).map(|_| 0)
+        }
+        Kind::Tanh if cfg!(feature = "op-tanh") => {
+            activation::prepare_sigmoid(ctx, w, true).map(|_| 0)
+        }
+        Kind::Relu if cfg!(feature = "op-relu") => activation::prepare_relu(ctx, w).map(|_| 0),
+        Kind::Relu6 if cfg!(feature = "op-relu6") => activation::prepare_relu6(ctx, w).map(|_| 0),
+        Kind::Quantize if cfg!(feature = "op-quantize") => {
+            quantize::prepare_quantize(ctx, w).map(|_| 0)
+        }
+        Kind::Dequantize if cfg!(feature = "op-dequantize") => {
+            quantize::prepare_dequantize(ctx, w).map(|_| 0)
+        }
+        Kind::Pad if cfg!(feature = "op-pad") => shape::prepare_pad(ctx, w).map(|_| 0),
+        Kind::Concatenation if cfg!(feature = "op-concatenation") => {
+            shape::prepare_concat(ctx, w).map(|_| 0)
+        }
+        Kind::Mean if cfg!(feature = "op-mean") => mean::prepare(ctx, w).map(|_| 0),
+        // Unreachable through `Model::parse`, which refuses operators not built in;
+        // the guards above let the linker drop the kernels of the others.
+        _ => Err(Error::Malformed("operator not built in")),
     }
 }
 
@@ -218,21 +265,44 @@ pub(crate) fn eval(
 ) -> Result<()> {
     let kind = Kind::from_word(kind_word).ok_or(Error::Malformed("record kind"))?;
     match kind {
-        Kind::Conv2d => conv::eval_conv(r, inputs, output, scratch),
-        Kind::DepthwiseConv2d => depthwise::eval_depthwise(r, inputs, output),
-        Kind::FullyConnected => fully_connected::eval(r, inputs, output),
-        Kind::AveragePool2d | Kind::MaxPool2d => pool::eval(r, inputs, output),
-        Kind::Add | Kind::Mul => elementwise::eval(r, inputs, output),
-        Kind::Reshape => shape::eval_reshape(inputs, output),
-        Kind::Softmax => activation::eval_softmax(r, inputs, output),
-        Kind::Logistic | Kind::Tanh => activation::eval_sigmoid(r, inputs, output),
-        Kind::Relu => activation::eval_relu(r, inputs, output),
-        Kind::Relu6 => activation::eval_relu6(r, inputs, output),
-        Kind::Quantize => quantize::eval_quantize(r, inputs, output),
-        Kind::Dequantize => quantize::eval_dequantize(r, inputs, output),
-        Kind::Pad => shape::eval_pad(r, inputs, output),
-        Kind::Concatenation => shape::eval_concat(r, inputs, output),
-        Kind::Mean => mean::eval(r, inputs, output),
+        Kind::Conv2d if cfg!(feature = "op-conv-2d") => conv::eval_conv(r, inputs, output, scratch),
+        Kind::DepthwiseConv2d if cfg!(feature = "op-depthwise-conv-2d") => {
+            depthwise::eval_depthwise(r, inputs, output)
+        }
+        Kind::FullyConnected if cfg!(feature = "op-fully-connected") => {
+            fully_connected::eval(r, inputs, output)
+        }
+        Kind::AveragePool2d | Kind::MaxPool2d
+            if cfg!(feature = "op-average-pool-2d") || cfg!(feature = "op-max-pool-2d") =>
+        {
+            pool::eval(r, inputs, output)
+        }
+        Kind::Add | Kind::Mul if cfg!(feature = "op-add") || cfg!(feature = "op-mul") => {
+            elementwise::eval(r, inputs, output)
+        }
+        Kind::Reshape if cfg!(feature = "op-reshape") => shape::eval_reshape(inputs, output),
+        Kind::Softmax if cfg!(feature = "op-softmax") => {
+            activation::eval_softmax(r, inputs, output)
+        }
+        Kind::Logistic | Kind::Tanh
+            if cfg!(feature = "op-logistic") || cfg!(feature = "op-tanh") =>
+        {
+            activation::eval_sigmoid(r, inputs, output)
+        }
+        Kind::Relu if cfg!(feature = "op-relu") => activation::eval_relu(r, inputs, output),
+        Kind::Relu6 if cfg!(feature = "op-relu6") => activation::eval_relu6(r, inputs, output),
+        Kind::Quantize if cfg!(feature = "op-quantize") => {
+            quantize::eval_quantize(r, inputs, output)
+        }
+        Kind::Dequantize if cfg!(feature = "op-dequantize") => {
+            quantize::eval_dequantize(r, inputs, output)
+        }
+        Kind::Pad if cfg!(feature = "op-pad") => shape::eval_pad(r, inputs, output),
+        Kind::Concatenation if cfg!(feature = "op-concatenation") => {
+            shape::eval_concat(r, inputs, output)
+        }
+        Kind::Mean if cfg!(feature = "op-mean") => mean::eval(r, inputs, output),
+        _ => Err(Error::Malformed("operator not built in")),
     }
 }
 

@@ -4,7 +4,9 @@
 //!
 //! `BENCH engine=ioto-ml model=<name> instructions=<n> stack_peak_bytes=<s> arena_bytes=<a> max_lsb_diff_vs_tflm=<d>`
 //!
-//! per model, then `BENCH engine=ioto-ml firmware_flash_bytes=<f> static_ram_bytes=<r>`.
+//! per model, then `BENCH engine=ioto-ml ops=<all|allow-list> firmware_flash_bytes=<f> static_ram_bytes=<r>`.
+//! xtask builds it twice: with every operator, and with only the four these models use
+//! (`--no-default-features --features ioto-ml/op-fully-connected,…`).
 //! `instructions` counts one `invoke` after a warm-up one (QEMU `-icount shift=0`);
 //! `stack_peak_bytes` is the stack that invoke used (painted stack); the arena is a static
 //! buffer, part of `static_ram_bytes`. The models are parsed at run time from flash, as
@@ -87,8 +89,21 @@ fn main() -> ! {
     let arena = unsafe { &mut *core::ptr::addr_of_mut!(ARENA) };
     bench(arena, golden_case0!("microflow_sine", 1, 1));
     bench(arena, golden_case0!("micro_speech_quantized", 1960, 4));
+    // Built with an operator allow-list, a model using another operator is refused at
+    // load, by name, before anything runs.
+    if !cfg!(feature = "ml-all-ops") {
+        match Model::parse(ioto_board_qemu::golden_model!("op_mean_channel_axis")) {
+            Err(ioto_ml::Error::UnsupportedOp { name: "MEAN", .. }) => {}
+            _ => fail("op_mean_channel_axis", "MEAN not refused"),
+        }
+    }
     println!(
-        "BENCH engine=ioto-ml firmware_flash_bytes={} static_ram_bytes={}",
+        "BENCH engine=ioto-ml ops={} firmware_flash_bytes={} static_ram_bytes={}",
+        if cfg!(feature = "ml-all-ops") {
+            "all"
+        } else {
+            "allow-list"
+        },
         firmware_flash_bytes(),
         static_ram_bytes()
     );
