@@ -42,7 +42,11 @@ impl Acc {
                 if let Ok(c) = s.finish() {
                     assert!(c.content.len() <= LIMITS.max_text);
                     assert!(c.tool_calls.len() <= LIMITS.max_tool_calls);
-                    assert!(c.tool_calls.iter().all(|t| t.arguments.len() <= LIMITS.max_args));
+                    assert!(
+                        c.tool_calls
+                            .iter()
+                            .all(|t| t.arguments.len() <= LIMITS.max_args)
+                    );
                 }
             }
             Acc::Responses(s) => {
