@@ -57,6 +57,7 @@
 //! slot, lent to one connection at a time ([`LeasedTlsStream`]); the time comes from a
 //! [`UnixTime`] and the randomness from a [`CryptoRngCore`] given to the connector.
 
+mod algorithm;
 mod buffers;
 mod error;
 #[cfg(feature = "http")]
@@ -64,6 +65,9 @@ mod http_connector;
 mod mqtt_connector;
 mod name;
 mod pem;
+#[cfg(feature = "tls-rsa")]
+mod rsa;
+mod signature;
 mod verify;
 mod x509;
 
@@ -179,7 +183,14 @@ where
     R: CryptoRngCore,
 {
     let name = validate(config)?;
+    // embedded-tls offers ecdsa_secp256r1_sha256, ecdsa_secp384r1_sha384 (and ed25519,
+    // which a server with an Ed25519 key would pick and we then reject); the RSA
+    // schemes only when we can verify them.
     let mut engine_config = embedded_tls::TlsConfig::new();
+    #[cfg(feature = "tls-rsa")]
+    {
+        engine_config = engine_config.enable_rsa_signatures();
+    }
     if let ServerName::Dns(dns) = name {
         engine_config = engine_config.with_server_name(dns);
     }
