@@ -12,10 +12,10 @@ use std::sync::OnceLock;
 
 use embassy_futures::block_on;
 use embedded_io_async::{Read, Write};
-use ioto_transport::tls::{self, MaxFragmentLength, READ_BUF_FULL, TlsConfig, TlsError};
+use ioto_transport::tls::{self, MaxFragmentLength, TlsConfig, TlsError};
 use rand_core::OsRng;
 use tls_common::echo::{echo_line, try_leaf};
-use tls_common::{Pki, StdStream, now_unix, openssl_server};
+use tls_common::{Pki, now_unix, openssl_server};
 
 fn pki() -> &'static Pki {
     static PKI: OnceLock<Pki> = OnceLock::new();

@@ -228,3 +228,95 @@ pub(crate) fn verify(
         _ => check_pkcs1(em, hash, message_hash.as_slice()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PKCS1: SignatureAlgorithm = SignatureAlgorithm::RsaPkcs1(Hash::Sha256);
+
+    /// An odd 2048-bit "modulus" (not a real key: only shapes are checked here).
+    fn modulus() -> [u8; 256] {
+        let mut n = [0xC5u8; 256];
+        n[255] = 0x01;
+        n
+    }
+
+    #[test]
+    fn key_sizes_outside_2048_to_4096_bits_are_unsupported() {
+        let small = [0xC5u8; 255];
+        let large = [0xC5u8; 513];
+        for n in [&small[..], &large[..]] {
+            let sig = [1u8; 513];
+            let sig = &sig[..n.len()];
+            assert_eq!(
+                verify(n, &[1, 0, 1], PKCS1, b"m", sig),
+                Err(TlsError::UnsupportedAlgorithm)
+            );
+        }
+    }
+
+    #[test]
+    fn exponents_that_are_even_tiny_or_wide_are_unsupported() {
+        let n = modulus();
+        let sig = [1u8; 256];
+        for e in [&[1u8][..], &[2], &[1, 0, 0], &[1, 0, 0, 0, 1]] {
+            assert_eq!(
+                verify(&n, e, PKCS1, b"m", &sig),
+                Err(TlsError::UnsupportedAlgorithm),
+                "{e:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn even_modulus_is_a_bad_certificate() {
+        let mut n = modulus();
+        n[255] = 0x02;
+        assert_eq!(
+            verify(&n, &[1, 0, 1], PKCS1, b"m", &[1u8; 256]),
+            Err(TlsError::BadCertificate)
+        );
+    }
+
+    #[test]
+    fn signatures_of_the_wrong_length_or_not_below_the_modulus_are_bad() {
+        let n = modulus();
+        for sig in [&[1u8; 255][..], &[1u8; 257], &n, &[0xFF; 256]] {
+            assert_eq!(
+                verify(&n, &[1, 0, 1], PKCS1, b"m", sig),
+                Err(TlsError::BadSignature)
+            );
+        }
+    }
+
+    #[test]
+    fn garbage_signatures_fail_both_paddings_without_panicking() {
+        let n = modulus();
+        let pss = SignatureAlgorithm::RsaPss {
+            hash: Hash::Sha512,
+            salt_len: 200,
+        };
+        for (i, alg) in [PKCS1, pss].into_iter().enumerate() {
+            let sig = [(i as u8) + 2; 256];
+            assert_eq!(
+                verify(&n, &[1, 0, 1], alg, b"m", &sig),
+                Err(TlsError::BadSignature)
+            );
+        }
+    }
+
+    #[test]
+    fn ecdsa_algorithms_never_verify_with_rsa_keys() {
+        assert_eq!(
+            verify(
+                &modulus(),
+                &[3],
+                SignatureAlgorithm::Ecdsa(Hash::Sha256),
+                b"m",
+                &[1u8; 256]
+            ),
+            Err(TlsError::BadSignature)
+        );
+    }
+}
