@@ -78,6 +78,7 @@
 
 mod algorithm;
 mod buffers;
+mod ecdsa_p384;
 mod error;
 #[cfg(feature = "http")]
 mod http_connector;

@@ -1,5 +1,5 @@
 //! Signature verification for certificates and CertificateVerify: ECDSA on P-256 and
-//! P-384 (any of SHA-256/384/512 as the digest), and — with the `tls-rsa` feature —
+//! P-384 ([`super::ecdsa_p384`]; any of SHA-256/384/512 as the digest), and — with the `tls-rsa` feature —
 //! RSASSA-PKCS1-v1_5 and RSASSA-PSS ([`super::rsa`]). Everything else is
 //! [`TlsError::UnsupportedAlgorithm`].
 
@@ -76,12 +76,7 @@ pub(crate) fn verify_signature(
                 .map_err(|_| TlsError::BadSignature)
         }
         (PublicKey::P384(point), SignatureAlgorithm::Ecdsa(hash)) => {
-            let key = p384::ecdsa::VerifyingKey::from_sec1_bytes(point)
-                .map_err(|_| TlsError::BadCertificate)?;
-            let signature =
-                p384::ecdsa::Signature::from_der(signature).map_err(|_| TlsError::BadSignature)?;
-            key.verify_prehash(digest(hash, &[signed]).as_slice(), &signature)
-                .map_err(|_| TlsError::BadSignature)
+            super::ecdsa_p384::verify(point, digest(hash, &[signed]).as_slice(), signature)
         }
         #[cfg(feature = "tls-rsa")]
         (PublicKey::Rsa { modulus, exponent }, algorithm) => {
