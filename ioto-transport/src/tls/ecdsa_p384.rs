@@ -192,6 +192,9 @@ fn signature(der: &[u8]) -> Result<(U384, U384), TlsError> {
 /// # Errors
 /// [`TlsError::BadCertificate`] for a key that is malformed or not on the curve,
 /// [`TlsError::BadSignature`] when the signature is malformed or does not verify.
+// Not inlined: its big-integer temporaries would otherwise enlarge the stack frame of
+// every caller, also on handshakes that never use this algorithm.
+#[inline(never)]
 pub(crate) fn verify(key: &[u8], digest: &[u8], signature_der: &[u8]) -> Result<(), TlsError> {
     let field = DynResidueParams::new(&P);
     let order = DynResidueParams::new(&N);

@@ -174,6 +174,9 @@ fn check_pss(
 /// [`TlsError::UnsupportedAlgorithm`] for a key size or exponent outside the supported
 /// range or an ECDSA algorithm, [`TlsError::BadCertificate`] for an even modulus,
 /// [`TlsError::BadSignature`] when the signature does not verify.
+// Not inlined: its big-integer temporaries would otherwise enlarge the stack frame of
+// every caller, also on handshakes that never use this algorithm.
+#[inline(never)]
 pub(crate) fn verify(
     modulus: &[u8],
     exponent: &[u8],
