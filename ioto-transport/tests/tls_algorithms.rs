@@ -283,3 +283,24 @@ fn unsupported_issuer_keys_are_unsupported_algorithm() {
         assert_eq!(got, Err(TlsError::UnsupportedAlgorithm), "{what} ({root})");
     }
 }
+
+/// Writes the DER chains of this PKI to `examples/qemu/fixtures/tls_algorithms/` for the
+/// on-target `tls_algorithms` suite (run by hand with `-- --ignored`; the certificates
+/// are valid for 30 days after `now.bin`, which the suite uses as its clock).
+#[test]
+#[ignore = "regenerates the on-target fixtures"]
+fn record_fixture() {
+    let pki = pki();
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/qemu/fixtures/tls_algorithms");
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, der: Vec<u8>| std::fs::write(dir.join(name), der).unwrap();
+    write("p384_root.der", pki.ec_root.der());
+    write("p384_intermediate.der", pki.ec_intermediate.der());
+    write("p256_via_p384.der", pki.p256_via_p384.der());
+    write("p384_leaf.der", pki.p384_leaf.der());
+    write("rsa_root.der", pki.rsa_root.der());
+    write("rsa_leaf.der", pki.rsa_leaf.der());
+    write("p256_via_rsa_pss.der", pki.p256_via_rsa_pss.der());
+    std::fs::write(dir.join("now.bin"), now_unix().to_le_bytes()).unwrap();
+}
