@@ -174,34 +174,35 @@ fn pss_params(r: &mut SliceReader<'_>) -> Result<Option<SignatureAlgorithm>, Tls
     Ok(Some(SignatureAlgorithm::RsaPss { hash, salt_len }))
 }
 
+/// Signature algorithms whose identifier fixes the digest: `(oid, is ECDSA, digest)`;
+/// the others are PKCS#1 v1.5.
+const FIXED_DIGEST: [(ObjectIdentifier, bool, Hash); 6] = [
+    (ECDSA_WITH_SHA256, true, Hash::Sha256),
+    (ECDSA_WITH_SHA384, true, Hash::Sha384),
+    (ECDSA_WITH_SHA512, true, Hash::Sha512),
+    (RSA_WITH_SHA256, false, Hash::Sha256),
+    (RSA_WITH_SHA384, false, Hash::Sha384),
+    (RSA_WITH_SHA512, false, Hash::Sha512),
+];
+
 /// Parses an `AlgorithmIdentifier` of a signature; `None` if not implemented.
 pub(crate) fn signature_algorithm(any: AnyRef<'_>) -> Result<Option<SignatureAlgorithm>, TlsError> {
     let mut r = SliceReader::new(any.value()).map_err(bad)?;
     let oid: ObjectIdentifier = r.decode().map_err(bad)?;
-    let ecdsa = match oid {
-        o if o == ECDSA_WITH_SHA256 => Some(Hash::Sha256),
-        o if o == ECDSA_WITH_SHA384 => Some(Hash::Sha384),
-        o if o == ECDSA_WITH_SHA512 => Some(Hash::Sha512),
-        _ => None,
+    let Some(&(_, ecdsa, hash)) = FIXED_DIGEST.iter().find(|(known, ..)| *known == oid) else {
+        return if oid == RSASSA_PSS {
+            pss_params(&mut r)
+        } else {
+            Ok(None)
+        };
     };
-    if let Some(hash) = ecdsa {
+    Ok(if ecdsa {
         // ECDSA identifiers have absent parameters (RFC 5758 §3.2).
-        return Ok(r.is_finished().then_some(SignatureAlgorithm::Ecdsa(hash)));
-    }
-    let pkcs1 = match oid {
-        o if o == RSA_WITH_SHA256 => Some(Hash::Sha256),
-        o if o == RSA_WITH_SHA384 => Some(Hash::Sha384),
-        o if o == RSA_WITH_SHA512 => Some(Hash::Sha512),
-        _ => None,
-    };
-    if let Some(hash) = pkcs1 {
+        r.is_finished().then_some(SignatureAlgorithm::Ecdsa(hash))
+    } else {
         // NULL parameters (RFC 4055 §5); absent ones are tolerated as by most stacks.
-        return Ok(null_or_absent(&mut r)?.then_some(SignatureAlgorithm::RsaPkcs1(hash)));
-    }
-    if oid == RSASSA_PSS {
-        return pss_params(&mut r);
-    }
-    Ok(None)
+        null_or_absent(&mut r)?.then_some(SignatureAlgorithm::RsaPkcs1(hash))
+    })
 }
 
 /// Parses an `RSAPublicKey` (RFC 8017 §A.1.1) from the subject key bits.
