@@ -50,7 +50,9 @@
 //! `ed25519` in the ClientHello, and the RSA schemes only with `tls-rsa`, so a server
 //! with an RSA key and no ECDSA alternative refuses a client without `tls-rsa`
 //! ([`TlsError::Alert`]`(40)`). RSA needs no allocator: `s^e mod n` runs on
-//! `crypto-bigint` fixed-size integers (2048- or 4096-bit, ≈ 1.5 KiB of stack).
+//! `crypto-bigint` fixed-size integers (2048- or 4096-bit). P-384 and RSA-4096
+//! verification are slow and stack-hungry on a Cortex-M (tens of millions of
+//! instructions and 14–21 KB of stack each; numbers in the crate README).
 
 //! # Time
 //! A device needs the wall-clock time before it can check validity. Get it first (SNTP

@@ -5,8 +5,10 @@
 //!
 //! Keys of 2048 to 4096 bits with a public exponent of at most 32 bits are accepted;
 //! others are [`TlsError::UnsupportedAlgorithm`]. Only public data is processed, so the
-//! exponentiation is plain square-and-multiply (not constant time) and needs no
-//! precomputed table: the stack cost is a few 512-byte integers.
+//! exponentiation is plain square-and-multiply (not constant time) with no precomputed
+//! table. Measured on a Cortex-M4 (crate README): one RSA-4096 verification takes ≈ 100 M
+//! instructions and 21 KB of stack, mostly `crypto-bigint` computing the Montgomery
+//! constants of the modulus.
 
 use crypto_bigint::modular::runtime_mod::{DynResidue, DynResidueParams};
 use crypto_bigint::{U2048, U4096, Uint};
