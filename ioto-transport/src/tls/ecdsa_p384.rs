@@ -1,5 +1,5 @@
 //! ECDSA signature verification on NIST P-384 (FIPS 186-5 §6.4.2), written on
-//! `crypto-bigint`'s runtime Montgomery arithmetic instead of the `p384` crate.
+//! `crypto-bigint`'s constant-modulus Montgomery arithmetic instead of the `p384` crate.
 //!
 //! Why: `p384`'s fiat-crypto field and scalar code is fully unrolled for 12 32-bit limbs
 //! and costs ≈ 150 KB of flash on a Cortex-M; this verifier is loop-based and a small
@@ -8,8 +8,8 @@
 //! coordinates with `a = -3`, Shamir's simultaneous double-and-add for `u1·G + u2·Q`,
 //! one field inversion at the end.
 
-use crypto_bigint::modular::runtime_mod::{DynResidue, DynResidueParams};
-use crypto_bigint::{Limb, U384};
+use crypto_bigint::modular::constant_mod::{Residue, ResidueParams};
+use crypto_bigint::{Limb, U384, impl_modulus};
 use der::asn1::UintRef;
 use der::{Reader, SliceReader};
 
@@ -18,16 +18,27 @@ use super::error::TlsError;
 const LIMBS: usize = U384::LIMBS;
 /// Bytes in a field element or scalar.
 const LEN: usize = 48;
-type Fe = DynResidue<LIMBS>;
+
+// The field prime p and the group order n.
+impl_modulus!(
+    FieldPrime,
+    U384,
+    "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff"
+);
+impl_modulus!(
+    GroupOrder,
+    U384,
+    "ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973"
+);
+/// A field element (Montgomery form, compile-time constants for `p`).
+type Fe = Residue<FieldPrime, LIMBS>;
+/// A scalar modulo the group order.
+type Scalar = Residue<GroupOrder, LIMBS>;
 
 /// The field prime `p = 2^384 − 2^128 − 2^96 + 2^32 − 1`.
-const P: U384 = U384::from_be_hex(
-    "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff",
-);
+const P: U384 = <FieldPrime as ResidueParams<LIMBS>>::MODULUS;
 /// The group order `n`.
-const N: U384 = U384::from_be_hex(
-    "ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973",
-);
+const N: U384 = <GroupOrder as ResidueParams<LIMBS>>::MODULUS;
 /// The curve coefficient `b` (`a` is −3).
 const B: U384 = U384::from_be_hex(
     "b3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aef",
@@ -50,7 +61,7 @@ struct Point {
 }
 
 fn is_zero(a: &Fe) -> bool {
-    a.retrieve() == U384::ZERO
+    *a == Fe::ZERO
 }
 
 fn times(a: &Fe, k: u32) -> Fe {
@@ -125,15 +136,15 @@ fn bit(k: &U384, i: usize) -> bool {
 }
 
 /// Parses a SEC1 public key (uncompressed or compressed) and checks it is on the curve.
-fn public_key(sec1: &[u8], field: DynResidueParams<LIMBS>) -> Result<Point, TlsError> {
+fn public_key(sec1: &[u8]) -> Result<Point, TlsError> {
     let bad = TlsError::BadCertificate;
     let (&tag, coords) = sec1.split_first().ok_or(bad)?;
     let x = coords.get(..LEN).and_then(load).ok_or(bad)?;
     if x >= P {
         return Err(bad);
     }
-    let x = Fe::new(&x, field);
-    let b = Fe::new(&B, field);
+    let x = Fe::new(&x);
+    let b = Fe::new(&B);
     let rhs = x.square().mul(&x).sub(&times(&x, 3)).add(&b);
     let y = match (tag, coords.len()) {
         (0x04, 96) => {
@@ -141,7 +152,7 @@ fn public_key(sec1: &[u8], field: DynResidueParams<LIMBS>) -> Result<Point, TlsE
             if y >= P {
                 return Err(bad);
             }
-            Fe::new(&y, field)
+            Fe::new(&y)
         }
         (0x02 | 0x03, LEN) => {
             // p ≡ 3 (mod 4): a square root of `rhs` is rhs^((p+1)/4).
@@ -158,11 +169,7 @@ fn public_key(sec1: &[u8], field: DynResidueParams<LIMBS>) -> Result<Point, TlsE
     if y.square() != rhs {
         return Err(bad);
     }
-    Ok(Point {
-        x,
-        y,
-        z: Fe::one(field),
-    })
+    Ok(Point { x, y, z: Fe::ONE })
 }
 
 /// Parses a DER `ECDSA-Sig-Value` into `(r, s)`, each in `[1, n − 1]`.
@@ -196,20 +203,18 @@ fn signature(der: &[u8]) -> Result<(U384, U384), TlsError> {
 // every caller, also on handshakes that never use this algorithm.
 #[inline(never)]
 pub(crate) fn verify(key: &[u8], digest: &[u8], signature_der: &[u8]) -> Result<(), TlsError> {
-    let field = DynResidueParams::new(&P);
-    let order = DynResidueParams::new(&N);
-    let q = public_key(key, field)?;
+    let q = public_key(key)?;
     let (r, s) = signature(signature_der)?;
     let e = load(digest.get(..LEN).unwrap_or(digest)).ok_or(TlsError::BadSignature)?;
     // s ≠ 0 (mod n), so the inverse exists.
-    let (w, _) = DynResidue::new(&s, order).invert();
-    let u1 = DynResidue::new(&e, order).mul(&w).retrieve();
-    let u2 = DynResidue::new(&r, order).mul(&w).retrieve();
+    let (w, _) = Scalar::new(&s).invert();
+    let u1 = Scalar::new(&e).mul(&w).retrieve();
+    let u2 = Scalar::new(&r).mul(&w).retrieve();
 
     let g = Point {
-        x: Fe::new(&GX, field),
-        y: Fe::new(&GY, field),
-        z: Fe::one(field),
+        x: Fe::new(&GX),
+        y: Fe::new(&GY),
+        z: Fe::ONE,
     };
     let g_plus_q = add(&g, &q);
     let mut acc: Option<Point> = None;
