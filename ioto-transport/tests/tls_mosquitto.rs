@@ -15,7 +15,7 @@ use embassy_futures::block_on;
 use embedded_io_async::{Read, Write};
 use ioto_transport::tls::{self, READ_BUF_FULL, TlsConfig, TlsError};
 use rand_core::OsRng;
-use tls_common::{Pki, StdStream, mosquitto_tls, now_unix};
+use tls_common::{Leaf, Pki, StdStream, mosquitto_tls, now_unix};
 
 fn pki() -> &'static Pki {
     static PKI: OnceLock<Pki> = OnceLock::new();
@@ -134,13 +134,14 @@ fn mqtt_over_verified_tls_round_trips_through_mosquitto() {
     });
 }
 
-#[test]
-fn mosquitto_with_certificate_from_another_ca_is_rejected() {
+/// Serves `leaf` from mosquitto and runs only the TLS handshake, trusting the test CA
+/// for `name`.
+fn handshake_with_mosquitto(leaf: &Leaf, name: &str) -> Result<(), TlsError> {
     let pki = pki();
-    let broker = mosquitto_tls(&pki.dir, &pki.from_other_ca);
+    let broker = mosquitto_tls(&pki.dir, leaf);
     let ca = pki.ca.pem();
-    let config = TlsConfig::new(&ca, "localhost", now_unix());
-    let result = block_on(async {
+    let config = TlsConfig::new(&ca, name, now_unix());
+    block_on(async {
         let mut read_buf = vec![0u8; READ_BUF_FULL];
         let mut write_buf = vec![0u8; 2048];
         tls::connect(
@@ -152,28 +153,21 @@ fn mosquitto_with_certificate_from_another_ca_is_rejected() {
         )
         .await
         .map(|_| ())
-    });
-    assert_eq!(result, Err(TlsError::UnknownCa));
+    })
+}
+
+#[test]
+fn mosquitto_with_certificate_from_another_ca_is_rejected() {
+    assert_eq!(
+        handshake_with_mosquitto(&pki().from_other_ca, "localhost"),
+        Err(TlsError::UnknownCa)
+    );
 }
 
 #[test]
 fn mosquitto_with_expired_certificate_is_rejected() {
-    let pki = pki();
-    let broker = mosquitto_tls(&pki.dir, &pki.expired);
-    let ca = pki.ca.pem();
-    let config = TlsConfig::new(&ca, "127.0.0.1", now_unix());
-    let result = block_on(async {
-        let mut read_buf = vec![0u8; READ_BUF_FULL];
-        let mut write_buf = vec![0u8; 2048];
-        tls::connect(
-            StdStream::connect(broker.port),
-            &config,
-            OsRng,
-            &mut read_buf,
-            &mut write_buf,
-        )
-        .await
-        .map(|_| ())
-    });
-    assert_eq!(result, Err(TlsError::Expired));
+    assert_eq!(
+        handshake_with_mosquitto(&pki().expired, "127.0.0.1"),
+        Err(TlsError::Expired)
+    );
 }

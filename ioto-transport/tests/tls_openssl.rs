@@ -12,75 +12,16 @@ use std::sync::OnceLock;
 
 use embassy_futures::block_on;
 use embedded_io_async::{Read, Write};
-use ioto_transport::tls::{self, MaxFragmentLength, READ_BUF_FULL, TlsConfig, TlsError};
+use ioto_transport::tls::{self, MaxFragmentLength, TlsConfig, TlsError};
 use rand_core::OsRng;
-use tls_common::{Leaf, Pki, StdStream, now_unix, openssl_server};
+use tls_common::echo::{echo_line, try_leaf};
+use tls_common::{Pki, now_unix, openssl_server};
 
 fn pki() -> &'static Pki {
     static PKI: OnceLock<Pki> = OnceLock::new();
     PKI.get_or_init(|| {
         Pki::generate(PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("tls_openssl_pki"))
     })
-}
-
-/// Connects to `port` with `config` and, on success, exchanges one line with the
-/// reversing echo server.
-async fn handshake_and_echo(
-    port: u16,
-    config: &TlsConfig<'_>,
-    read_len: usize,
-) -> Result<(), TlsError> {
-    echo_line(
-        port,
-        config,
-        read_len,
-        b"hello from ioto",
-        b"otoi morf olleh",
-    )
-    .await
-}
-
-/// Sends `line` and expects the server to answer `reversed` (both without newline).
-async fn echo_line(
-    port: u16,
-    config: &TlsConfig<'_>,
-    read_len: usize,
-    line: &[u8],
-    reversed: &[u8],
-) -> Result<(), TlsError> {
-    let mut read_buf = vec![0u8; read_len];
-    let mut write_buf = vec![0u8; 4096];
-    let mut stream = tls::connect(
-        StdStream::connect(port),
-        config,
-        OsRng,
-        &mut read_buf,
-        &mut write_buf,
-    )
-    .await?;
-    stream.write_all(line).await?;
-    stream.write_all(b"\n").await?;
-    stream.flush().await?;
-    let mut got = Vec::new();
-    let mut chunk = [0u8; 64];
-    while !got.ends_with(b"\n") {
-        let n = stream.read(&mut chunk).await?;
-        assert!(n > 0, "server closed before answering; got {got:?}");
-        got.extend_from_slice(&chunk[..n]);
-    }
-    assert_eq!(&got[..got.len() - 1], reversed);
-    Ok(())
-}
-
-fn try_leaf(
-    leaf: &Leaf,
-    chain: Option<&std::path::Path>,
-    ca: &[u8],
-    name: &str,
-) -> Result<(), TlsError> {
-    let server = openssl_server(leaf, chain);
-    let config = TlsConfig::new(ca, name, now_unix());
-    block_on(handshake_and_echo(server.port, &config, READ_BUF_FULL))
 }
 
 #[test]

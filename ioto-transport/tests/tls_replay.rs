@@ -2,7 +2,7 @@
 //! `bench_tls.rs` replay on the virtual boards: replayed here on the host too (so a
 //! fixture that no longer matches the client fails in `cargo test`), and re-recorded against a real
 //! `openssl s_server` with `cargo test -p ioto-transport --features tls --test tls_replay
-//! -- --ignored record_fixture`.
+//! -- --ignored record_fixture` (and `--features tls-rsa` for `fixtures/tls-rsa`).
 #![cfg(feature = "tls")]
 #![allow(clippy::unwrap_used, clippy::panic)]
 
@@ -19,8 +19,17 @@ use ioto_transport::tls::TlsError;
 use replay::{READ_BUF, Recording, WRITE_BUF};
 use tls_common::{Pki, StdStream, now_unix, openssl_server};
 
+/// `fixtures/tls`, or `fixtures/tls-rsa` with `tls-rsa` (whose ClientHello also offers
+/// the RSA signature schemes, so it is a different session).
 fn fixture_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/qemu/fixtures/tls")
+    let name = if cfg!(feature = "tls-rsa") {
+        "tls-rsa"
+    } else {
+        "tls"
+    };
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/qemu/fixtures")
+        .join(name)
 }
 
 fn load(name: &str) -> Vec<u8> {

@@ -39,7 +39,8 @@ pub enum TlsError {
     /// The chain is longer than [`MAX_CHAIN_DEPTH`](super::MAX_CHAIN_DEPTH) or a
     /// pathLenConstraint was exceeded.
     ChainTooLong,
-    /// A key or signature algorithm that is not implemented (RSA, P-384, Ed25519).
+    /// A key or signature algorithm that is not implemented: Ed25519, P-521, SHA-1,
+    /// RSA outside 2048–4096 bits, or any RSA without the `tls-rsa` feature.
     UnsupportedAlgorithm,
     /// The server sent no certificate / CertificateVerify (the handshake would have been
     /// unauthenticated).

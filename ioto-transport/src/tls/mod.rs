@@ -1,4 +1,5 @@
-//! TLS 1.3 client with server-certificate verification, `no_std` and allocation-free.
+//! TLS 1.3 client with server-certificate verification, `no_std` and allocation-free
+//! (RSA included).
 //!
 //! [`connect`] wraps any [`embedded_io_async`] `Read + Write` stream (a TCP socket from
 //! `embassy-net`, the `std` adapters, …) and returns a [`TlsStream`] that is itself
@@ -28,11 +29,32 @@
 //!   `embedded-tls`.
 //!
 //! Not verified: revocation (CRL/OCSP), certificate policies, name constraints (a CA
-//! that marks them critical is rejected). Algorithms: ECDSA P-256 with SHA-256 only,
-//! for both certificates and CertificateVerify; RSA, P-384 and Ed25519 certificates
-//! fail with [`TlsError::UnsupportedAlgorithm`]. Cipher suite: `TLS_AES_128_GCM_SHA256`,
-//! key exchange: `secp256r1`.
+//! that marks them critical is rejected). Cipher suite: `TLS_AES_128_GCM_SHA256`, key
+//! exchange: `secp256r1`.
 //!
+//! # Algorithms
+//! | | feature `tls` | with feature `tls-rsa` |
+//! |---|---|---|
+//! | certificate signatures | ECDSA with SHA-256/384/512 by P-256 and P-384 keys | + `sha256/384/512WithRSAEncryption` (PKCS#1 v1.5) and RSASSA-PSS (MGF1, same digest) by RSA 2048–4096-bit keys |
+//! | server (leaf) keys | P-256, P-384 | + RSA 2048–4096 |
+//! | CertificateVerify | `ecdsa_secp256r1_sha256`, `ecdsa_secp384r1_sha384` | + `rsa_pss_rsae_sha256/384/512` |
+//!
+//! That covers the chains public cloud endpoints serve: Let's Encrypt ECDSA (P-256
+//! leaf, P-384 E5/E6 intermediate, ISRG Root X2, or the X1 cross-sign with
+//! `tls-rsa`), Google Trust Services / Cloudflare (GTS Root R4 is P-384; R1 and RSA
+//! leaves need `tls-rsa`), AWS IoT (Amazon Root CA 3 is P-256; Root CA 1 is RSA).
+//! Anything else — Ed25519, P-521, RSA below 2048 or above 4096 bits, RSA exponents
+//! over 32 bits, SHA-1 — fails with [`TlsError::UnsupportedAlgorithm`].
+//!
+//! `embedded-tls` offers `ecdsa_secp256r1_sha256`, `ecdsa_secp384r1_sha384` and
+//! `ed25519` in the ClientHello, and the RSA schemes only with `tls-rsa`, so a server
+//! with an RSA key and no ECDSA alternative refuses a client without `tls-rsa`
+//! ([`TlsError::Alert`]`(40)`). RSA needs no allocator: `s^e mod n` runs on
+//! `crypto-bigint` fixed-size integers (2048- or 4096-bit). P-384 and RSA-4096
+//! verification are slow and stack-hungry on a Cortex-M (tens of millions of
+//! instructions each, 6 KB (P-384) and 21 KB (RSA-4096) of stack; numbers in the
+//! crate README).
+
 //! # Time
 //! A device needs the wall-clock time before it can check validity. Get it first (SNTP
 //! over UDP, cellular NITZ, GNSS or a battery-backed RTC) and pass it as
@@ -57,13 +79,18 @@
 //! slot, lent to one connection at a time ([`LeasedTlsStream`]); the time comes from a
 //! [`UnixTime`] and the randomness from a [`CryptoRngCore`] given to the connector.
 
+mod algorithm;
 mod buffers;
+mod ecdsa_p384;
 mod error;
 #[cfg(feature = "http")]
 mod http_connector;
 mod mqtt_connector;
 mod name;
 mod pem;
+#[cfg(feature = "tls-rsa")]
+mod rsa;
+mod signature;
 mod verify;
 mod x509;
 
@@ -179,7 +206,14 @@ where
     R: CryptoRngCore,
 {
     let name = validate(config)?;
+    // embedded-tls offers ecdsa_secp256r1_sha256, ecdsa_secp384r1_sha384 (and ed25519,
+    // which a server with an Ed25519 key would pick and we then reject); the RSA
+    // schemes only when we can verify them.
     let mut engine_config = embedded_tls::TlsConfig::new();
+    #[cfg(feature = "tls-rsa")]
+    {
+        engine_config = engine_config.enable_rsa_signatures();
+    }
     if let ServerName::Dns(dns) = name {
         engine_config = engine_config.with_server_name(dns);
     }

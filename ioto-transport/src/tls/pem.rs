@@ -5,8 +5,9 @@ use super::error::TlsError;
 const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
 const END: &[u8] = b"-----END CERTIFICATE-----";
 
-/// The largest DER certificate a PEM trust anchor may decode to. P-256 CA
-/// certificates are ≈ 0.5 KB; 2 KiB leaves room for long names and extensions.
+/// The largest DER certificate a PEM trust anchor may decode to. ECDSA CA
+/// certificates are ≈ 0.5 KB, RSA-4096 ones (ISRG Root X1, GTS Root R1) ≈ 1.4 KB;
+/// 2 KiB leaves room for long names and extensions.
 /// (A DER anchor is used in place and has no such limit.)
 pub const MAX_PEM_CA_DER: usize = 2048;
 

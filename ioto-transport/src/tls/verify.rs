@@ -10,46 +10,113 @@ use embedded_tls::{
     Aes128GcmSha256, CertificateEntryRef, CertificateRef, CertificateVerifyRef, CryptoProvider,
     CryptoRngCore, SignatureScheme, TlsVerifier,
 };
-use p256::ecdsa::signature::Verifier as _;
-use p256::ecdsa::{Signature, VerifyingKey};
-use sha2::{Digest, Sha256};
+use sha2::{Digest as _, Sha256};
 
+use super::algorithm::{Hash, PublicKey, SignatureAlgorithm};
 use super::error::TlsError;
 use super::name::{ServerName, verify_name};
 use super::pem::for_each_anchor;
-use super::x509::{
-    Certificate, KEY_USAGE_DIGITAL_SIGNATURE, KEY_USAGE_KEY_CERT_SIGN, PublicKey,
-    SignatureAlgorithm,
-};
+use super::signature::verify_signature;
+use super::x509::{Certificate, KEY_USAGE_DIGITAL_SIGNATURE, KEY_USAGE_KEY_CERT_SIGN};
 
 /// The most intermediate certificates accepted between the server certificate and the
 /// configured CA.
 pub const MAX_CHAIN_DEPTH: usize = 4;
 
 /// Room for the end-entity public key kept between the Certificate and the
-/// CertificateVerify messages: an uncompressed SEC1 P-256 point.
-const MAX_LEAF_KEY: usize = 65;
+/// CertificateVerify messages: an uncompressed SEC1 P-384 point, or (with `tls-rsa`) a
+/// 4096-bit RSA modulus.
+#[cfg(not(feature = "tls-rsa"))]
+const MAX_LEAF_KEY: usize = 97;
+#[cfg(feature = "tls-rsa")]
+const MAX_LEAF_KEY: usize = 512;
 
-/// The TLS 1.3 CertificateVerify context string for servers (RFC 8446 §4.4.3).
-const SERVER_VERIFY_CONTEXT: &[u8] = b"TLS 1.3, server CertificateVerify\x00";
+/// The kind of the stored end-entity key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LeafKind {
+    P256,
+    P384,
+    /// RSA with this public exponent (the modulus is the stored key).
+    #[cfg(feature = "tls-rsa")]
+    Rsa([u8; 4], usize),
+}
 
-/// Verifies `signed` against `signature` made with `key` using `algorithm`.
-fn verify_signature(
-    key: PublicKey<'_>,
-    algorithm: Option<SignatureAlgorithm>,
-    signed: &[u8],
-    signature: &[u8],
-) -> Result<(), TlsError> {
-    match (key, algorithm) {
-        (PublicKey::P256(point), Some(SignatureAlgorithm::EcdsaP256Sha256)) => {
-            let key = VerifyingKey::from_sec1_bytes(point).map_err(|_| TlsError::BadCertificate)?;
-            let signature = Signature::from_der(signature).map_err(|_| TlsError::BadSignature)?;
-            key.verify(signed, &signature)
-                .map_err(|_| TlsError::BadSignature)
+/// The end-entity public key, copied out of the record buffer.
+struct LeafKey {
+    kind: LeafKind,
+    bytes: [u8; MAX_LEAF_KEY],
+    len: usize,
+}
+
+impl LeafKey {
+    /// Copies `key`; keys that cannot be used for CertificateVerify are
+    /// [`TlsError::UnsupportedAlgorithm`].
+    fn store(key: PublicKey<'_>) -> Result<Self, TlsError> {
+        let (kind, material) = match key {
+            PublicKey::P256(point) => (LeafKind::P256, point),
+            PublicKey::P384(point) => (LeafKind::P384, point),
+            #[cfg(feature = "tls-rsa")]
+            PublicKey::Rsa { modulus, exponent } => {
+                let mut e = [0u8; 4];
+                e.get_mut(..exponent.len())
+                    .ok_or(TlsError::UnsupportedAlgorithm)?
+                    .copy_from_slice(exponent);
+                (LeafKind::Rsa(e, exponent.len()), modulus)
+            }
+            _ => return Err(TlsError::UnsupportedAlgorithm),
+        };
+        let mut bytes = [0u8; MAX_LEAF_KEY];
+        bytes
+            .get_mut(..material.len())
+            .ok_or(TlsError::UnsupportedAlgorithm)?
+            .copy_from_slice(material);
+        Ok(Self {
+            kind,
+            bytes,
+            len: material.len(),
+        })
+    }
+
+    fn public_key(&self) -> PublicKey<'_> {
+        let material = self.bytes.get(..self.len).unwrap_or(&[]);
+        match &self.kind {
+            LeafKind::P256 => PublicKey::P256(material),
+            LeafKind::P384 => PublicKey::P384(material),
+            #[cfg(feature = "tls-rsa")]
+            LeafKind::Rsa(e, len) => PublicKey::Rsa {
+                modulus: material,
+                exponent: e.get(..*len).unwrap_or(&[]),
+            },
         }
+    }
+}
+
+/// The certificate algorithm a TLS 1.3 CertificateVerify `scheme` means for `key`
+/// (RFC 8446 §4.2.3: the ECDSA schemes fix the curve, PSS salts are the digest length).
+fn certificate_verify_algorithm(
+    scheme: SignatureScheme,
+    key: PublicKey<'_>,
+) -> Result<SignatureAlgorithm, TlsError> {
+    let pss = |hash: Hash| SignatureAlgorithm::RsaPss {
+        hash,
+        salt_len: hash.len() as u16,
+    };
+    match (scheme, key) {
+        (SignatureScheme::EcdsaSecp256r1Sha256, PublicKey::P256(_)) => {
+            Ok(SignatureAlgorithm::Ecdsa(Hash::Sha256))
+        }
+        (SignatureScheme::EcdsaSecp384r1Sha384, PublicKey::P384(_)) => {
+            Ok(SignatureAlgorithm::Ecdsa(Hash::Sha384))
+        }
+        (SignatureScheme::RsaPssRsaeSha256, PublicKey::Rsa { .. }) => Ok(pss(Hash::Sha256)),
+        (SignatureScheme::RsaPssRsaeSha384, PublicKey::Rsa { .. }) => Ok(pss(Hash::Sha384)),
+        (SignatureScheme::RsaPssRsaeSha512, PublicKey::Rsa { .. }) => Ok(pss(Hash::Sha512)),
         _ => Err(TlsError::UnsupportedAlgorithm),
     }
 }
+
+/// The TLS 1.3 CertificateVerify context string for servers (RFC 8446 §4.4.3).
+const SERVER_VERIFY_CONTEXT: &[u8] = b"TLS 1.3, server CertificateVerify\x00";
 
 /// Checks `cert`'s validity window against `now` (Unix seconds).
 fn check_time(cert: &Certificate<'_>, now: u64) -> Result<(), TlsError> {
@@ -155,8 +222,7 @@ pub(crate) struct Verifier<'a> {
     name: ServerName<'a>,
     now: u64,
     /// The end-entity key, kept for CertificateVerify.
-    leaf_key: [u8; MAX_LEAF_KEY],
-    leaf_key_len: usize,
+    leaf_key: Option<LeafKey>,
     /// The transcript hash up to and including the Certificate message.
     transcript: Option<Sha256>,
     /// Set once CertificateVerify has been checked.
@@ -171,8 +237,7 @@ impl<'a> Verifier<'a> {
             ca,
             name,
             now,
-            leaf_key: [0; MAX_LEAF_KEY],
-            leaf_key_len: 0,
+            leaf_key: None,
             transcript: None,
             authenticated: false,
             failure: None,
@@ -198,15 +263,7 @@ impl<'a> Verifier<'a> {
             }
         }
         let leaf = verify_chain(self.ca, &ders[..count], &self.name, self.now)?;
-        let PublicKey::P256(point) = leaf.public_key else {
-            return Err(TlsError::UnsupportedAlgorithm);
-        };
-        let slot = self
-            .leaf_key
-            .get_mut(..point.len())
-            .ok_or(TlsError::BadCertificate)?;
-        slot.copy_from_slice(point);
-        self.leaf_key_len = point.len();
+        self.leaf_key = Some(LeafKey::store(leaf.public_key)?);
         Ok(())
     }
 
@@ -215,20 +272,17 @@ impl<'a> Verifier<'a> {
         verify: &CertificateVerifyRef<'_>,
     ) -> Result<(), TlsError> {
         let transcript = self.transcript.take().ok_or(TlsError::MissingCertificate)?;
-        if verify.signature_scheme != SignatureScheme::EcdsaSecp256r1Sha256 {
-            return Err(TlsError::UnsupportedAlgorithm);
-        }
+        let key = self
+            .leaf_key
+            .as_ref()
+            .ok_or(TlsError::MissingCertificate)?
+            .public_key();
+        let algorithm = certificate_verify_algorithm(verify.signature_scheme, key)?;
         // RFC 8446 §4.4.3: 64 spaces, the context string, the transcript hash.
         let mut message = [0x20u8; 64 + SERVER_VERIFY_CONTEXT.len() + 32];
         message[64..64 + SERVER_VERIFY_CONTEXT.len()].copy_from_slice(SERVER_VERIFY_CONTEXT);
         message[64 + SERVER_VERIFY_CONTEXT.len()..].copy_from_slice(&transcript.finalize());
-        let key = PublicKey::P256(&self.leaf_key[..self.leaf_key_len]);
-        verify_signature(
-            key,
-            Some(SignatureAlgorithm::EcdsaP256Sha256),
-            &message,
-            verify.signature,
-        )
+        verify_signature(key, Some(algorithm), &message, verify.signature)
     }
 }
 

@@ -10,14 +10,9 @@
 use der::asn1::{AnyRef, BitStringRef, GeneralizedTime, ObjectIdentifier, OctetStringRef, UtcTime};
 use der::{Reader, SliceReader, Tag, Tagged};
 
+use super::algorithm::{PublicKey, SignatureAlgorithm, public_key, signature_algorithm};
 use super::error::TlsError;
 
-/// `ecdsa-with-SHA256` (RFC 5758).
-const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
-/// `id-ecPublicKey` (RFC 5480).
-const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
-/// `prime256v1` / `secp256r1` (RFC 5480).
-const SECP256R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
 /// `id-ce-subjectAltName`.
 const EXT_SUBJECT_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
 /// `id-ce-basicConstraints`.
@@ -35,22 +30,6 @@ const KP_ANY: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37.0");
 pub(crate) const KEY_USAGE_KEY_CERT_SIGN: u16 = 1 << (15 - 5);
 /// `keyUsage` bit `digitalSignature` (bit 0).
 pub(crate) const KEY_USAGE_DIGITAL_SIGNATURE: u16 = 1 << 15;
-
-/// A signature algorithm this verifier implements.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum SignatureAlgorithm {
-    /// ECDSA over P-256 with SHA-256.
-    EcdsaP256Sha256,
-}
-
-/// A subject public key this verifier can use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum PublicKey<'a> {
-    /// An uncompressed or compressed SEC1 P-256 point.
-    P256(&'a [u8]),
-    /// A key of an algorithm or curve that is not implemented (RSA, P-384, Ed25519...).
-    Unsupported,
-}
 
 /// The parts of one certificate that path validation uses, borrowed from its DER.
 #[derive(Clone, Copy, Debug)]
@@ -84,12 +63,13 @@ pub(crate) struct Certificate<'a> {
     pub server_auth: Option<bool>,
 }
 
-fn bad(_: der::Error) -> TlsError {
+/// Any DER decoding error is a malformed certificate.
+pub(super) fn bad(_: der::Error) -> TlsError {
     TlsError::BadCertificate
 }
 
 /// Reads one TLV and checks its tag.
-fn expect<'a>(r: &mut SliceReader<'a>, tag: Tag) -> Result<AnyRef<'a>, TlsError> {
+pub(super) fn expect<'a>(r: &mut SliceReader<'a>, tag: Tag) -> Result<AnyRef<'a>, TlsError> {
     let any: AnyRef<'a> = r.decode().map_err(bad)?;
     if any.tag() != tag {
         return Err(TlsError::BadCertificate);
@@ -98,7 +78,7 @@ fn expect<'a>(r: &mut SliceReader<'a>, tag: Tag) -> Result<AnyRef<'a>, TlsError>
 }
 
 /// Reads one TLV whose tag octet is `tag` (context-specific tags included).
-fn expect_octet<'a>(r: &mut SliceReader<'a>, tag: u8) -> Result<AnyRef<'a>, TlsError> {
+pub(super) fn expect_octet<'a>(r: &mut SliceReader<'a>, tag: u8) -> Result<AnyRef<'a>, TlsError> {
     let any: AnyRef<'a> = r.decode().map_err(bad)?;
     if u8::from(any.tag()) != tag {
         return Err(TlsError::BadCertificate);
@@ -114,27 +94,18 @@ fn expect_tlv<'a>(r: &mut SliceReader<'a>, tag: Tag) -> Result<&'a [u8], TlsErro
     r.tlv_bytes().map_err(bad)
 }
 
-fn next_tag_is(r: &SliceReader<'_>, octet: u8) -> bool {
+/// Whether the next element's tag octet is `octet`.
+pub(super) fn next_tag_is(r: &SliceReader<'_>, octet: u8) -> bool {
     !r.is_finished() && r.peek_tag().map(u8::from).ok() == Some(octet)
 }
 
-fn finish(r: &SliceReader<'_>) -> Result<(), TlsError> {
+/// Checks that the reader has no bytes left.
+pub(super) fn finish(r: &SliceReader<'_>) -> Result<(), TlsError> {
     if r.is_finished() {
         Ok(())
     } else {
         Err(TlsError::BadCertificate)
     }
-}
-
-/// Parses an `AlgorithmIdentifier` of a signature.
-fn signature_algorithm(any: AnyRef<'_>) -> Result<Option<SignatureAlgorithm>, TlsError> {
-    let mut r = SliceReader::new(any.value()).map_err(bad)?;
-    let oid: ObjectIdentifier = r.decode().map_err(bad)?;
-    // ECDSA identifiers have absent parameters (RFC 5758 §3.2); others are ignored.
-    Ok(
-        (oid == ECDSA_WITH_SHA256 && r.is_finished())
-            .then_some(SignatureAlgorithm::EcdsaP256Sha256),
-    )
 }
 
 /// Parses a `Time` (UTCTime or GeneralizedTime) into Unix seconds.
@@ -148,28 +119,6 @@ fn time(r: &mut SliceReader<'_>) -> Result<u64, TlsError> {
         _ => return Err(TlsError::BadCertificate),
     };
     Ok(secs.as_secs())
-}
-
-/// Parses a `SubjectPublicKeyInfo`.
-fn public_key<'a>(any: AnyRef<'a>) -> Result<PublicKey<'a>, TlsError> {
-    let mut r = SliceReader::new(any.value()).map_err(bad)?;
-    let alg = expect(&mut r, Tag::Sequence)?;
-    let bits: BitStringRef<'a> = r.decode().map_err(bad)?;
-    finish(&r)?;
-    let mut a = SliceReader::new(alg.value()).map_err(bad)?;
-    let oid: ObjectIdentifier = a.decode().map_err(bad)?;
-    if oid != EC_PUBLIC_KEY
-        || a.is_finished()
-        || a.peek_tag().map_err(bad)? != Tag::ObjectIdentifier
-    {
-        return Ok(PublicKey::Unsupported);
-    }
-    let curve: ObjectIdentifier = a.decode().map_err(bad)?;
-    match (curve == SECP256R1, bits.as_bytes()) {
-        (true, Some(key)) => Ok(PublicKey::P256(key)),
-        (true, None) => Err(TlsError::BadCertificate),
-        (false, _) => Ok(PublicKey::Unsupported),
-    }
 }
 
 /// Applies one extension to `cert`; unknown critical extensions are an error.

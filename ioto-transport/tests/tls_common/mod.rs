@@ -11,6 +11,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use embedded_io_async::{ErrorKind, ErrorType, Read, Write};
 
+pub mod echo;
+
 /// Seconds since the Unix epoch, from the host clock.
 pub fn now_unix() -> u64 {
     SystemTime::now()
@@ -122,6 +124,10 @@ pub struct Authority {
     pub dir: PathBuf,
     pub cert: PathBuf,
     pub key: PathBuf,
+    /// How it signs the certificates it issues.
+    pub signing: Signing,
+    /// The key type of the certificates it issues.
+    pub issues: KeyType,
 }
 
 /// A key and the certificate issued for it.
@@ -130,17 +136,51 @@ pub struct Leaf {
     pub key: PathBuf,
 }
 
-fn new_key(path: &Path) {
-    run(Command::new("openssl")
-        .args([
-            "ecparam",
-            "-name",
-            "prime256v1",
-            "-genkey",
-            "-noout",
-            "-out",
-        ])
-        .arg(path));
+/// The key algorithm of a generated key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyType {
+    /// ECDSA on P-256 (`prime256v1`).
+    P256,
+    /// ECDSA on P-384 (`secp384r1`).
+    P384,
+    /// ECDSA on P-521 (`secp521r1`; not implemented by the verifier).
+    P521,
+    /// RSA with a modulus of this many bits.
+    Rsa(u32),
+}
+
+/// How an authority signs what it issues: the digest (`-md`) and extra `-sigopt`s
+/// (e.g. RSASSA-PSS padding).
+#[derive(Clone, Debug)]
+pub struct Signing {
+    pub md: &'static str,
+    pub sigopts: &'static [&'static str],
+}
+
+impl Signing {
+    /// Plain signatures with `md` (`sha256`, `sha384`...).
+    pub const fn digest(md: &'static str) -> Self {
+        Self { md, sigopts: &[] }
+    }
+}
+
+fn new_key(path: &Path, key: KeyType) {
+    let mut cmd = Command::new("openssl");
+    match key {
+        KeyType::P256 | KeyType::P384 | KeyType::P521 => {
+            let curve = match key {
+                KeyType::P256 => "prime256v1",
+                KeyType::P384 => "secp384r1",
+                _ => "secp521r1",
+            };
+            cmd.args(["ecparam", "-name", curve, "-genkey", "-noout", "-out"])
+        }
+        KeyType::Rsa(bits) => cmd
+            .args(["genpkey", "-algorithm", "RSA", "-pkeyopt"])
+            .arg(format!("rsa_keygen_bits:{bits}"))
+            .arg("-out"),
+    };
+    run(cmd.arg(path));
     // Throw-away test keys: readable by mosquitto, which drops root privileges to its
     // own user before loading them.
     use std::os::unix::fs::PermissionsExt;
@@ -156,26 +196,34 @@ fn write_cnf(dir: &Path) -> PathBuf {
 }
 
 impl Authority {
-    /// A self-signed P-256 root named `cn`.
+    /// A self-signed P-256 root named `cn` (SHA-256, issues P-256 certificates).
     pub fn root(base: &Path, name: &str, cn: &str) -> Self {
+        Self::root_with(base, name, cn, KeyType::P256, Signing::digest("sha256"))
+    }
+
+    /// A self-signed root of key type `key`, signing with `signing` (itself and what it
+    /// issues); it issues P-256 certificates until [`Authority::issuing`] says otherwise.
+    pub fn root_with(
+        base: &Path,
+        name: &str,
+        cn: &str,
+        key_type: KeyType,
+        signing: Signing,
+    ) -> Self {
         let dir = base.join(name);
         std::fs::create_dir_all(&dir).unwrap();
         let cnf = write_cnf(&dir);
         let key = dir.join("ca.key");
         let cert = dir.join("ca.pem");
-        new_key(&key);
-        run(Command::new("openssl")
-            .args([
-                "req",
-                "-x509",
-                "-new",
-                "-sha256",
-                "-days",
-                "3650",
-                "-extensions",
-                "ca_ext",
-                "-subj",
-            ])
+        new_key(&key, key_type);
+        let mut cmd = Command::new("openssl");
+        cmd.args(["req", "-x509", "-new"])
+            .arg(format!("-{}", signing.md));
+        for opt in signing.sigopts {
+            cmd.args(["-sigopt", opt]);
+        }
+        run(cmd
+            .args(["-days", "3650", "-extensions", "ca_ext", "-subj"])
             .arg(format!("/CN={cn}"))
             .arg("-config")
             .arg(&cnf)
@@ -183,7 +231,19 @@ impl Authority {
             .arg(&key)
             .arg("-out")
             .arg(&cert));
-        Self { dir, cert, key }
+        Self {
+            dir,
+            cert,
+            key,
+            signing,
+            issues: KeyType::P256,
+        }
+    }
+
+    /// This authority, issuing `key` certificates from now on.
+    pub fn issuing(mut self, key: KeyType) -> Self {
+        self.issues = key;
+        self
     }
 
     /// Issues a certificate for `cn` with the extension section `ext` of the config,
@@ -192,7 +252,7 @@ impl Authority {
         let key = self.dir.join(format!("{name}.key"));
         let csr = self.dir.join(format!("{name}.csr"));
         let cert = self.dir.join(format!("{name}.pem"));
-        new_key(&key);
+        new_key(&key, self.issues);
         run(Command::new("openssl")
             .args(["req", "-new", "-sha256", "-subj"])
             .arg(format!("/CN={cn}"))
@@ -203,8 +263,19 @@ impl Authority {
             .arg("-out")
             .arg(&csr));
         let mut cmd = Command::new("openssl");
-        cmd.args(["ca", "-batch", "-notext", "-extensions", ext])
-            .arg("-config")
+        cmd.args([
+            "ca",
+            "-batch",
+            "-notext",
+            "-extensions",
+            ext,
+            "-md",
+            self.signing.md,
+        ]);
+        for opt in self.signing.sigopts {
+            cmd.args(["-sigopt", opt]);
+        }
+        cmd.arg("-config")
             .arg(self.dir.join("openssl.cnf"))
             .arg("-extfile")
             .arg(self.dir.join("openssl.cnf"))
@@ -224,7 +295,8 @@ impl Authority {
         Leaf { cert, key }
     }
 
-    /// Makes an intermediate CA below this one (its own `openssl ca` database).
+    /// Makes an intermediate CA below this one (its own `openssl ca` database), with
+    /// this authority's key type for issued certificates and its signing.
     pub fn intermediate(&self, base: &Path, name: &str, cn: &str, ext: &str) -> Authority {
         let issued = self.issue(name, cn, ext, None);
         let dir = base.join(name);
@@ -236,6 +308,8 @@ impl Authority {
             cert: dir.join("ca.pem"),
             key: dir.join("ca.key"),
             dir,
+            signing: self.signing.clone(),
+            issues: self.issues,
         }
     }
 
@@ -246,14 +320,26 @@ impl Authority {
 
     /// The CA certificate as DER.
     pub fn der(&self) -> Vec<u8> {
-        let out = Command::new("openssl")
-            .args(["x509", "-outform", "DER", "-in"])
-            .arg(&self.cert)
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        out.stdout
+        pem_to_der(&self.cert)
     }
+}
+
+impl Leaf {
+    /// The certificate as DER.
+    pub fn der(&self) -> Vec<u8> {
+        pem_to_der(&self.cert)
+    }
+}
+
+/// Converts the PEM certificate at `path` to DER with `openssl x509`.
+pub fn pem_to_der(path: &Path) -> Vec<u8> {
+    let out = Command::new("openssl")
+        .args(["x509", "-outform", "DER", "-in"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    out.stdout
 }
 
 /// Every certificate the suites need, generated fresh in `dir`.

@@ -26,15 +26,32 @@ pub const READ_BUF: usize = 4096 + 256;
 /// The write buffer.
 pub const WRITE_BUF: usize = 1024;
 
+/// The session recorded in `examples/qemu/fixtures/<dir>/`.
+#[cfg(target_os = "none")]
+macro_rules! recording {
+    ($dir:literal) => {
+        Recording {
+            ca: include_bytes!(concat!("../../../fixtures/", $dir, "/ca.der")),
+            now_unix: u64::from_le_bytes(*include_bytes!(concat!(
+                "../../../fixtures/",
+                $dir,
+                "/now.bin"
+            ))),
+            client: include_bytes!(concat!("../../../fixtures/", $dir, "/client.bin")),
+            server: include_bytes!(concat!("../../../fixtures/", $dir, "/server.bin")),
+        }
+    };
+}
+
 /// The session recorded in `examples/qemu/fixtures/tls/` (firmware only: the host
 /// test reads the files at run time).
-#[cfg(target_os = "none")]
-pub const RECORDING: Recording<'static> = Recording {
-    ca: include_bytes!("../../../fixtures/tls/ca.der"),
-    now_unix: u64::from_le_bytes(*include_bytes!("../../../fixtures/tls/now.bin")),
-    client: include_bytes!("../../../fixtures/tls/client.bin"),
-    server: include_bytes!("../../../fixtures/tls/server.bin"),
-};
+#[cfg(all(target_os = "none", not(feature = "tls-rsa")))]
+pub const RECORDING: Recording<'static> = recording!("tls");
+
+/// With `tls-rsa` the ClientHello also offers the RSA schemes, so the session differs:
+/// recorded in `examples/qemu/fixtures/tls-rsa/`.
+#[cfg(all(target_os = "none", feature = "tls-rsa"))]
+pub const RECORDING: Recording<'static> = recording!("tls-rsa");
 
 /// One recorded session.
 #[derive(Clone, Copy)]
