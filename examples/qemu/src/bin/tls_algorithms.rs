@@ -21,9 +21,7 @@ const RSA_ROOT: &[u8] = include_bytes!("../../fixtures/tls_algorithms/rsa_root.d
 const RSA_LEAF: &[u8] = include_bytes!("../../fixtures/tls_algorithms/rsa_leaf.der");
 const P256_VIA_RSA_PSS: &[u8] =
     include_bytes!("../../fixtures/tls_algorithms/p256_via_rsa_pss.der");
-const NOW: u64 = u64::from_le_bytes(*include_bytes!(
-    "../../fixtures/tls_algorithms/now.bin"
-));
+const NOW: u64 = u64::from_le_bytes(*include_bytes!("../../fixtures/tls_algorithms/now.bin"));
 
 /// Verifies `chain` under `root` for `localhost`, printing stack peak and instructions.
 fn measured(root: &[u8], chain: &[&[u8]]) -> Result<(), TlsError> {
@@ -96,7 +94,12 @@ fn flipped_rsa_signature_is_rejected() {
 
 fn wrong_root_is_unknown_ca() {
     assert_eq!(
-        verify_chain(RSA_ROOT, &[P256_VIA_P384, P384_INTERMEDIATE], "localhost", NOW),
+        verify_chain(
+            RSA_ROOT,
+            &[P256_VIA_P384, P384_INTERMEDIATE],
+            "localhost",
+            NOW
+        ),
         Err(TlsError::UnknownCa)
     );
 }
