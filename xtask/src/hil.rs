@@ -94,10 +94,12 @@ pub fn cmd(raw: &[String]) -> Result {
 /// Builds and runs every suite on each virtual board; returns all outcomes (the
 /// caller decides what a failure means).
 pub fn emulator(chosen: &[&'static Board], opts: &HilOptions) -> Result<Vec<Outcome>> {
+    // RSA is on so that `tls_algorithms` verifies RSA chains on target (it only
+    // checks the refusal without it).
     let features: &[&str] = if opts.inject_failure {
-        &["inject-failure"]
+        &["tls-rsa", "inject-failure"]
     } else {
-        &[]
+        &["tls-rsa"]
     };
     let mut outcomes = Vec::new();
     for &board in chosen {

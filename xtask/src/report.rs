@@ -32,6 +32,12 @@ impl SuiteReport {
                 let Some((name, verdict)) = rest.split_once(" ... ") else {
                     continue;
                 };
+                // A test may print a measurement note such as `[stack 6036 B] ` before
+                // its verdict.
+                let verdict = match verdict.strip_prefix('[').and_then(|v| v.split_once("] ")) {
+                    Some((_note, after)) => after,
+                    None => verdict,
+                };
                 if verdict.trim_end() == "ok" {
                     report.passed.push(name.to_string());
                 } else if verdict.starts_with("FAILED") {
@@ -85,6 +91,15 @@ mod tests {
         assert_eq!(name, "b");
         assert!(msg.contains("boom"));
         assert!(!r.success(Some(0)));
+    }
+
+    #[test]
+    fn measurement_note_before_verdict() {
+        let r = SuiteReport::parse(
+            "running 2 tests (s on b)\ntest a ... [stack 6036 B, 72733283 instructions] ok\ntest b ... [stack 1 B] FAILED\nboom\ntest result: FAILED.\n",
+        );
+        assert_eq!(r.passed, ["a"]);
+        assert_eq!(r.failed.map(|(name, _)| name).as_deref(), Some("b"));
     }
 
     #[test]
