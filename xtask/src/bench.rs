@@ -31,9 +31,11 @@ const SUITES: [(&str, &str); 3] = [
     ),
 ];
 
-/// `cargo xtask bench <suite> [--board <b>]`.
+/// `cargo xtask bench <suite> [--board <b>]`; `firmware` also takes `--bin <prefix>`
+/// (only the `bench_*` bins starting with it) and `--features <a,b>` (firmware crate
+/// features, e.g. `tls-rsa`).
 pub fn cmd(raw: &[String]) -> Result {
-    let args = Args::parse(raw, &[], &["--board"])?;
+    let args = Args::parse(raw, &[], &["--board", "--bin", "--features"])?;
     let suite = args
         .positional
         .first()
@@ -51,7 +53,26 @@ pub fn cmd(raw: &[String]) -> Result {
                 Some(b) => vec![boards::find(b)?],
                 None => boards::virtual_boards().collect(),
             };
-            let rows = firmware_benches(&chosen, "bench_")?;
+            let prefix = args.option("--bin").unwrap_or("bench_");
+            if !prefix.starts_with("bench_") {
+                return Err(format!(
+                    "--bin {prefix}: benchmark bins start with `bench_`"
+                ));
+            }
+            let features: Vec<&str> = args
+                .option("--features")
+                .map(|f| f.split(',').filter(|f| !f.is_empty()).collect())
+                .unwrap_or_default();
+            let mut rows = Vec::new();
+            for &board in &chosen {
+                let fb = FirmwareBuild {
+                    only_prefix: Some(prefix),
+                    release: true,
+                    features: &features,
+                    ..Default::default()
+                };
+                rows.extend(run_firmware(board, &fb)?);
+            }
             write_table("firmware", &rows)
         }
         "ml" => crate::bench_suites::ml(),
