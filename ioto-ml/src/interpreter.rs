@@ -1,9 +1,9 @@
 //! Running a model in a caller-supplied arena.
 
 use crate::error::{Error, Result};
-use crate::model::{MAX_TENSORS, Model};
-use crate::ops::{self, MAX_INPUTS};
-use crate::record::{Loc, Reader, Writer};
+use crate::model::Model;
+use crate::ops::{self, KernelFn, MAX_INPUTS};
+use crate::record::{Loc, Reader};
 use core::ops::Range;
 
 /// A model bound to an arena, ready to run.
@@ -28,27 +28,8 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             });
         }
         let arena = &mut arena[..needed];
-        let mut offsets = [0u32; MAX_TENSORS];
-        model.plan(&mut offsets)?;
         let (header, activations) = arena.split_at_mut(model.header_bytes);
-        let offset = |t: usize| {
-            offsets
-                .get(t)
-                .copied()
-                .ok_or(Error::Malformed("tensor index"))
-        };
-        let mut w = Writer::into(header);
-        model.write_header(&mut w, &offset)?;
-        // Scratch buffers were planned after the tensors, in operator order.
-        let mut slot = model.tensor_count();
-        for i in 0..model.operator_count() {
-            let mut scratch_at = 0;
-            if model.scratch_bytes(i)? > 0 {
-                scratch_at = offset(slot)?;
-                slot += 1;
-            }
-            model.write_op(i, &mut w, &offset, scratch_at)?;
-        }
+        model.compile_header(header)?;
         activations.fill(0);
         Ok(Interpreter {
             model: *model,
@@ -62,13 +43,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     }
 
     fn io_loc(&self, output: bool, i: usize) -> Result<Loc> {
-        let (n_in, n_out) = (self.model.input_count(), self.model.output_count());
-        let slot = if output { n_in + i } else { i };
-        if i >= if output { n_out } else { n_in } {
-            return Err(Error::NoSuchTensor(i));
-        }
-        let mut r = Reader::new(self.arena, 8 + 8 * slot);
-        Loc::read(&mut r)
+        io_loc(&self.arena[..self.model.header_bytes], output, i)
     }
 
     fn activation_range(&self, loc: Loc) -> Result<core::ops::Range<usize>> {
@@ -113,50 +88,92 @@ impl<'m, 'a> Interpreter<'m, 'a> {
 
     /// Runs every operator once, calling `after_op(index)` after each operator
     /// (for per-operator profiling, e.g. reading an instruction counter).
-    pub fn invoke_observed(&mut self, mut after_op: impl FnMut(usize)) -> Result<()> {
-        let data = self.model.data;
+    pub fn invoke_observed(&mut self, after_op: impl FnMut(usize)) -> Result<()> {
         let (header, activations) = self.arena.split_at_mut(self.model.header_bytes);
-        let header: &[u8] = header;
-        let io_words = 2 + 2 * (self.model.input_count() + self.model.output_count());
-        let mut pos = 4 * io_words;
-        for index in 0..self.model.operator_count() {
-            let mut r = Reader::new(header, pos);
-            let kind = r.word()?;
-            let len = usize::try_from(r.word()?).map_err(|_| Error::Malformed("record"))?;
-            let n_in = usize::try_from(r.word()?).map_err(|_| Error::Malformed("record"))?;
-            if n_in > MAX_INPUTS || len == 0 {
-                return Err(Error::Malformed("record"));
-            }
-            let mut locs = [Loc::default(); MAX_INPUTS];
-            for l in locs.iter_mut().take(n_in) {
-                *l = Loc::read(&mut r)?;
-            }
-            let out = Loc::read(&mut r)?;
-            let scratch = Loc::read(&mut r)?;
-            let (out_bytes, scratch_bytes, shared) =
-                carve(&mut *activations, out.range(), scratch.range())
-                    .ok_or(Error::Malformed("output location"))?;
-            let mut ins: [&[u8]; MAX_INPUTS] = [&[]; MAX_INPUTS];
-            for (slot, loc) in ins.iter_mut().zip(locs.iter()).take(n_in) {
-                let rg = loc.range();
-                let s = if loc.constant {
-                    data.get(rg)
-                } else {
-                    shared.iter().find_map(|&(base, piece)| {
-                        let end = base + piece.len();
-                        (rg.start >= base && rg.end <= end)
-                            .then(|| piece.get(rg.start - base..rg.end - base))
-                            .flatten()
-                    })
-                };
-                *slot = s.ok_or(Error::Malformed("input overlaps output"))?;
-            }
-            ops::eval(kind, &mut r, &ins[..n_in], out_bytes, scratch_bytes)?;
-            after_op(index);
-            pos += 4 * len;
-        }
-        Ok(())
+        run_ops(
+            header,
+            self.model.data,
+            activations,
+            self.model.operator_count(),
+            |_, kind| ops::kernel(kind),
+            after_op,
+        )
     }
+}
+
+/// The location of input or output `i` in the activation area, from the I/O table at
+/// the front of a compiled header.
+pub(crate) fn io_loc(header: &[u8], output: bool, i: usize) -> Result<Loc> {
+    let mut r = Reader::new(header, 0);
+    let n_in = usize::try_from(r.word()?).map_err(|_| Error::Malformed("record"))?;
+    let n_out = usize::try_from(r.word()?).map_err(|_| Error::Malformed("record"))?;
+    if i >= if output { n_out } else { n_in } {
+        return Err(Error::NoSuchTensor(i));
+    }
+    let slot = if output { n_in + i } else { i };
+    let mut r = Reader::new(header, 8 + 8 * slot);
+    Loc::read(&mut r)
+}
+
+/// Runs the `n_ops` operator records of a compiled `header` over `activations`, with
+/// constant tensors read from `data`. `kernel(index, kind word)` picks each record's
+/// kernel; `after_op(index)` runs after each operator.
+pub(crate) fn run_ops(
+    header: &[u8],
+    data: &[u8],
+    activations: &mut [u8],
+    n_ops: usize,
+    mut kernel: impl FnMut(usize, i32) -> Result<KernelFn>,
+    mut after_op: impl FnMut(usize),
+) -> Result<()> {
+    let mut r = Reader::new(header, 0);
+    let n_in = usize::try_from(r.word()?).map_err(|_| Error::Malformed("record"))?;
+    let n_out = usize::try_from(r.word()?).map_err(|_| Error::Malformed("record"))?;
+    let mut pos = n_in
+        .checked_add(n_out)
+        .and_then(|n| n.checked_mul(8))
+        .and_then(|n| n.checked_add(8))
+        .ok_or(Error::Malformed("record"))?;
+    for index in 0..n_ops {
+        let mut r = Reader::new(header, pos);
+        let kind = r.word()?;
+        let len = usize::try_from(r.word()?).map_err(|_| Error::Malformed("record"))?;
+        let n_in = usize::try_from(r.word()?).map_err(|_| Error::Malformed("record"))?;
+        if n_in > MAX_INPUTS || len == 0 {
+            return Err(Error::Malformed("record"));
+        }
+        let mut locs = [Loc::default(); MAX_INPUTS];
+        for l in locs.iter_mut().take(n_in) {
+            *l = Loc::read(&mut r)?;
+        }
+        let out = Loc::read(&mut r)?;
+        let scratch = Loc::read(&mut r)?;
+        let (out_bytes, scratch_bytes, shared) =
+            carve(&mut *activations, out.range(), scratch.range())
+                .ok_or(Error::Malformed("output location"))?;
+        let mut ins: [&[u8]; MAX_INPUTS] = [&[]; MAX_INPUTS];
+        for (slot, loc) in ins.iter_mut().zip(locs.iter()).take(n_in) {
+            let rg = loc.range();
+            let s = if loc.constant {
+                data.get(rg)
+            } else {
+                shared.iter().find_map(|&(base, piece)| {
+                    let end = base + piece.len();
+                    (rg.start >= base && rg.end <= end)
+                        .then(|| piece.get(rg.start - base..rg.end - base))
+                        .flatten()
+                })
+            };
+            *slot = s.ok_or(Error::Malformed("input overlaps output"))?;
+        }
+        kernel(index, kind)?(&mut r, &ins[..n_in], out_bytes, scratch_bytes)?;
+        after_op(index);
+        pos = len
+            .checked_mul(4)
+            .and_then(|b| b.checked_add(pos))
+            .ok_or(Error::Malformed("record"))?;
+    }
+    Ok(())
 }
 
 /// Pieces of the activation area around two disjoint exclusive ranges.

@@ -19,6 +19,12 @@
 #![no_std]
 #![deny(missing_docs)]
 
+#[cfg(feature = "codegen")]
+extern crate std;
+
+#[cfg(feature = "codegen")]
+pub mod codegen;
+pub mod compiled;
 mod error;
 mod fixedpoint;
 mod flatbuffer;

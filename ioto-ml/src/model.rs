@@ -188,6 +188,32 @@ impl<'m> Model<'m> {
         }
     }
 
+    /// Writes the compiled header ([`Self::header_bytes`] long): the I/O table and
+    /// every operator's prepared record, with activation offsets from the planner.
+    pub(crate) fn compile_header(&self, header: &mut [u8]) -> Result<()> {
+        let mut offsets = [0u32; MAX_TENSORS];
+        self.plan(&mut offsets)?;
+        let offset = |t: usize| {
+            offsets
+                .get(t)
+                .copied()
+                .ok_or(Error::Malformed("tensor index"))
+        };
+        let mut w = Writer::into(header);
+        self.write_header(&mut w, &offset)?;
+        // Scratch buffers were planned after the tensors, in operator order.
+        let mut slot = self.tensor_count();
+        for i in 0..self.operator_count() {
+            let mut scratch_at = 0;
+            if self.scratch_bytes(i)? > 0 {
+                scratch_at = offset(slot)?;
+                slot += 1;
+            }
+            self.write_op(i, &mut w, &offset, scratch_at)?;
+        }
+        Ok(())
+    }
+
     /// Writes the I/O table: counts, then the location of every input and output.
     pub(crate) fn write_header(
         &self,

@@ -114,7 +114,31 @@ impl Kind {
         }
     }
 
-    fn from_word(w: i32) -> Option<Kind> {
+    /// The TFLite builtin operator name, as in `ioto_ml::compiled::kernels`.
+    pub(crate) const fn tflite_name(self) -> &'static str {
+        match self {
+            Kind::Conv2d => "CONV_2D",
+            Kind::DepthwiseConv2d => "DEPTHWISE_CONV_2D",
+            Kind::FullyConnected => "FULLY_CONNECTED",
+            Kind::AveragePool2d => "AVERAGE_POOL_2D",
+            Kind::MaxPool2d => "MAX_POOL_2D",
+            Kind::Add => "ADD",
+            Kind::Mul => "MUL",
+            Kind::Reshape => "RESHAPE",
+            Kind::Softmax => "SOFTMAX",
+            Kind::Logistic => "LOGISTIC",
+            Kind::Tanh => "TANH",
+            Kind::Relu => "RELU",
+            Kind::Relu6 => "RELU6",
+            Kind::Quantize => "QUANTIZE",
+            Kind::Dequantize => "DEQUANTIZE",
+            Kind::Pad => "PAD",
+            Kind::Concatenation => "CONCATENATION",
+            Kind::Mean => "MEAN",
+        }
+    }
+
+    pub(crate) fn from_word(w: i32) -> Option<Kind> {
         KINDS.get(usize::try_from(w).ok()?).copied()
     }
 }
@@ -255,55 +279,64 @@ pub(crate) fn prepare(kind: Kind, ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Re
     }
 }
 
-/// Runs one prepared operator whose record parameters start at `r`.
-pub(crate) fn eval(
-    kind_word: i32,
-    r: &mut Reader<'_>,
-    inputs: &[&[u8]],
-    output: &mut [u8],
-    scratch: &mut [u8],
-) -> Result<()> {
+/// A kernel's entry point: record parameters, inputs, output, scratch.
+pub(crate) type KernelFn = fn(&mut Reader<'_>, &[&[u8]], &mut [u8], &mut [u8]) -> Result<()>;
+
+/// The entry point of every kernel, by TFLite operator name. The interpreter picks one
+/// per record at run time ([`eval`]); a compiled model
+/// ([`crate::compiled::CompiledModel`]) names them in its code, so only those link.
+pub(crate) mod entry {
+    use super::*;
+
+    pub(crate) const CONV_2D: KernelFn = |r, i, o, s| conv::eval_conv(r, i, o, s);
+    pub(crate) const DEPTHWISE_CONV_2D: KernelFn = |r, i, o, _| depthwise::eval_depthwise(r, i, o);
+    pub(crate) const FULLY_CONNECTED: KernelFn = |r, i, o, _| fully_connected::eval(r, i, o);
+    pub(crate) const POOL_2D: KernelFn = |r, i, o, _| pool::eval(r, i, o);
+    pub(crate) const ELEMENTWISE: KernelFn = |r, i, o, _| elementwise::eval(r, i, o);
+    pub(crate) const RESHAPE: KernelFn = |_, i, o, _| shape::eval_reshape(i, o);
+    pub(crate) const SOFTMAX: KernelFn = |r, i, o, _| activation::eval_softmax(r, i, o);
+    pub(crate) const SIGMOID: KernelFn = |r, i, o, _| activation::eval_sigmoid(r, i, o);
+    pub(crate) const RELU: KernelFn = |r, i, o, _| activation::eval_relu(r, i, o);
+    pub(crate) const RELU6: KernelFn = |r, i, o, _| activation::eval_relu6(r, i, o);
+    pub(crate) const QUANTIZE: KernelFn = |r, i, o, _| quantize::eval_quantize(r, i, o);
+    pub(crate) const DEQUANTIZE: KernelFn = |r, i, o, _| quantize::eval_dequantize(r, i, o);
+    pub(crate) const PAD: KernelFn = |r, i, o, _| shape::eval_pad(r, i, o);
+    pub(crate) const CONCATENATION: KernelFn = |r, i, o, _| shape::eval_concat(r, i, o);
+    pub(crate) const MEAN: KernelFn = |r, i, o, _| mean::eval(r, i, o);
+}
+
+/// The kernel for a record's kind word, if this build has it (`op-*` features; the
+/// guards are constants, so kernels left out are not linked).
+pub(crate) fn kernel(kind_word: i32) -> Result<KernelFn> {
     let kind = Kind::from_word(kind_word).ok_or(Error::Malformed("record kind"))?;
-    match kind {
-        Kind::Conv2d if cfg!(feature = "op-conv-2d") => conv::eval_conv(r, inputs, output, scratch),
-        Kind::DepthwiseConv2d if cfg!(feature = "op-depthwise-conv-2d") => {
-            depthwise::eval_depthwise(r, inputs, output)
-        }
-        Kind::FullyConnected if cfg!(feature = "op-fully-connected") => {
-            fully_connected::eval(r, inputs, output)
-        }
+    Ok(match kind {
+        Kind::Conv2d if cfg!(feature = "op-conv-2d") => entry::CONV_2D,
+        Kind::DepthwiseConv2d if cfg!(feature = "op-depthwise-conv-2d") => entry::DEPTHWISE_CONV_2D,
+        Kind::FullyConnected if cfg!(feature = "op-fully-connected") => entry::FULLY_CONNECTED,
         Kind::AveragePool2d | Kind::MaxPool2d
             if cfg!(feature = "op-average-pool-2d") || cfg!(feature = "op-max-pool-2d") =>
         {
-            pool::eval(r, inputs, output)
+            entry::POOL_2D
         }
         Kind::Add | Kind::Mul if cfg!(feature = "op-add") || cfg!(feature = "op-mul") => {
-            elementwise::eval(r, inputs, output)
+            entry::ELEMENTWISE
         }
-        Kind::Reshape if cfg!(feature = "op-reshape") => shape::eval_reshape(inputs, output),
-        Kind::Softmax if cfg!(feature = "op-softmax") => {
-            activation::eval_softmax(r, inputs, output)
-        }
+        Kind::Reshape if cfg!(feature = "op-reshape") => entry::RESHAPE,
+        Kind::Softmax if cfg!(feature = "op-softmax") => entry::SOFTMAX,
         Kind::Logistic | Kind::Tanh
             if cfg!(feature = "op-logistic") || cfg!(feature = "op-tanh") =>
         {
-            activation::eval_sigmoid(r, inputs, output)
+            entry::SIGMOID
         }
-        Kind::Relu if cfg!(feature = "op-relu") => activation::eval_relu(r, inputs, output),
-        Kind::Relu6 if cfg!(feature = "op-relu6") => activation::eval_relu6(r, inputs, output),
-        Kind::Quantize if cfg!(feature = "op-quantize") => {
-            quantize::eval_quantize(r, inputs, output)
-        }
-        Kind::Dequantize if cfg!(feature = "op-dequantize") => {
-            quantize::eval_dequantize(r, inputs, output)
-        }
-        Kind::Pad if cfg!(feature = "op-pad") => shape::eval_pad(r, inputs, output),
-        Kind::Concatenation if cfg!(feature = "op-concatenation") => {
-            shape::eval_concat(r, inputs, output)
-        }
-        Kind::Mean if cfg!(feature = "op-mean") => mean::eval(r, inputs, output),
-        _ => Err(Error::Malformed("operator not built in")),
-    }
+        Kind::Relu if cfg!(feature = "op-relu") => entry::RELU,
+        Kind::Relu6 if cfg!(feature = "op-relu6") => entry::RELU6,
+        Kind::Quantize if cfg!(feature = "op-quantize") => entry::QUANTIZE,
+        Kind::Dequantize if cfg!(feature = "op-dequantize") => entry::DEQUANTIZE,
+        Kind::Pad if cfg!(feature = "op-pad") => entry::PAD,
+        Kind::Concatenation if cfg!(feature = "op-concatenation") => entry::CONCATENATION,
+        Kind::Mean if cfg!(feature = "op-mean") => entry::MEAN,
+        _ => return Err(Error::Malformed("operator not built in")),
+    })
 }
 
 /// First input bytes (every kernel has one).

@@ -45,21 +45,9 @@ pub fn ml() -> Result {
 /// sizes of the function symbols whose (mangled) path names the `ioto_ml` crate. LTO
 /// inlines across crates, so this is close to, not exactly, the engine's share.
 fn engine_code(boards: &[&'static Board]) -> Result<Vec<Row>> {
-    use object::{Object, ObjectSymbol, SymbolKind};
     let mut rows = Vec::new();
     for board in boards {
-        let elf = toolchain::target_dir()
-            .join(board.target)
-            .join("release/bench_ml");
-        let bytes = std::fs::read(&elf).map_err(|e| format!("{}: {e}", elf.display()))?;
-        let file = object::File::parse(&*bytes).map_err(|e| format!("{}: {e}", elf.display()))?;
-        let (mut code, mut functions) = (0u64, 0u32);
-        for sym in file.symbols() {
-            if sym.kind() == SymbolKind::Text && sym.name().is_ok_and(|n| n.contains("ioto_ml")) {
-                code += sym.size();
-                functions += 1;
-            }
-        }
+        let (code, functions) = ioto_ml_code(board, "bench_ml")?;
         rows.push(row(&[
             ("board", board.name.to_string()),
             ("target", board.target.to_string()),
@@ -68,6 +56,25 @@ fn engine_code(boards: &[&'static Board]) -> Result<Vec<Row>> {
         ]));
     }
     Ok(rows)
+}
+
+/// Bytes and count of the `ioto_ml` function symbols in `board`'s release `bin`.
+fn ioto_ml_code(board: &Board, bin: &str) -> Result<(u64, u32)> {
+    use object::{Object, ObjectSymbol, SymbolKind};
+    let elf = toolchain::target_dir()
+        .join(board.target)
+        .join("release")
+        .join(bin);
+    let bytes = std::fs::read(&elf).map_err(|e| format!("{}: {e}", elf.display()))?;
+    let file = object::File::parse(&*bytes).map_err(|e| format!("{}: {e}", elf.display()))?;
+    let (mut code, mut functions) = (0u64, 0u32);
+    for sym in file.symbols() {
+        if sym.kind() == SymbolKind::Text && sym.name().is_ok_and(|n| n.contains("ioto_ml")) {
+            code += sym.size();
+            functions += 1;
+        }
+    }
+    Ok((code, functions))
 }
 
 /// The models MicroFlow's own examples use, compared on `qemu-m4f`.
@@ -93,6 +100,7 @@ fn vs_microflow() -> Result<Vec<Row>> {
             ..Default::default()
         },
     )?;
+    let all_ops_code = ioto_ml_code(board, "bench_vs_microflow")?.0;
     // The same firmware with only the operators the two models use (TFLM users
     // register just those with an op resolver; MicroFlow generates just those).
     let ours = bench::run_firmware(
@@ -105,6 +113,20 @@ fn vs_microflow() -> Result<Vec<Row>> {
             ..Default::default()
         },
     )?;
+    let ours_code = ioto_ml_code(board, "bench_vs_microflow")?.0;
+    // The same models compiled ahead of time (`build.rs` + `ioto_ml::codegen`): no
+    // parser, planner or prepare code, only the kernels the models name.
+    let compiled = bench::run_firmware(
+        board,
+        &FirmwareBuild {
+            example: Some("bench_vs_microflow"),
+            release: true,
+            no_default_features: true,
+            features: &["ml-compiled"],
+            ..Default::default()
+        },
+    )?;
+    let compiled_code = ioto_ml_code(board, "bench_vs_microflow")?.0;
     let theirs = bench::run_firmware(
         board,
         &FirmwareBuild {
@@ -148,6 +170,26 @@ fn vs_microflow() -> Result<Vec<Row>> {
             ("microflow_over_ioto_ml", ratio(mr, or)),
             ("unit", "activation RAM bytes (arena + stack peak)".into()),
         ]));
+        let ci = find(&compiled, Some(model), "instructions")?;
+        let cr = find(&compiled, Some(model), "arena_bytes")?
+            + find(&compiled, Some(model), "stack_peak_bytes")?;
+        rows.push(row(&[
+            ("what", format!("{model} (ioto-ml compiled)")),
+            ("ioto_ml", ci.to_string()),
+            ("microflow", mi.to_string()),
+            ("microflow_over_ioto_ml", ratio(mi, ci)),
+            ("unit", "instructions/inference".into()),
+        ]));
+        rows.push(row(&[
+            ("what", format!("{model} (ioto-ml compiled)")),
+            ("ioto_ml", cr.to_string()),
+            ("microflow", mr.to_string()),
+            ("microflow_over_ioto_ml", ratio(mr, cr)),
+            (
+                "unit",
+                "activation RAM bytes (activations + stack peak)".into(),
+            ),
+        ]));
     }
     for (rows_of_ours, key, unit) in [
         (
@@ -161,9 +203,19 @@ fn vs_microflow() -> Result<Vec<Row>> {
             "firmware flash bytes (both models; ioto-ml with all 18 operators)",
         ),
         (
+            &compiled,
+            "firmware_flash_bytes",
+            "firmware flash bytes (both models; ioto-ml compiled ahead of time)",
+        ),
+        (
             &ours,
             "static_ram_bytes",
             "firmware static RAM bytes (.data + .bss)",
+        ),
+        (
+            &compiled,
+            "static_ram_bytes",
+            "firmware static RAM bytes (.data + .bss; ioto-ml compiled)",
         ),
     ] {
         let (o, m) = (find(rows_of_ours, None, key)?, find(&theirs, None, key)?);
@@ -173,6 +225,22 @@ fn vs_microflow() -> Result<Vec<Row>> {
             ("microflow", m.to_string()),
             ("microflow_over_ioto_ml", ratio(m, o)),
             ("unit", unit.into()),
+        ]));
+    }
+    for (code, build) in [
+        (all_ops_code, "all 18 operators"),
+        (ours_code, "the 4 operators they use"),
+        (compiled_code, "compiled ahead of time"),
+    ] {
+        rows.push(row(&[
+            ("what", "engine code".to_string()),
+            ("ioto_ml", code.to_string()),
+            ("microflow", "-".into()),
+            ("microflow_over_ioto_ml", "-".into()),
+            (
+                "unit",
+                format!("bytes of ioto_ml functions in the firmware ({build})"),
+            ),
         ]));
     }
     Ok(rows)
