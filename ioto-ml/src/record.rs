@@ -29,6 +29,7 @@ impl<'b> Writer<'b> {
     }
 
     /// Appends one word.
+    #[inline(never)]
     pub(crate) fn push(&mut self, v: i32) -> Result<()> {
         if let Some(buf) = self.buf.as_deref_mut() {
             let dst = buf
@@ -37,6 +38,15 @@ impl<'b> Writer<'b> {
             dst.copy_from_slice(&v.to_le_bytes());
         }
         self.pos += 4;
+        Ok(())
+    }
+
+    /// Appends `words` (one loop instead of a bounds check per field, for flash).
+    #[inline(never)]
+    pub(crate) fn push_all(&mut self, words: &[i32]) -> Result<()> {
+        for &v in words {
+            self.push(v)?;
+        }
         Ok(())
     }
 
@@ -72,6 +82,15 @@ impl<'b> Reader<'b> {
             .ok_or(Error::Malformed("record"))?;
         self.pos += 4;
         Ok(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    /// Fills `words` from the next `words.len()` words.
+    #[inline(never)]
+    pub(crate) fn read_into(&mut self, words: &mut [i32]) -> Result<()> {
+        for w in words {
+            *w = self.word()?;
+        }
+        Ok(())
     }
 
     /// Takes the next `n` words as a [`Words`] view.
@@ -113,12 +132,14 @@ macro_rules! params {
         impl $name {
             /// Appends the fields to a record.
             pub(crate) fn write(&self, w: &mut $crate::record::Writer<'_>) -> $crate::error::Result<()> {
-                $(w.push(self.$f)?;)*
-                Ok(())
+                w.push_all(&[$(self.$f),*])
             }
             /// Reads the fields back.
             pub(crate) fn read(r: &mut $crate::record::Reader<'_>) -> $crate::error::Result<Self> {
-                Ok(Self { $($f: r.word()?),* })
+                let mut words = [$({ let _ = stringify!($f); 0i32 }),*];
+                r.read_into(&mut words)?;
+                let [$($f),*] = words;
+                Ok(Self { $($f),* })
             }
         }
     };
