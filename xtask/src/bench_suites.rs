@@ -287,14 +287,14 @@ fn host_vs_tflm() -> Result<Vec<Row>> {
             Command::new(&cli)
                 .arg("bench")
                 .arg(&tflite)
-                .args(["--runs", "50"]),
+                .args(["--runs", "200"]),
             &format!("ioto-ml bench {model}"),
         )?;
         let tflm = median_us(
             Command::new(doctor::python())
                 .arg(root.join("ioto-ml/tools/bench_tflm.py"))
                 .arg(&tflite)
-                .args(["--runs", "50", "--input"])
+                .args(["--runs", "200", "--input"])
                 .arg(&input),
             &format!("bench_tflm.py {model}"),
         )?;
