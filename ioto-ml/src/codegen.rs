@@ -50,7 +50,7 @@ pub fn compile(model: &[u8]) -> Result<Compiled<'_>> {
     let mut header = vec![0u8; parsed.header_bytes];
     parsed.compile_header(&mut header)?;
     let kernels = (0..parsed.operator_count())
-        .map(|i| parsed.op_kind(i).map(Kernel::of))
+        .map(|i| parsed.op_kind(i).and_then(Kernel::of))
         .collect::<Result<Vec<_>>>()?;
     Ok(Compiled {
         data: model,

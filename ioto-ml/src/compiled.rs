@@ -23,7 +23,7 @@
 //! ```
 
 use crate::error::{Error, Result};
-use crate::interpreter::{io_loc, run_ops};
+use crate::interpreter::{copy_input, io_loc, run_ops};
 use crate::ops::{KernelFn, Kind, entry};
 
 /// One operator's kernel, named in generated code (see [`kernels`]).
@@ -40,36 +40,16 @@ impl Kernel {
         self.kind.tflite_name()
     }
 
-    /// The kernel constant for `kind`.
+    /// The kernel of `kind` (the value of its constant in [`kernels`]).
     #[cfg(feature = "codegen")]
-    pub(crate) const fn of(kind: Kind) -> Kernel {
-        use kernels::*;
-        match kind {
-            Kind::Conv2d => CONV_2D,
-            Kind::DepthwiseConv2d => DEPTHWISE_CONV_2D,
-            Kind::FullyConnected => FULLY_CONNECTED,
-            Kind::AveragePool2d => AVERAGE_POOL_2D,
-            Kind::MaxPool2d => MAX_POOL_2D,
-            Kind::Add => ADD,
-            Kind::Mul => MUL,
-            Kind::Reshape => RESHAPE,
-            Kind::Softmax => SOFTMAX,
-            Kind::Logistic => LOGISTIC,
-            Kind::Tanh => TANH,
-            Kind::Relu => RELU,
-            Kind::Relu6 => RELU6,
-            Kind::Quantize => QUANTIZE,
-            Kind::Dequantize => DEQUANTIZE,
-            Kind::Pad => PAD,
-            Kind::Concatenation => CONCATENATION,
-            Kind::Mean => MEAN,
-        }
+    pub(crate) fn of(kind: Kind) -> Result<Kernel> {
+        crate::ops::kind_kernel(kind).map(|run| Kernel { kind, run })
     }
 }
 
 impl core::fmt::Debug for Kernel {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.kind.tflite_name())
+        f.write_str(self.name())
     }
 }
 
@@ -163,6 +143,12 @@ impl<'a> CompiledModel<'a> {
         activations
             .get_mut(loc.range())
             .ok_or(Error::Malformed("input location"))
+    }
+
+    /// Copies `data` into input `i` of `activations`; its length must equal the
+    /// tensor's bytes (as [`Interpreter::set_input`](crate::Interpreter::set_input)).
+    pub fn set_input(&self, activations: &mut [u8], i: usize, data: &[u8]) -> Result<()> {
+        copy_input(self.input_mut(activations, i)?, data)
     }
 
     /// The part of `activations` that holds output `i` (valid after

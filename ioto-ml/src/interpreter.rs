@@ -62,15 +62,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
 
     /// Copies `data` into input `i`; its length must equal the tensor's bytes.
     pub fn set_input(&mut self, i: usize, data: &[u8]) -> Result<()> {
-        let dst = self.input_mut(i)?;
-        if dst.len() != data.len() {
-            return Err(Error::SizeMismatch {
-                expected: dst.len(),
-                got: data.len(),
-            });
-        }
-        dst.copy_from_slice(data);
-        Ok(())
+        copy_input(self.input_mut(i)?, data)
     }
 
     /// Raw bytes of output `i` (valid after [`invoke`](Self::invoke)).
@@ -101,18 +93,36 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     }
 }
 
+/// Copies `data` into the input tensor `dst`, whose length it must equal.
+pub(crate) fn copy_input(dst: &mut [u8], data: &[u8]) -> Result<()> {
+    if dst.len() != data.len() {
+        return Err(Error::SizeMismatch {
+            expected: dst.len(),
+            got: data.len(),
+        });
+    }
+    dst.copy_from_slice(data);
+    Ok(())
+}
+
 /// The location of input or output `i` in the activation area, from the I/O table at
 /// the front of a compiled header.
 pub(crate) fn io_loc(header: &[u8], output: bool, i: usize) -> Result<Loc> {
-    let mut r = Reader::new(header, 0);
-    let n_in = usize::try_from(r.word()?).map_err(|_| Error::Malformed("record"))?;
-    let n_out = usize::try_from(r.word()?).map_err(|_| Error::Malformed("record"))?;
+    let (n_in, n_out) = io_counts(header)?;
     if i >= if output { n_out } else { n_in } {
         return Err(Error::NoSuchTensor(i));
     }
     let slot = if output { n_in + i } else { i };
     let mut r = Reader::new(header, 8 + 8 * slot);
     Loc::read(&mut r)
+}
+
+/// The input and output counts at the front of a compiled header.
+fn io_counts(header: &[u8]) -> Result<(usize, usize)> {
+    let mut r = Reader::new(header, 0);
+    let n_in = usize::try_from(r.word()?).map_err(|_| Error::Malformed("record"))?;
+    let n_out = usize::try_from(r.word()?).map_err(|_| Error::Malformed("record"))?;
+    Ok((n_in, n_out))
 }
 
 /// Runs the `n_ops` operator records of a compiled `header` over `activations`, with
@@ -126,9 +136,7 @@ pub(crate) fn run_ops(
     mut kernel: impl FnMut(usize, i32) -> Result<KernelFn>,
     mut after_op: impl FnMut(usize),
 ) -> Result<()> {
-    let mut r = Reader::new(header, 0);
-    let n_in = usize::try_from(r.word()?).map_err(|_| Error::Malformed("record"))?;
-    let n_out = usize::try_from(r.word()?).map_err(|_| Error::Malformed("record"))?;
+    let (n_in, n_out) = io_counts(header)?;
     let mut pos = n_in
         .checked_add(n_out)
         .and_then(|n| n.checked_mul(8))

@@ -305,10 +305,14 @@ pub(crate) mod entry {
     pub(crate) const MEAN: KernelFn = |r, i, o, _| mean::eval(r, i, o);
 }
 
-/// The kernel for a record's kind word, if this build has it (`op-*` features; the
-/// guards are constants, so kernels left out are not linked).
+/// The kernel for a record's kind word, if this build has it.
 pub(crate) fn kernel(kind_word: i32) -> Result<KernelFn> {
-    let kind = Kind::from_word(kind_word).ok_or(Error::Malformed("record kind"))?;
+    kind_kernel(Kind::from_word(kind_word).ok_or(Error::Malformed("record kind"))?)
+}
+
+/// The kernel of `kind`, if this build has it (`op-*` features; the guards are
+/// constants, so kernels left out are not linked).
+pub(crate) fn kind_kernel(kind: Kind) -> Result<KernelFn> {
     Ok(match kind {
         Kind::Conv2d if cfg!(feature = "op-conv-2d") => entry::CONV_2D,
         Kind::DepthwiseConv2d if cfg!(feature = "op-depthwise-conv-2d") => entry::DEPTHWISE_CONV_2D,

@@ -29,9 +29,9 @@ impl Engine for Compiled<'_> {
             .map(<[u8]>::len)
     }
     fn set_input(&mut self, i: usize, data: &[u8]) {
-        let dst = self.model.input_mut(&mut self.activations, i).unwrap();
-        assert_eq!(dst.len(), data.len());
-        dst.copy_from_slice(data);
+        self.model
+            .set_input(&mut self.activations, i, data)
+            .unwrap();
     }
     fn invoke(&mut self) -> Result<(), ioto_ml::Error> {
         self.model.invoke(&mut self.activations)
@@ -96,4 +96,9 @@ fn too_small_an_activation_area_is_an_error() {
         Err(ioto_ml::Error::ArenaTooSmall { .. })
     ));
     assert!(c.model().input_mut(&mut act[..10], 0).is_err());
+    let mut full = vec![0u8; c.activation_bytes];
+    assert!(matches!(
+        c.model().set_input(&mut full, 0, &[0u8; 3]),
+        Err(ioto_ml::Error::SizeMismatch { got: 3, .. })
+    ));
 }

@@ -75,15 +75,7 @@ struct Compiled<'a> {
 #[cfg(feature = "ml-compiled")]
 impl Engine for Compiled<'_> {
     fn set_input(&mut self, input: &[u8]) -> Result<(), ioto_ml::Error> {
-        let dst = self.model.input_mut(self.activations, 0)?;
-        if dst.len() != input.len() {
-            return Err(ioto_ml::Error::SizeMismatch {
-                expected: dst.len(),
-                got: input.len(),
-            });
-        }
-        dst.copy_from_slice(input);
-        Ok(())
+        self.model.set_input(self.activations, 0, input)
     }
     fn invoke(&mut self) -> Result<(), ioto_ml::Error> {
         self.model.invoke(self.activations)

@@ -37,9 +37,8 @@ fn check(model: &CompiledModel<'_>, activations: &mut [u8], (inputs, outputs): (
     assert!(cases > 0 && inputs.len() == cases * in_len && outputs.len() == cases * out_len);
     for c in 0..cases {
         model
-            .input_mut(activations, 0)
-            .expect("input")
-            .copy_from_slice(&inputs[c * in_len..(c + 1) * in_len]);
+            .set_input(activations, 0, &inputs[c * in_len..(c + 1) * in_len])
+            .expect("set input");
         model.invoke(activations).expect("invoke");
         assert_eq!(
             model.output(activations, 0).expect("output"),
