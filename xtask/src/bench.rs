@@ -63,16 +63,7 @@ pub fn cmd(raw: &[String]) -> Result {
                 .option("--features")
                 .map(|f| f.split(',').filter(|f| !f.is_empty()).collect())
                 .unwrap_or_default();
-            let mut rows = Vec::new();
-            for &board in &chosen {
-                let fb = FirmwareBuild {
-                    only_prefix: Some(prefix),
-                    release: true,
-                    features: &features,
-                    ..Default::default()
-                };
-                rows.extend(run_firmware(board, &fb)?);
-            }
+            let rows = firmware_benches(&chosen, prefix, &features)?;
             write_table("firmware", &rows)
         }
         "ml" => crate::bench_suites::ml(),
@@ -100,13 +91,19 @@ pub fn parse_bench_lines(output: &str) -> Vec<Row> {
         .collect()
 }
 
-/// Builds and runs the bins starting with `prefix` on each board; returns their rows.
-pub fn firmware_benches(chosen: &[&'static Board], prefix: &str) -> Result<Vec<Row>> {
+/// Builds and runs the bins starting with `prefix` on each board, with the firmware
+/// crate's extra `features`; returns their rows.
+pub fn firmware_benches(
+    chosen: &[&'static Board],
+    prefix: &str,
+    features: &[&str],
+) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     for &board in chosen {
         let fb = FirmwareBuild {
             only_prefix: Some(prefix),
             release: true,
+            features,
             ..Default::default()
         };
         rows.extend(run_firmware(board, &fb)?);

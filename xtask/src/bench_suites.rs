@@ -22,7 +22,7 @@ const HOST_MODELS: [&str; 4] = [
 /// `cargo xtask bench ml`.
 pub fn ml() -> Result {
     let virt: Vec<&'static Board> = boards::virtual_boards().collect();
-    let mut rows = bench::firmware_benches(&virt, "bench_ml")?;
+    let mut rows = bench::firmware_benches(&virt, "bench_ml", &[])?;
     for row in &mut rows {
         let get = |k: &str| {
             row.iter()
@@ -92,41 +92,14 @@ const MICROFLOW_MODEL_OPS: [&str; 4] = [
 /// run: instructions and activation RAM per model, then flash and RAM per firmware.
 fn vs_microflow() -> Result<Vec<Row>> {
     let board = boards::find("qemu-m4f")?;
-    let all_ops = bench::run_firmware(
-        board,
-        &FirmwareBuild {
-            example: Some("bench_vs_microflow"),
-            release: true,
-            ..Default::default()
-        },
-    )?;
-    let all_ops_code = ioto_ml_code(board, "bench_vs_microflow")?.0;
+    // Every operator (default features).
+    let (all_ops, all_ops_code) = ours_vs_microflow(board, None)?;
     // The same firmware with only the operators the two models use (TFLM users
     // register just those with an op resolver; MicroFlow generates just those).
-    let ours = bench::run_firmware(
-        board,
-        &FirmwareBuild {
-            example: Some("bench_vs_microflow"),
-            release: true,
-            no_default_features: true,
-            features: &MICROFLOW_MODEL_OPS,
-            ..Default::default()
-        },
-    )?;
-    let ours_code = ioto_ml_code(board, "bench_vs_microflow")?.0;
+    let (ours, ours_code) = ours_vs_microflow(board, Some(&MICROFLOW_MODEL_OPS))?;
     // The same models compiled ahead of time (`build.rs` + `ioto_ml::codegen`): no
     // parser, planner or prepare code, only the kernels the models name.
-    let compiled = bench::run_firmware(
-        board,
-        &FirmwareBuild {
-            example: Some("bench_vs_microflow"),
-            release: true,
-            no_default_features: true,
-            features: &["ml-compiled"],
-            ..Default::default()
-        },
-    )?;
-    let compiled_code = ioto_ml_code(board, "bench_vs_microflow")?.0;
+    let (compiled, compiled_code) = ours_vs_microflow(board, Some(&["ml-compiled"]))?;
     let theirs = bench::run_firmware(
         board,
         &FirmwareBuild {
@@ -244,6 +217,22 @@ fn vs_microflow() -> Result<Vec<Row>> {
         ]));
     }
     Ok(rows)
+}
+
+/// Builds and runs ioto-ml's `bench_vs_microflow` on `board`, with the default features
+/// or, given `only`, with just those; returns its rows and its `ioto_ml` code bytes.
+fn ours_vs_microflow(board: &'static Board, only: Option<&[&str]>) -> Result<(Vec<Row>, u64)> {
+    let rows = bench::run_firmware(
+        board,
+        &FirmwareBuild {
+            example: Some("bench_vs_microflow"),
+            release: true,
+            no_default_features: only.is_some(),
+            features: only.unwrap_or_default(),
+            ..Default::default()
+        },
+    )?;
+    Ok((rows, ioto_ml_code(board, "bench_vs_microflow")?.0))
 }
 
 /// The value of `key` in a bench row.

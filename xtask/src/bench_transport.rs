@@ -33,7 +33,7 @@ pub fn run() -> Result {
     step.done();
     bench::write_table("transport_mqtt", &bench::parse_bench_lines(&out))?;
     let virt: Vec<&'static Board> = boards::virtual_boards().collect();
-    let tls = bench::firmware_benches(&virt, "bench_tls")?;
+    let tls = bench::firmware_benches(&virt, "bench_tls", &[])?;
     bench::write_table("transport_tls", &tls)?;
     bench::write_table("transport_size", &sizes(&tls)?)
 }
