@@ -7,7 +7,6 @@ mod common;
 
 use common::{Server, block_on, client, client_with};
 use ioto_cloud::Error;
-use ioto_cloud::builtins::{self, Actuator};
 use ioto_cloud::chat::{ChatMessage, ChatRequest};
 use ioto_cloud::client::{Api, ClientConfig};
 use ioto_cloud::endpoint::Endpoint;
@@ -201,27 +200,9 @@ fn budget_is_enforced_before_sending() {
     );
 }
 
+/// The shared device tools, counting `read_sensor` calls in `reads`.
 fn device_tools<'a>(fan: &'a Cell<f64>, reads: &'a Cell<u32>) -> ToolRegistry<'a> {
-    let mut reg = ToolRegistry::new(8);
-    builtins::read_sensor(&mut reg, &["temp", "vibration"], move |_| {
-        reads.set(reads.get() + 1);
-        Some(21.5)
-    })
-    .unwrap();
-    builtins::set_actuator(
-        &mut reg,
-        &[Actuator {
-            name: "fan",
-            min: 0.0,
-            max: 3000.0,
-        }],
-        move |_, v| {
-            fan.set(v);
-            Ok(())
-        },
-    )
-    .unwrap();
-    reg
+    common::device_tools_observed(fan, move || reads.set(reads.get() + 1))
 }
 
 /// Runs the Chat tool loop against fault scenario `scenario` with `reg`; the scenario

@@ -231,8 +231,14 @@ pub fn control(port: u16, path: &str, body: Option<&serde_json::Value>) -> serde
 /// Two device tools for the tool-loop tests: `read_sensor` (temp 21.5, vibration 0.73)
 /// and `set_actuator` for a `fan` of 0..=3000 rpm whose last setting lands in `fan`.
 pub fn device_tools<'a>(fan: &'a Cell<f64>) -> ToolRegistry<'a> {
+    device_tools_observed(fan, || {})
+}
+
+/// [`device_tools`], calling `on_read` each time `read_sensor` runs.
+pub fn device_tools_observed<'a>(fan: &'a Cell<f64>, on_read: impl Fn() + 'a) -> ToolRegistry<'a> {
     let mut reg = ToolRegistry::new(8);
-    builtins::read_sensor(&mut reg, &["temp", "vibration"], |s| {
+    builtins::read_sensor(&mut reg, &["temp", "vibration"], move |s| {
+        on_read();
         Some(if s == "temp" { 21.5 } else { 0.73 })
     })
     .unwrap();
