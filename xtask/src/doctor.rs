@@ -12,10 +12,10 @@ use crate::{
 };
 
 /// How a missing tool is installed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Fix {
     /// Debian packages; `true` adds `--no-install-recommends`.
-    Apt(&'static [&'static str], bool),
+    Apt(Vec<&'static str>, bool),
     /// The project's Python virtualenv (`.venv`, from `python/requirements.txt`).
     Venv,
     /// Something only a person can do; the text says what.
@@ -44,8 +44,8 @@ impl Fix {
 
 /// One requirement and how to check it.
 struct Check {
-    what: &'static str,
-    probe: fn() -> std::result::Result<String, String>,
+    what: String,
+    probe: Box<dyn Fn() -> std::result::Result<String, String>>,
     fix: Fix,
 }
 
@@ -55,60 +55,96 @@ fn version_of(program: &str, args: &[&str]) -> std::result::Result<String, Strin
         .ok_or_else(|| format!("`{program}` not found"))
 }
 
+/// Every external program that a test, bench or example spawns (by name, through
+/// `PATH`), with the Debian package that installs it. `doctor` checks each one and
+/// `doctor --install` installs the packages, so a fresh machine runs every suite; the
+/// test `every_spawned_program_is_installed_by_doctor` fails when a `Command::new("…")`
+/// in a test, bench or example names a program missing here.
+pub const SPAWNED_PROGRAMS: &[(&str, &str)] = &[
+    ("mosquitto", "mosquitto"),
+    ("mosquitto_passwd", "mosquitto"),
+    ("mosquitto_pub", "mosquitto-clients"),
+    ("openssl", "openssl"),
+    ("kill", "procps"),
+    ("id", "coreutils"),
+    ("qemu-system-arm", "qemu-system-arm"),
+    ("qemu-system-riscv32", "qemu-system-misc"),
+];
+
+/// One check per Debian package of [`SPAWNED_PROGRAMS`]: every program it provides is
+/// on `PATH`.
+fn spawned_program_checks() -> Vec<Check> {
+    let mut packages: Vec<&'static str> = SPAWNED_PROGRAMS.iter().map(|(_, p)| *p).collect();
+    packages.dedup();
+    packages.sort_unstable();
+    packages.dedup();
+    packages
+        .into_iter()
+        .map(|package| {
+            let programs: Vec<&'static str> = SPAWNED_PROGRAMS
+                .iter()
+                .filter(|(_, p)| *p == package)
+                .map(|(name, _)| *name)
+                .collect();
+            Check {
+                what: format!("`{}` (Debian {package})", programs.join("`, `")),
+                probe: Box::new(move || {
+                    let mut found = Vec::new();
+                    for prog in &programs {
+                        let path =
+                            toolchain::which(prog).ok_or_else(|| format!("`{prog}` not found"))?;
+                        found.push(path.display().to_string());
+                    }
+                    Ok(found.join(", "))
+                }),
+                fix: Fix::Apt(vec![package], true),
+            }
+        })
+        .collect()
+}
+
 fn checks() -> Vec<Check> {
-    vec![
+    let mut all = vec![
         Check {
-            what: "host Rust toolchain (>= 1.95) with rustfmt and clippy",
-            probe: || {
+            what: "host Rust toolchain (>= 1.95) with rustfmt and clippy".into(),
+            probe: Box::new(|| {
                 let v = version_of("rustc", &["--version"])?;
                 version_of("cargo", &["fmt", "--version"])?;
                 version_of("cargo", &["clippy", "--version"])?;
                 Ok(v)
-            },
+            }),
             fix: Fix::Manual("rustup toolchain install stable --component rustfmt clippy"),
         },
         Check {
-            what: "cross toolchain for thumbv7em / thumbv6m / riscv32imc",
-            probe: || {
+            what: "cross toolchain for thumbv7em / thumbv6m / riscv32imc".into(),
+            probe: Box::new(|| {
                 let mut how = Vec::new();
                 for t in TARGETS {
                     how.push(toolchain::cross(t)?.describe);
                 }
                 how.dedup();
                 Ok(how.join("; "))
-            },
-            fix: Fix::Apt(&toolchain::SYSTEM_TOOLCHAIN_APT, false),
+            }),
+            fix: Fix::Apt(toolchain::SYSTEM_TOOLCHAIN_APT.to_vec(), false),
         },
         Check {
-            what: "QEMU for Arm (qemu-m4f, qemu-m0)",
-            probe: || version_of("qemu-system-arm", &["--version"]),
-            fix: Fix::Apt(&["qemu-system-arm"], true),
+            what: "python3 with venv and ensurepip (for .venv)".into(),
+            probe: Box::new(|| {
+                version_of(
+                    "python3",
+                    &["-c", "import venv, ensurepip, sys; print(sys.version)"],
+                )
+            }),
+            fix: Fix::Apt(vec!["python3-venv"], true),
         },
         Check {
-            what: "QEMU for RISC-V (qemu-rv32)",
-            probe: || version_of("qemu-system-riscv32", &["--version"]),
-            fix: Fix::Apt(&["qemu-system-misc"], true),
-        },
-        Check {
-            what: "mosquitto MQTT broker (transport tests)",
-            probe: || {
-                toolchain::which("mosquitto")
-                    .map(|p| p.display().to_string())
-                    .ok_or_else(|| "`mosquitto` not found".into())
-            },
-            fix: Fix::Apt(&["mosquitto"], true),
-        },
-        Check {
-            what: "openssl CLI (TLS test certificates and peer)",
-            probe: || version_of("openssl", &["version"]),
-            fix: Fix::Apt(&["openssl"], true),
-        },
-        Check {
-            what: "Python peers and oracles in .venv (python/requirements.txt)",
-            probe: venv_state,
+            what: "Python peers and oracles in .venv (python/requirements.txt)".into(),
+            probe: Box::new(venv_state),
             fix: Fix::Venv,
         },
-    ]
+    ];
+    all.extend(spawned_program_checks());
+    all
 }
 
 /// The project's virtualenv and whether it matches `python/requirements.txt`.
@@ -228,7 +264,7 @@ pub fn run(install: bool) -> Result {
             if *no_rec {
                 c.arg("--no-install-recommends");
             }
-            c.args(*pkgs);
+            c.args(pkgs);
             run_checked(&mut c, &f.command())?;
         }
     }
@@ -251,5 +287,123 @@ pub fn run(install: bool) -> Result {
             "still missing after install:\n  {}",
             still.join("\n  ")
         ))
+    }
+}
+
+/// The program names of every `Command::new("literal")` in `source`.
+#[cfg(test)]
+fn spawned_literals(source: &str) -> Vec<String> {
+    const CALL: &str = "Command::new(\"";
+    let mut out = Vec::new();
+    let mut rest = source;
+    while let Some(at) = rest.find(CALL) {
+        rest = &rest[at + CALL.len()..];
+        if let Some(end) = rest.find('"') {
+            out.push(rest[..end].to_string());
+            rest = &rest[end..];
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+/// Whether `rel` (relative to the repository root) is a test, bench or example source:
+/// under a `tests`, `benches` or `examples` folder, or one of xtask's bench drivers.
+fn is_test_bench_or_example(rel: &std::path::Path) -> bool {
+    let in_folder = rel.components().any(|c| {
+        matches!(
+            c.as_os_str().to_str(),
+            Some("tests" | "benches" | "examples")
+        )
+    });
+    let xtask_bench = rel.starts_with("xtask/src")
+        && rel
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("bench"));
+    in_folder || xtask_bench
+}
+
+#[cfg(test)]
+/// Every `(file, program)` spawned by name in the tests, benches and examples under
+/// `root` that [`SPAWNED_PROGRAMS`] does not list, and how many spawns were seen.
+fn unlisted_spawns(root: &std::path::Path) -> (Vec<(String, String)>, usize) {
+    let mut dirs = vec![root.to_path_buf()];
+    let (mut unlisted, mut seen) = (Vec::new(), 0);
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            if p.is_dir() {
+                if !name.starts_with('.') && name != "target" {
+                    dirs.push(p);
+                }
+                continue;
+            }
+            let Ok(rel) = p.strip_prefix(root) else {
+                continue;
+            };
+            if !name.ends_with(".rs") || !is_test_bench_or_example(rel) {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(&p) else {
+                continue;
+            };
+            for prog in spawned_literals(&text) {
+                seen += 1;
+                if !SPAWNED_PROGRAMS.iter().any(|(n, _)| *n == prog) {
+                    unlisted.push((rel.display().to_string(), prog));
+                }
+            }
+        }
+    }
+    (unlisted, seen)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_literal_spawns() {
+        let src = r#"let a = Command::new("mosquitto_pub").arg("-h"); Command::new(tool); std::process::Command::new("socat")"#;
+        assert_eq!(spawned_literals(src), ["mosquitto_pub", "socat"]);
+        assert!(is_test_bench_or_example(std::path::Path::new(
+            "ioto-transport/tests/tls_mosquitto.rs"
+        )));
+        assert!(is_test_bench_or_example(std::path::Path::new(
+            "xtask/src/bench_transport.rs"
+        )));
+        assert!(!is_test_bench_or_example(std::path::Path::new(
+            "xtask/src/doctor.rs"
+        )));
+    }
+
+    #[test]
+    fn every_spawned_program_is_installed_by_doctor() {
+        let (unlisted, seen) = unlisted_spawns(&toolchain::repo_root());
+        // The transport suites alone spawn mosquitto, openssl and mosquitto_pub.
+        assert!(seen >= 3, "scanned too few spawns ({seen}): wrong root?");
+        assert!(
+            unlisted.is_empty(),
+            "programs spawned by tests/benches/examples but not installed by \
+             `cargo xtask doctor --install` (add them to doctor::SPAWNED_PROGRAMS): {unlisted:?}"
+        );
+    }
+
+    #[test]
+    fn every_listed_package_has_a_check() {
+        let checks = checks();
+        for (prog, package) in SPAWNED_PROGRAMS {
+            assert!(
+                checks.iter().any(|c| c.what.contains(&format!("`{prog}`"))
+                    && c.fix == Fix::Apt(vec![package], true)),
+                "{prog} ({package}) has no doctor check"
+            );
+        }
     }
 }
