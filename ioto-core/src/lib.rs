@@ -16,6 +16,8 @@
 #![no_std]
 #![deny(missing_docs)]
 
+pub mod detect;
+pub mod features;
 pub mod selftest;
 pub mod sensor;
 pub mod time;

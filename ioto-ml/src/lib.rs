@@ -25,6 +25,8 @@ extern crate std;
 #[cfg(feature = "codegen")]
 pub mod codegen;
 pub mod compiled;
+#[cfg(feature = "ioto-core")]
+pub mod detect;
 mod error;
 mod fixedpoint;
 mod flatbuffer;

@@ -16,7 +16,11 @@ use crate::{
 };
 
 /// The suites `cargo xtask bench` knows.
-const SUITES: [(&str, &str); 3] = [
+const SUITES: [(&str, &str); 4] = [
+    (
+        "detect",
+        "every detector over the NAB corpus (standard/low-FP/low-FN), state bytes, instr/sample on qemu-m0/m4f, SVG plots",
+    ),
     (
         "firmware",
         "every bench_* firmware on every virtual board (instructions, exact under -icount)",
@@ -31,11 +35,16 @@ const SUITES: [(&str, &str); 3] = [
     ),
 ];
 
-/// `cargo xtask bench <suite> [--board <b>]`; `firmware` also takes `--bin <prefix>`
+/// `cargo xtask bench <suite> [--board <b>]`; `detect` takes `--detector <name>` (one
+/// detector) and `--host-only` (no firmware runs); `firmware` also takes `--bin <prefix>`
 /// (only the `bench_*` bins starting with it) and `--features <a,b>` (firmware crate
 /// features, e.g. `tls-rsa`).
 pub fn cmd(raw: &[String]) -> Result {
-    let args = Args::parse(raw, &[], &["--board", "--bin", "--features"])?;
+    let args = Args::parse(
+        raw,
+        &["--host-only"],
+        &["--board", "--bin", "--features", "--detector"],
+    )?;
     let suite = args
         .positional
         .first()
@@ -66,6 +75,7 @@ pub fn cmd(raw: &[String]) -> Result {
             let rows = firmware_benches(&chosen, prefix, &features)?;
             write_table("firmware", &rows)
         }
+        "detect" => crate::bench_detect::run(args.option("--detector"), args.flag("--host-only")),
         "ml" => crate::bench_suites::ml(),
         "transport" => crate::bench_transport::run(),
         other => Err(format!(

@@ -11,12 +11,14 @@
 
 mod args;
 mod bench;
+mod bench_detect;
 mod bench_suites;
 mod bench_transport;
 mod boards;
 mod build;
 mod doctor;
 mod hil;
+mod nab;
 mod qemu;
 mod report;
 mod size;

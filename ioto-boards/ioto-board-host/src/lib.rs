@@ -4,6 +4,9 @@
 //! boards implement ([`ioto_core::Clock`], [`ioto_core::Entropy`]), backed by `std`.
 #![deny(missing_docs)]
 
+pub mod detectors;
+pub mod series_csv;
+
 use std::time::Instant as StdInstant;
 
 use ioto_core::{Clock, Entropy, Instant};
