@@ -12,17 +12,8 @@ use std::process::{Command, Stdio};
 
 use ioto_core::features::{BandPlan, FftBuffer, WindowFunction, WindowStats};
 
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+mod common;
+use common::Lcg;
 
 struct Case {
     name: &'static str,

@@ -11,17 +11,8 @@ use ioto_core::features::{
 
 const FS: f32 = 1000.0;
 
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+mod common;
+use common::Lcg;
 
 /// Sum of `A·cos(2π·k·n/N + φ)` tones (k in bins, may be fractional), rounded to f32.
 fn tones<const N: usize>(parts: &[(f64, f64, f64)]) -> [f32; N] {

@@ -9,18 +9,8 @@ use ioto_core::features::{
     peak_to_peak, rms,
 };
 
-/// Deterministic uniform numbers in [0, 1) (64-bit LCG, top 53 bits).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+mod common;
+use common::Lcg;
 
 /// `f64` two-pass reference: (mean, population variance, skewness, excess kurtosis, rms).
 fn reference(x: &[f32]) -> (f64, f64, f64, f64, f64) {

@@ -31,7 +31,7 @@ pub struct RobustZConfig {
 impl RobustZConfig {
     /// The one configuration used for every stream.
     pub const DEFAULT: Self = Self {
-        alpha: 0.02,
+        alpha: 0.05,
         mad_alpha: 0.005,
         z_on: 6.0,
         z_off: 3.0,

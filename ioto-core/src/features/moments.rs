@@ -104,20 +104,7 @@ impl Moments {
             self.m4 + t1 * dn2 * (n * n - 3.0 * n + 3.0) + 6.0 * dn2 * self.m2 - 4.0 * dn * self.m3;
         let m3 = self.m3 + t1 * dn * (n - 2.0) - 3.0 * dn * self.m2;
         let m2 = self.m2 + t1;
-        if !(mean.is_finite() && m2.is_finite() && m3.is_finite() && m4.is_finite()) {
-            return Err(FeatureError::Overflow);
-        }
-        *self = Self {
-            n: count,
-            shift: self.shift,
-            mean,
-            m2,
-            m3,
-            m4,
-            min: self.min.min(x),
-            max: self.max.max(x),
-        };
-        Ok(())
+        self.commit(count, [mean, m2, m3, m4], x, x)
     }
 
     /// Folds `other` into `self`, as if its samples had been pushed here (up to
@@ -150,9 +137,23 @@ impl Moments {
             + d2 * d2 * nab * (fa * fa - fa * fb + fb * fb)
             + 6.0 * d2 * (fa * fa * b2 + fb * fb * a2)
             + 4.0 * delta * (fa * b3 - fb * a3);
-        if !(mean.is_finite() && m2.is_finite() && m3.is_finite() && m4.is_finite()) {
+        self.commit(count, [mean, m2, m3, m4], other.min, other.max)
+    }
+
+    /// Stores a new state (`n = count`, the shifted mean and central sums
+    /// `[mean, m2, m3, m4]`, the extremes widened by `min`/`max`) if every sum is
+    /// finite; otherwise leaves `self` unchanged.
+    fn commit(
+        &mut self,
+        count: u32,
+        sums: [f32; 4],
+        min: f32,
+        max: f32,
+    ) -> Result<(), FeatureError> {
+        if !sums.iter().all(|v| v.is_finite()) {
             return Err(FeatureError::Overflow);
         }
+        let [mean, m2, m3, m4] = sums;
         *self = Self {
             n: count,
             shift: self.shift,
@@ -160,8 +161,8 @@ impl Moments {
             m2,
             m3,
             m4,
-            min: self.min.min(other.min),
-            max: self.max.max(other.max),
+            min: self.min.min(min),
+            max: self.max.max(max),
         };
         Ok(())
     }

@@ -340,44 +340,12 @@ fn read_csv(path: &Path, column: &str) -> Result<Vec<(String, f64)>> {
     Ok(rows)
 }
 
-/// Seconds since 1970-01-01 of `YYYY-MM-DD HH:MM:SS[.ffffff]` (or with `T`).
+/// Seconds since 1970-01-01 of `YYYY-MM-DD HH:MM:SS[.ffffff]` (or with `T`): the same
+/// reader `ioto-host detect` uses.
 fn parse_timestamp(s: &str) -> Result<f64> {
-    let bad = || format!("bad timestamp `{s}` (want YYYY-MM-DD HH:MM:SS)");
-    let (date, time) = s.split_once([' ', 'T']).ok_or_else(bad)?;
-    let num = |p: Option<&str>| -> Result<i64> { p.and_then(|x| x.parse().ok()).ok_or_else(bad) };
-    let mut d = date.split('-');
-    let (y, mo, day) = (num(d.next())?, num(d.next())?, num(d.next())?);
-    let (hms, frac) = time.split_once('.').unwrap_or((time, ""));
-    let mut t = hms.split(':');
-    let (h, mi, sec) = (num(t.next())?, num(t.next())?, num(t.next())?);
-    if d.next().is_some()
-        || t.next().is_some()
-        || !(1..=12).contains(&mo)
-        || !(1..=31).contains(&day)
-        || h > 23
-        || mi > 59
-        || sec > 60
-    {
-        return Err(bad());
-    }
-    let frac = if frac.is_empty() {
-        0.0
-    } else {
-        format!("0.{frac}").parse::<f64>().map_err(|_| bad())?
-    };
-    let whole = days_from_civil(y, mo, day) * 86_400 + h * 3600 + mi * 60 + sec;
-    Ok(whole as f64 + frac)
-}
-
-/// Days from 1970-01-01 to the given proleptic Gregorian date.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    ioto_board_host::series_csv::parse_timestamp(s)
+        .map(|us| us as f64 / 1e6)
+        .ok_or_else(|| format!("bad timestamp `{s}` (want YYYY-MM-DD HH:MM:SS)"))
 }
 
 fn read(path: &Path) -> Result<String> {
