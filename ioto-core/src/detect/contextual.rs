@@ -2,7 +2,7 @@
 //!
 //! The stream's range is learned as it goes (the lowest and highest value seen). Block
 //! means at three time scales (`SCALES`: 8, 24 and 72 samples) are quantised to one of
-//! `LEVELS` levels of that range, and the last `DEPTH` levels of a scale form its
+//! `LEVELS` (5) levels of that range, and the last `DEPTH` (3) levels of a scale form its
 //! *context*: the recent shape of the signal at that scale. Each context indexes a
 //! table of 4-bit saturating counts of how often it was seen. Raw surprise is the
 //! largest of
@@ -17,16 +17,16 @@
 //! `report`, later scores are damped for `refractory` samples: a fault is one event, and
 //! re-announcing it is noise to whoever listens.
 //!
-//! State: three count tables of `LEVELS^DEPTH` nibbles (2 KiB each), a few floats; no
+//! State: three count tables of `LEVELS^DEPTH` = 125 nibbles (63 B each), a few floats; no
 //! heap.
 
 use super::{Detector, Likelihood, LikelihoodConfig, unit};
 use crate::time::Instant;
 
 /// Quantisation levels of the learned range.
-const LEVELS: usize = 8;
+const LEVELS: usize = 5;
 /// Levels per context.
-const DEPTH: usize = 4;
+const DEPTH: usize = 3;
 /// Samples per block of each context scale.
 const SCALES: [u32; 3] = [8, 24, 72];
 /// A new record (a value outside the range seen so far) by this fraction of the range
@@ -35,7 +35,7 @@ const RECORD_GAIN: f32 = 25.0;
 /// Samples until the longest scale has its first full context.
 const WARM_UP: u32 = SCALES[SCALES.len() - 1] * DEPTH as u32;
 /// Entries of a context table.
-const TABLE: usize = LEVELS * LEVELS * LEVELS * LEVELS;
+const TABLE: usize = LEVELS.pow(DEPTH as u32);
 
 /// One context scale: block means of `block` samples, the last `DEPTH` levels, and a
 /// table of 4-bit saturating counts (two per byte).
