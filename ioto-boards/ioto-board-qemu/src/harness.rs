@@ -36,6 +36,19 @@ macro_rules! tests {
 /// passed. A failure exits from the panic handler with status 1.
 pub fn run(suite: &str, tests: &[Test]) -> ! {
     counter::start();
+    // The first readings after start must already count forwards: wait for the
+    // counter to move once and check it moved up.
+    let first = counter::instructions();
+    let mut next = first;
+    while next == first {
+        next = counter::instructions();
+    }
+    assert!(
+        next > first,
+        "instruction counter went back right after start: {} then {}",
+        first,
+        next
+    );
     println!("running {} tests ({} on {})", tests.len(), suite, BOARD);
     for t in tests {
         crate::print!("test {} ... ", t.name);

@@ -44,6 +44,10 @@ mod arch {
         syst.clear_current();
         syst.enable_interrupt();
         syst.enable_counter();
+        // Clearing leaves the current value at 0 until the next tick reloads it; read
+        // then, `RELOAD - current` would be a whole period ahead and the next reading
+        // would go backwards. Wait for the reload (one tick: ~40 instructions).
+        while SYST::get_current() == 0 {}
     }
 
     pub fn instructions() -> u64 {

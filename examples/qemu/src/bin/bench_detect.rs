@@ -63,8 +63,6 @@ fn bench<D: Detector>(name: &str, d: &mut D, state_bytes: usize) {
 fn main() -> ! {
     ioto_board_qemu::init_heap!(16 * 1024);
     ioto_board_qemu::counter::start();
-    // Everything is set up before the first measurement: right after `start` the
-    // M-profile counter can read one SysTick period ahead until its first reload.
     let Ok(model) = Model::parse(ioto_board_qemu::golden_model!("ad01_int8")) else {
         println!("BENCH-ERROR detector=model error=parse");
         ioto_board_qemu::exit(1)
