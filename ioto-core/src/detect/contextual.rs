@@ -132,7 +132,6 @@ pub struct Contextual {
     likelihood: Likelihood,
     quiet: u32,
     last: f32,
-    jump: f32,
 }
 
 impl Default for Contextual {
@@ -162,12 +161,12 @@ impl Contextual {
             likelihood: Likelihood::new(cfg.likelihood),
             quiet: 0,
             last: 0.0,
-            jump: 0.0,
         }
     }
 
-    /// Raw surprise of `x` in `[0, 1]`, learning from it.
-    fn surprise(&mut self, x: f32) -> f32 {
+    /// Raw surprise of `x` in `[0, 1]` and how far `x` lies beyond the range seen
+    /// before it (relative to that range, 0 inside it), learning from it.
+    fn surprise(&mut self, x: f32) -> (f32, f32) {
         let mut out_of_range = 0.0;
         if self.n == 0 {
             self.lo = x;
@@ -183,7 +182,6 @@ impl Contextual {
             };
             if excess > 0.0 {
                 out_of_range = if span > 0.0 { unit(excess / span) } else { 1.0 };
-                self.jump = out_of_range;
                 self.lo = self.lo.min(x);
                 self.hi = self.hi.max(x);
             }
@@ -196,9 +194,10 @@ impl Contextual {
         for sc in &mut self.scales {
             raw = raw.max(sc.push(x, level));
         }
-        raw
+        (raw, out_of_range)
     }
 }
+
 /// The level of `x` in `[lo, hi]`, of `LEVELS`.
 fn level_of(lo: f32, hi: f32, x: f32) -> u8 {
     let span = hi - lo;
@@ -214,8 +213,7 @@ impl Detector for Contextual {
         if !value.is_finite() {
             return self.last;
         }
-        self.jump = 0.0;
-        let raw = self.surprise(value);
+        let (raw, record) = self.surprise(value);
         // Until every scale has a full context, novelty only says "still learning".
         let mut score = if self.n >= WARM_UP {
             self.likelihood.update(raw)
@@ -223,7 +221,7 @@ impl Detector for Contextual {
             0.0
         };
         if self.n > WARM_UP {
-            score = score.max(unit(RECORD_GAIN * self.jump));
+            score = score.max(unit(RECORD_GAIN * record));
         }
         if self.quiet > 0 {
             self.quiet -= 1;

@@ -57,6 +57,7 @@ pub struct ModelDetector<M, const W: usize> {
     model: M,
     cfg: ModelDetectorConfig,
     ring: [f32; W],
+    head: usize,
     scaled: [f32; W],
     n: u32,
     lo: f32,
@@ -78,6 +79,7 @@ impl<M: ReconstructionModel, const W: usize> ModelDetector<M, W> {
             model,
             cfg,
             ring: [0.0; W],
+            head: 0,
             scaled: [0.0; W],
             n: 0,
             lo: 0.0,
@@ -110,13 +112,18 @@ impl<M: ReconstructionModel, const W: usize> Detector for ModelDetector<M, W> {
         self.lo = self.lo.min(value);
         self.hi = self.hi.max(value);
         self.n = self.n.saturating_add(1);
-        self.ring.rotate_left(1);
-        self.ring[W - 1] = value;
+        // `head` is the oldest value's slot: overwrite it, instead of shifting the
+        // whole window on every sample.
+        if let Some(slot) = self.ring.get_mut(self.head) {
+            *slot = value;
+        }
+        self.head = (self.head + 1) % W;
         if (self.n as usize) < W || !self.n.is_multiple_of(self.cfg.hop.max(1)) {
             return self.last;
         }
         let span = self.hi - self.lo;
-        for (s, v) in self.scaled.iter_mut().zip(self.ring.iter()) {
+        let (newer, older) = self.ring.split_at(self.head);
+        for (s, v) in self.scaled.iter_mut().zip(older.iter().chain(newer)) {
             *s = if span > 0.0 {
                 (v - self.lo) / span
             } else {
@@ -132,6 +139,7 @@ impl<M: ReconstructionModel, const W: usize> Detector for ModelDetector<M, W> {
 
     fn reset(&mut self) {
         self.ring = [0.0; W];
+        self.head = 0;
         self.n = 0;
         self.likelihood.reset();
         self.last = 0.0;
