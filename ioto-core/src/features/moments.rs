@@ -64,13 +64,7 @@ impl Moments {
     /// Pushes every sample of `x`. On error the samples before the bad one stay pushed
     /// and the error carries the bad sample's index in `x`.
     pub fn extend(&mut self, x: &[f32]) -> Result<(), FeatureError> {
-        for (index, &v) in x.iter().enumerate() {
-            self.push(v).map_err(|e| match e {
-                FeatureError::NonFinite { .. } => FeatureError::NonFinite { index },
-                other => other,
-            })?;
-        }
-        Ok(())
+        push_each(x, |v| self.push(v))
     }
 
     /// Adds one sample.
@@ -328,13 +322,7 @@ impl<const BLOCK: u32> BlockedMoments<BLOCK> {
 
     /// Pushes every sample of `x`; errors as [`Moments::extend`].
     pub fn extend(&mut self, x: &[f32]) -> Result<(), FeatureError> {
-        for (index, &v) in x.iter().enumerate() {
-            self.push(v).map_err(|e| match e {
-                FeatureError::NonFinite { .. } => FeatureError::NonFinite { index },
-                other => other,
-            })?;
-        }
-        Ok(())
+        push_each(x, |v| self.push(v))
     }
 
     /// Number of samples pushed.
@@ -357,6 +345,21 @@ impl<const BLOCK: u32> BlockedMoments<BLOCK> {
         all.merge(&self.block)?;
         Ok(all)
     }
+}
+
+/// Pushes every sample of `x` through `push`, stopping at the first error; a
+/// non-finite sample's error carries its index in `x`.
+fn push_each(
+    x: &[f32],
+    mut push: impl FnMut(f32) -> Result<(), FeatureError>,
+) -> Result<(), FeatureError> {
+    for (index, &v) in x.iter().enumerate() {
+        push(v).map_err(|e| match e {
+            FeatureError::NonFinite { .. } => FeatureError::NonFinite { index },
+            other => other,
+        })?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
