@@ -75,7 +75,6 @@ pub const SPAWNED_PROGRAMS: &[(&str, &str)] = &[
 /// on `PATH`.
 fn spawned_program_checks() -> Vec<Check> {
     let mut packages: Vec<&'static str> = SPAWNED_PROGRAMS.iter().map(|(_, p)| *p).collect();
-    packages.dedup();
     packages.sort_unstable();
     packages.dedup();
     packages
@@ -328,36 +327,24 @@ fn is_test_bench_or_example(rel: &std::path::Path) -> bool {
 /// Every `(file, program)` spawned by name in the tests, benches and examples under
 /// `root` that [`SPAWNED_PROGRAMS`] does not list, and how many spawns were seen.
 fn unlisted_spawns(root: &std::path::Path) -> (Vec<(String, String)>, usize) {
-    let mut dirs = vec![root.to_path_buf()];
     let (mut unlisted, mut seen) = (Vec::new(), 0);
-    while let Some(dir) = dirs.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
+    let files = toolchain::rust_files(vec![root.to_path_buf()], |name| {
+        name.starts_with('.') || name == "target"
+    });
+    for p in files {
+        let Ok(rel) = p.strip_prefix(root) else {
             continue;
         };
-        for e in entries.flatten() {
-            let p = e.path();
-            let name = e.file_name();
-            let name = name.to_string_lossy();
-            if p.is_dir() {
-                if !name.starts_with('.') && name != "target" {
-                    dirs.push(p);
-                }
-                continue;
-            }
-            let Ok(rel) = p.strip_prefix(root) else {
-                continue;
-            };
-            if !name.ends_with(".rs") || !is_test_bench_or_example(rel) {
-                continue;
-            }
-            let Ok(text) = std::fs::read_to_string(&p) else {
-                continue;
-            };
-            for prog in spawned_literals(&text) {
-                seen += 1;
-                if !SPAWNED_PROGRAMS.iter().any(|(n, _)| *n == prog) {
-                    unlisted.push((rel.display().to_string(), prog));
-                }
+        if !is_test_bench_or_example(rel) {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&p) else {
+            continue;
+        };
+        for prog in spawned_literals(&text) {
+            seen += 1;
+            if !SPAWNED_PROGRAMS.iter().any(|(n, _)| *n == prog) {
+                unlisted.push((rel.display().to_string(), prog));
             }
         }
     }

@@ -99,7 +99,7 @@ fn oracle_checks() -> Result {
 /// (checked with rustfmt directly).
 fn out_of_workspace_sources() -> Vec<PathBuf> {
     let root = toolchain::repo_root();
-    let mut dirs = vec![
+    let dirs = vec![
         root.join("ioto-boards"),
         root.join("examples"),
         root.join("ioto-transport/size-probe"),
@@ -107,23 +107,7 @@ fn out_of_workspace_sources() -> Vec<PathBuf> {
         root.join("ioto-transport/fuzz"),
         root.join("ioto-cloud/fuzz"),
     ];
-    let mut files = Vec::new();
-    while let Some(dir) = dirs.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            let name = e.file_name();
-            if p.is_dir() && name != "target" && name != "ioto-board-host" {
-                dirs.push(p);
-            } else if p.extension().is_some_and(|x| x == "rs") {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    files
+    toolchain::rust_files(dirs, |name| name == "target" || name == "ioto-board-host")
 }
 
 fn fmt() -> Result {

@@ -165,3 +165,28 @@ pub fn which(program: &str) -> Option<PathBuf> {
         .map(|d| d.join(program))
         .find(|p| p.is_file())
 }
+
+/// Every `.rs` file below `roots`, sorted, not descending into folders for which
+/// `skip_dir(name)` holds.
+pub fn rust_files(roots: Vec<PathBuf>, skip_dir: impl Fn(&str) -> bool) -> Vec<PathBuf> {
+    let mut dirs = roots;
+    let mut files = Vec::new();
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            let name = e.file_name();
+            if p.is_dir() {
+                if !skip_dir(&name.to_string_lossy()) {
+                    dirs.push(p);
+                }
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    files
+}
