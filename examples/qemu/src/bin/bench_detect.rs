@@ -16,18 +16,9 @@ use ioto_core::Instant;
 use ioto_core::detect::{Contextual, Detector, ModelDetector, RobustZ};
 use ioto_ml::{Model, detect::Autoencoder};
 
-/// The recorded series: f32 little-endian, one value every 5 minutes.
-static SERIES: &[u8] = include_bytes!("../../fixtures/detect/series.f32");
-
-/// Time between two samples: 5 minutes in microseconds.
-const STEP_MICROS: u64 = 300_000_000;
-/// The window of the model detector: ad01's 640 inputs.
-const WINDOW: usize = 640;
-
-fn f32_at(bytes: &[u8], i: usize) -> f32 {
-    let b = &bytes[4 * i..4 * i + 4];
-    f32::from_le_bytes([b[0], b[1], b[2], b[3]])
-}
+#[path = "detect_common/series.rs"]
+mod series;
+use series::{SERIES, STEP_MICROS, WINDOW, f32_at};
 
 /// Runs `d` over the whole series and prints its `BENCH` line.
 fn bench<D: Detector>(name: &str, d: &mut D, state_bytes: usize) {

@@ -17,22 +17,13 @@ use ioto_core::Instant;
 use ioto_core::detect::{Contextual, Detector, ModelDetector, RobustZ};
 use ioto_ml::{Model, detect::Autoencoder};
 
-/// The recorded series: 1 500 f32 (little-endian), one every 5 minutes.
-static SERIES: &[u8] = include_bytes!("../../fixtures/detect/series.f32");
+#[path = "detect_common/series.rs"]
+mod series;
+use series::{SERIES, STEP_MICROS, WINDOW, f32_at};
+
 static ROBUST_Z: &[u8] = include_bytes!("../../fixtures/detect/scores-robust-z.f32");
 static CONTEXTUAL: &[u8] = include_bytes!("../../fixtures/detect/scores-contextual.f32");
 static MODEL: &[u8] = include_bytes!("../../fixtures/detect/scores-model.f32");
-
-/// Time between two samples, as on the host: 5 minutes in microseconds.
-const STEP_MICROS: u64 = 300_000_000;
-/// The window of the model detector: ad01's 640 inputs.
-const WINDOW: usize = 640;
-
-/// Sample `i` of a little-endian f32 file.
-fn f32_at(bytes: &[u8], i: usize) -> f32 {
-    let b = &bytes[4 * i..4 * i + 4];
-    f32::from_le_bytes([b[0], b[1], b[2], b[3]])
-}
 
 fn samples() -> usize {
     assert!(SERIES.len() % 4 == 0 && SERIES.len() >= 4 * (WINDOW + 4));
