@@ -87,6 +87,11 @@ pub fn cmd(raw: &[String]) -> Result {
 /// One `BENCH` line, as ordered key/value pairs, with the board it ran on first.
 pub type Row = Vec<(String, String)>;
 
+/// The value of `key` in `row`.
+pub fn field<'r>(row: &'r Row, key: &str) -> Option<&'r str> {
+    row.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
 /// Parses `BENCH key=value …` lines.
 pub fn parse_bench_lines(output: &str) -> Vec<Row> {
     output
@@ -158,12 +163,7 @@ pub fn write_table(suite: &str, rows: &[Row]) -> Result {
             }
         }
     }
-    let cell = |row: &Row, c: &str| {
-        row.iter()
-            .find(|(k, _)| k == c)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let cell = |row: &Row, c: &str| field(row, c).unwrap_or_default().to_string();
     let widths: Vec<usize> = columns
         .iter()
         .map(|c| {

@@ -212,12 +212,7 @@ fn firmware_rows() -> Result<HashMap<String, FirmwareCost>> {
     let mut out: HashMap<String, FirmwareCost> = HashMap::new();
     let chosen = [boards::find("qemu-m0")?, boards::find("qemu-m4f")?];
     for row in bench::firmware_benches(&chosen, "bench_detect", &[])? {
-        let get = |k: &str| {
-            row.iter()
-                .find(|(key, _)| key == k)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default()
-        };
+        let get = |k: &str| bench::field(&row, k).unwrap_or_default().to_string();
         let e = out.entry(get("detector")).or_default();
         e.state_bytes = get("state_bytes");
         e.per_sample.push((get("board"), get("instr_per_sample")));

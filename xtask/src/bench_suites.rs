@@ -24,11 +24,7 @@ pub fn ml() -> Result {
     let virt: Vec<&'static Board> = boards::virtual_boards().collect();
     let mut rows = bench::firmware_benches(&virt, "bench_ml", &[])?;
     for row in &mut rows {
-        let get = |k: &str| {
-            row.iter()
-                .find(|(key, _)| key == k)
-                .and_then(|(_, v)| v.parse::<f64>().ok())
-        };
+        let get = |k: &str| bench::field(row, k).and_then(|v| v.parse::<f64>().ok());
         if let (Some(i), Some(m)) = (get("instructions"), get("macs"))
             && m > 0.0
         {
@@ -113,8 +109,8 @@ fn vs_microflow() -> Result<Vec<Row>> {
     )?;
     let find = |rows: &[Row], model: Option<&str>, key: &str| -> Result<u64> {
         rows.iter()
-            .filter(|r| field(r, "model") == model)
-            .find_map(|r| field(r, key).and_then(|v| v.parse().ok()))
+            .filter(|r| bench::field(r, "model") == model)
+            .find_map(|r| bench::field(r, key).and_then(|v| v.parse().ok()))
             .ok_or_else(|| format!("no `{key}` for {model:?} in the MicroFlow comparison output"))
     };
     let ratio = |a: u64, b: u64| format!("{:.2}", a as f64 / b.max(1) as f64);
@@ -233,11 +229,6 @@ fn ours_vs_microflow(board: &'static Board, only: Option<&[&str]>) -> Result<(Ve
         },
     )?;
     Ok((rows, ioto_ml_code(board, "bench_vs_microflow")?.0))
-}
-
-/// The value of `key` in a bench row.
-fn field<'r>(row: &'r Row, key: &str) -> Option<&'r str> {
-    row.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
 /// A bench row from string pairs.
