@@ -2,11 +2,19 @@
 #![no_std]
 #![deny(missing_docs)]
 
+pub mod advisor;
+pub mod agent;
+pub mod backoff;
 pub mod detect;
+pub mod device;
 pub mod features;
+pub mod outbox;
+pub mod policy;
 pub mod selftest;
+pub mod state;
 pub mod sensor;
 pub mod time;
+pub mod uplink;
 
 pub use sensor::{Entropy, Sample, Sensor};
 pub use time::{Clock, Instant};

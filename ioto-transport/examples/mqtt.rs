@@ -32,7 +32,7 @@ use ioto_transport::mqtt::client::{
 };
 use ioto_transport::mqtt::connector::{Connector, TcpConnector};
 use ioto_transport::mqtt::{ProtocolVersion, QoS, SubscribeOptions, Subscription};
-use ioto_transport::queue::{OfflineQueue, QueuePolicy, RamQueue};
+use ioto_core::outbox::{OfflineQueue, QueuePolicy, RamQueue};
 use ioto_transport::std_net::{TokioDelay, TokioNet};
 
 const USAGE: &str =

@@ -25,7 +25,7 @@ use ioto_transport::mqtt::client::{
 };
 use ioto_transport::mqtt::connector::TcpConnector;
 use ioto_transport::mqtt::{ProtocolVersion, QoS};
-use ioto_transport::queue::{OfflineQueue, QueuePolicy, RamQueue};
+use ioto_core::outbox::{OfflineQueue, QueuePolicy, RamQueue};
 use ioto_transport::std_net::{TokioDelay, TokioNet};
 
 const INFLIGHT: u16 = 64;

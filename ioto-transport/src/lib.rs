@@ -9,7 +9,8 @@
 #![deny(missing_docs)]
 
 pub mod mqtt;
-pub mod queue;
+pub mod storage;
+pub mod uplink;
 #[cfg(feature = "std")]
 extern crate std;
 #[cfg(feature = "http")]

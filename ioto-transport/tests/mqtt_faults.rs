@@ -9,7 +9,7 @@ use ioto_transport::mqtt::client::{
     DisconnectReason, Event, Publication, PublishOptions, SessionMode,
 };
 use ioto_transport::mqtt::{ProtocolVersion, QoS};
-use ioto_transport::queue::QueuePolicy;
+use ioto_core::outbox::QueuePolicy;
 use mqtt_support::proxy::Proxy;
 use mqtt_support::*;
 use std::time::{Duration, Instant};

@@ -4,8 +4,8 @@
 
 use embassy_futures::block_on;
 use ioto_transport::mqtt::client::Backoff;
-use ioto_transport::queue::{
-    OfflineQueue, Pushed, QueueError, QueuePolicy, QueueStorage, RAM_RECORD_OVERHEAD, RamQueue,
+use ioto_core::outbox::{
+    OfflineQueue, Pushed, QueueError, QueuePolicy, Outbox, RAM_RECORD_OVERHEAD, RamQueue,
 };
 
 fn drain(q: &mut OfflineQueue<RamQueue<'_>>) -> Vec<Vec<u8>> {

@@ -1,6 +1,7 @@
 //! `cargo xtask` — the single entry point for Ioto-rs developers and CI.
 //!
 //! ```text
+//! cargo xtask demo [--seed N] [--duration S]          the anomaly-monitor agent, simulated machine, embedded broker
 //! cargo xtask doctor [--install]                      check (and install) what the project needs
 //! cargo xtask build --board <b> [--example <e>] [--release|--debug]
 //! cargo xtask hil-test [--board <b>] [--emulator|--probe]
@@ -16,6 +17,7 @@ mod bench_suites;
 mod bench_transport;
 mod boards;
 mod build;
+mod demo;
 mod doctor;
 mod hil;
 mod nab;
@@ -35,6 +37,9 @@ const USAGE: &str = "\
 usage: cargo xtask <command> [options]
 
 commands:
+  demo [--seed N] [--duration S] [--broker mqtt://H:P]
+                                             the anomaly-monitor agent against a simulated machine
+                                             with an embedded MQTT broker; report in target/demo
   doctor [--install]                         check toolchains, QEMU, mosquitto, Python peers;
                                              --install installs what is missing (apt as root, .venv)
   build --board <b> [--example <e>] [--debug]
@@ -61,6 +66,7 @@ fn main() -> ExitCode {
     let outcome = match cmd.as_str() {
         "doctor" => doctor::cmd(rest),
         "build" => build::cmd(rest),
+        "demo" => demo::cmd(rest),
         "hil-test" => hil::cmd(rest),
         "size" => size::cmd(rest),
         "bench" => bench::cmd(rest),

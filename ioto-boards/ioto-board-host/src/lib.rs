@@ -4,7 +4,11 @@
 //! boards implement ([`ioto_core::Clock`], [`ioto_core::Entropy`]), backed by `std`.
 #![deny(missing_docs)]
 
+pub mod broker;
+pub mod demo;
 pub mod detectors;
+pub mod gateway;
+pub mod report;
 pub mod series_csv;
 
 use std::time::Instant as StdInstant;

@@ -58,7 +58,7 @@ mod mqtt {
     use ioto_transport::mqtt::client::{Buffers, Client, ClientConfig, Event, PublishOptions};
     use ioto_transport::mqtt::connector::Connector;
     use ioto_transport::mqtt::{Properties, ProtocolVersion, QoS, SubscribeOptions, Subscription};
-    use ioto_transport::queue::{OfflineQueue, QueuePolicy, RamQueue};
+    use ioto_core::outbox::{OfflineQueue, QueuePolicy, RamQueue};
 
     unsafe extern "C" {
         fn probe_now_us() -> u64;

@@ -14,7 +14,7 @@ use ioto_transport::mqtt::client::{
 };
 use ioto_transport::mqtt::connector::Connector;
 use ioto_transport::mqtt::{ProtocolVersion, QoS};
-use ioto_transport::queue::{OfflineQueue, QueuePolicy, RamQueue};
+use ioto_core::outbox::{OfflineQueue, QueuePolicy, RamQueue};
 
 // The cases shared with the host test `ioto-transport/tests/mqtt_codec.rs`.
 #[allow(dead_code)]

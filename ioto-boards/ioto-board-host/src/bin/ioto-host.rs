@@ -2,7 +2,11 @@
 //!
 //! ```text
 //! ioto-host detect --csv FILE [--column value] [--detector NAME] [--model FILE.tflite]
+//! ioto-host demo [--seed N] [--duration S] [--speedup X] [--broker mqtt://H:P] [--out DIR]
 //! ```
+//!
+//! `demo` runs the anomaly-monitor agent against a simulated machine with an embedded
+//! MQTT broker (see `ioto_board_host::demo`); `cargo xtask demo` calls the same code.
 //!
 //! `detect` streams a CSV series (NAB layout, `timestamp,value`) through a detector
 //! exactly as firmware would, one sample at a time, and writes
@@ -15,14 +19,16 @@ use ioto_board_host::detectors::{self, DetectorName};
 use ioto_board_host::series_csv::SeriesReader;
 use ioto_core::Instant;
 
-const USAGE: &str =
-    "usage: ioto-host detect --csv FILE [--column value] [--detector NAME] [--model FILE.tflite]
+const USAGE: &str = "usage: ioto-host demo [options] (ioto-host demo --help)
+       ioto-host detect --csv FILE [--column value] [--detector NAME] [--model FILE.tflite]
 detectors: robust-z, contextual (default), model (needs --model, an int8 autoencoder such as ad01)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("detect") => detect(&args[1..]),
+        Some("demo") => ioto_board_host::demo::parse_args(&args[1..], "target/demo".into())
+            .and_then(|o| ioto_board_host::demo::run(&o).map(|_| ())),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             Ok(())

@@ -16,29 +16,7 @@ pub enum SessionMode {
     },
 }
 
-/// Full-jitter exponential backoff between reconnect attempts: attempt `n` waits a
-/// uniformly random time in `0..=min(max_ms, base_ms * 2^n)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Backoff {
-    /// Upper bound of the first wait, in milliseconds.
-    pub base_ms: u32,
-    /// Cap of the upper bound, in milliseconds.
-    pub max_ms: u32,
-}
-
-impl Backoff {
-    /// Upper bound of the wait before attempt `attempt` (0-based).
-    pub fn ceiling_ms(&self, attempt: u32) -> u32 {
-        let shifted = u64::from(self.base_ms) << attempt.min(31);
-        shifted.min(u64::from(self.max_ms)) as u32
-    }
-
-    /// The wait before attempt `attempt`, given 32 random bits.
-    pub fn delay_ms(&self, attempt: u32, random: u32) -> u32 {
-        let ceiling = u64::from(self.ceiling_ms(attempt));
-        (u64::from(random) % (ceiling + 1)) as u32
-    }
-}
+pub use ioto_core::backoff::Backoff;
 
 /// Client settings. Strings are borrowed for the client's lifetime.
 #[derive(Clone, Copy, Debug)]

@@ -31,7 +31,7 @@ use crate::mqtt::packet::{
 };
 use crate::mqtt::packet::{Subscription, TopicList};
 use crate::mqtt::properties::{Properties, UserProperties};
-use crate::queue::{OfflineQueue, Pushed, QueueError, QueueStorage};
+use ioto_core::outbox::{OfflineQueue, Pushed, QueueError, Outbox};
 use embedded_hal_async::delay::DelayNs;
 use inflight::{InFlight, IncomingQos2};
 use ioto_core::{Clock, Entropy, Instant};
@@ -110,7 +110,7 @@ pub struct Client<'a, C: Connector, Q, D, K, E> {
 impl<'a, C, Q, D, K, E> Client<'a, C, Q, D, K, E>
 where
     C: Connector + 'a,
-    Q: QueueStorage,
+    Q: Outbox,
     D: DelayNs,
     K: Clock,
     E: Entropy,

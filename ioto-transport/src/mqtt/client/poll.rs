@@ -8,7 +8,7 @@ use crate::mqtt::connector::Connector;
 use crate::mqtt::packet::{Ack, Connect, FixedHeader, Packet, QoS, ReasonCode, decode};
 use crate::mqtt::properties::Properties;
 use crate::mqtt::wire::DecodeError;
-use crate::queue::QueueStorage;
+use ioto_core::outbox::Outbox;
 use embedded_hal_async::delay::DelayNs;
 use ioto_core::{Clock, Entropy, Instant};
 
@@ -52,7 +52,7 @@ fn micros(ms: u32) -> u64 {
 impl<'a, C, Q, D, K, E> Client<'a, C, Q, D, K, E>
 where
     C: Connector + 'a,
-    Q: QueueStorage,
+    Q: Outbox,
     D: DelayNs,
     K: Clock,
     E: Entropy,

@@ -1,0 +1,499 @@
+//! The anomaly-monitor agent on a Linux host (gateway mode): the simulated machine
+//! behind the real LIS3DH driver → `ioto_core::agent` → an MQTT broker (embedded or
+//! external) and, on escalation, a cloud model.
+//!
+//! Used by `cargo xtask demo` (a short run with a summary and an HTML report) and
+//! by `ioto-host agent --config FILE` (a long-lived service).
+
+use std::cell::RefCell;
+use std::time::{Duration, Instant as StdInstant};
+
+use embassy_sync::blocking_mutex::raw::NoopRawMutex;
+use embedded_hal_async::delay::DelayNs;
+use ioto_core::agent::{Agent, AgentConfig, EdgeState, Metrics, Topics, VIBRATION_WATCH};
+use ioto_core::backoff::Backoff;
+use ioto_core::detect::Contextual;
+use ioto_core::device::Limits;
+use ioto_core::outbox::{Outbox, RamQueue};
+use ioto_core::policy::{Action, PolicyConfig};
+use ioto_core::sensor::{
+    FaultPlan, Lis3dh, MachineProfile, MachineVibration, SimAccel, Window,
+    fill_window_back_to_back, lis3dh,
+};
+use ioto_core::{Clock, Instant};
+use ioto_transport::mqtt::ProtocolVersion;
+use ioto_transport::mqtt::client::{Buffers, Client, ClientConfig, SessionMode};
+use ioto_transport::mqtt::connector::TcpConnector;
+use ioto_transport::std_net::{TokioDelay, TokioNet};
+use ioto_transport::uplink::MqttUplink;
+
+use crate::report::Point;
+use crate::{HostClock, HostEntropy};
+
+/// Samples per window (0.64 s at 400 Hz).
+pub const WINDOW: usize = 256;
+/// The simulated accelerometer's rate.
+pub const SAMPLE_RATE_HZ: f32 = 400.0;
+
+/// Where the agent's messages go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BrokerAddr {
+    /// Host name or address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+}
+
+impl BrokerAddr {
+    /// Parses `mqtt://host:port` (port 1883 when left out).
+    pub fn parse(url: &str) -> Result<Self, GatewayError> {
+        let rest = url
+            .strip_prefix("mqtt://")
+            .ok_or_else(|| GatewayError::Config(format!("broker URL must start with mqtt://: {url}")))?;
+        let rest = rest.trim_end_matches('/');
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((h, p)) => (
+                h,
+                p.parse()
+                    .map_err(|_| GatewayError::Config(format!("bad port in {url}")))?,
+            ),
+            None => (rest, 1883),
+        };
+        if host.is_empty() {
+            return Err(GatewayError::Config(format!("no host in {url}")));
+        }
+        Ok(Self {
+            host: host.to_string(),
+            port,
+        })
+    }
+}
+
+/// What one run does.
+#[derive(Clone, Debug)]
+pub struct GatewayOptions {
+    /// The device (thing) name; topics are `ioto/<device>/...`.
+    pub device: String,
+    /// The broker.
+    pub broker: BrokerAddr,
+    /// Draws the machine's faults (kind, start, ramp, severity) and its noise.
+    pub seed: u64,
+    /// Wall-clock length of the run.
+    pub duration: Duration,
+    /// Machine seconds simulated per wall second (the demo compresses an hour).
+    pub speedup: f64,
+    /// Print a progress line now and then.
+    pub progress: bool,
+    /// Telemetry summary period, machine seconds.
+    pub telemetry_every_s: u32,
+}
+
+impl Default for GatewayOptions {
+    fn default() -> Self {
+        Self {
+            device: "demo-machine".into(),
+            broker: BrokerAddr {
+                host: "127.0.0.1".into(),
+                port: 1883,
+            },
+            seed: 1,
+            duration: Duration::from_secs(30),
+            speedup: 120.0,
+            progress: true,
+            telemetry_every_s: 60,
+        }
+    }
+}
+
+/// Why a run failed.
+#[derive(Debug)]
+pub enum GatewayError {
+    /// Bad options.
+    Config(String),
+    /// The simulated machine or sensor could not be set up.
+    Sensor(String),
+    /// The agent refused its configuration.
+    Agent(ioto_core::agent::AgentError),
+    /// The runtime could not start.
+    Io(std::io::Error),
+}
+
+impl core::fmt::Display for GatewayError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            GatewayError::Config(s) => write!(f, "configuration: {s}"),
+            GatewayError::Sensor(s) => write!(f, "sensor: {s}"),
+            GatewayError::Agent(e) => write!(f, "agent: {e:?}"),
+            GatewayError::Io(e) => write!(f, "I/O: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for GatewayError {}
+
+/// A fault the simulation injected.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InjectedFault {
+    /// Its kind (`bearing wear`, ...).
+    pub kind: String,
+    /// Onset, machine seconds.
+    pub start_s: f64,
+    /// Full severity reached, machine seconds.
+    pub full_s: f64,
+    /// First reported decision at or after the onset, machine seconds.
+    pub detected_s: Option<f64>,
+}
+
+/// What a run did.
+#[derive(Clone, Debug)]
+pub struct RunSummary {
+    /// The agent's counters at the end.
+    pub metrics: Metrics,
+    /// Every scored window.
+    pub points: Vec<Point>,
+    /// The injected faults and when they were detected.
+    pub faults: Vec<InjectedFault>,
+    /// Episodes started before the first fault's onset.
+    pub false_alarms: u64,
+    /// Machine seconds simulated.
+    pub machine_s: f64,
+    /// Escalations still queued (no advisor, or not yet answered).
+    pub escalations_waiting: usize,
+    /// The oldest queued escalation's context, if any.
+    pub pending_context: Option<String>,
+    /// The topics used.
+    pub topics: GatewayTopics,
+    /// Records left in the outbox at the end.
+    pub queue_left: usize,
+}
+
+/// The topics of one device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GatewayTopics {
+    /// Telemetry.
+    pub telemetry: String,
+    /// Events.
+    pub events: String,
+    /// Reported state (AWS IoT shadow update).
+    pub state: String,
+    /// Metrics.
+    pub metrics: String,
+    /// The model's advice.
+    pub advice: String,
+    /// Desired-state deltas (AWS IoT shadow).
+    pub delta: String,
+}
+
+impl GatewayTopics {
+    /// The topics of `device`.
+    pub fn for_device(device: &str) -> Self {
+        Self {
+            telemetry: format!("ioto/{device}/telemetry"),
+            events: format!("ioto/{device}/events"),
+            state: format!("$aws/things/{device}/shadow/update"),
+            metrics: format!("ioto/{device}/metrics"),
+            advice: format!("ioto/{device}/advice"),
+            delta: format!("$aws/things/{device}/shadow/update/delta"),
+        }
+    }
+}
+
+/// Machine time: advanced by the sensing loop, read by the LIS3DH driver.
+#[derive(Clone, Copy, Debug)]
+struct MachineClock<'a>(&'a core::cell::Cell<u64>);
+
+impl Clock for MachineClock<'_> {
+    fn now(&self) -> Instant {
+        Instant(self.0.get())
+    }
+}
+
+/// The default policy of the demo machine.
+pub fn demo_policy() -> PolicyConfig {
+    PolicyConfig::default()
+}
+
+/// The agent's configuration for `topics`.
+fn agent_config<'a>(device: &'a str, topics: &'a GatewayTopics, opts: &GatewayOptions) -> AgentConfig<'a> {
+    AgentConfig {
+        device,
+        topics: Topics {
+            telemetry: &topics.telemetry,
+            events: &topics.events,
+            state: &topics.state,
+            metrics: &topics.metrics,
+            advice: &topics.advice,
+        },
+        watch: &VIBRATION_WATCH,
+        raw_bytes_per_sample: 6,
+        telemetry_every_s: opts.telemetry_every_s,
+        metrics_every_s: opts.telemetry_every_s * 5,
+        policy: demo_policy(),
+        limits: Limits::default(),
+        escalation_ttl_s: 3_600,
+        escalation_attempts: 3,
+        ack_timeout_ms: 10_000,
+    }
+}
+
+/// Runs the agent for `opts.duration` on a current-thread tokio runtime.
+pub fn run(opts: &GatewayOptions) -> Result<RunSummary, GatewayError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(GatewayError::Io)?;
+    rt.block_on(run_async(opts))
+}
+
+/// Samples the run will simulate.
+fn horizon_samples(opts: &GatewayOptions) -> u64 {
+    (opts.duration.as_secs_f64() * opts.speedup * f64::from(SAMPLE_RATE_HZ)) as u64
+}
+
+async fn run_async(opts: &GatewayOptions) -> Result<RunSummary, GatewayError> {
+    let topics = GatewayTopics::for_device(&opts.device);
+    let config = agent_config(&opts.device, &topics, opts);
+    let mut outbox_mem = vec![0u8; 1 << 20];
+    let mut esc_mem = vec![0u8; 64 << 10];
+    let outbox = RamQueue::new(&mut outbox_mem, 100_000);
+    let escalations = RamQueue::new(&mut esc_mem, 64);
+    let agent: Agent<'_, NoopRawMutex, _, _> =
+        Agent::new(config, outbox, escalations).map_err(GatewayError::Agent)?;
+    run_agent(opts, &topics, &agent).await
+}
+
+/// Runs `agent` (any outboxes) against the simulated machine and the broker.
+pub async fn run_agent<O: Outbox, E: Outbox>(
+    opts: &GatewayOptions,
+    topics: &GatewayTopics,
+    agent: &Agent<'_, NoopRawMutex, O, E>,
+) -> Result<RunSummary, GatewayError> {
+    let horizon = horizon_samples(opts);
+    let plan = FaultPlan::random(opts.seed, horizon);
+    let machine = MachineVibration::new(MachineProfile::default(), plan, opts.seed)
+        .and_then(|m| m.with_sample_rate_hz(SAMPLE_RATE_HZ))
+        .map_err(|e| GatewayError::Sensor(format!("{e:?}")))?;
+    let time = core::cell::Cell::new(0u64);
+    let bus = SimAccel::new(lis3dh::Address::Primary, machine);
+    let mut accel = Lis3dh::new(
+        bus,
+        MachineClock(&time),
+        lis3dh::Address::Primary,
+        lis3dh::Config::default(),
+    );
+    accel
+        .init()
+        .await
+        .map_err(|e| GatewayError::Sensor(format!("{e:?}")))?;
+
+    // MQTT uplink.
+    static NET: TokioNet = TokioNet;
+    let host: &'static str = Box::leak(opts.broker.host.clone().into_boxed_str());
+    let connector: &'static TcpConnector<'static, TokioNet, TokioNet> =
+        Box::leak(Box::new(TcpConnector::new(&NET, &NET, host, opts.broker.port)));
+    let client_id = format!("ioto-{}", opts.device);
+    let mut cfg = ClientConfig::new(ProtocolVersion::V3_1_1, &client_id);
+    cfg.session = SessionMode::Persistent {
+        expiry_secs: u32::MAX,
+    };
+    cfg.keep_alive_secs = 30;
+    cfg.connect_timeout_ms = 3_000;
+    cfg.backoff = Backoff {
+        base_ms: 100,
+        max_ms: 2_000,
+    };
+    let (mut rx, mut tx, mut inflight, mut ids, mut q) = (
+        vec![0u8; 8192],
+        vec![0u8; 8192],
+        vec![0u8; 16 * 1024],
+        vec![0u16; 16],
+        vec![0u8; 4096],
+    );
+    let client = Client::new(
+        cfg,
+        connector,
+        Buffers {
+            rx: &mut rx,
+            tx: &mut tx,
+            inflight: &mut inflight,
+            incoming_qos2: &mut ids,
+        },
+        ioto_core::outbox::OfflineQueue::new(
+            RamQueue::new(&mut q, 16),
+            ioto_core::outbox::QueuePolicy::Reject,
+        ),
+        TokioDelay,
+        HostClock::new(),
+        HostEntropy::default(),
+    );
+    let filters = [topics.delta.as_str()];
+    let mut uplink = MqttUplink::new(client, &filters);
+
+    let mut detectors: [Contextual; 4] = core::array::from_fn(|_| Contextual::new());
+    let edge_state = RefCell::new(EdgeState::default());
+    let points = RefCell::new(Vec::<Point>::new());
+    let wall = HostClock::new();
+    let start = StdInstant::now();
+    let period_us = (1e6 / f64::from(SAMPLE_RATE_HZ)) as u64;
+
+    let sensing = async {
+        let mut rows = vec![[0.0f32; 3]; WINDOW];
+        let mut window = match Window::new(&mut rows, SAMPLE_RATE_HZ) {
+            Ok(w) => w,
+            Err(_) => {
+                agent.stop();
+                return;
+            }
+        };
+        let mut scratch = vec![0.0f32; WINDOW];
+        let window_us = WINDOW as u64 * period_us;
+        let mut last_print = StdInstant::now();
+        let mut taken = 0u64;
+        while start.elapsed() < opts.duration && taken * (WINDOW as u64) < horizon {
+            // Pace machine time to `speedup` × wall time.
+            let machine_due = (start.elapsed().as_secs_f64() * opts.speedup * 1e6) as u64;
+            if time.get() > machine_due {
+                let ahead_ms = (time.get() - machine_due) as f64 / 1e3 / opts.speedup;
+                TokioDelay.delay_ms(ahead_ms.clamp(1.0, 50.0) as u32).await;
+                continue;
+            }
+            let Ok(view) = fill_window_back_to_back(&mut accel, &mut window).await else {
+                break;
+            };
+            if agent.observe(&view, &mut scratch).await.is_err() {
+                break;
+            }
+            taken += 1;
+            time.set(time.get() + window_us);
+            if opts.progress && last_print.elapsed() > Duration::from_secs(2) {
+                last_print = StdInstant::now();
+                print_progress(agent, &edge_state.borrow(), time.get());
+            }
+        }
+        agent.stop();
+    };
+    let edge = agent.run_edge_observed(&mut detectors, &edge_state, |s| {
+        points.borrow_mut().push(Point {
+            t_s: s.at.0 as f64 / 1e6,
+            score: s.score,
+            action: s.decision.map_or(Action::Ignore, |d| d.action),
+        });
+    });
+    let up = agent.run_uplink(&mut uplink, &wall, 5_000, |_topic, _payload, _cmds| {});
+    embassy_futures::join::join3(sensing, edge, up).await;
+    uplink.client().disconnect().await;
+
+    let points = points.into_inner();
+    let machine_s = time.get() as f64 / 1e6;
+    let faults = plan
+        .faults()
+        .iter()
+        .filter(|f| f.start < horizon)
+        .map(|f| {
+            let start_s = f.start as f64 / f64::from(SAMPLE_RATE_HZ);
+            InjectedFault {
+                kind: format!("{:?}", f.kind),
+                start_s,
+                full_s: (f.start + f.ramp) as f64 / f64::from(SAMPLE_RATE_HZ),
+                detected_s: points
+                    .iter()
+                    .find(|p| p.t_s >= start_s && p.action != Action::Ignore)
+                    .map(|p| p.t_s),
+            }
+        })
+        .collect::<Vec<_>>();
+    let first_onset = faults.iter().map(|f| f.start_s).fold(f64::INFINITY, f64::min);
+    let false_alarms = count_episodes(points.iter().filter(|p| p.t_s < first_onset));
+    let mut ctx = vec![0u8; 4096];
+    let pending_context = agent
+        .peek_escalation(&mut ctx)
+        .await
+        .and_then(|n| std::str::from_utf8(&ctx[8..n]).ok().map(str::to_string));
+    Ok(RunSummary {
+        metrics: agent.metrics(),
+        points,
+        faults,
+        false_alarms,
+        machine_s,
+        escalations_waiting: agent.escalations_waiting().await,
+        pending_context,
+        topics: topics.clone(),
+        queue_left: agent.queue_depth().await,
+    })
+}
+
+/// Episodes (runs of non-ignore decisions) among `points`.
+fn count_episodes<'p>(points: impl Iterator<Item = &'p Point>) -> u64 {
+    let mut n = 0;
+    let mut inside = false;
+    for p in points {
+        let on = p.action != Action::Ignore;
+        if on && !inside {
+            n += 1;
+        }
+        inside = on;
+    }
+    n
+}
+
+fn print_progress<O: Outbox, E: Outbox>(
+    agent: &Agent<'_, NoopRawMutex, O, E>,
+    s: &EdgeState,
+    machine_us: u64,
+) {
+    let m = agent.metrics();
+    let decision = s.decision.map_or("-".to_string(), |d| d.to_string());
+    println!(
+        "t={:>7.1}s score={:.3} {:<40} windows={} events={} escalations={} raw={}B sent={}B ({:.2}%)",
+        machine_us as f64 / 1e6,
+        s.score,
+        decision,
+        m.inferences,
+        m.decisions[1] + m.decisions[2] + m.decisions[3],
+        m.decisions[3],
+        m.raw_bytes,
+        m.sent_bytes,
+        if m.raw_bytes > 0 {
+            100.0 * m.sent_bytes as f64 / m.raw_bytes as f64
+        } else {
+            0.0
+        },
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broker_urls_parse_or_fail_typed() {
+        assert_eq!(
+            BrokerAddr::parse("mqtt://127.0.0.1:1884").ok(),
+            Some(BrokerAddr {
+                host: "127.0.0.1".into(),
+                port: 1884
+            })
+        );
+        assert_eq!(BrokerAddr::parse("mqtt://broker").map(|b| b.port).ok(), Some(1883));
+        assert!(BrokerAddr::parse("http://x").is_err());
+        assert!(BrokerAddr::parse("mqtt://:1").is_err());
+        assert!(BrokerAddr::parse("mqtt://h:x").is_err());
+    }
+
+    #[test]
+    fn episodes_count_rising_edges() {
+        let p = |a| Point {
+            t_s: 0.0,
+            score: 0.0,
+            action: a,
+        };
+        let pts = [
+            p(Action::Ignore),
+            p(Action::Report),
+            p(Action::Report),
+            p(Action::Ignore),
+            p(Action::Escalate),
+        ];
+        assert_eq!(count_episodes(pts.iter()), 2);
+    }
+}
