@@ -73,6 +73,10 @@ pub struct ClientConfig {
     pub limits: Limits,
     /// Retry policy.
     pub retry: RetryPolicy,
+    /// Seed of the generator that draws the retry jitter. Boards pass the output of
+    /// their [`ioto_core::Entropy`] (or use [`Client::with_entropy`]) so devices do not
+    /// retry in step; the default 0 gives a fixed (but still spread) sequence.
+    pub jitter_seed: u64,
     /// Call/token budget.
     pub budget: BudgetLimits,
     /// Tokens reserved per call when the request sets no output cap.
@@ -88,6 +92,7 @@ impl ClientConfig {
             key,
             limits: Limits::default(),
             retry: RetryPolicy::default(),
+            jitter_seed: 0,
             budget: BudgetLimits::default(),
             default_expected_tokens: 1_000,
         }
@@ -109,6 +114,7 @@ pub struct Client<T, C, D> {
     cfg: ClientConfig,
     budget: Budget,
     last_usage: Option<Usage>,
+    jitter: u64,
 }
 
 impl<T: HttpTransport, C: Clock, D: DelayNs> Client<T, C, D> {
@@ -119,10 +125,36 @@ impl<T: HttpTransport, C: Clock, D: DelayNs> Client<T, C, D> {
             transport,
             clock,
             delay,
+            jitter: cfg.jitter_seed,
             cfg,
             budget,
             last_usage: None,
         }
+    }
+
+    /// Reseeds the retry jitter from `rng` (the board's hardware RNG).
+    pub fn with_entropy(mut self, rng: &mut impl ioto_core::Entropy) -> Self {
+        let mut seed = [0u8; 8];
+        rng.fill_bytes(&mut seed);
+        self.jitter = u64::from_le_bytes(seed);
+        self
+    }
+
+    /// 32 random bits for the next retry wait (SplitMix64: any seed, 0 included,
+    /// gives a well-spread sequence).
+    fn jitter_bits(&mut self) -> u32 {
+        self.jitter = self.jitter.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.jitter;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 32) as u32
+    }
+
+    /// The wait (ms) before retrying after failed attempt `attempt` (1-based), or
+    /// `None` when no attempts are left; draws fresh jitter bits.
+    pub fn retry_delay_ms(&mut self, attempt: u32, retry_after_s: Option<u32>) -> Option<u32> {
+        let random = self.jitter_bits();
+        self.cfg.retry.delay_ms(attempt, retry_after_s, random)
     }
 
     /// The configuration.
@@ -294,9 +326,11 @@ impl<T: HttpTransport, C: Clock, D: DelayNs> Client<T, C, D> {
                 Error::Http { retry_after, .. } => *retry_after,
                 _ => None,
             };
-            let wait = RetryPolicy::retryable(&err)
-                .then(|| self.cfg.retry.delay_ms(attempt, retry_after))
-                .flatten();
+            let wait = if RetryPolicy::retryable(&err) {
+                self.retry_delay_ms(attempt, retry_after)
+            } else {
+                None
+            };
             let Some(ms) = wait else { return Err(err) };
             let elapsed_ms = self.clock.now().micros_since(start) / 1000;
             if elapsed_ms + u64::from(ms) > self.cfg.limits.timeout_ms {

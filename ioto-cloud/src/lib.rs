@@ -18,7 +18,8 @@
 //! | [`structured`] | JSON-schema answers parsed into typed decisions |
 //! | [`realtime`] | Realtime API (GA) client and server events, tool routing |
 //! | [`client`], [`tool_loop`] | the HTTP client with retry/budget/caps, and the tool loops |
-//! | [`resilience`], [`escalation`] | retry policy, call/token budget, offline escalation queue |
+//! | [`resilience`], [`escalation`] | jittered retry policy, call/token budget, offline escalation queue on an `Outbox` |
+//! | [`advisor`] | `CloudAdvisor`: ioto-core's `Advisor` port, device tools in, checked `Command`s out |
 //! | [`transport`] | the transport trait (+ `StdHttp` with the `std` feature) |
 //! | [`types`] | tool calls, usage and finish reasons shared by every API |
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -27,6 +28,7 @@
 
 extern crate alloc;
 
+pub mod advisor;
 pub mod anthropic;
 pub mod anthropic_stream;
 pub mod builtins;

@@ -1,26 +1,33 @@
 //! Retry policy (429 with `Retry-After`, 5xx, connection failures) and a call/token
 //! budget per hour and per day, checked before anything is sent.
+//!
+//! Waits between attempts use the device's one backoff, [`ioto_core::backoff::Backoff`],
+//! with full jitter: a fleet that lost the endpoint at the same moment does not retry
+//! in step. The random bits come from the caller (the [`Client`](crate::client::Client)
+//! draws them from its seeded generator, see
+//! [`ClientConfig::jitter_seed`](crate::client::ClientConfig::jitter_seed)).
 
 use crate::error::Error;
 use ioto_core::Instant;
+use ioto_core::backoff::Backoff;
 
 /// When and how long to wait before trying again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Attempts in total (1 = no retry).
     pub max_attempts: u32,
-    /// First backoff (ms); doubles each attempt.
-    pub base_delay_ms: u32,
-    /// Longest single wait (ms), also the cap for `Retry-After`.
-    pub max_delay_ms: u32,
+    /// Full-jitter backoff between attempts; its `max_ms` also caps `Retry-After`.
+    pub backoff: Backoff,
 }
 
 impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
             max_attempts: 3,
-            base_delay_ms: 500,
-            max_delay_ms: 30_000,
+            backoff: Backoff {
+                base_ms: 500,
+                max_ms: 30_000,
+            },
         }
     }
 }
@@ -47,20 +54,18 @@ impl RetryPolicy {
         }
     }
 
-    /// Milliseconds to wait after failed attempt number `attempt` (1-based): the
-    /// server's `Retry-After` if given, else exponential backoff; both capped.
+    /// Milliseconds to wait after failed attempt number `attempt` (1-based), given 32
+    /// random bits: the server's `Retry-After` if given (capped at `backoff.max_ms`),
+    /// else a uniformly random wait in `0..=backoff.ceiling_ms(attempt - 1)`.
     /// `None` when no attempts are left.
-    pub fn delay_ms(&self, attempt: u32, retry_after_s: Option<u32>) -> Option<u32> {
+    pub fn delay_ms(&self, attempt: u32, retry_after_s: Option<u32>, random: u32) -> Option<u32> {
         if attempt >= self.max_attempts {
             return None;
         }
-        let ms = match retry_after_s {
-            Some(s) => s.saturating_mul(1000),
-            None => self
-                .base_delay_ms
-                .saturating_mul(1u32 << (attempt - 1).min(16)),
-        };
-        Some(ms.min(self.max_delay_ms))
+        Some(match retry_after_s {
+            Some(s) => s.saturating_mul(1000).min(self.backoff.max_ms),
+            None => self.backoff.delay_ms(attempt.saturating_sub(1), random),
+        })
     }
 }
 

@@ -14,6 +14,7 @@ use ioto_cloud::resilience::{BudgetLimits, RetryPolicy};
 use ioto_cloud::tool_loop::{ExecutedCall, LoopCaps, run_chat};
 use ioto_cloud::tools::{CallStatus, ToolError, ToolRegistry};
 use ioto_cloud::{Secret, schema::Violation};
+use ioto_core::backoff::Backoff;
 use serde_json::Value;
 use std::cell::Cell;
 use std::time::Instant;
@@ -97,8 +98,10 @@ fn persistent_rate_limit_gives_up_after_max_attempts() {
     );
     cfg.retry = RetryPolicy {
         max_attempts: 3,
-        base_delay_ms: 10,
-        max_delay_ms: 50,
+        backoff: Backoff {
+            base_ms: 10,
+            max_ms: 50,
+        },
     };
     let mut c = client_with(cfg);
     let err = block_on(c.chat(&req(), None)).unwrap_err();
@@ -124,7 +127,7 @@ fn server_error_is_retried() {
         Api::OpenAi,
         Secret::new(KEY),
     );
-    cfg.retry.base_delay_ms = 10;
+    cfg.retry.backoff.base_ms = 10;
     let mut c = client_with(cfg);
     assert_eq!(block_on(c.chat(&req(), None)).unwrap().content, "fine");
     assert_eq!(seen(&s, "s500").len(), 2);

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::panic, missing_docs)]
 
 use ioto_cloud::Error;
-use ioto_cloud::escalation::{EscalationQueue, MemoryStore};
+use ioto_cloud::escalation::{EscalationError, EscalationQueue};
 use ioto_cloud::realtime::{self, RealtimeSession, ServerEvent};
 use ioto_cloud::resilience::{Budget, BudgetLimits, RetryPolicy};
 use ioto_cloud::responses_stream::ResponsesStream;
@@ -12,6 +12,8 @@ use ioto_cloud::tools::{CallStatus, ToolError, ToolRegistry, parse_and_validate}
 use ioto_cloud::transport::TransportError;
 use ioto_cloud::types::AnswerLimits;
 use ioto_core::Instant;
+use ioto_core::backoff::Backoff;
+use ioto_core::outbox::RamQueue;
 use serde_json::{Value, json};
 
 fn pump_schema() -> Schema {
@@ -154,14 +156,18 @@ fn registry_rejects_bad_declarations_and_logs_every_call() {
 fn retry_policy_honours_retry_after_and_caps() {
     let p = RetryPolicy {
         max_attempts: 4,
-        base_delay_ms: 100,
-        max_delay_ms: 5_000,
+        backoff: Backoff {
+            base_ms: 100,
+            max_ms: 5_000,
+        },
     };
-    assert_eq!(p.delay_ms(1, None), Some(100));
-    assert_eq!(p.delay_ms(2, None), Some(200));
-    assert_eq!(p.delay_ms(3, Some(2)), Some(2_000));
-    assert_eq!(p.delay_ms(3, Some(3600)), Some(5_000));
-    assert_eq!(p.delay_ms(4, None), None);
+    // Full jitter: the wait is `random mod (ceiling + 1)`, ceilings 100, 200, 400 ms.
+    assert_eq!(p.delay_ms(1, None, 250), Some(48));
+    assert_eq!(p.delay_ms(2, None, u32::MAX), Some(99));
+    assert_eq!(p.delay_ms(3, None, 400), Some(400));
+    assert_eq!(p.delay_ms(3, Some(2), 0), Some(2_000));
+    assert_eq!(p.delay_ms(3, Some(3600), 0), Some(5_000));
+    assert_eq!(p.delay_ms(4, None, 0), None);
     let http = |status| Error::Http {
         status,
         retry_after: None,
@@ -210,22 +216,24 @@ fn budget_counts_calls_and_tokens_per_window() {
 
 #[test]
 fn escalation_queue_expires_and_bounds() {
-    let mut q = EscalationQueue::new(MemoryStore::new(2, 16));
-    q.enqueue(Instant(0), "first", 1_000).unwrap();
-    q.enqueue(Instant(0), "second", 10_000).unwrap();
-    assert_eq!(
-        q.enqueue(Instant(0), "third", 10_000),
-        Err(Error::Storage("queue full"))
-    );
-    assert_eq!(
-        q.enqueue(Instant(0), "x".repeat(17).as_str(), 1),
-        Err(Error::Storage("payload too large"))
-    );
-    assert_eq!(q.next(Instant(500_000)).unwrap().payload, "first");
-    assert_eq!(q.next(Instant(2_000_000)).unwrap().payload, "second");
-    assert_eq!(q.expired(), 1);
-    assert_eq!(q.done().unwrap().payload, "second");
-    assert!(q.is_empty());
+    embassy_futures::block_on(async {
+        let mut mem = [0u8; 128];
+        let mut q = EscalationQueue::new(RamQueue::new(&mut mem, 2));
+        q.enqueue(Instant(0), b"first", 1_000).await.unwrap();
+        q.enqueue(Instant(0), b"second", 10_000).await.unwrap();
+        assert_eq!(
+            q.enqueue(Instant(0), b"third", 10_000).await,
+            Err(EscalationError::Full)
+        );
+        let mut buf = [0u8; 64];
+        let e = q.next(Instant(500_000), &mut buf).await.unwrap().unwrap();
+        assert_eq!(e.payload, b"first");
+        let e = q.next(Instant(2_000_000), &mut buf).await.unwrap().unwrap();
+        assert_eq!(e.payload, b"second");
+        assert_eq!(q.expired(), 1);
+        assert!(q.done().await.unwrap());
+        assert!(q.is_empty());
+    });
 }
 
 fn ev(v: Value) -> Vec<u8> {

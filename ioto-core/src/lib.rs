@@ -11,8 +11,8 @@ pub mod features;
 pub mod outbox;
 pub mod policy;
 pub mod selftest;
-pub mod state;
 pub mod sensor;
+pub mod state;
 pub mod time;
 pub mod uplink;
 

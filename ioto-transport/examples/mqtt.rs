@@ -27,12 +27,12 @@ use std::time::{Duration, Instant};
 
 use ioto_board_host::{HostClock, HostEntropy};
 use ioto_core::Entropy;
+use ioto_core::outbox::{OfflineQueue, QueuePolicy, RamQueue};
 use ioto_transport::mqtt::client::{
     Backoff, Buffers, Client, ClientConfig, Error, Event, Publication, PublishOptions, SessionMode,
 };
 use ioto_transport::mqtt::connector::{Connector, TcpConnector};
 use ioto_transport::mqtt::{ProtocolVersion, QoS, SubscribeOptions, Subscription};
-use ioto_core::outbox::{OfflineQueue, QueuePolicy, RamQueue};
 use ioto_transport::std_net::{TokioDelay, TokioNet};
 
 const USAGE: &str =

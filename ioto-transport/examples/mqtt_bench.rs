@@ -20,12 +20,12 @@ mod broker;
 use std::time::{Duration, Instant};
 
 use ioto_board_host::{HostClock, HostEntropy};
+use ioto_core::outbox::{OfflineQueue, QueuePolicy, RamQueue};
 use ioto_transport::mqtt::client::{
     Buffers, Client, ClientConfig, Error, Event, Publication, PublishOptions,
 };
 use ioto_transport::mqtt::connector::TcpConnector;
 use ioto_transport::mqtt::{ProtocolVersion, QoS};
-use ioto_core::outbox::{OfflineQueue, QueuePolicy, RamQueue};
 use ioto_transport::std_net::{TokioDelay, TokioNet};
 
 const INFLIGHT: u16 = 64;

@@ -142,9 +142,7 @@ where
                 topic: p.topic,
                 payload: p.payload,
             }),
-            Some(Event::ConnectFailed(_) | Event::Subscribed(_) | Event::Unsubscribed(_)) => {
-                None
-            }
+            Some(Event::ConnectFailed(_) | Event::Subscribed(_) | Event::Unsubscribed(_)) => None,
         })
     }
 

@@ -36,7 +36,7 @@ fn settings(v: u32) -> Settings {
     Settings {
         interval_s: 1000 + v * 7,
         name: heapless_name::Name(name, (v % 12) as u8 + 1),
-        enabled: v % 2 == 0,
+        enabled: v.is_multiple_of(2),
     }
 }
 
@@ -146,7 +146,7 @@ fn workload(cut: Option<u64>) -> (Vec<u8>, Outcome) {
                 }
                 Err(e) => panic!("store settings {v}: {e:?}"),
             }
-            if v % 3 == 0 {
+            if v.is_multiple_of(3) {
                 let n = u64::from(v) * 1_000_003;
                 match c.store(COUNTER, &n).await {
                     Ok(()) => out.counter_ok = Some(n),

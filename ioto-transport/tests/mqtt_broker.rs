@@ -4,9 +4,9 @@
 
 mod mqtt_support;
 
+use ioto_core::outbox::QueuePolicy;
 use ioto_transport::mqtt::client::{Error, Publication, PublishOptions, SessionMode};
 use ioto_transport::mqtt::{LastWill, Properties, ProtocolVersion, QoS};
-use ioto_core::outbox::QueuePolicy;
 use mqtt_support::*;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

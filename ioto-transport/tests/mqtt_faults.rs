@@ -5,11 +5,11 @@
 
 mod mqtt_support;
 
+use ioto_core::outbox::QueuePolicy;
 use ioto_transport::mqtt::client::{
     DisconnectReason, Event, Publication, PublishOptions, SessionMode,
 };
 use ioto_transport::mqtt::{ProtocolVersion, QoS};
-use ioto_core::outbox::QueuePolicy;
 use mqtt_support::proxy::Proxy;
 use mqtt_support::*;
 use std::time::{Duration, Instant};

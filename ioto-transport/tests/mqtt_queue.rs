@@ -3,10 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 use embassy_futures::block_on;
-use ioto_transport::mqtt::client::Backoff;
 use ioto_core::outbox::{
-    OfflineQueue, Pushed, QueueError, QueuePolicy, Outbox, RAM_RECORD_OVERHEAD, RamQueue,
+    OfflineQueue, Outbox, Pushed, QueueError, QueuePolicy, RAM_RECORD_OVERHEAD, RamQueue,
 };
+use ioto_transport::mqtt::client::Backoff;
 
 fn drain(q: &mut OfflineQueue<RamQueue<'_>>) -> Vec<Vec<u8>> {
     let mut out = Vec::new();

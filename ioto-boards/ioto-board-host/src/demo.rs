@@ -83,7 +83,10 @@ pub fn run(opts: &DemoOptions) -> Result<RunSummary, String> {
 pub fn summary_rows(s: &RunSummary) -> Vec<(String, String)> {
     let m = &s.metrics;
     let mut rows = vec![
-        ("machine time simulated".into(), format!("{:.0} s", s.machine_s)),
+        (
+            "machine time simulated".into(),
+            format!("{:.0} s", s.machine_s),
+        ),
         ("samples".into(), m.samples.to_string()),
         ("windows scored".into(), m.inferences.to_string()),
     ];
@@ -99,7 +102,10 @@ pub fn summary_rows(s: &RunSummary) -> Vec<(String, String)> {
         "faults injected / detected".into(),
         format!("{} / {}", s.faults.len(), detected),
     ));
-    rows.push(("false alarms (before the first fault)".into(), s.false_alarms.to_string()));
+    rows.push((
+        "false alarms (before the first fault)".into(),
+        s.false_alarms.to_string(),
+    ));
     rows.push((
         "decisions ignore/act/report/escalate".into(),
         format!(
@@ -108,7 +114,10 @@ pub fn summary_rows(s: &RunSummary) -> Vec<(String, String)> {
         ),
     ));
     rows.push(("escalations answered".into(), m.escalations.to_string()));
-    rows.push(("escalations queued".into(), s.escalations_waiting.to_string()));
+    rows.push((
+        "escalations queued".into(),
+        s.escalations_waiting.to_string(),
+    ));
     rows.push(("messages delivered".into(), m.delivered.to_string()));
     rows.push((
         "bytes raw / sent".into(),
@@ -184,7 +193,11 @@ fn write_summary_json(path: &Path, s: &RunSummary) -> Result<(), String> {
     let names = [&t.telemetry, &t.events, &t.state, &t.metrics, &t.advice];
     for (i, (name, n)) in names.iter().zip(m.delivered_by_kind).enumerate() {
         let sep = if i > 0 { "," } else { "" };
-        let _ = write!(out, "{sep}{}:{n}", serde_json::Value::String((*name).clone()));
+        let _ = write!(
+            out,
+            "{sep}{}:{n}",
+            serde_json::Value::String((*name).clone())
+        );
     }
     let _ = write!(out, "}},\"faults\":[");
     for (i, f) in s.faults.iter().enumerate() {
@@ -216,8 +229,9 @@ pub fn default_options(out_dir: PathBuf) -> DemoOptions {
 }
 
 /// Usage of the demo's options (shared by `cargo xtask demo` and `ioto-host demo`).
-pub const DEMO_USAGE: &str = "options: [--seed N] [--duration SECONDS] [--speedup X] [--broker mqtt://HOST:PORT]
-         [--device NAME] [--out DIR] [--quiet] [--start-on-stdin]";
+pub const DEMO_USAGE: &str =
+    "options: [--seed N] [--duration SECONDS] [--speedup X] [--broker mqtt://HOST:PORT]
+         [--device NAME] [--detector robust-z|contextual] [--out DIR] [--quiet] [--start-on-stdin]";
 
 /// Parses the demo's options; `out_dir` is the default report directory.
 pub fn parse_args(args: &[String], out_dir: PathBuf) -> Result<DemoOptions, String> {
@@ -252,6 +266,11 @@ pub fn parse_args(args: &[String], out_dir: PathBuf) -> Result<DemoOptions, Stri
                 o.gateway.speedup = x;
             }
             "--broker" => o.broker = Some(value()?),
+            "--detector" => {
+                let v = value()?;
+                o.gateway.detector =
+                    crate::detectors::DetectorName::parse(&v).ok_or_else(|| bad(&v))?;
+            }
             "--device" => o.gateway.device = value()?,
             "--out" => o.out_dir = PathBuf::from(value()?),
             "--quiet" => o.gateway.progress = false,

@@ -12,7 +12,6 @@ use embassy_sync::blocking_mutex::raw::NoopRawMutex;
 use embedded_hal_async::delay::DelayNs;
 use ioto_core::agent::{Agent, AgentConfig, EdgeState, Metrics, Topics, VIBRATION_WATCH};
 use ioto_core::backoff::Backoff;
-use ioto_core::detect::Contextual;
 use ioto_core::device::Limits;
 use ioto_core::outbox::{Outbox, RamQueue};
 use ioto_core::policy::{Action, PolicyConfig};
@@ -47,9 +46,9 @@ pub struct BrokerAddr {
 impl BrokerAddr {
     /// Parses `mqtt://host:port` (port 1883 when left out).
     pub fn parse(url: &str) -> Result<Self, GatewayError> {
-        let rest = url
-            .strip_prefix("mqtt://")
-            .ok_or_else(|| GatewayError::Config(format!("broker URL must start with mqtt://: {url}")))?;
+        let rest = url.strip_prefix("mqtt://").ok_or_else(|| {
+            GatewayError::Config(format!("broker URL must start with mqtt://: {url}"))
+        })?;
         let rest = rest.trim_end_matches('/');
         let (host, port) = match rest.rsplit_once(':') {
             Some((h, p)) => (
@@ -86,6 +85,8 @@ pub struct GatewayOptions {
     pub progress: bool,
     /// Telemetry summary period, machine seconds.
     pub telemetry_every_s: u32,
+    /// The detector on each watched feature.
+    pub detector: crate::detectors::DetectorName,
 }
 
 impl Default for GatewayOptions {
@@ -101,6 +102,7 @@ impl Default for GatewayOptions {
             speedup: 120.0,
             progress: true,
             telemetry_every_s: 60,
+            detector: crate::detectors::DetectorName::Contextual,
         }
     }
 }
@@ -214,7 +216,11 @@ pub fn demo_policy() -> PolicyConfig {
 }
 
 /// The agent's configuration for `topics`.
-fn agent_config<'a>(device: &'a str, topics: &'a GatewayTopics, opts: &GatewayOptions) -> AgentConfig<'a> {
+fn agent_config<'a>(
+    device: &'a str,
+    topics: &'a GatewayTopics,
+    opts: &GatewayOptions,
+) -> AgentConfig<'a> {
     AgentConfig {
         device,
         topics: Topics {
@@ -233,6 +239,7 @@ fn agent_config<'a>(device: &'a str, topics: &'a GatewayTopics, opts: &GatewayOp
         escalation_ttl_s: 3_600,
         escalation_attempts: 3,
         ack_timeout_ms: 10_000,
+        score_hold: 0.97,
     }
 }
 
@@ -289,8 +296,9 @@ pub async fn run_agent<O: Outbox, E: Outbox>(
     // MQTT uplink.
     static NET: TokioNet = TokioNet;
     let host: &'static str = Box::leak(opts.broker.host.clone().into_boxed_str());
-    let connector: &'static TcpConnector<'static, TokioNet, TokioNet> =
-        Box::leak(Box::new(TcpConnector::new(&NET, &NET, host, opts.broker.port)));
+    let connector: &'static TcpConnector<'static, TokioNet, TokioNet> = Box::leak(Box::new(
+        TcpConnector::new(&NET, &NET, host, opts.broker.port),
+    ));
     let client_id = format!("ioto-{}", opts.device);
     let mut cfg = ClientConfig::new(ProtocolVersion::V3_1_1, &client_id);
     cfg.session = SessionMode::Persistent {
@@ -329,7 +337,10 @@ pub async fn run_agent<O: Outbox, E: Outbox>(
     let filters = [topics.delta.as_str()];
     let mut uplink = MqttUplink::new(client, &filters);
 
-    let mut detectors: [Contextual; 4] = core::array::from_fn(|_| Contextual::new());
+    let mut detectors = Vec::new();
+    for _ in VIBRATION_WATCH {
+        detectors.push(crate::detectors::build(opts.detector, None).map_err(GatewayError::Config)?);
+    }
     let edge_state = RefCell::new(EdgeState::default());
     let points = RefCell::new(Vec::<Point>::new());
     let wall = HostClock::new();
@@ -372,6 +383,8 @@ pub async fn run_agent<O: Outbox, E: Outbox>(
         }
         agent.stop();
     };
+    let mut detectors: Vec<&mut dyn ioto_core::detect::Detector> =
+        detectors.iter_mut().map(|d| d.as_mut()).collect();
     let edge = agent.run_edge_observed(&mut detectors, &edge_state, |s| {
         points.borrow_mut().push(Point {
             t_s: s.at.0 as f64 / 1e6,
@@ -402,7 +415,10 @@ pub async fn run_agent<O: Outbox, E: Outbox>(
             }
         })
         .collect::<Vec<_>>();
-    let first_onset = faults.iter().map(|f| f.start_s).fold(f64::INFINITY, f64::min);
+    let first_onset = faults
+        .iter()
+        .map(|f| f.start_s)
+        .fold(f64::INFINITY, f64::min);
     let false_alarms = count_episodes(points.iter().filter(|p| p.t_s < first_onset));
     let mut ctx = vec![0u8; 4096];
     let pending_context = agent
@@ -474,7 +490,10 @@ mod tests {
                 port: 1884
             })
         );
-        assert_eq!(BrokerAddr::parse("mqtt://broker").map(|b| b.port).ok(), Some(1883));
+        assert_eq!(
+            BrokerAddr::parse("mqtt://broker").map(|b| b.port).ok(),
+            Some(1883)
+        );
         assert!(BrokerAddr::parse("http://x").is_err());
         assert!(BrokerAddr::parse("mqtt://:1").is_err());
         assert!(BrokerAddr::parse("mqtt://h:x").is_err());

@@ -7,6 +7,7 @@
 pub mod broker;
 pub mod demo;
 pub mod detectors;
+pub mod flash_file;
 pub mod gateway;
 pub mod report;
 pub mod series_csv;

@@ -391,49 +391,22 @@ mod plot {
                 Action::Ignore | Action::ActLocally => {}
             }
         }
-        legend(out);
+        out.push_str(LEGEND);
         out.push_str("</svg>\n");
     }
 
-    fn legend(out: &mut String) {
-        let y = H - 12.0;
-        w!(
-            out,
-            "<g class=\"legend\">\
-             <line class=\"score\" x1=\"{LEFT}\" y1=\"{y}\" x2=\"{:.0}\" y2=\"{y}\"/>\
-             <text class=\"legend\" x=\"{:.0}\" y=\"{:.0}\">score</text>\
-             <rect class=\"fault-swatch\" x=\"{:.0}\" y=\"{:.0}\" width=\"20\" height=\"10\"/>\
-             <text class=\"legend\" x=\"{:.0}\" y=\"{:.0}\">fault</text>\
-             <line class=\"threshold\" x1=\"{:.0}\" y1=\"{y}\" x2=\"{:.0}\" y2=\"{y}\"/>\
-             <text class=\"legend\" x=\"{:.0}\" y=\"{:.0}\">threshold</text>\
-             <circle class=\"report\" cx=\"{:.0}\" cy=\"{y}\" r=\"4\"/>\
-             <text class=\"legend\" x=\"{:.0}\" y=\"{:.0}\">report</text>\
-             <polygon class=\"escalate\" points=\"{:.0},{:.0} {:.0},{:.0} {:.0},{:.0}\"/>\
-             <text class=\"legend\" x=\"{:.0}\" y=\"{:.0}\">escalate</text></g>\n",
-            LEFT + 24.0,
-            LEFT + 30.0,
-            y + 4.0,
-            LEFT + 90.0,
-            y - 5.0,
-            LEFT + 116.0,
-            y + 4.0,
-            LEFT + 170.0,
-            LEFT + 194.0,
-            LEFT + 200.0,
-            y + 4.0,
-            LEFT + 280.0,
-            LEFT + 290.0,
-            y + 4.0,
-            LEFT + 350.0,
-            y - 6.0,
-            LEFT + 345.0,
-            y + 4.0,
-            LEFT + 355.0,
-            y + 4.0,
-            LEFT + 362.0,
-            y + 4.0
-        );
-    }
+    /// The legend row under the axis label (fixed layout, y = H - 12).
+    const LEGEND: &str = "<g class=\"legend\">\
+        <line class=\"score\" x1=\"64\" y1=\"368\" x2=\"88\" y2=\"368\"/>\
+        <text class=\"legend\" x=\"94\" y=\"372\">score</text>\
+        <rect class=\"fault-swatch\" x=\"154\" y=\"363\" width=\"20\" height=\"10\"/>\
+        <text class=\"legend\" x=\"180\" y=\"372\">fault</text>\
+        <line class=\"threshold\" x1=\"234\" y1=\"368\" x2=\"258\" y2=\"368\"/>\
+        <text class=\"legend\" x=\"264\" y=\"372\">threshold</text>\
+        <circle class=\"report\" cx=\"344\" cy=\"368\" r=\"4\"/>\
+        <text class=\"legend\" x=\"354\" y=\"372\">report</text>\
+        <polygon class=\"escalate\" points=\"414,362 409,372 419,372\"/>\
+        <text class=\"legend\" x=\"426\" y=\"372\">escalate</text></g>\n";
 }
 
 #[cfg(test)]
@@ -453,6 +426,24 @@ mod tests {
         Point { t_s, score, action }
     }
 
+    fn fault(kind: &str, start_s: f64, end_s: Option<f64>) -> FaultSpan {
+        let kind = kind.into();
+        FaultSpan {
+            kind,
+            start_s,
+            end_s,
+        }
+    }
+
+    fn lat(kind: &str, start_s: f64, latency_s: Option<f64>) -> DetectionLatency {
+        let kind = kind.into();
+        DetectionLatency {
+            kind,
+            start_s,
+            latency_s,
+        }
+    }
+
     fn sample_run() -> DemoRun {
         use Action::*;
         let scores = [0.1, 0.2, 0.9, 0.95, 0.3, 0.1, 0.2, 0.4, 0.8, 0.7, 0.6];
@@ -468,28 +459,12 @@ mod tests {
                 .map(|i| pt(f64::from(i), scores[i as usize], actions[i as usize]))
                 .collect(),
             faults: vec![
-                FaultSpan {
-                    kind: "stuck<sensor>".into(),
-                    start_s: 2.0,
-                    end_s: Some(4.0),
-                },
-                FaultSpan {
-                    kind: "drift".into(),
-                    start_s: 8.0,
-                    end_s: None,
-                },
+                fault("stuck<sensor>", 2.0, Some(4.0)),
+                fault("drift", 8.0, None),
             ],
             latencies: vec![
-                DetectionLatency {
-                    kind: "stuck<sensor>".into(),
-                    start_s: 2.0,
-                    latency_s: Some(0.0),
-                },
-                DetectionLatency {
-                    kind: "never".into(),
-                    start_s: 9.0,
-                    latency_s: None,
-                },
+                lat("stuck<sensor>", 2.0, Some(0.0)),
+                lat("never", 9.0, None),
             ],
             threshold: Some(0.75),
             summary: vec![

@@ -41,6 +41,7 @@ struct Control {
     sensitivity: f32,
     actuator: f32,
     state_dirty: bool,
+    held: f32,
 }
 
 impl<M: RawMutex, O: Outbox, E: Outbox> Agent<'_, M, O, E> {
@@ -66,6 +67,7 @@ impl<M: RawMutex, O: Outbox, E: Outbox> Agent<'_, M, O, E> {
             sensitivity: 1.0,
             actuator: 0.0,
             state_dirty: true,
+            held: 0.0,
         };
         let mut rec = [0u8; RECORD_MAX];
         loop {
@@ -104,7 +106,11 @@ impl<M: RawMutex, O: Outbox, E: Outbox> Agent<'_, M, O, E> {
         match cmd {
             Command::SetSensitivity { level } => {
                 ctl.sensitivity = level;
-                if self.policy.lock(|p| p.borrow_mut().set_sensitivity(level)).is_err() {
+                if self
+                    .policy
+                    .lock(|p| p.borrow_mut().set_sensitivity(level))
+                    .is_err()
+                {
                     self.count(|m| m.commands_rejected = m.commands_rejected.saturating_add(1));
                     return;
                 }
@@ -112,9 +118,7 @@ impl<M: RawMutex, O: Outbox, E: Outbox> Agent<'_, M, O, E> {
             Command::SetActuator { level, .. } => ctl.actuator = level,
             Command::ScheduleReport { after_s } => {
                 let at = state.borrow().at;
-                ctl.report_at = Some(Instant(
-                    at.0.saturating_add(u64::from(after_s) * 1_000_000),
-                ));
+                ctl.report_at = Some(Instant(at.0.saturating_add(u64::from(after_s) * 1_000_000)));
             }
             Command::ReadSensor { .. } => ctl.read_now = true,
         }
@@ -140,12 +144,18 @@ impl<M: RawMutex, O: Outbox, E: Outbox> Agent<'_, M, O, E> {
             scores[i] = detectors[i].update(obs.at, obs.values[i]);
             score = score.max(scores[i]);
         }
+        if score.is_finite() {
+            ctl.held = score.max(ctl.held * self.config.score_hold.clamp(0.0, 1.0));
+            score = ctl.held;
+        }
         let link = if self.with_status(|s| s.online) {
             Link::Online
         } else {
             Link::Offline
         };
-        let decision = self.policy.lock(|p| p.borrow_mut().decide(obs.at, score, link));
+        let decision = self
+            .policy
+            .lock(|p| p.borrow_mut().decide(obs.at, score, link));
         self.count(|m| {
             m.inferences = m.inferences.saturating_add(1);
             let k = decision.action as usize;
@@ -186,7 +196,9 @@ impl<M: RawMutex, O: Outbox, E: Outbox> Agent<'_, M, O, E> {
         let due = |next: &mut Option<Instant>, every_s: u32| match *next {
             Some(t) if obs.at < t => false,
             _ => {
-                *next = Some(Instant(obs.at.0.saturating_add(u64::from(every_s) * 1_000_000)));
+                *next = Some(Instant(
+                    obs.at.0.saturating_add(u64::from(every_s) * 1_000_000),
+                ));
                 true
             }
         };
@@ -244,7 +256,12 @@ impl<M: RawMutex, O: Outbox, E: Outbox> Agent<'_, M, O, E> {
         }
     }
 
-    fn write_features(&self, j: &mut JsonOut<'_>, values: &[f32], scores: &[f32]) -> Result<(), JsonFull> {
+    fn write_features(
+        &self,
+        j: &mut JsonOut<'_>,
+        values: &[f32],
+        scores: &[f32],
+    ) -> Result<(), JsonFull> {
         j.object("features")?;
         for (w, v) in self.config.watch.iter().zip(values) {
             j.f32(w.name, *v)?;
@@ -323,7 +340,10 @@ impl<M: RawMutex, O: Outbox, E: Outbox> Agent<'_, M, O, E> {
         let written = (|| {
             j.begin()?;
             j.str("device", self.config.device)?;
-            j.str("machine", "rotating machine, accelerometer on the bearing housing")?;
+            j.str(
+                "machine",
+                "rotating machine, accelerometer on the bearing housing",
+            )?;
             j.u64("t_ms", obs.at.as_millis())?;
             j.str("decision", d.action.as_str())?;
             j.str("reason", d.reason.as_str())?;

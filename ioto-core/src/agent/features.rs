@@ -108,8 +108,8 @@ pub fn extract<const N: usize>(
                 let n = view
                     .copy_channel(usize::from(w.channel), scratch)
                     .map_err(|_| FeatureFault::NoSuchChannel)?;
-                let s = WindowStats::from_slice(&scratch[..n])
-                    .map_err(|_| FeatureFault::BadSamples)?;
+                let s =
+                    WindowStats::from_slice(&scratch[..n]).map_err(|_| FeatureFault::BadSamples)?;
                 cached = Some((w.channel, s));
                 s
             }

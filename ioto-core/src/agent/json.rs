@@ -88,7 +88,9 @@ impl<'b> JsonOut<'b> {
             match c {
                 '"' => self.raw("\\\"")?,
                 '\\' => self.raw("\\\\")?,
-                c if (c as u32) < 0x20 => write!(self, "\\u{:04x}", c as u32).map_err(|_| JsonFull)?,
+                c if (c as u32) < 0x20 => {
+                    write!(self, "\\u{:04x}", c as u32).map_err(|_| JsonFull)?
+                }
                 c => {
                     let mut b = [0u8; 4];
                     self.raw(c.encode_utf8(&mut b))?;

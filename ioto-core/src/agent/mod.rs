@@ -82,6 +82,11 @@ pub struct AgentConfig<'a> {
     pub escalation_attempts: u32,
     /// A delivery not acknowledged within this is sent again.
     pub ack_timeout_ms: u32,
+    /// Peak hold of the combined score: each window it decays by this factor
+    /// unless a higher score replaces it (0 = no hold). Detectors that score an
+    /// anomaly as a short spike then give one policy episode per anomaly instead of
+    /// one per spike; 0.97 holds a spike above half for about 23 windows.
+    pub score_hold: f32,
 }
 
 /// One window's watched features, on their way from sensing to the edge.
@@ -185,9 +190,9 @@ impl<'a, M: RawMutex, O: Outbox, E: Outbox> Agent<'a, M, O, E> {
         let samples = view.len() as u32;
         self.count(|m| {
             m.samples = m.samples.saturating_add(u64::from(samples));
-            m.raw_bytes = m.raw_bytes.saturating_add(
-                u64::from(samples) * u64::from(self.config.raw_bytes_per_sample),
-            );
+            m.raw_bytes = m
+                .raw_bytes
+                .saturating_add(u64::from(samples) * u64::from(self.config.raw_bytes_per_sample));
         });
         self.observations
             .send(Observation {

@@ -93,6 +93,9 @@ mod tests {
         assert_eq!(RecordKind::from_byte(6), None);
         assert_eq!(split(&[]), None);
         assert_eq!(split(&[9, 1]), None);
-        assert_eq!(split(&[2, b'{', b'}']), Some((RecordKind::Event, &b"{}"[..])));
+        assert_eq!(
+            split(&[2, b'{', b'}']),
+            Some((RecordKind::Event, &b"{}"[..]))
+        );
     }
 }

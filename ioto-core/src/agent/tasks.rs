@@ -191,7 +191,8 @@ impl<M: RawMutex, O: Outbox, E: Outbox> Agent<'_, M, O, E> {
             let reserved = if expired {
                 None
             } else {
-                self.policy.lock(|p| p.borrow_mut().reserve_escalation(queued).ok())
+                self.policy
+                    .lock(|p| p.borrow_mut().reserve_escalation(sensor_now).ok())
             };
             let Some(reserved) = reserved else {
                 // Over budget (or expired): this one is dropped, the next may fit later.
@@ -202,7 +203,8 @@ impl<M: RawMutex, O: Outbox, E: Outbox> Agent<'_, M, O, E> {
             match advisor.advise(context, &TOOLS).await {
                 Ok(advice) => {
                     attempt = 0;
-                    self.policy.lock(|p| p.borrow_mut().settle(reserved, advice.tokens));
+                    self.policy
+                        .lock(|p| p.borrow_mut().settle(reserved, advice.tokens));
                     let _ = self.escalations.lock().await.pop_front().await;
                     self.count(|m| m.escalations = m.escalations.saturating_add(1));
                     let mut rec = [0u8; RECORD_MAX];

@@ -62,7 +62,6 @@ pub trait Outbox {
     fn can_ever_hold(&self, len: usize) -> bool;
 }
 
-
 impl<T: Outbox + ?Sized> Outbox for &mut T {
     type Error = T::Error;
 

@@ -132,4 +132,3 @@ impl<S: Outbox> OfflineQueue<S> {
         self.storage.pop_front().await
     }
 }
-

@@ -22,6 +22,10 @@
 //!   from its outbox when the decision was [`Decision::deferred`] because the link was
 //!   down), and corrects the estimate with [`Policy::settle`] once the answer says how
 //!   many tokens were used. So whatever is sent never exceeds a budget.
+//! * **Privacy.** Each record [`Field`] is [`Privacy::Public`], [`Privacy::Summary`]
+//!   or [`Privacy::Private`]; [`JsonRecord`] writes a payload into a caller-owned
+//!   buffer, never writes private fields and writes summary windows as aggregates
+//!   only. [`Decision::write_to`] adds a decision to a record.
 //!
 //! ```
 //! use ioto_core::Instant;

@@ -1,34 +1,5 @@
 //! What may leave the device: [`Privacy`] per [`Field`], and [`JsonRecord`], the
 //! no-heap JSON object writer every outgoing telemetry/event payload is built with.
-//!
-//! * [`Privacy::Private`] fields are never written (the call succeeds and writes
-//!   nothing).
-//! * [`Privacy::Summary`] fields are written only as aggregates: a raw window becomes
-//!   `{"n":…,"mean":…,"rms":…,"min":…,"max":…}` (no samples), a string becomes
-//!   `{"len":…}` (its length in bytes, no text); numbers and booleans, already a single
-//!   value, are written as they are.
-//! * [`Privacy::Public`] fields are written in full (a window as an array of samples).
-//!
-//! Non-finite floats are written as `null`. A field that does not fit is not written
-//! at all (the record stays valid) and [`RecordError::BufferTooSmall`] is returned.
-//!
-//! ```
-//! use ioto_core::policy::{Field, JsonRecord};
-//!
-//! const SCORE: Field = Field::public("score");
-//! const WINDOW: Field = Field::summary("window");
-//! const OWNER: Field = Field::private("owner");
-//!
-//! let mut buf = [0u8; 128];
-//! let mut w = JsonRecord::new(&mut buf);
-//! w.f32(&SCORE, 0.5)?.str(&OWNER, "Alice")?.window(&WINDOW, &[3.0, -3.0])?;
-//! let bytes = w.finish()?;
-//! assert_eq!(
-//!     bytes,
-//!     br#"{"score":0.5,"window":{"n":2,"mean":0,"rms":3,"min":-3,"max":3}}"#
-//! );
-//! # Ok::<(), ioto_core::policy::RecordError>(())
-//! ```
 
 use core::fmt::Write as _;
 
@@ -93,8 +64,39 @@ impl core::fmt::Display for RecordError {
 }
 
 /// Writes one flat JSON object into a caller-owned buffer, honouring each field's
-/// [`Privacy`]. One byte is always kept for the closing `}`, so [`JsonRecord::finish`]
-/// fails only when not even `{}` fits.
+/// [`Privacy`]; every outgoing telemetry/event payload is built with it.
+///
+/// * [`Privacy::Private`] fields are never written (the call succeeds and writes
+///   nothing).
+/// * [`Privacy::Summary`] fields are written only as aggregates: a raw window becomes
+///   `{"n":…,"mean":…,"rms":…,"min":…,"max":…}` (no samples), a string becomes
+///   `{"len":…}` (its length in bytes, no text); numbers and booleans, already a single
+///   value, are written as they are.
+/// * [`Privacy::Public`] fields are written in full (a window as an array of samples).
+///
+/// Non-finite floats are written as `null`. A field that does not fit is not written
+/// at all (the record stays valid) and [`RecordError::BufferTooSmall`] is returned.
+///
+/// ```
+/// use ioto_core::policy::{Field, JsonRecord};
+///
+/// const SCORE: Field = Field::public("score");
+/// const WINDOW: Field = Field::summary("window");
+/// const OWNER: Field = Field::private("owner");
+///
+/// let mut buf = [0u8; 128];
+/// let mut w = JsonRecord::new(&mut buf);
+/// w.f32(&SCORE, 0.5)?.str(&OWNER, "Alice")?.window(&WINDOW, &[3.0, -3.0])?;
+/// let bytes = w.finish()?;
+/// assert_eq!(
+///     bytes,
+///     br#"{"score":0.5,"window":{"n":2,"mean":0,"rms":3,"min":-3,"max":3}}"#
+/// );
+/// # Ok::<(), ioto_core::policy::RecordError>(())
+/// ```
+///
+/// One byte is always kept for the closing `}`, so [`JsonRecord::finish`] fails only
+/// when not even `{}` fits.
 pub struct JsonRecord<'b> {
     buf: &'b mut [u8],
     len: usize,

@@ -328,7 +328,7 @@ impl<'a> DeviceState<'a> {
     /// Applies an `/update/delta` document unless its version is not newer than
     /// [`DeviceState::version`] (then [`DeltaOutcome::Stale`]).
     pub fn apply_delta<'j>(&mut self, delta: &Delta<'j>, limits: &Limits) -> DeltaOutcome<'j> {
-        if delta.version < self.version {
+        if delta.version <= self.version {
             return DeltaOutcome::Stale {
                 version: delta.version,
                 current: self.version,

@@ -70,8 +70,8 @@ pub use document::{
     StateFields,
 };
 pub use shadow_json::{
-    Delta, GetAccepted, ShadowTopic, ShadowTopics, UpdateRejected, encode_reported, parse_delta,
-    parse_get_accepted, parse_update_accepted, parse_update_rejected,
+    Delta, GetAccepted, ShadowRejection, ShadowTopic, ShadowTopics, UpdateAccepted, UpdateRejected,
+    encode_reported, parse_delta, parse_get_accepted, parse_update_accepted, parse_update_rejected,
 };
 
 /// Why a state document could not be encoded or decoded.

@@ -11,7 +11,14 @@
 //! there or not.
 //!
 //! The caller owns the scratch buffer: it bounds the largest record (rounded down to
-//! the flash word). Give the outbox `&mut flash` to keep the flash if `open` fails
+//! the flash word); reopen with a buffer at least as large as the one records were
+//! pushed with (a stored record that does not fit is [`StorageError::BufferTooSmall`]).
+//!
+//! `sequential-storage` repairs on its own: every queue operation that meets
+//! corrupted state runs its (internal) repair once and retries. What it cannot repair
+//! is [`StorageErrorKind::Corrupted`]; [`FlashOutbox::format`] then starts over. The
+//! record count behind [`Outbox::len`] is taken at `open` and kept up to date; after a
+//! failed operation it is recounted at the start of the next one. Give the outbox `&mut flash` to keep the flash if `open` fails
 //! (e.g. to [`FlashOutbox::format`] it).
 //!
 //! ```
@@ -21,11 +28,12 @@
 //! # embassy_futures::block_on(async {
 //! let mut image = [0xFFu8; 4 * 4096];
 //! let mut buf = [0u8; 256];
-//! let flash: NorSim<_> = NorSim::new(&mut image[..]);
-//! let mut outbox = FlashOutbox::open(flash, 0..4 * 4096, &mut buf).await.unwrap();
-//! assert!(outbox.push_back(b"t=21.5").await.unwrap());
-//! assert!(outbox.push_back(b"t=21.7").await.unwrap());
-//! drop(outbox); // reset
+//! {
+//!     let flash: NorSim<_> = NorSim::new(&mut image[..]);
+//!     let mut outbox = FlashOutbox::open(flash, 0..4 * 4096, &mut buf).await.unwrap();
+//!     assert!(outbox.push_back(b"t=21.5").await.unwrap());
+//!     assert!(outbox.push_back(b"t=21.7").await.unwrap());
+//! } // reset
 //!
 //! let flash: NorSim<_> = NorSim::new(&mut image[..]);
 //! let mut outbox = FlashOutbox::open(flash, 0..4 * 4096, &mut buf).await.unwrap();
@@ -142,6 +150,8 @@ impl<E: core::fmt::Debug> core::fmt::Display for StorageError<E> {
         }
     }
 }
+
+impl<E: core::fmt::Debug> core::error::Error for StorageError<E> {}
 
 /// The `sequential-storage` cache that caches nothing (the default of the stores).
 pub type NoCache<K = ()> = Cache<Uncached, Uncached, Uncached, K>;

@@ -8,10 +8,10 @@ pub mod proxy;
 pub use broker::Broker;
 
 use ioto_board_host::{HostClock, HostEntropy};
+use ioto_core::outbox::{OfflineQueue, QueuePolicy, RamQueue};
 use ioto_transport::mqtt::client::{Backoff, Buffers, Client, ClientConfig, Event};
 use ioto_transport::mqtt::connector::TcpConnector;
 use ioto_transport::mqtt::{ProtocolVersion, QoS, SubscribeOptions, Subscription};
-use ioto_core::outbox::{OfflineQueue, QueuePolicy, RamQueue};
 use ioto_transport::std_net::{TokioDelay, TokioNet};
 use std::path::PathBuf;
 use std::time::Duration;

@@ -79,8 +79,10 @@ fn config(calls_per_hour: u32) -> ClientConfig {
     );
     cfg.retry = RetryPolicy {
         max_attempts: 2,
-        base_delay_ms: 1,
-        max_delay_ms: 1,
+        backoff: ioto_core::backoff::Backoff {
+            base_ms: 1,
+            max_ms: 1,
+        },
     };
     cfg.budget = BudgetLimits {
         calls_per_hour,

@@ -1,5 +1,5 @@
 //! Tests of the device state: shadow JSON, CBOR, config, discovery, and fuzzing.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 mod fuzz;
 mod shadow;

@@ -31,9 +31,9 @@ use crate::mqtt::packet::{
 };
 use crate::mqtt::packet::{Subscription, TopicList};
 use crate::mqtt::properties::{Properties, UserProperties};
-use ioto_core::outbox::{OfflineQueue, Pushed, QueueError, Outbox};
 use embedded_hal_async::delay::DelayNs;
 use inflight::{InFlight, IncomingQos2};
+use ioto_core::outbox::{OfflineQueue, Outbox, Pushed, QueueError};
 use ioto_core::{Clock, Entropy, Instant};
 
 /// The memory the client works in, all owned by the application.

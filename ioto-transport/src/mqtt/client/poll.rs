@@ -8,8 +8,8 @@ use crate::mqtt::connector::Connector;
 use crate::mqtt::packet::{Ack, Connect, FixedHeader, Packet, QoS, ReasonCode, decode};
 use crate::mqtt::properties::Properties;
 use crate::mqtt::wire::DecodeError;
-use ioto_core::outbox::Outbox;
 use embedded_hal_async::delay::DelayNs;
+use ioto_core::outbox::Outbox;
 use ioto_core::{Clock, Entropy, Instant};
 
 /// What a step of the state machine produced; copied out so the receive buffer can
