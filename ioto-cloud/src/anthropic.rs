@@ -200,10 +200,11 @@ pub fn parse_message(body: &[u8]) -> Result<AnthropicResponse, Error> {
     })
 }
 
-/// An Anthropic `{"type": ..., "message": ...}` error object as [`Error::Api`].
+/// An Anthropic `{"type": ..., "message": ...}` error object as [`Error::Api`], with
+/// the server's whole text (the client scrubs, then bounds it: [`Error::scrubbed`]).
 pub(crate) fn anthropic_error(e: &Value) -> Error {
     Error::Api {
-        code: bounded(e["type"].as_str().unwrap_or("error"), 64),
-        message: bounded(e["message"].as_str().unwrap_or_default(), 256),
+        code: String::from(e["type"].as_str().unwrap_or("error")),
+        message: String::from(e["message"].as_str().unwrap_or_default()),
     }
 }

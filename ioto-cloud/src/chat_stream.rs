@@ -129,7 +129,7 @@ impl ChatStream {
         }
         if let Some(f) = tc.function {
             if let Some(n) = f.name {
-                call.name = bounded(&n, crate::tools::MAX_NAME);
+                call.name = crate::tools::call_name(&n);
             }
             if let Some(a) = f.arguments {
                 self.limits.push_args(&mut call.arguments, &a)?;
@@ -152,7 +152,9 @@ impl ChatStream {
     }
 }
 
-/// An `{"error": {...}}` object (OpenAI style) as an [`Error::Api`].
+/// An `{"error": {...}}` object (OpenAI style) as an [`Error::Api`], with the server's
+/// whole text: the client scrubs the key out of it before bounding it
+/// ([`Error::scrubbed`]), so no cut can leave part of a key behind.
 pub(crate) fn api_error(e: &serde_json::Value) -> Error {
     let field = |k: &str| e.get(k).and_then(|v| v.as_str()).unwrap_or_default();
     let code = if field("code").is_empty() {
@@ -161,7 +163,7 @@ pub(crate) fn api_error(e: &serde_json::Value) -> Error {
         field("code")
     };
     Error::Api {
-        code: bounded(code, 64),
-        message: bounded(field("message"), 256),
+        code: String::from(code),
+        message: String::from(field("message")),
     }
 }

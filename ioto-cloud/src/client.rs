@@ -7,7 +7,7 @@ use crate::anthropic_stream::AnthropicStream;
 use crate::chat::{ChatCompletion, ChatRequest, parse_completion};
 use crate::chat_stream::ChatStream;
 use crate::endpoint::Endpoint;
-use crate::error::{Error, bounded};
+use crate::error::Error;
 use crate::resilience::{Budget, BudgetLimits, RetryPolicy};
 use crate::responses::{ResponseObject, ResponsesRequest, parse_response};
 use crate::responses_stream::ResponsesStream;
@@ -188,7 +188,7 @@ impl<T: HttpTransport, C: Clock, D: DelayNs> Client<T, C, D> {
         let expected = self.expected(req.max_tokens);
         self.exchange("/chat/completions", &body, expected, Sink::Whole(&mut buf))
             .await?;
-        let c = parse_completion(&buf)?;
+        let c = parse_completion(&buf).map_err(|e| self.scrub(e))?;
         self.settle(expected, c.usage);
         Ok(c)
     }
@@ -230,7 +230,7 @@ impl<T: HttpTransport, C: Clock, D: DelayNs> Client<T, C, D> {
         let expected = self.expected(req.max_output_tokens);
         self.exchange("/responses", &body, expected, Sink::Whole(&mut buf))
             .await?;
-        let r = parse_response(&buf)?;
+        let r = parse_response(&buf).map_err(|e| self.scrub(e))?;
         self.settle(expected, r.usage);
         Ok(r)
     }
@@ -267,7 +267,7 @@ impl<T: HttpTransport, C: Clock, D: DelayNs> Client<T, C, D> {
         let expected = self.expected(Some(req.max_tokens));
         self.exchange("/v1/messages", &body, expected, Sink::Whole(&mut buf))
             .await?;
-        let r = parse_message(&buf)?;
+        let r = parse_message(&buf).map_err(|e| self.scrub(e))?;
         self.settle(expected, Some(r.usage));
         Ok(r)
     }
@@ -303,8 +303,27 @@ impl<T: HttpTransport, C: Clock, D: DelayNs> Client<T, C, D> {
         self.last_usage = usage;
     }
 
-    /// Budget check, then send with retries.
+    /// `e` with the key scrubbed out of any server text (every error a public
+    /// method returns passes here).
+    fn scrub(&self, e: Error) -> Error {
+        e.scrubbed(&self.cfg.key)
+    }
+
+    /// Budget check, then send with retries; errors scrubbed.
     async fn exchange(
+        &mut self,
+        suffix: &str,
+        body: &Value,
+        expected_tokens: u32,
+        sink: Sink<'_>,
+    ) -> Result<(), Error> {
+        let r = self
+            .send_with_retries(suffix, body, expected_tokens, sink)
+            .await;
+        r.map_err(|e| self.scrub(e))
+    }
+
+    async fn send_with_retries(
         &mut self,
         suffix: &str,
         body: &Value,
@@ -318,10 +337,25 @@ impl<T: HttpTransport, C: Clock, D: DelayNs> Client<T, C, D> {
         let mut attempt = 1;
         loop {
             let streamed = matches!(sink, Sink::Events(_));
-            let err = match self.attempt(&path, &body, streamed, start, &mut sink).await {
+            // Every attempt starts from nothing: a whole body is collected afresh, a
+            // stream with a fresh SSE parser.
+            if let Sink::Whole(buf) = &mut sink {
+                buf.clear();
+            }
+            let mut delivered = false;
+            let err = match self
+                .attempt(&path, &body, streamed, start, &mut sink, &mut delivered)
+                .await
+            {
                 Ok(()) => return Ok(()),
                 Err(e) => e,
             };
+            // Once an event reached the accumulator (and through it, perhaps, the
+            // caller's callback), a retry would repeat text and append tool arguments
+            // to the partial ones: the answer has started, so it fails as it is.
+            if delivered {
+                return Err(err);
+            }
             let retry_after = match &err {
                 Error::Http { retry_after, .. } => *retry_after,
                 _ => None,
@@ -348,15 +382,16 @@ impl<T: HttpTransport, C: Clock, D: DelayNs> Client<T, C, D> {
         stream: bool,
         start: ioto_core::Instant,
         sink: &mut Sink<'_>,
+        delivered: &mut bool,
     ) -> Result<(), Error> {
         let key = self.cfg.key.expose();
-        let bearer;
+        // A secret too: wiped when this attempt ends.
+        let bearer = self.cfg.key.bearer();
         let mut headers: Vec<(&str, &str)> = vec![("Content-Type", "application/json")];
         match self.cfg.api {
             Api::OpenAi => {
                 if !key.is_empty() {
-                    bearer = alloc::format!("Bearer {key}");
-                    headers.push(("Authorization", &bearer));
+                    headers.push(("Authorization", bearer.expose()));
                 }
             }
             Api::Anthropic => {
@@ -393,7 +428,7 @@ impl<T: HttpTransport, C: Clock, D: DelayNs> Client<T, C, D> {
             return Err(Error::Http {
                 status: resp.status,
                 retry_after: resp.retry_after,
-                message: error_message(&err_body, &self.cfg.key),
+                message: error_message(&err_body),
             });
         }
         match sink {
@@ -401,7 +436,7 @@ impl<T: HttpTransport, C: Clock, D: DelayNs> Client<T, C, D> {
                 read_whole(&mut resp.body, buf, limits.max_response_bytes, &deadline).await
             }
             Sink::Events(on_event) => {
-                read_events(&mut resp.body, &limits, &deadline, *on_event).await
+                read_events(&mut resp.body, &limits, &deadline, *on_event, delivered).await
             }
         }
     }
@@ -447,6 +482,7 @@ async fn read_events<R: Read, C: Clock>(
     limits: &Limits,
     deadline: &Deadline<'_, C>,
     on_event: &mut dyn FnMut(&[u8]) -> Result<bool, Error>,
+    delivered: &mut bool,
 ) -> Result<(), Error> {
     let mut line_buf = vec![0u8; limits.max_event_bytes];
     let mut chunk = vec![0u8; limits.read_chunk.max(1)];
@@ -461,6 +497,7 @@ async fn read_events<R: Read, C: Clock>(
             if parser.finish()?
                 && let Some(ev) = parser.event()
             {
+                *delivered = true;
                 on_event(ev.data).map_err(|_| Error::StreamIncomplete)?;
             }
             return Ok(());
@@ -475,24 +512,24 @@ async fn read_events<R: Read, C: Clock>(
         while !input.is_empty() {
             let fed = parser.feed(input)?;
             input = &input[fed.consumed..];
-            if let Some(ev) = parser.event()
-                && on_event(ev.data)?
-            {
-                return Ok(());
+            if let Some(ev) = parser.event() {
+                *delivered = true;
+                if on_event(ev.data)? {
+                    return Ok(());
+                }
             }
         }
     }
 }
 
-/// The server's error message from an OpenAI or Anthropic error body, bounded and
-/// with the key scrubbed.
-fn error_message(body: &[u8], key: &Secret) -> String {
+/// The server's error message from an OpenAI or Anthropic error body, whole (at most
+/// the 4 KiB read): [`Client::exchange`] scrubs the key out of it, then bounds it.
+fn error_message(body: &[u8]) -> String {
     let text = core::str::from_utf8(body).unwrap_or_default();
-    let msg = serde_json::from_slice::<Value>(body)
+    serde_json::from_slice::<Value>(body)
         .ok()
         .and_then(|v| v["error"]["message"].as_str().map(String::from))
-        .unwrap_or_else(|| String::from(text));
-    bounded(&key.scrub(&msg), 256)
+        .unwrap_or_else(|| String::from(text))
 }
 
 /// A [`DelayNs`] that sleeps the thread (host tools and tests).

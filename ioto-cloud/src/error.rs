@@ -1,7 +1,13 @@
-//! The one error type of the crate. No variant ever carries an API key: server
-//! messages are scrubbed with [`Secret::scrub`](crate::Secret::scrub) first.
+//! The one error type of the crate. No variant that leaves a [`Client`] or a
+//! [`RealtimeSession`] carries the API key: server text is scrubbed with
+//! [`Secret::scrub`](crate::Secret::scrub) and then bounded, in one place
+//! ([`server_text`], applied by [`Error::scrubbed`]).
+//!
+//! [`Client`]: crate::client::Client
+//! [`RealtimeSession`]: crate::realtime::RealtimeSession
 
 use crate::schema::ValidationError;
+use crate::secret::Secret;
 use crate::transport::TransportError;
 use alloc::string::String;
 use core::fmt;
@@ -51,7 +57,9 @@ pub enum Error {
     Api {
         /// Error code or type, when given.
         code: String,
-        /// Message (bounded, key scrubbed).
+        /// Message: bounded and key scrubbed once it leaves the client or Realtime
+        /// session; as the parsers build it, the server's whole text (within the
+        /// event or body size caps), so the key is found before anything is cut.
         message: String,
     },
     /// The model refused (text of the refusal).
@@ -114,6 +122,42 @@ impl From<SseError> for Error {
 impl From<TransportError> for Error {
     fn from(e: TransportError) -> Self {
         Self::Transport(e)
+    }
+}
+
+/// Longest server message kept in an error (bytes).
+pub(crate) const MAX_MESSAGE: usize = 256;
+/// Longest server error code kept (bytes).
+pub(crate) const MAX_CODE: usize = 64;
+
+/// Server-supplied text made safe to keep: every occurrence of `key` replaced, then
+/// cut to `max` bytes (in this order, so a cut can never leave half a key behind).
+pub(crate) fn server_text(text: &str, key: &Secret, max: usize) -> String {
+    bounded(&key.scrub(text), max)
+}
+
+impl Error {
+    /// The same error with `key` scrubbed out of every server- or model-supplied text
+    /// and that text bounded.
+    pub(crate) fn scrubbed(self, key: &Secret) -> Self {
+        match self {
+            Self::Api { code, message } => Self::Api {
+                code: server_text(&code, key, MAX_CODE),
+                message: server_text(&message, key, MAX_MESSAGE),
+            },
+            Self::Http {
+                status,
+                retry_after,
+                message,
+            } => Self::Http {
+                status,
+                retry_after,
+                message: server_text(&message, key, MAX_MESSAGE),
+            },
+            Self::Refusal(t) => Self::Refusal(key.scrub(&t)),
+            Self::Incomplete(r) => Self::Incomplete(key.scrub(&r)),
+            other => other,
+        }
     }
 }
 

@@ -7,11 +7,11 @@
 //! The socket is abstract ([`RealtimeSocket`]); any WebSocket client that sends and
 //! receives text messages fits.
 
-use crate::error::{Error, bounded};
+use crate::error::{Error, MAX_CODE, MAX_MESSAGE, bounded, server_text};
 use crate::secret::Secret;
-use crate::tools::{CallStatus, ToolRegistry};
+use crate::tools::{CallStatus, ToolRegistry, call_name};
 use crate::transport::TransportError;
-use crate::types::ToolCall;
+use crate::types::{AnswerLimits, ToolCall};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use base64::Engine;
@@ -24,14 +24,15 @@ pub const MAX_APPEND_SAMPLES: usize = 24_000;
 pub const MAX_AUDIO_DELTA: usize = 64 * 1024;
 
 /// The WebSocket path and headers for connecting to `model` (GA: only
-/// `Authorization`, no `OpenAI-Beta`).
+/// `Authorization`, no `OpenAI-Beta`). Header values are [`Secret`]s: they print
+/// redacted and are wiped when dropped.
 pub fn connect_request(
     base_path: &str,
     model: &str,
     key: &Secret,
-) -> (String, Vec<(&'static str, String)>) {
+) -> (String, Vec<(&'static str, Secret)>) {
     let path = alloc::format!("{base_path}/realtime?model={model}");
-    let headers = alloc::vec![("Authorization", alloc::format!("Bearer {}", key.expose()))];
+    let headers = alloc::vec![("Authorization", key.bearer())];
     (path, headers)
 }
 
@@ -115,7 +116,8 @@ pub enum ServerEvent {
     FunctionCall(ToolCall),
     /// `response.done` with the response status.
     ResponseDone(String),
-    /// `error`.
+    /// `error`. From [`parse_server_event`] the server's whole text; from
+    /// [`RealtimeSession::on_event`] key-scrubbed and bounded.
     Error {
         /// Error code.
         code: String,
@@ -133,6 +135,7 @@ pub fn parse_server_event(text: &str) -> Result<ServerEvent, Error> {
     }
     let v: Value = serde_json::from_str(text).map_err(|_| Error::Json("realtime event"))?;
     let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let s_or = |v: &Value, d: &str| v.as_str().unwrap_or(d).to_string();
     let kind = v["type"]
         .as_str()
         .ok_or(Error::Json("realtime event type"))?;
@@ -145,53 +148,81 @@ pub fn parse_server_event(text: &str) -> Result<ServerEvent, Error> {
         "response.output_audio_transcript.delta" => ServerEvent::TranscriptDelta(s(&v["delta"])),
         "response.function_call_arguments.done" => ServerEvent::FunctionCall(ToolCall {
             id: bounded(v["call_id"].as_str().unwrap_or_default(), 128),
-            name: bounded(
-                v["name"].as_str().unwrap_or_default(),
-                crate::tools::MAX_NAME,
-            ),
+            name: call_name(v["name"].as_str().unwrap_or_default()),
             arguments: s(&v["arguments"]),
         }),
         "response.done" => ServerEvent::ResponseDone(s(&v["response"]["status"])),
+        // Whole text (the event is capped above): a session scrubs the key out of
+        // it before bounding it.
         "error" => ServerEvent::Error {
-            code: bounded(v["error"]["code"].as_str().unwrap_or("error"), 64),
-            message: bounded(v["error"]["message"].as_str().unwrap_or_default(), 256),
+            code: s_or(&v["error"]["code"], "error"),
+            message: s(&v["error"]["message"]),
         },
         other => ServerEvent::Other(bounded(other, 96)),
     })
 }
 
-/// Routes a session's tool calls through a registry.
+/// Routes a session's tool calls through a registry, at most
+/// [`max_tool_calls`](AnswerLimits::max_tool_calls) per response (the HTTP loops'
+/// cap), with exact name matching.
 #[derive(Debug)]
 pub struct RealtimeSession<'r, 'a> {
     tools: &'r mut ToolRegistry<'a>,
-    calls_in_response: u32,
+    calls_in_response: usize,
+    max_tool_calls: usize,
+    key: Secret,
 }
 
 impl<'r, 'a> RealtimeSession<'r, 'a> {
-    /// A session using `tools`.
+    /// A session using `tools`, with the default cap of
+    /// [`AnswerLimits::max_tool_calls`] calls per response and no key to scrub.
     pub fn new(tools: &'r mut ToolRegistry<'a>) -> Self {
         Self {
             tools,
             calls_in_response: 0,
+            max_tool_calls: AnswerLimits::default().max_tool_calls,
+            key: Secret::default(),
         }
+    }
+
+    /// Caps the function calls run per response (a response asking for more fails
+    /// with [`Error::LimitExceeded`]`("tool calls")`, as a streamed HTTP answer does).
+    pub fn with_max_tool_calls(mut self, max: usize) -> Self {
+        self.max_tool_calls = max;
+        self
+    }
+
+    /// The key this session connected with: scrubbed out of server `error` events.
+    pub fn with_key(mut self, key: &Secret) -> Self {
+        self.key = key.clone();
+        self
     }
 
     /// Handles one server event; returns it parsed plus the client events to send
     /// back: a `function_call_output` per call, and one `response.create` when a
-    /// response that made calls is done.
+    /// response that made calls is done. An `error` event comes back key-scrubbed and
+    /// bounded.
     pub fn on_event(&mut self, text: &str) -> Result<(ServerEvent, Vec<String>), Error> {
-        let ev = parse_server_event(text)?;
+        let mut ev = parse_server_event(text)?;
         let mut replies = Vec::new();
-        match &ev {
+        match &mut ev {
             ServerEvent::FunctionCall(call) => {
+                if self.calls_in_response >= self.max_tool_calls {
+                    return Err(Error::LimitExceeded("tool calls"));
+                }
+                self.calls_in_response += 1;
                 let (out, _status): (String, CallStatus) =
                     self.tools.dispatch(&call.name, &call.arguments);
                 replies.push(function_call_output(&call.id, &out));
-                self.calls_in_response += 1;
             }
+            ServerEvent::ResponseCreated => self.calls_in_response = 0,
             ServerEvent::ResponseDone(_) if self.calls_in_response > 0 => {
                 self.calls_in_response = 0;
                 replies.push(response_create());
+            }
+            ServerEvent::Error { code, message } => {
+                *code = server_text(code, &self.key, MAX_CODE);
+                *message = server_text(message, &self.key, MAX_MESSAGE);
             }
             _ => {}
         }

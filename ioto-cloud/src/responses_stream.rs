@@ -113,13 +113,14 @@ impl ResponsesStream {
                 ));
             }
             "error" => {
+                // Whole server text: the client scrubs, then bounds it.
                 let code = match ev.code {
-                    Some(Value::String(s)) => bounded(&s, 64),
+                    Some(Value::String(s)) => s,
                     _ => String::from("error"),
                 };
                 return Err(Error::Api {
                     code,
-                    message: bounded(&ev.message.unwrap_or_default(), 256),
+                    message: ev.message.unwrap_or_default(),
                 });
             }
             _ => {}

@@ -19,6 +19,14 @@ pub const MAX_RESULT_BYTES: usize = 4 * 1024;
 /// Longest tool name (OpenAI allows 64: letters, digits, `_`, `-`).
 pub const MAX_NAME: usize = 64;
 
+/// A tool name as a model sent it, kept for lookup. Names longer than any declared
+/// one ([`MAX_NAME`]) are cut, but never to [`MAX_NAME`] or less: a cut name stays
+/// longer than every registered name, so it can only miss, never match one.
+pub(crate) fn call_name(name: &str) -> String {
+    // `bounded` backs off at most 3 bytes to a char boundary: still > MAX_NAME.
+    bounded(name, 4 * MAX_NAME)
+}
+
 /// Why a tool call did not produce a result. Sent back to the model as an error output.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ToolError {

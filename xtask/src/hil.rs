@@ -91,71 +91,127 @@ pub fn cmd(raw: &[String]) -> Result {
     summarize(&outcomes)
 }
 
+/// The feature sets every virtual board runs: all suites with `tls-rsa` (so that
+/// `tls_algorithms` verifies RSA chains on target), then the `tls_*` suites again with
+/// the default TLS features (no `tls-rsa`), which is what a device gets without asking:
+/// RSA chains refused with a typed error, and the recorded session replayed through the
+/// non-RSA verifier. The second pass reuses the first pass's dependencies (only the
+/// ioto-transport units differ), so it costs two small rebuilds per board.
+struct Pass {
+    /// Cargo features of the firmware crate.
+    features: &'static [&'static str],
+    /// Only suites with this name prefix (all but `bench_*` when `None`).
+    only_prefix: Option<&'static str>,
+    /// Appended to the suite name in the report.
+    label: &'static str,
+}
+
+/// The suite prefix of the default-TLS pass.
+const DEFAULT_TLS_PREFIX: &str = "tls_";
+
+fn passes(inject_failure: bool) -> [Pass; 2] {
+    [
+        Pass {
+            features: if inject_failure {
+                &["tls-rsa", "inject-failure"]
+            } else {
+                &["tls-rsa"]
+            },
+            only_prefix: None,
+            label: "",
+        },
+        Pass {
+            features: if inject_failure {
+                &["inject-failure"]
+            } else {
+                &[]
+            },
+            only_prefix: Some(DEFAULT_TLS_PREFIX),
+            label: " (default TLS, no tls-rsa)",
+        },
+    ]
+}
+
 /// Builds and runs every suite on each virtual board; returns all outcomes (the
 /// caller decides what a failure means).
 pub fn emulator(chosen: &[&'static Board], opts: &HilOptions) -> Result<Vec<Outcome>> {
-    // RSA is on so that `tls_algorithms` verifies RSA chains on target (it only
-    // checks the refusal without it).
-    let features: &[&str] = if opts.inject_failure {
-        &["tls-rsa", "inject-failure"]
-    } else {
-        &["tls-rsa"]
-    };
     let mut outcomes = Vec::new();
     for &board in chosen {
-        let fb = FirmwareBuild {
-            release: true,
-            features,
-            target_dir: opts.target_dir.clone(),
-            skip_prefix: Some("bench_"),
-            example: match opts.suites.as_slice() {
-                [only] => Some(only.as_str()),
-                _ => None,
-            },
-            ..Default::default()
-        };
-        // One cargo invocation per board, so the suites build in parallel.
-        let elfs: Vec<PathBuf> = build::firmware(board, &fb)?
-            .into_iter()
-            .filter(|elf| {
-                let name = elf.file_name().map(|n| n.to_string_lossy().into_owned());
-                opts.suites.is_empty() || name.is_some_and(|n| opts.suites.contains(&n))
-            })
-            .collect();
-        for elf in elfs {
-            let suite = elf
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let step = ui::step(&format!("hil-test {suite} on {}", board.name));
-            let run = qemu::run(board, &elf, opts.timeout)?;
-            let report = SuiteReport::parse(&run.stdout);
-            let outcome = Outcome {
-                board: board.name,
-                suite,
-                report,
-                code: run.code,
-                seconds: run.elapsed.as_secs_f64(),
-            };
-            for line in run.stdout.lines() {
-                ui::info(line);
-            }
-            if !outcome.passed() {
-                if run.code.is_none() {
-                    ui::error(&format!(
-                        "killed after {}s without finishing",
-                        opts.timeout.as_secs()
-                    ));
-                }
-                for line in run.stderr.lines().take(20) {
-                    ui::info(&format!("qemu: {line}"));
-                }
-            }
-            step.done();
-            outcomes.push(outcome);
+        for pass in passes(opts.inject_failure) {
+            run_pass(board, opts, &pass, &mut outcomes)?;
         }
     }
     Ok(outcomes)
+}
+
+/// Builds one pass's suites for `board` and runs them, appending to `outcomes`.
+fn run_pass(
+    board: &'static Board,
+    opts: &HilOptions,
+    pass: &Pass,
+    outcomes: &mut Vec<Outcome>,
+) -> Result {
+    let wanted = |name: &str| {
+        pass.only_prefix.is_none_or(|p| name.starts_with(p))
+            && (opts.suites.is_empty() || opts.suites.iter().any(|s| s == name))
+    };
+    if !opts.suites.is_empty() && !opts.suites.iter().any(|s| wanted(s)) {
+        return Ok(());
+    }
+    let fb = FirmwareBuild {
+        release: true,
+        features: pass.features,
+        target_dir: opts.target_dir.clone(),
+        skip_prefix: Some("bench_"),
+        only_prefix: pass.only_prefix,
+        example: match opts.suites.as_slice() {
+            [only] => Some(only.as_str()),
+            _ => None,
+        },
+        ..Default::default()
+    };
+    // One cargo invocation per board and pass, so the suites build in parallel.
+    let elfs: Vec<PathBuf> = build::firmware(board, &fb)?
+        .into_iter()
+        .filter(|elf| {
+            elf.file_name()
+                .is_some_and(|n| wanted(&n.to_string_lossy()))
+        })
+        .collect();
+    for elf in elfs {
+        let suite = elf
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let suite = format!("{suite}{}", pass.label);
+        let step = ui::step(&format!("hil-test {suite} on {}", board.name));
+        let run = qemu::run(board, &elf, opts.timeout)?;
+        let report = SuiteReport::parse(&run.stdout);
+        let outcome = Outcome {
+            board: board.name,
+            suite,
+            report,
+            code: run.code,
+            seconds: run.elapsed.as_secs_f64(),
+        };
+        for line in run.stdout.lines() {
+            ui::info(line);
+        }
+        if !outcome.passed() {
+            if run.code.is_none() {
+                ui::error(&format!(
+                    "killed after {}s without finishing",
+                    opts.timeout.as_secs()
+                ));
+            }
+            for line in run.stderr.lines().take(20) {
+                ui::info(&format!("qemu: {line}"));
+            }
+        }
+        step.done();
+        outcomes.push(outcome);
+    }
+    Ok(())
 }
 
 /// Prints the per-suite table and fails if any suite failed.

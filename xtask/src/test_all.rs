@@ -3,12 +3,15 @@
 //! 1. `doctor --install` (so it works on a fresh Debian machine)
 //! 2. formatting of every crate, in and out of the workspace
 //! 3. clippy `-D warnings` and rustdoc `-D warnings`
-//! 4. host unit and integration tests (real peers: mosquitto, Python servers), and the
+//! 4. host unit and integration tests (real peers: mosquitto, Python servers), once with
+//!    every feature and once more for ioto-transport with its default TLS features (no
+//!    `tls-rsa`: RSA chains refused, the recorded session replayed without RSA), and the
 //!    oracle checks: the committed TFLM goldens reproduce byte for byte from TFLM itself,
 //!    and every single-op model agrees with its float twin
 //! 5. cross builds of every library crate for the three shipping targets
 //! 6. firmware of the physical boards
-//! 7. `hil-test --emulator` on the three virtual boards
+//! 7. `hil-test --emulator` on the three virtual boards (the `tls_*` suites twice: with
+//!    and without `tls-rsa`)
 //! 8. `cargo package` of the library crates
 //!
 //! Every step runs even after a failure, so one CI run reports everything; the command
@@ -41,6 +44,7 @@ pub fn cmd(raw: &[String]) -> Result {
     record("clippy", clippy());
     record("rustdoc", rustdoc());
     record("host tests", host_tests());
+    record("host tests, default TLS (no tls-rsa)", default_tls_tests());
     record("TFLM goldens reproduce", oracle_checks());
     for t in TARGETS {
         record(
@@ -180,6 +184,26 @@ fn host_tests() -> Result {
             "--no-fail-fast",
         ]),
         "cargo test --workspace",
+    )?;
+    step.done();
+    Ok(())
+}
+
+/// `--all-features` turns `tls-rsa` on, so the TLS code a device gets by default
+/// (feature `tls` alone) needs its own run: ioto-transport with `std` (which brings
+/// `tls`) and its default features, nothing else. Only this crate's units rebuild.
+fn default_tls_tests() -> Result {
+    let step = ui::step("host tests (cargo test -p ioto-transport --features std)");
+    run_checked(
+        with_python_env(&mut toolchain::host_cargo()).args([
+            "test",
+            "-p",
+            "ioto-transport",
+            "--features",
+            "std",
+            "--no-fail-fast",
+        ]),
+        "cargo test -p ioto-transport --features std",
     )?;
     step.done();
     Ok(())

@@ -38,6 +38,7 @@ pub fn run(opts: &DemoOptions) -> Result<RunSummary, String> {
                 host: "127.0.0.1".into(),
                 port: b.port(),
             };
+            gw.shadow_prefix = gateway::EMBEDDED_SHADOW_PREFIX.into();
             Some(b)
         }
     };

@@ -29,6 +29,19 @@ use ioto_transport::uplink::MqttUplink;
 use crate::report::Point;
 use crate::{HostClock, HostEntropy};
 
+/// `RobustZ` for a machine's window features: the baseline follows over about
+/// 500 windows (5 minutes at 0.64 s), so a fault that grows over minutes is not
+/// learned as normal before it is reported; 300 windows to learn the healthy machine.
+pub const MACHINE_BASELINE: ioto_core::detect::RobustZConfig = ioto_core::detect::RobustZConfig {
+    alpha: ALPHA,
+    mad_alpha: MAD_ALPHA,
+    z_on: 6.0,
+    z_off: 3.0,
+    learn: 300,
+};
+const ALPHA: f32 = 0.002;
+const MAD_ALPHA: f32 = 0.002;
+
 /// Samples per window (0.64 s at 400 Hz).
 pub const WINDOW: usize = 256;
 /// The simulated accelerometer's rate.
@@ -87,6 +100,8 @@ pub struct GatewayOptions {
     pub telemetry_every_s: u32,
     /// The detector on each watched feature.
     pub detector: crate::detectors::DetectorName,
+    /// Prefix of the device-state topics ([`AWS_SHADOW_PREFIX`] by default).
+    pub shadow_prefix: String,
 }
 
 impl Default for GatewayOptions {
@@ -102,7 +117,8 @@ impl Default for GatewayOptions {
             speedup: 120.0,
             progress: true,
             telemetry_every_s: 60,
-            detector: crate::detectors::DetectorName::Contextual,
+            detector: crate::detectors::DetectorName::RobustZ,
+            shadow_prefix: AWS_SHADOW_PREFIX.into(),
         }
     }
 }
@@ -186,16 +202,25 @@ pub struct GatewayTopics {
     pub delta: String,
 }
 
+/// Where the device-state (shadow) topics live.
+pub const AWS_SHADOW_PREFIX: &str = "$aws/things";
+
+/// The shadow prefix used with the embedded broker: rumqttd 0.20 neither routes nor
+/// accepts subscriptions to topics starting with `$`, so the same document layout
+/// goes under `ioto/things/<thing>/shadow/...` there.
+pub const EMBEDDED_SHADOW_PREFIX: &str = "ioto/things";
+
 impl GatewayTopics {
-    /// The topics of `device`.
-    pub fn for_device(device: &str) -> Self {
+    /// The topics of `device`, its shadow under `shadow_prefix` (normally
+    /// [`AWS_SHADOW_PREFIX`], the AWS IoT Device Shadow layout).
+    pub fn for_device(device: &str, shadow_prefix: &str) -> Self {
         Self {
             telemetry: format!("ioto/{device}/telemetry"),
             events: format!("ioto/{device}/events"),
-            state: format!("$aws/things/{device}/shadow/update"),
+            state: format!("{shadow_prefix}/{device}/shadow/update"),
             metrics: format!("ioto/{device}/metrics"),
             advice: format!("ioto/{device}/advice"),
-            delta: format!("$aws/things/{device}/shadow/update/delta"),
+            delta: format!("{shadow_prefix}/{device}/shadow/update/delta"),
         }
     }
 }
@@ -223,12 +248,15 @@ fn agent_config<'a>(
 ) -> AgentConfig<'a> {
     AgentConfig {
         device,
+        machine: "rotating machine (induction motor, 1776 rpm), 3-axis accelerometer on the bearing housing",
+        firmware: env!("CARGO_PKG_VERSION"),
         topics: Topics {
             telemetry: &topics.telemetry,
             events: &topics.events,
             state: &topics.state,
             metrics: &topics.metrics,
             advice: &topics.advice,
+            delta: &topics.delta,
         },
         watch: &VIBRATION_WATCH,
         raw_bytes_per_sample: 6,
@@ -258,7 +286,7 @@ fn horizon_samples(opts: &GatewayOptions) -> u64 {
 }
 
 async fn run_async(opts: &GatewayOptions) -> Result<RunSummary, GatewayError> {
-    let topics = GatewayTopics::for_device(&opts.device);
+    let topics = GatewayTopics::for_device(&opts.device, &opts.shadow_prefix);
     let config = agent_config(&opts.device, &topics, opts);
     let mut outbox_mem = vec![0u8; 1 << 20];
     let mut esc_mem = vec![0u8; 64 << 10];
@@ -337,9 +365,14 @@ pub async fn run_agent<O: Outbox, E: Outbox>(
     let filters = [topics.delta.as_str()];
     let mut uplink = MqttUplink::new(client, &filters);
 
-    let mut detectors = Vec::new();
+    let mut detectors: Vec<Box<dyn ioto_core::detect::Detector>> = Vec::new();
     for _ in VIBRATION_WATCH {
-        detectors.push(crate::detectors::build(opts.detector, None).map_err(GatewayError::Config)?);
+        detectors.push(match opts.detector {
+            crate::detectors::DetectorName::RobustZ => {
+                Box::new(ioto_core::detect::RobustZ::with_config(MACHINE_BASELINE))
+            }
+            other => crate::detectors::build(other, None).map_err(GatewayError::Config)?,
+        });
     }
     let edge_state = RefCell::new(EdgeState::default());
     let points = RefCell::new(Vec::<Point>::new());

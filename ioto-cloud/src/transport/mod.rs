@@ -28,8 +28,8 @@ pub enum TransportError {
     Protocol,
 }
 
-/// One request. `headers` may contain the API key: transports must not log them.
-#[derive(Debug)]
+/// One request. `headers` may contain the API key: transports must not log them, and
+/// `Debug` prints header names only.
 pub struct HttpRequest<'a> {
     /// Method.
     pub method: Method,
@@ -41,6 +41,29 @@ pub struct HttpRequest<'a> {
     pub headers: &'a [(&'a str, &'a str)],
     /// Body (JSON).
     pub body: &'a [u8],
+}
+
+impl core::fmt::Debug for HttpRequest<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("endpoint", &self.endpoint)
+            .field("path", &self.path)
+            .field("headers", &HeaderNames(self.headers))
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+/// `Debug` of a header list: the names, every value `[REDACTED]`.
+struct HeaderNames<'h>(&'h [(&'h str, &'h str)]);
+
+impl core::fmt::Debug for HeaderNames<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(k, _)| (k, "[REDACTED]")))
+            .finish()
+    }
 }
 
 /// Status, the headers the client needs, and the streaming body.

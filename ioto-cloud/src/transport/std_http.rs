@@ -7,6 +7,7 @@ use crate::endpoint::Scheme;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
+use zeroize::Zeroize;
 
 /// Longest response head accepted (bytes).
 const MAX_HEAD: usize = 16 * 1024;
@@ -59,6 +60,17 @@ fn invalid(msg: &str) -> std::io::Error {
 
 impl embedded_io_async::Read for StdBody<'_> {
     async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        // A socket read timeout shows as `WouldBlock` on Unix: report it as the
+        // timeout it is (`TransportError::Timeout`, like the response head).
+        self.read_body(buf).map_err(|e| match e.kind() {
+            std::io::ErrorKind::WouldBlock => std::io::ErrorKind::TimedOut.into(),
+            _ => e,
+        })
+    }
+}
+
+impl StdBody<'_> {
+    fn read_body(&mut self, buf: &mut [u8]) -> Result<usize, std::io::Error> {
         if buf.is_empty() {
             return Ok(0);
         }
@@ -160,23 +172,33 @@ impl HttpTransport for StdHttp {
             Method::Get => "GET",
             Method::Post => "POST",
         };
-        let mut head = format!(
+        let start = format!(
             "{method} {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
             req.path,
             req.endpoint.host_header(),
             req.body.len()
         );
+        // The head carries the `Authorization` value: built in one buffer of its final
+        // size (no reallocation leaves a copy behind) and wiped once written.
+        let size = start.len()
+            + req
+                .headers
+                .iter()
+                .map(|(k, v)| k.len() + v.len() + 4)
+                .sum::<usize>()
+            + 2;
+        let mut head = Vec::with_capacity(size);
+        head.extend_from_slice(start.as_bytes());
         for (k, v) in req.headers {
-            head.push_str(k);
-            head.push_str(": ");
-            head.push_str(v);
-            head.push_str("\r\n");
+            for part in [k.as_bytes(), b": ", v.as_bytes(), b"\r\n"] {
+                head.extend_from_slice(part);
+            }
         }
-        head.push_str("\r\n");
+        head.extend_from_slice(b"\r\n");
         let mut w = &stream;
-        w.write_all(head.as_bytes())
-            .and_then(|()| w.write_all(req.body))
-            .map_err(|e| map_io(&e))?;
+        let sent = w.write_all(&head).and_then(|()| w.write_all(req.body));
+        head.as_mut_slice().zeroize();
+        sent.map_err(|e| map_io(&e))?;
         let conn = self.conn.insert(BufReader::new(stream));
         let mut line = String::new();
         read_line_bounded(conn, &mut line).map_err(|e| map_io(&e))?;

@@ -4,13 +4,14 @@ use core::cell::RefCell;
 
 use embassy_sync::blocking_mutex::raw::RawMutex;
 
-use super::json::{JsonFull, JsonOut};
+use super::documents::{self, Context, Scored};
 use super::records::RecordKind;
 use super::{Agent, MAX_WATCHED, Observation, RECORD_MAX};
 use crate::detect::Detector;
 use crate::device::Command;
 use crate::outbox::{Outbox, Pushed};
 use crate::policy::{Action, Decision, Link, Reason};
+use crate::state::{StateError, encode_reported};
 use crate::time::Instant;
 
 /// What the edge task last did, for progress displays.
@@ -174,24 +175,27 @@ impl<M: RawMutex, O: Outbox, E: Outbox> Agent<'_, M, O, E> {
         }
         self.with_status(|s| s.sensor_now = obs.at);
         if matches!(decision.action, Action::ActLocally | Action::Escalate) {
-            // Acting locally: the machine's actuator goes to its safe level at once.
-            self.apply(
-                Command::SetActuator {
-                    actuator: 0,
-                    level: 0.0,
-                },
-                ctl,
-                state,
-            );
+            // The device's own response: the machine's actuator to its safe level.
+            ctl.actuator = 0.0;
+            ctl.state_dirty = true;
+            state.borrow_mut().actuator = 0.0;
         }
+        let scored = Scored {
+            device: self.config.device,
+            at: obs.at,
+            watch: &self.config.watch[..n],
+            values: &obs.values[..n],
+            scores: &scores[..n],
+            score,
+        };
         if decision.action != Action::Ignore {
-            self.record(RecordKind::Event, rec, |j| {
-                self.write_event(j, obs, &scores, &decision)
+            self.record(RecordKind::Event, rec, |b| {
+                documents::event(b, &scored, &decision)
             })
             .await;
         }
         if decision.action == Action::Escalate {
-            self.escalate(obs, &scores, &decision, ctl, rec).await;
+            self.escalate(&scored, &decision, ctl, rec).await;
         }
         let due = |next: &mut Option<Instant>, every_s: u32| match *next {
             Some(t) if obs.at < t => false,
@@ -209,42 +213,47 @@ impl<M: RawMutex, O: Outbox, E: Outbox> Agent<'_, M, O, E> {
         if due(&mut ctl.next_telemetry, self.config.telemetry_every_s) || ctl.read_now || report_due
         {
             ctl.read_now = false;
-            self.record(RecordKind::Telemetry, rec, |j| {
-                self.write_telemetry(j, obs, score, ctl)
+            let sensitivity = ctl.sensitivity;
+            self.record(RecordKind::Telemetry, rec, |b| {
+                documents::telemetry(b, &scored, sensitivity)
             })
             .await;
         }
-        if ctl.state_dirty {
+        if ctl.state_dirty || self.with_status(|s| core::mem::take(&mut s.state_dirty)) {
             ctl.state_dirty = false;
-            self.record(RecordKind::State, rec, |j| self.write_state(j, score, ctl))
-                .await;
+            let rms = obs.values[0];
+            self.record(RecordKind::State, rec, |b| {
+                self.write_state(b, score, rms, ctl)
+            })
+            .await;
         }
         if due(&mut ctl.next_metrics, self.config.metrics_every_s) {
             let depth = self.outbox.lock().await.len() as u64;
             self.count(|m| m.queue_depth = depth);
             let metrics = self.metrics();
-            self.record(RecordKind::Metrics, rec, |j| metrics.write_json(j))
-                .await;
+            let device = self.config.device;
+            self.record(RecordKind::Metrics, rec, |b| {
+                documents::metrics(b, device, &metrics)
+            })
+            .await;
         }
     }
 
-    /// Writes one record (kind byte + JSON from `write`) into the outbox.
-    pub(super) async fn record(
+    /// Writes one record (kind byte + the document `write` puts into the rest of
+    /// `rec`, returning its length) into the outbox; a document that does not fit,
+    /// or a full outbox, counts as a drop.
+    pub(super) async fn record<Er>(
         &self,
         kind: RecordKind,
         rec: &mut [u8; RECORD_MAX],
-        write: impl FnOnce(&mut JsonOut<'_>) -> Result<(), JsonFull>,
+        write: impl FnOnce(&mut [u8]) -> Result<usize, Er>,
     ) {
         rec[0] = kind as u8;
-        let (head, body) = rec.split_at_mut(1);
-        let mut j = JsonOut::new(body);
-        if write(&mut j).is_err() {
+        let Ok(n) = write(&mut rec[1..]) else {
             self.count(|m| m.drops = m.drops.saturating_add(1));
             return;
-        }
-        let len = 1 + j.len();
-        let _ = head;
-        let pushed = self.outbox.lock().await.push(&rec[..len]).await;
+        };
+        let pushed = self.outbox.lock().await.push(&rec[..1 + n]).await;
         match pushed {
             Ok(Pushed::Stored { evicted: 0 }) => {}
             Ok(Pushed::Stored { evicted }) => {
@@ -256,116 +265,50 @@ impl<M: RawMutex, O: Outbox, E: Outbox> Agent<'_, M, O, E> {
         }
     }
 
-    fn write_features(
+    /// The reported state, as an AWS IoT shadow update.
+    fn write_state(
         &self,
-        j: &mut JsonOut<'_>,
-        values: &[f32],
-        scores: &[f32],
-    ) -> Result<(), JsonFull> {
-        j.object("features")?;
-        for (w, v) in self.config.watch.iter().zip(values) {
-            j.f32(w.name, *v)?;
-        }
-        j.end()?;
-        j.object("scores")?;
-        for (w, s) in self.config.watch.iter().zip(scores) {
-            j.f32(w.name, *s)?;
-        }
-        j.end()
-    }
-
-    fn write_event(
-        &self,
-        j: &mut JsonOut<'_>,
-        obs: &Observation,
-        scores: &[f32; MAX_WATCHED],
-        d: &Decision,
-    ) -> Result<(), JsonFull> {
-        let n = self.config.watch.len();
-        j.begin()?;
-        j.str("device", self.config.device)?;
-        j.u64("t_ms", obs.at.as_millis())?;
-        j.str("action", d.action.as_str())?;
-        j.str("reason", d.reason.as_str())?;
-        j.f32("score", d.score)?;
-        self.write_features(j, &obs.values[..n], &scores[..n])?;
-        j.end()
-    }
-
-    fn write_telemetry(
-        &self,
-        j: &mut JsonOut<'_>,
-        obs: &Observation,
+        out: &mut [u8],
         score: f32,
+        rms: f32,
         ctl: &Control,
-    ) -> Result<(), JsonFull> {
-        let n = self.config.watch.len();
-        j.begin()?;
-        j.str("device", self.config.device)?;
-        j.u64("t_ms", obs.at.as_millis())?;
-        j.f32("score", score)?;
-        j.object("features")?;
-        for (w, v) in self.config.watch.iter().zip(&obs.values[..n]) {
-            j.f32(w.name, *v)?;
-        }
-        j.end()?;
-        j.f32("sensitivity", ctl.sensitivity)?;
-        j.end()
-    }
-
-    fn write_state(&self, j: &mut JsonOut<'_>, score: f32, ctl: &Control) -> Result<(), JsonFull> {
-        j.begin()?;
-        j.object("state")?;
-        j.object("reported")?;
-        j.f32("sensitivity", ctl.sensitivity)?;
-        j.f32("actuator", ctl.actuator)?;
-        j.f32("anomaly_score", score)?;
-        j.end()?;
-        j.end()?;
-        j.end()
+    ) -> Result<usize, StateError> {
+        let queue = self.metrics().queue_depth;
+        self.state.lock(|st| {
+            let mut st = st.borrow_mut();
+            let r = &mut st.reported;
+            r.sensitivity = ctl.sensitivity;
+            r.actuator = ctl.actuator;
+            r.anomaly_score = score;
+            r.rms = rms;
+            r.queue_depth = u32::try_from(queue).unwrap_or(u32::MAX);
+            r.uptime_s = self.with_status(|s| s.sensor_now.as_micros() / 1_000_000);
+            encode_reported(&st.reported, None, "", out)
+        })
     }
 
     async fn escalate(
         &self,
-        obs: &Observation,
-        scores: &[f32; MAX_WATCHED],
+        scored: &Scored<'_>,
         d: &Decision,
         ctl: &Control,
         rec: &mut [u8; RECORD_MAX],
     ) {
-        let n = self.config.watch.len();
         let (head, body) = rec.split_at_mut(super::tasks::ESCALATION_HEADER);
-        head.copy_from_slice(&obs.at.0.to_le_bytes());
-        let mut j = JsonOut::new(body);
-        let written = (|| {
-            j.begin()?;
-            j.str("device", self.config.device)?;
-            j.str(
-                "machine",
-                "rotating machine, accelerometer on the bearing housing",
-            )?;
-            j.u64("t_ms", obs.at.as_millis())?;
-            j.str("decision", d.action.as_str())?;
-            j.str("reason", d.reason.as_str())?;
-            j.f32("score", d.score)?;
-            self.write_features(&mut j, &obs.values[..n], &scores[..n])?;
-            j.object("state")?;
-            j.f32("sensitivity", ctl.sensitivity)?;
-            j.f32("actuator", ctl.actuator)?;
-            j.end()?;
-            let m = self.metrics();
-            j.object("recent")?;
-            j.u64("anomalies", m.anomalies)?;
-            j.u64("reports", m.decisions[2])?;
-            j.u64("escalations", m.escalations)?;
-            j.end()?;
-            j.end()
-        })();
-        if written.is_err() {
+        head.copy_from_slice(&scored.at.0.to_le_bytes());
+        let context = Context {
+            scored: *scored,
+            decision: *d,
+            machine: self.config.machine,
+            sensitivity: ctl.sensitivity,
+            actuator: ctl.actuator,
+            metrics: self.metrics(),
+        };
+        let Ok(n) = documents::escalation(body, &context) else {
             self.count(|m| m.drops = m.drops.saturating_add(1));
             return;
-        }
-        let len = super::tasks::ESCALATION_HEADER + j.len();
+        };
+        let len = super::tasks::ESCALATION_HEADER + n;
         let mut q = self.escalations.lock().await;
         if !matches!(q.push_back(&rec[..len]).await, Ok(true)) {
             self.count(|m| m.drops = m.drops.saturating_add(1));

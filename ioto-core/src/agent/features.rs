@@ -1,6 +1,7 @@
 //! Which scalar features of a window the agent's detectors watch.
 
 use crate::features::WindowStats;
+use crate::policy::Privacy;
 use crate::sensor::WindowView;
 
 /// A time-domain statistic of one channel.
@@ -53,6 +54,29 @@ pub struct Watched {
     pub stat: Stat,
     /// Name in telemetry and in the model's context (e.g. `"x_rms"`).
     pub name: &'static str,
+    /// Name of its score in the model's context (e.g. `"x_rms_score"`).
+    pub score_name: &'static str,
+    /// Whether its value may leave the device (a private feature is scored on the
+    /// device and never sent).
+    pub privacy: Privacy,
+}
+
+impl Watched {
+    /// A public feature `name` (its score goes as `score_name`).
+    pub const fn public(
+        channel: u8,
+        stat: Stat,
+        name: &'static str,
+        score_name: &'static str,
+    ) -> Self {
+        Self {
+            channel,
+            stat,
+            name,
+            score_name,
+            privacy: Privacy::Public,
+        }
+    }
 }
 
 /// The default watch list for a 3-axis accelerometer on a bearing housing (x radial
@@ -60,26 +84,10 @@ pub struct Watched {
 /// wear and a loose mount make the radial signal impulsive (kurtosis, crest), a stuck
 /// sensor drops the vertical standard deviation to zero.
 pub const VIBRATION_WATCH: [Watched; 4] = [
-    Watched {
-        channel: 0,
-        stat: Stat::Rms,
-        name: "x_rms",
-    },
-    Watched {
-        channel: 0,
-        stat: Stat::Kurtosis,
-        name: "x_kurtosis",
-    },
-    Watched {
-        channel: 0,
-        stat: Stat::Crest,
-        name: "x_crest",
-    },
-    Watched {
-        channel: 2,
-        stat: Stat::Std,
-        name: "z_std",
-    },
+    Watched::public(0, Stat::Rms, "x_rms", "x_rms_score"),
+    Watched::public(0, Stat::Kurtosis, "x_kurtosis", "x_kurtosis_score"),
+    Watched::public(0, Stat::Crest, "x_crest", "x_crest_score"),
+    Watched::public(2, Stat::Std, "z_std", "z_std_score"),
 ];
 
 /// Why features could not be computed.

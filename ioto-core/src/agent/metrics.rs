@@ -1,7 +1,5 @@
 //! [`Metrics`]: what the agent counts, published periodically.
 
-use super::json::JsonOut;
-
 /// Counters of one agent run (all saturating).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -34,28 +32,4 @@ pub struct Metrics {
     pub drops: u64,
     /// Records waiting in the outbox (sampled when metrics are published).
     pub queue_depth: u64,
-}
-
-impl Metrics {
-    /// Writes the counters as one JSON object.
-    pub fn write_json(&self, out: &mut JsonOut<'_>) -> Result<(), super::json::JsonFull> {
-        out.begin()?;
-        out.u64("samples", self.samples)?;
-        out.u64("inferences", self.inferences)?;
-        out.u64("anomalies", self.anomalies)?;
-        out.u64("ignore", self.decisions[0])?;
-        out.u64("act_locally", self.decisions[1])?;
-        out.u64("report", self.decisions[2])?;
-        out.u64("escalate", self.decisions[3])?;
-        out.u64("escalations", self.escalations)?;
-        out.u64("escalation_failures", self.escalation_failures)?;
-        out.u64("commands_applied", self.commands_applied)?;
-        out.u64("commands_rejected", self.commands_rejected)?;
-        out.u64("raw_bytes", self.raw_bytes)?;
-        out.u64("sent_bytes", self.sent_bytes)?;
-        out.u64("delivered", self.delivered)?;
-        out.u64("drops", self.drops)?;
-        out.u64("queue_depth", self.queue_depth)?;
-        out.end()
-    }
 }

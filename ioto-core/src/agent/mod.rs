@@ -21,9 +21,9 @@
 //! `embassy_futures::join` or a single-threaded tokio runtime;
 //! `CriticalSectionRawMutex` across interrupt priorities).
 
+pub mod documents;
 mod edge;
 pub mod features;
-pub mod json;
 pub mod metrics;
 pub mod records;
 mod tasks;
@@ -41,6 +41,7 @@ use crate::device::{Command, Limits};
 use crate::outbox::{OfflineQueue, Outbox};
 use crate::policy::{Policy, PolicyConfig};
 use crate::sensor::WindowView;
+use crate::state::{DeviceState, Reported};
 use crate::time::Instant;
 
 pub use edge::EdgeState;
@@ -62,6 +63,11 @@ pub const MAX_WATCHED: usize = 8;
 pub struct AgentConfig<'a> {
     /// The device's name in documents (thing name).
     pub device: &'a str,
+    /// What the device watches, in a few words for the cloud model (e.g. "rotating
+    /// machine, accelerometer on the bearing housing").
+    pub machine: &'a str,
+    /// Firmware version, reported in the device state.
+    pub firmware: &'a str,
     /// Where each kind of record goes.
     pub topics: Topics<'a>,
     /// The features the detectors watch (at most [`MAX_WATCHED`]).
@@ -122,6 +128,7 @@ pub struct Agent<'a, M: RawMutex, O: Outbox, E: Outbox> {
     policy: BlockingMutex<M, RefCell<Policy>>,
     metrics: BlockingMutex<M, RefCell<Metrics>>,
     status: BlockingMutex<M, RefCell<Status>>,
+    state: BlockingMutex<M, RefCell<DeviceState<'a>>>,
 }
 
 /// What the tasks tell each other.
@@ -131,6 +138,10 @@ struct Status {
     stopping: bool,
     edge_done: bool,
     sensor_now: Instant,
+    /// The device state changed outside the edge task (a desired-state delta).
+    state_dirty: bool,
+    /// The advisor task runs; the uplink waits for it before it finishes.
+    advisor_running: bool,
 }
 
 impl<'a, M: RawMutex, O: Outbox, E: Outbox> Agent<'a, M, O, E> {
@@ -154,7 +165,15 @@ impl<'a, M: RawMutex, O: Outbox, E: Outbox> Agent<'a, M, O, E> {
             )),
             metrics: BlockingMutex::new(RefCell::new(Metrics::default())),
             status: BlockingMutex::new(RefCell::new(Status::default())),
+            state: BlockingMutex::new(RefCell::new(DeviceState::new(Reported::new(
+                config.firmware,
+            )))),
         })
+    }
+
+    /// A copy of the device state (reported values and the shadow version).
+    pub fn device_state(&self) -> DeviceState<'a> {
+        self.state.lock(|s| *s.borrow())
     }
 
     /// The configuration.

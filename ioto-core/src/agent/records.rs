@@ -52,6 +52,9 @@ pub struct Topics<'a> {
     pub metrics: &'a str,
     /// The model's advice and its outcome.
     pub advice: &'a str,
+    /// Desired-state deltas from the cloud (e.g. `$aws/things/<thing>/shadow/update/delta`);
+    /// the uplink adapter must subscribe to it.
+    pub delta: &'a str,
 }
 
 impl<'a> Topics<'a> {

@@ -3,7 +3,7 @@
 use embassy_sync::blocking_mutex::raw::RawMutex;
 use embedded_hal_async::delay::DelayNs;
 
-use super::json::JsonOut;
+use super::documents;
 use super::records::{self, RecordKind};
 use super::{Agent, RECORD_MAX};
 use crate::Entropy;
@@ -11,6 +11,7 @@ use crate::advisor::Advisor;
 use crate::backoff::Backoff;
 use crate::device::{Command, TOOLS};
 use crate::outbox::Outbox;
+use crate::state::{DeltaOutcome, KeyOutcome, parse_delta};
 use crate::time::{Clock, Instant};
 use crate::uplink::{Delivery, Message, Uplink, UplinkEvent};
 
@@ -27,6 +28,8 @@ struct InFlight {
     kind: RecordKind,
     bytes: u64,
     sent_at: Instant,
+    /// The connection it went out on (counted by `Disconnected` events).
+    link: u32,
 }
 
 impl<M: RawMutex, O: Outbox, E: Outbox> Agent<'_, M, O, E> {
@@ -45,10 +48,12 @@ impl<M: RawMutex, O: Outbox, E: Outbox> Agent<'_, M, O, E> {
         let mut buf = [0u8; RECORD_MAX];
         let mut in_flight: Option<InFlight> = None;
         let mut deadline: Option<Instant> = None;
+        let mut link = 0u32;
         loop {
             let now = clock.now();
-            let (stopping, edge_done) = self.with_status(|s| (s.stopping, s.edge_done));
-            if stopping && edge_done {
+            let (stopping, edge_done, advising) =
+                self.with_status(|s| (s.stopping, s.edge_done, s.advisor_running));
+            if stopping && edge_done && !advising {
                 let d = *deadline.get_or_insert(Instant(now.0.saturating_add(drain_ms * 1_000)));
                 let empty = in_flight.is_none() && self.outbox.lock().await.is_empty();
                 if empty || now >= d {
@@ -62,12 +67,22 @@ impl<M: RawMutex, O: Outbox, E: Outbox> Agent<'_, M, O, E> {
                 in_flight = None;
             }
             if in_flight.is_none() && uplink.is_connected() {
-                in_flight = self.send_front(uplink, &mut buf, now).await;
+                in_flight = self.send_front(uplink, &mut buf, now, link).await;
             }
             let mut cmds = [None; 4];
             match uplink.poll(POLL_MS).await {
-                Ok(Some(UplinkEvent::Connected)) => self.with_status(|s| s.online = true),
-                Ok(Some(UplinkEvent::Disconnected)) => self.with_status(|s| s.online = false),
+                Ok(Some(UplinkEvent::Connected)) => {
+                    self.with_status(|s| s.online = true);
+                    // A record sent on an earlier connection may never be acknowledged
+                    // on this one: send it again now (at least once).
+                    if in_flight.is_some_and(|f| f.link != link) {
+                        in_flight = None;
+                    }
+                }
+                Ok(Some(UplinkEvent::Disconnected)) => {
+                    self.with_status(|s| s.online = false);
+                    link = link.wrapping_add(1);
+                }
                 Ok(Some(UplinkEvent::Delivered(t))) => {
                     if let Some(f) = in_flight.filter(|f| f.ticket == t) {
                         in_flight = None;
@@ -88,15 +103,52 @@ impl<M: RawMutex, O: Outbox, E: Outbox> Agent<'_, M, O, E> {
                     }
                 }
                 Ok(Some(UplinkEvent::Command { topic, payload })) => {
-                    on_message(topic, payload, &mut cmds);
+                    if topic == self.config.topics.delta {
+                        self.on_delta(payload, &mut cmds);
+                    } else {
+                        on_message(topic, payload, &mut cmds);
+                    }
                 }
                 Ok(None) | Err(_) => {}
             }
             self.with_status(|s| s.online = uplink.is_connected());
             for c in cmds.into_iter().flatten() {
-                self.commands.send(c).await;
+                self.hand_over(c);
             }
         }
+    }
+
+    /// Gives a command to the edge task without waiting: when its channel is full
+    /// (or the edge task has finished) the command is refused and counted.
+    fn hand_over(&self, command: Command) {
+        if self.with_status(|s| s.edge_done) || self.commands.try_send(command).is_err() {
+            self.count(|m| m.commands_rejected = m.commands_rejected.saturating_add(1));
+        }
+    }
+
+    /// A desired-state delta: every key through the device's limits (the same
+    /// check as a model's tool call), then to the edge task as commands.
+    fn on_delta(&self, payload: &[u8], cmds: &mut [Option<Command>; 4]) {
+        let Ok(delta) = parse_delta(payload) else {
+            self.count(|m| m.commands_rejected = m.commands_rejected.saturating_add(1));
+            return;
+        };
+        let limits = self.config.limits;
+        self.state.lock(|st| {
+            if let DeltaOutcome::Applied(report) = st.borrow_mut().apply_delta(&delta, &limits) {
+                let rejected = report
+                    .iter()
+                    .filter(|r| !matches!(r.outcome, KeyOutcome::Applied(_)))
+                    .count();
+                self.count(|m| {
+                    m.commands_rejected = m.commands_rejected.saturating_add(rejected as u64);
+                });
+                for (slot, c) in cmds.iter_mut().zip(report.commands()) {
+                    *slot = Some(c);
+                }
+            }
+        });
+        self.with_status(|s| s.state_dirty = true);
     }
 
     /// Publishes the outbox's oldest record; `Some` when an acknowledgement will follow.
@@ -105,6 +157,7 @@ impl<M: RawMutex, O: Outbox, E: Outbox> Agent<'_, M, O, E> {
         uplink: &mut U,
         buf: &mut [u8; RECORD_MAX],
         now: Instant,
+        link: u32,
     ) -> Option<InFlight> {
         let len = {
             let mut q = self.outbox.lock().await;
@@ -138,6 +191,7 @@ impl<M: RawMutex, O: Outbox, E: Outbox> Agent<'_, M, O, E> {
                 kind,
                 bytes,
                 sent_at: now,
+                link,
             }),
             Ok(None) => {
                 // Accepted without a ticket (queued by the link itself): it will go out.
@@ -162,8 +216,10 @@ impl<M: RawMutex, O: Outbox, E: Outbox> Agent<'_, M, O, E> {
     ) {
         let mut buf = [0u8; RECORD_MAX];
         let mut attempt = 0u32;
+        self.with_status(|s| s.advisor_running = true);
         loop {
             if self.with_status(|s| s.stopping) {
+                self.with_status(|s| s.advisor_running = false);
                 return;
             }
             let len = {
@@ -208,25 +264,13 @@ impl<M: RawMutex, O: Outbox, E: Outbox> Agent<'_, M, O, E> {
                     let _ = self.escalations.lock().await.pop_front().await;
                     self.count(|m| m.escalations = m.escalations.saturating_add(1));
                     let mut rec = [0u8; RECORD_MAX];
-                    self.record(RecordKind::Advice, &mut rec, |j: &mut JsonOut<'_>| {
-                        j.begin()?;
-                        j.str("device", self.config.device)?;
-                        j.str("severity", advice.severity.name())?;
-                        j.str("summary", advice.summary())?;
-                        j.key("commands")?;
-                        j.raw("[")?;
-                        for (i, c) in advice.commands().enumerate() {
-                            if i > 0 {
-                                j.raw(",")?;
-                            }
-                            j.string(c.name())?;
-                        }
-                        j.raw("]")?;
-                        j.end()
+                    let device = self.config.device;
+                    self.record(RecordKind::Advice, &mut rec, |b| {
+                        documents::advice(b, device, &advice)
                     })
                     .await;
                     for c in advice.commands() {
-                        self.commands.send(*c).await;
+                        self.hand_over(*c);
                     }
                 }
                 Err(_) => {

@@ -23,7 +23,10 @@ pub struct HttpConfig {
     pub timeouts: Timeouts,
     /// Redirects (301, 302, 303, 307, 308) to follow; `0` (the default) returns
     /// the redirect response to the caller. Past the limit the client fails with
-    /// [`HttpError::TooManyRedirects`].
+    /// [`HttpError::TooManyRedirects`]. A redirect to another origin (scheme, host
+    /// or port differ) is sent without basic auth and without the request's extra
+    /// headers (`Authorization`, API keys...), as browsers and curl do; they stay off
+    /// for the rest of the chain.
     pub max_redirects: u8,
 }
 
@@ -62,9 +65,25 @@ impl<C: Connect, T: Timer> HttpClient<C, T> {
         &mut self.config
     }
 
-    /// Closes the current connection, if any.
+    /// Drops the current connection, if any, without a TLS `close_notify` (use
+    /// [`shutdown`](Self::shutdown) for a clean TLS close).
     pub fn close(&mut self) {
         self.conn = None;
+    }
+
+    /// Closes the current connection, if any, cleanly: the connector's
+    /// [`Connect::close`] runs first, so over TLS the server gets `close_notify`
+    /// (RFC 8446 §6.1) instead of a bare TCP close. Bounded by the connect timeout
+    /// ([`Timeouts::connect_ms`](super::Timeouts::connect_ms)). A new request closes
+    /// the previous connection the same way.
+    pub async fn shutdown(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            let mut timer = self.timer.clone();
+            let budget = self.config.timeouts.connect_ms;
+            let close = self.connector.close(conn.into_inner());
+            // On timeout the connection is dropped all the same.
+            let _ = with_timeout(&mut timer, budget, close).await;
+        }
     }
 
     /// Sends `request` and reads the response head into `rx_buf` (which must
@@ -80,6 +99,9 @@ impl<C: Connect, T: Timer> HttpClient<C, T> {
         let mut with_body = true;
         let mut location: heapless::String<MAX_REDIRECT_URL> = heapless::String::new();
         let mut redirects = 0u8;
+        // Credentials and the caller's headers go only to the request's own origin:
+        // once a redirect leaves it, they stay off for the rest of the chain.
+        let mut credentials = true;
         let head = loop {
             let url_str = if redirects == 0 {
                 request.url()
@@ -88,7 +110,17 @@ impl<C: Connect, T: Timer> HttpClient<C, T> {
             };
             let url = Url::parse(url_str).map_err(|_| HttpError::InvalidUrl)?;
             let head = self
-                .exchange(request, method, &url, with_body, deadline, rx_buf)
+                .exchange(
+                    request,
+                    Hop {
+                        method,
+                        with_body,
+                        credentials,
+                    },
+                    &url,
+                    deadline,
+                    rx_buf,
+                )
                 .await?;
             if !is_redirect(head.status) || self.config.max_redirects == 0 {
                 break head;
@@ -102,6 +134,8 @@ impl<C: Connect, T: Timer> HttpClient<C, T> {
                 .map(|(_, v)| v)
                 .ok_or(HttpError::InvalidRedirect)?;
             let next = resolve(&url, target)?;
+            let next_url = Url::parse(next.as_str()).map_err(|_| HttpError::InvalidRedirect)?;
+            credentials &= same_origin(&url, &next_url);
             if head.status == 303 || (matches!(head.status, 301 | 302) && method == Method::POST) {
                 if method != Method::HEAD {
                     method = Method::GET;
@@ -121,13 +155,17 @@ impl<C: Connect, T: Timer> HttpClient<C, T> {
     async fn exchange<B: RequestBody>(
         &mut self,
         request: &Request<'_, B>,
-        method: Method,
+        hop: Hop,
         url: &Url<'_>,
-        with_body: bool,
         deadline: Deadline,
         rx_buf: &mut [u8],
     ) -> Result<Head, HttpError> {
-        self.conn = None;
+        let Hop {
+            method,
+            with_body,
+            credentials,
+        } = hop;
+        self.shutdown().await;
         let timeouts = self.config.timeouts;
         let mut timer = self.timer.clone();
         let budget = deadline.budget(&timer, timeouts.connect_ms);
@@ -141,10 +179,30 @@ impl<C: Connect, T: Timer> HttpClient<C, T> {
             timeouts.read_ms,
             deadline,
         ));
-        request.write_to(conn, method, url, with_body).await?;
+        request
+            .write_to(conn, method, url, with_body, credentials)
+            .await?;
         conn.flush().await.map_err(HttpError::from_io)?;
         read_final_head(conn, rx_buf, method == Method::HEAD).await
     }
+}
+
+/// How one request of a redirect chain is sent.
+#[derive(Clone, Copy)]
+struct Hop {
+    /// The method (a 303, or a 301/302 after POST, turns it into GET).
+    method: Method,
+    /// Whether the body is sent.
+    with_body: bool,
+    /// Whether basic auth and the caller's headers are sent (same origin so far).
+    credentials: bool,
+}
+
+/// Whether two URLs have the same origin (RFC 6454 §4: scheme, host, port). Host
+/// names compare without case; `http` and `https` differ, as do default and
+/// explicit ports only when their numbers differ.
+fn same_origin(a: &Url<'_>, b: &Url<'_>) -> bool {
+    a.scheme == b.scheme && a.port == b.port && a.host.eq_ignore_ascii_case(b.host)
 }
 
 fn is_redirect(status: u16) -> bool {
@@ -186,6 +244,21 @@ fn resolve(
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn origins_are_scheme_host_and_port() {
+        fn origin(u: &str) -> Url<'_> {
+            Url::parse(u).unwrap()
+        }
+        let a = origin("https://api.example.com/v1");
+        assert!(same_origin(
+            &a,
+            &origin("https://API.example.com:443/other")
+        ));
+        assert!(!same_origin(&a, &origin("http://api.example.com/v1")));
+        assert!(!same_origin(&a, &origin("https://api.example.com:8443/v1")));
+        assert!(!same_origin(&a, &origin("https://evil.example.com/v1")));
+    }
 
     #[test]
     fn resolves_locations() {

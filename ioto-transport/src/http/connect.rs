@@ -42,6 +42,13 @@ pub trait Connect {
     /// Opens a connection to `url.host:url.port`. `url.scheme.is_secure()` tells
     /// whether the caller expects TLS.
     async fn connect(&mut self, url: &Url<'_>) -> Result<Self::Connection, ConnectError>;
+
+    /// Ends `connection` cleanly before it is dropped. A TLS connector sends
+    /// `close_notify` (RFC 8446 §6.1: a closing party MUST); the default just drops
+    /// the stream (closing TCP). Failures are ignored: the connection is going away.
+    async fn close(&mut self, connection: Self::Connection) {
+        drop(connection);
+    }
 }
 
 impl<C: Connect> Connect for &mut C {
@@ -49,6 +56,10 @@ impl<C: Connect> Connect for &mut C {
 
     async fn connect(&mut self, url: &Url<'_>) -> Result<Self::Connection, ConnectError> {
         C::connect(self, url).await
+    }
+
+    async fn close(&mut self, connection: Self::Connection) {
+        C::close(self, connection).await;
     }
 }
 

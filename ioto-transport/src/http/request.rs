@@ -110,20 +110,24 @@ impl<'a, B: RequestBody> Request<'a, B> {
     }
 
     /// Writes this request to `stream` as `method` for `url` (they differ from
-    /// the request's own after a redirect). `with_body = false` drops the body.
+    /// the request's own after a redirect). `with_body = false` drops the body;
+    /// `credentials = false` drops basic auth and the extra headers (which may carry
+    /// `Authorization`, API keys or cookies), for a redirect to another origin.
     pub(crate) async fn write_to<S: Write>(
         &self,
         stream: &mut S,
         method: Method,
         url: &Url<'_>,
         with_body: bool,
+        credentials: bool,
     ) -> Result<(), HttpError> {
         let host = host_header(url)?;
 
+        let headers: &[(&str, &str)] = if credentials { self.headers } else { &[] };
         let mut wire = WireRequest::new(method, url.target)
             .host(host.as_str())
-            .headers(self.headers);
-        if let Some((user, password)) = self.basic_auth {
+            .headers(headers);
+        if let Some((user, password)) = self.basic_auth.filter(|_| credentials) {
             wire = wire.basic_auth(user, password);
         }
         let body = self.body.as_ref().filter(|_| with_body);

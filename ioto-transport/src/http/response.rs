@@ -91,7 +91,7 @@ where
 {
     let url = Url::parse(request.url()).map_err(|_| HttpError::InvalidUrl)?;
     let method = request.method();
-    request.write_to(stream, method, &url, true).await?;
+    request.write_to(stream, method, &url, true, true).await?;
     stream.flush().await.map_err(HttpError::from_io)?;
     let head = read_final_head(stream, rx_buf, method == Method::HEAD).await?;
     Ok(Response::new(stream, rx_buf, head))

@@ -18,6 +18,13 @@ pub trait Connector {
 
     /// Opens a connection.
     async fn connect(&self) -> Result<Self::Connection<'_>, Self::Error>;
+
+    /// Ends `connection` cleanly before it is dropped (the client calls it from
+    /// `disconnect`). A TLS connector sends `close_notify` (RFC 8446 §6.1); the default
+    /// just drops the stream (closing TCP).
+    async fn close<'c>(&'c self, connection: Self::Connection<'c>) {
+        drop(connection);
+    }
 }
 
 /// Failure of [`TcpConnector`].

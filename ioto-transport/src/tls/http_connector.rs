@@ -128,6 +128,14 @@ where
             Err(e) => Err(self.fail(e)),
         }
     }
+
+    /// Sends `close_notify` on a TLS connection, then drops it.
+    async fn close(&mut self, connection: Self::Connection) {
+        if let HttpsStream::Tls(stream) = connection {
+            // A failed alert leaves nothing to do: the connection is dropped either way.
+            let _ = stream.close().await;
+        }
+    }
 }
 
 impl<T, D, R, K> TlsHttpConnector<'_, T, D, R, K> {

@@ -94,6 +94,7 @@ mod pem;
 mod rsa;
 mod signature;
 mod verify;
+mod wire;
 mod x509;
 
 use embedded_io_async::{ErrorType, Read, Write};
@@ -110,6 +111,7 @@ pub use verify::MAX_CHAIN_DEPTH;
 
 use name::ServerName;
 use verify::{Provider, Verifier};
+use wire::Wire;
 
 /// A read buffer that holds any TLS record a server may send (2^14 + 256 bytes).
 pub const READ_BUF_FULL: usize = 16_384 + 256;
@@ -169,7 +171,7 @@ impl<'a> TlsConfig<'a> {
 
 /// An established TLS 1.3 connection over the stream `S`; `Read + Write` itself.
 pub struct TlsStream<'b, S: Read + Write> {
-    inner: TlsConnection<'b, S, Aes128GcmSha256>,
+    inner: TlsConnection<'b, Wire<S>, Aes128GcmSha256>,
 }
 
 /// Checks the configuration without touching the network (the connectors call it
@@ -191,6 +193,13 @@ pub(crate) fn validate<'a>(config: &TlsConfig<'a>) -> Result<ServerName<'a>, Tls
 ///
 /// `rng` must be a cryptographically secure generator (the chip's TRNG, or a CSPRNG
 /// seeded from it); it supplies the ECDHE key and the client random.
+///
+/// When the server's certificate fails a check, the matching fatal alert is sent
+/// before the connection is dropped (RFC 8446 §6.2): `unknown_ca` for
+/// [`TlsError::UnknownCa`], `certificate_expired` for [`TlsError::Expired`] and
+/// [`TlsError::NotYetValid`], `unsupported_certificate` for
+/// [`TlsError::UnsupportedAlgorithm`], `decrypt_error` for a CertificateVerify that
+/// does not verify, `bad_certificate` for the other certificate failures.
 ///
 /// # Errors
 /// A configuration error ([`TlsError::InvalidCa`], [`TlsError::InvalidServerName`],
@@ -229,7 +238,7 @@ where
         rng,
         verifier: Verifier::new(config.ca, name, config.now_unix),
     };
-    let mut inner = TlsConnection::new(stream, read_buf, write_buf);
+    let mut inner = TlsConnection::new(Wire::new(stream), read_buf, write_buf);
     let opened = inner
         .open(TlsContext::new(&engine_config, &mut provider))
         .await;
@@ -269,7 +278,11 @@ impl<S: Read + Write> TlsStream<'_, S> {
     /// # Errors
     /// The stream failed while sending the alert.
     pub async fn close(self) -> Result<S, (S, TlsError)> {
-        self.inner.close().await.map_err(|(s, e)| (s, e.into()))
+        self.inner
+            .close()
+            .await
+            .map(Wire::into_inner)
+            .map_err(|(s, e)| (s.into_inner(), e.into()))
     }
 }
 

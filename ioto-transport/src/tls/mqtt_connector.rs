@@ -129,6 +129,12 @@ where
         self.last_error.set(result.as_ref().err().copied());
         result
     }
+
+    /// Sends `close_notify`, then drops the connection (freeing the buffers).
+    async fn close<'c>(&'c self, connection: Self::Connection<'c>) {
+        // A failed alert leaves nothing to do: the connection is dropped either way.
+        let _ = connection.close().await;
+    }
 }
 
 impl<T, D, R, K> core::fmt::Debug for TlsMqttConnector<'_, T, D, R, K> {

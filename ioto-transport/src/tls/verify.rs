@@ -6,6 +6,7 @@
 //! verifier failure as one generic error, so the precise reason is kept in
 //! [`Verifier::failure`] and reported by [`connect`](super::connect).
 
+use embedded_tls::alert::{AlertDescription, AlertLevel};
 use embedded_tls::{
     Aes128GcmSha256, CertificateEntryRef, CertificateRef, CertificateVerifyRef, CryptoProvider,
     CryptoRngCore, SignatureScheme, TlsVerifier,
@@ -154,8 +155,8 @@ fn check_end_entity(leaf: &Certificate<'_>) -> Result<(), TlsError> {
     Ok(())
 }
 
-/// If `anchor_der` is a trust anchor that issued `cert`, verifies the signature.
-/// `None` when the anchor's subject is not `cert`'s issuer (try the next one).
+/// If `anchor_der` is a trust anchor whose subject is `cert`'s issuer, verifies the
+/// signature. `None` when the names differ (or the anchor does not parse).
 fn verify_by_anchor(anchor_der: &[u8], cert: &Certificate<'_>) -> Option<Result<(), TlsError>> {
     // A trust anchor is its name and key (RFC 5280 §6.1.1 (d)): its own validity and
     // extensions are not checked, as in webpki and most TLS stacks.
@@ -168,6 +169,74 @@ fn verify_by_anchor(anchor_der: &[u8], cert: &Certificate<'_>) -> Option<Result<
             cert.signature,
         )
     })
+}
+
+/// Whether a trust anchor in `ca` issued `cert`: `Ok(true)` when one with `cert`'s
+/// issuer name verifies its signature. Every anchor with that name is tried (two roots
+/// may share a name, e.g. across a key rollover); when names match but no signature
+/// verifies, the first such anchor's error is kept in `mismatch`.
+fn issued_by_anchor(
+    ca: &[u8],
+    cert: &Certificate<'_>,
+    mismatch: &mut Option<TlsError>,
+) -> Result<bool, TlsError> {
+    let found = for_each_anchor(ca, |anchor| match verify_by_anchor(anchor, cert) {
+        Some(Ok(())) => Some(()),
+        Some(Err(e)) => {
+            mismatch.get_or_insert(e);
+            None
+        }
+        None => None,
+    })?;
+    Ok(found.is_some())
+}
+
+/// Finds the issuer of `current` among the certificates the server sent after the
+/// end-entity certificate (in any order), `below` intermediates above the end entity:
+/// the first candidate with the right subject that may issue, is valid at `now` and
+/// whose key verifies `current`'s signature. Certificates that do not parse are
+/// skipped (an unused extra certificate must not fail the chain), and so are
+/// candidates that fail a check when another one passes.
+///
+/// `Err` with the first candidate's failure, or the first parse error when no
+/// candidate had the right name, or `None` when neither happened.
+fn find_issuer<'c>(
+    entries: &[&'c [u8]],
+    current: &Certificate<'_>,
+    below: usize,
+    now: u64,
+) -> Result<Certificate<'c>, Option<TlsError>> {
+    let mut candidate_error = None;
+    let mut parse_error = None;
+    for der in entries.iter().skip(1) {
+        let candidate = match Certificate::from_der(der) {
+            Ok(c) => c,
+            Err(e) => {
+                parse_error.get_or_insert(e);
+                continue;
+            }
+        };
+        if candidate.subject != current.issuer || candidate.tbs == current.tbs {
+            continue;
+        }
+        let checked = check_issuer(&candidate, below)
+            .and_then(|()| check_time(&candidate, now))
+            .and_then(|()| {
+                verify_signature(
+                    candidate.public_key,
+                    current.signature_algorithm,
+                    current.tbs,
+                    current.signature,
+                )
+            });
+        match checked {
+            Ok(()) => return Ok(candidate),
+            Err(e) => {
+                candidate_error.get_or_insert(e);
+            }
+        }
+    }
+    Err(candidate_error.or(parse_error))
 }
 
 /// Validates the chain `entries` (end-entity first, then intermediates in any order)
@@ -187,33 +256,36 @@ pub(crate) fn verify_chain<'c>(
 
     let mut current = leaf;
     for below in 0..=MAX_CHAIN_DEPTH {
-        if let Some(result) = for_each_anchor(ca, |anchor| verify_by_anchor(anchor, &current))? {
-            return result.map(|()| leaf);
+        let mut anchor_mismatch = None;
+        if issued_by_anchor(ca, &current, &mut anchor_mismatch)? {
+            return Ok(leaf);
         }
         if below == MAX_CHAIN_DEPTH {
             break;
         }
-        // Find the issuer among the certificates the server sent.
-        let mut issuer = None;
-        for der in entries.iter().skip(1) {
-            let candidate = Certificate::from_der(der)?;
-            if candidate.subject == current.issuer && candidate.tbs != current.tbs {
-                issuer = Some(candidate);
-                break;
+        current = match find_issuer(entries, &current, below, now) {
+            Ok(issuer) => issuer,
+            // A trust anchor has the issuer's name but not its key: a bad signature
+            // (an impostor) rather than an unknown CA.
+            Err(reason) => {
+                return Err(anchor_mismatch.or(reason).unwrap_or(TlsError::UnknownCa));
             }
-        }
-        let issuer = issuer.ok_or(TlsError::UnknownCa)?;
-        check_issuer(&issuer, below)?;
-        check_time(&issuer, now)?;
-        verify_signature(
-            issuer.public_key,
-            current.signature_algorithm,
-            current.tbs,
-            current.signature,
-        )?;
-        current = issuer;
+        };
     }
     Err(TlsError::ChainTooLong)
+}
+
+/// The alert a client sends when the server's certificate fails `reason` (RFC 8446
+/// §6.2), before it closes the connection.
+pub(crate) fn alert_for(reason: TlsError) -> AlertDescription {
+    match reason {
+        TlsError::UnknownCa => AlertDescription::UnknownCa,
+        TlsError::Expired | TlsError::NotYetValid => AlertDescription::CertificateExpired,
+        TlsError::UnsupportedAlgorithm => AlertDescription::UnsupportedCertificate,
+        // An empty Certificate message (RFC 8446 §4.4.2.4).
+        TlsError::MissingCertificate => AlertDescription::DecodeError,
+        _ => AlertDescription::BadCertificate,
+    }
 }
 
 /// The certificate verifier handed to `embedded-tls`.
@@ -244,9 +316,15 @@ impl<'a> Verifier<'a> {
         }
     }
 
+    /// Records `reason` and makes `embedded-tls` abort the handshake with the matching
+    /// fatal alert (see [`alert_for`]; sent through [`super::wire::Wire`]).
     fn fail(&mut self, reason: TlsError) -> embedded_tls::TlsError {
+        self.fail_with(reason, alert_for(reason))
+    }
+
+    fn fail_with(&mut self, reason: TlsError, alert: AlertDescription) -> embedded_tls::TlsError {
         self.failure.get_or_insert(reason);
-        embedded_tls::TlsError::InvalidCertificate
+        embedded_tls::TlsError::AbortHandshake(AlertLevel::Fatal, alert)
     }
 
     fn check_certificate(&mut self, cert: &CertificateRef<'_>) -> Result<(), TlsError> {
@@ -315,6 +393,10 @@ impl TlsVerifier<Aes128GcmSha256> for Verifier<'_> {
             Ok(()) => {
                 self.authenticated = true;
                 Ok(())
+            }
+            // RFC 8446 §4.4.3: a CertificateVerify that does not verify is decrypt_error.
+            Err(reason @ TlsError::BadSignature) => {
+                Err(self.fail_with(reason, AlertDescription::DecryptError))
             }
             Err(reason) => Err(self.fail(reason)),
         }

@@ -169,6 +169,32 @@ fn extension<'a>(cert: &mut Certificate<'a>, ext: AnyRef<'a>) -> Result<(), TlsE
     finish(&v)
 }
 
+/// The `extnID` TLV of one `Extension`.
+fn extension_id<'a>(ext: AnyRef<'a>) -> Result<&'a [u8], TlsError> {
+    let mut r = SliceReader::new(ext.value()).map_err(bad)?;
+    expect_tlv(&mut r, Tag::ObjectIdentifier)
+}
+
+/// RFC 5280 §4.2: "A certificate MUST NOT include more than one instance of a
+/// particular extension." Two instances would let two verifiers read different values
+/// (this parser kept the last one), so a repeated `extnID` is
+/// [`TlsError::BadCertificate`]. Quadratic in the number of extensions, without
+/// allocation; certificates carry about ten.
+fn reject_duplicate_extensions(extensions: &[u8]) -> Result<(), TlsError> {
+    let mut outer = SliceReader::new(extensions).map_err(bad)?;
+    while !outer.is_finished() {
+        let id = extension_id(expect(&mut outer, Tag::Sequence)?)?;
+        // `outer` now stands after this extension: compare with the ones after it.
+        let mut rest = outer.clone();
+        while !rest.is_finished() {
+            if extension_id(expect(&mut rest, Tag::Sequence)?)? == id {
+                return Err(TlsError::BadCertificate);
+            }
+        }
+    }
+    Ok(())
+}
+
 impl<'a> Certificate<'a> {
     /// Parses a DER `Certificate`. Trailing bytes after it are an error.
     pub(crate) fn from_der(der: &'a [u8]) -> Result<Self, TlsError> {
@@ -233,6 +259,7 @@ impl<'a> Certificate<'a> {
             let mut w = SliceReader::new(wrapper.value()).map_err(bad)?;
             let exts = expect(&mut w, Tag::Sequence)?;
             finish(&w)?;
+            reject_duplicate_extensions(exts.value())?;
             let mut e = SliceReader::new(exts.value()).map_err(bad)?;
             while !e.is_finished() {
                 extension(&mut parsed, expect(&mut e, Tag::Sequence)?)?;

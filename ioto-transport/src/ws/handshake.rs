@@ -19,13 +19,31 @@ const KEY_LEN: usize = 24;
 /// Length of a base64-encoded SHA-1 digest.
 const ACCEPT_LEN: usize = 28;
 
-/// What the client asks for in the handshake.
-#[derive(Clone, Copy, Debug, Default)]
+/// What the client asks for in the handshake. `Debug` prints header names only (a
+/// value may be a bearer token).
+#[derive(Clone, Copy, Default)]
 pub struct HandshakeOptions<'a> {
     /// Subprotocols offered in `Sec-WebSocket-Protocol`, in order of preference.
     pub protocols: &'a [&'a str],
     /// Extra request headers (for example `Authorization`).
     pub headers: &'a [(&'a str, &'a str)],
+}
+
+impl core::fmt::Debug for HandshakeOptions<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        struct Names<'h>(&'h [(&'h str, &'h str)]);
+        impl core::fmt::Debug for Names<'_> {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.debug_map()
+                    .entries(self.0.iter().map(|(k, _)| (k, "[REDACTED]")))
+                    .finish()
+            }
+        }
+        f.debug_struct("HandshakeOptions")
+            .field("protocols", &self.protocols)
+            .field("headers", &Names(self.headers))
+            .finish()
+    }
 }
 
 /// The result of a successful handshake.
@@ -172,6 +190,19 @@ fn check_response(
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_prints_header_names_not_values() {
+        extern crate std;
+        let opts = HandshakeOptions {
+            protocols: &["realtime"],
+            headers: &[("Authorization", "Bearer sk-TESTKEY-1234")],
+        };
+        let text = std::format!("{opts:?}");
+        assert!(!text.contains("sk-TESTKEY-1234"), "{text}");
+        assert!(text.contains("\"Authorization\": \"[REDACTED]\""), "{text}");
+        assert!(text.contains("realtime"), "{text}");
+    }
 
     #[test]
     fn accept_matches_rfc6455_example() {

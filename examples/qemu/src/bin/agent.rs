@@ -47,6 +47,7 @@ const TOPICS: Topics<'static> = Topics {
     state: "$aws/things/qemu/shadow/update",
     metrics: "dev/qemu/metrics",
     advice: "dev/qemu/advice",
+    delta: "$aws/things/qemu/shadow/update/delta",
 };
 
 /// The sensor's clock: each read is the next sample at 400 Hz.
@@ -178,6 +179,8 @@ fn run() {
 
     let config = AgentConfig {
         device: "qemu",
+        machine: "test rig",
+        firmware: "0.1.0",
         topics: TOPICS,
         watch: &VIBRATION_WATCH,
         raw_bytes_per_sample: RAW_PER_SAMPLE,

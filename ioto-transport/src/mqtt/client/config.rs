@@ -18,8 +18,9 @@ pub enum SessionMode {
 
 pub use ioto_core::backoff::Backoff;
 
-/// Client settings. Strings are borrowed for the client's lifetime.
-#[derive(Clone, Copy, Debug)]
+/// Client settings. Strings are borrowed for the client's lifetime. `Debug` prints
+/// whether a password is set, never the password.
+#[derive(Clone, Copy)]
 pub struct ClientConfig<'a> {
     /// Protocol version used on every connection.
     pub version: ProtocolVersion,
@@ -70,6 +71,25 @@ impl<'a> ClientConfig<'a> {
                 max_ms: 30_000,
             },
         }
+    }
+}
+
+impl core::fmt::Debug for ClientConfig<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("version", &self.version)
+            .field("client_id", &self.client_id)
+            .field("username", &self.username)
+            .field("password", &self.password.map(|_| "[REDACTED]"))
+            .field("keep_alive_secs", &self.keep_alive_secs)
+            .field("ping_timeout_ms", &self.ping_timeout_ms)
+            .field("connect_timeout_ms", &self.connect_timeout_ms)
+            .field("write_timeout_ms", &self.write_timeout_ms)
+            .field("session", &self.session)
+            .field("will", &self.will)
+            .field("max_inflight", &self.max_inflight)
+            .field("backoff", &self.backoff)
+            .finish()
     }
 }
 
@@ -217,4 +237,26 @@ pub struct Stats {
     pub resent: u32,
     /// Incoming QoS 2 duplicates suppressed.
     pub duplicates_suppressed: u32,
+}
+
+#[cfg(test)]
+mod debug_tests {
+    extern crate std;
+    use super::*;
+    use std::format;
+
+    #[test]
+    fn debug_never_prints_the_password() {
+        let mut cfg = ClientConfig::new(ProtocolVersion::V5, "dev-1");
+        cfg.username = Some("user");
+        cfg.password = Some(b"sk-TESTKEY-1234");
+        let text = format!("{cfg:?}");
+        assert!(!text.contains("sk-TESTKEY-1234"), "{text}");
+        assert!(
+            !text.contains("115, 107, 45"),
+            "password bytes printed: {text}"
+        );
+        assert!(text.contains("password: Some(\"[REDACTED]\")"), "{text}");
+        assert!(text.contains("\"user\""), "{text}");
+    }
 }

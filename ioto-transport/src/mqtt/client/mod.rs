@@ -31,6 +31,7 @@ use crate::mqtt::packet::{
 };
 use crate::mqtt::packet::{Subscription, TopicList};
 use crate::mqtt::properties::{Properties, UserProperties};
+use embassy_futures::select::select;
 use embedded_hal_async::delay::DelayNs;
 use inflight::{InFlight, IncomingQos2};
 use ioto_core::outbox::{OfflineQueue, Outbox, Pushed, QueueError};
@@ -349,18 +350,27 @@ where
         Ok(packet_id)
     }
 
-    /// Sends DISCONNECT and closes the connection (the broker discards the will).
-    /// A later [`Client::poll`] connects again.
+    /// Sends DISCONNECT and closes the connection (the broker discards the will),
+    /// through the connector's [`Connector::close`] (over TLS: `close_notify`, within
+    /// the write timeout). A later [`Client::poll`] connects again.
     pub async fn disconnect(&mut self) {
-        if self.is_connected() {
-            let _ = self
-                .send_control(Packet::Disconnect(crate::mqtt::packet::ReasonOnly {
-                    reason: crate::mqtt::packet::ReasonCode::SUCCESS,
-                    properties: Properties::default(),
-                }))
-                .await;
+        let sent = if self.is_connected() {
+            self.send_control(Packet::Disconnect(crate::mqtt::packet::ReasonOnly {
+                reason: crate::mqtt::packet::ReasonCode::SUCCESS,
+                properties: Properties::default(),
+            }))
+            .await
+            .is_ok()
+        } else {
+            false
+        };
+        if let Some(conn) = self.conn.take()
+            && sent
+        {
+            let close = self.connector.close(conn);
+            // Dropped on timeout all the same.
+            let _ = select(close, self.delay.delay_ms(self.cfg.write_timeout_ms)).await;
         }
-        self.conn = None;
         self.link.lost = None;
         self.link.next_attempt = self.clock.now();
     }
