@@ -68,10 +68,21 @@ pub fn run(opts: &DemoOptions) -> Result<RunSummary, String> {
         println!("  {k:<34} {v}");
     }
     if let Some(ctx) = &summary.pending_context {
-        println!(
-            "\nno advisor configured: {} escalation(s) stay queued; the oldest one's context:\n{ctx}",
-            summary.escalations_waiting
-        );
+        if gw.ai.is_none() {
+            println!(
+                "\nno AI endpoint configured (--ai-endpoint URL, or OPENAI_API_KEY): {} escalation(s) stay queued.\nThe oldest one would be sent as POST /v1/chat/completions with this body:",
+                summary.escalations_waiting
+            );
+            match gateway::request_preview(ctx) {
+                Some(body) => println!("{body}"),
+                None => println!("{ctx}"),
+            }
+        } else {
+            println!(
+                "\n{} escalation(s) still queued at the end",
+                summary.escalations_waiting
+            );
+        }
     }
     let report = opts.out_dir.join("report.html");
     write_report(&report, &demo_run(&gw, &summary, table.clone())).map_err(|e| e.to_string())?;
@@ -177,10 +188,13 @@ fn write_summary_json(path: &Path, s: &RunSummary) -> Result<(), String> {
     let mut out = String::from("{");
     let _ = write!(
         out,
-        "\"samples\":{},\"inferences\":{},\"anomalies\":{},\"delivered\":{},\"raw_bytes\":{},\"sent_bytes\":{},\"drops\":{},\"escalations_waiting\":{},\"queue_left\":{},\"false_alarms\":{},",
+        "\"samples\":{},\"inferences\":{},\"anomalies\":{},\"escalations\":{},\"commands_applied\":{},\"commands_rejected\":{},\"delivered\":{},\"raw_bytes\":{},\"sent_bytes\":{},\"drops\":{},\"escalations_waiting\":{},\"queue_left\":{},\"false_alarms\":{},",
         m.samples,
         m.inferences,
         m.anomalies,
+        m.escalations,
+        m.commands_applied,
+        m.commands_rejected,
         m.delivered,
         m.raw_bytes,
         m.sent_bytes,
@@ -232,7 +246,8 @@ pub fn default_options(out_dir: PathBuf) -> DemoOptions {
 /// Usage of the demo's options (shared by `cargo xtask demo` and `ioto-host demo`).
 pub const DEMO_USAGE: &str =
     "options: [--seed N] [--duration SECONDS] [--speedup X] [--broker mqtt://HOST:PORT]
-         [--device NAME] [--detector robust-z|contextual] [--out DIR] [--quiet] [--start-on-stdin]";
+         [--device NAME] [--detector robust-z|contextual] [--out DIR]
+         [--ai-endpoint URL] [--ai-model NAME] (OPENAI_API_KEY is read from the environment) [--quiet] [--start-on-stdin]";
 
 /// Parses the demo's options; `out_dir` is the default report directory.
 pub fn parse_args(args: &[String], out_dir: PathBuf) -> Result<DemoOptions, String> {
@@ -275,9 +290,32 @@ pub fn parse_args(args: &[String], out_dir: PathBuf) -> Result<DemoOptions, Stri
             "--device" => o.gateway.device = value()?,
             "--out" => o.out_dir = PathBuf::from(value()?),
             "--quiet" => o.gateway.progress = false,
+            "--ai-endpoint" => {
+                let endpoint = value()?;
+                let ai = o.gateway.ai.get_or_insert_with(default_ai);
+                ai.endpoint = endpoint;
+            }
+            "--ai-model" => {
+                let model = value()?;
+                o.gateway.ai.get_or_insert_with(default_ai).model = model;
+            }
             "--start-on-stdin" => o.start_on_stdin = true,
             _ => return Err(format!("unknown argument `{a}`\n{DEMO_USAGE}")),
         }
     }
+    if let Ok(key) = std::env::var("OPENAI_API_KEY")
+        && !key.is_empty()
+    {
+        o.gateway.ai.get_or_insert_with(default_ai).key = key;
+    }
     Ok(o)
+}
+
+/// The AI options when only some are given: OpenAI's endpoint, the default model.
+fn default_ai() -> gateway::AiOptions {
+    gateway::AiOptions {
+        endpoint: "https://api.openai.com/v1".into(),
+        key: String::new(),
+        model: gateway::DEFAULT_MODEL.into(),
+    }
 }

@@ -10,6 +10,11 @@ use std::time::{Duration, Instant as StdInstant};
 
 use embassy_sync::blocking_mutex::raw::NoopRawMutex;
 use embedded_hal_async::delay::DelayNs;
+use ioto_cloud::Secret;
+use ioto_cloud::advisor::{AdvisorConfig, CloudAdvisor};
+use ioto_cloud::client::{Api, Client as CloudClient, ClientConfig as CloudClientConfig};
+use ioto_cloud::endpoint::Endpoint;
+use ioto_cloud::transport::StdHttp;
 use ioto_core::agent::{Agent, AgentConfig, EdgeState, Metrics, Topics, VIBRATION_WATCH};
 use ioto_core::backoff::Backoff;
 use ioto_core::device::Limits;
@@ -102,7 +107,70 @@ pub struct GatewayOptions {
     pub detector: crate::detectors::DetectorName,
     /// Prefix of the device-state topics ([`AWS_SHADOW_PREFIX`] by default).
     pub shadow_prefix: String,
+    /// The cloud model escalations go to; `None`: they stay queued.
+    pub ai: Option<AiOptions>,
 }
+
+/// An OpenAI-compatible endpoint for escalations.
+#[derive(Clone)]
+pub struct AiOptions {
+    /// Base URL, e.g. `http://127.0.0.1:8080/v1` (plain HTTP only on loopback).
+    pub endpoint: String,
+    /// API key (may be empty for a local server). Never printed.
+    pub key: String,
+    /// Model name.
+    pub model: String,
+}
+
+impl core::fmt::Debug for AiOptions {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("AiOptions")
+            .field("endpoint", &self.endpoint)
+            .field("key", &"[REDACTED]")
+            .field("model", &self.model)
+            .finish()
+    }
+}
+
+/// The advisor the gateway uses: ioto-cloud over std HTTP (loopback endpoints).
+pub type HostAdvisor = CloudAdvisor<StdHttp, HostClock, TokioDelay>;
+
+/// Builds the advisor for `ai` (an endpoint on loopback: `http://127.0.0.1:...`).
+pub fn advisor(ai: &AiOptions) -> Result<HostAdvisor, GatewayError> {
+    let endpoint = if ai.endpoint.starts_with("http://") {
+        Endpoint::local(&ai.endpoint)
+    } else {
+        Endpoint::new(&ai.endpoint)
+    }
+    .map_err(|e| GatewayError::Config(format!("AI endpoint {}: {e:?}", ai.endpoint)))?;
+    if ai.endpoint.starts_with("https://") {
+        return Err(GatewayError::Config(
+            "https:// AI endpoints are not wired into the gateway yet (use the `ai` example of ioto-cloud with --ca); the demo takes a local OpenAI-compatible server".into(),
+        ));
+    }
+    let cfg = CloudClientConfig::new(endpoint, Api::OpenAi, Secret::new(&ai.key));
+    let client = CloudClient::new(
+        StdHttp::new(Duration::from_secs(60)),
+        HostClock::new(),
+        TokioDelay,
+        cfg,
+    );
+    Ok(CloudAdvisor::new(client, AdvisorConfig::new(&ai.model)))
+}
+
+/// The exact JSON body the advisor would send for `context` to the default
+/// OpenAI endpoint (shown by the demo when no endpoint is configured).
+pub fn request_preview(context: &str) -> Option<String> {
+    let ai = AiOptions {
+        endpoint: "http://127.0.0.1:1/v1".into(),
+        key: String::new(),
+        model: DEFAULT_MODEL.into(),
+    };
+    advisor(&ai).ok()?.request_preview(context).ok()
+}
+
+/// Model asked when none is configured.
+pub const DEFAULT_MODEL: &str = "gpt-4.1-mini";
 
 impl Default for GatewayOptions {
     fn default() -> Self {
@@ -119,6 +187,7 @@ impl Default for GatewayOptions {
             telemetry_every_s: 60,
             detector: crate::detectors::DetectorName::RobustZ,
             shadow_prefix: AWS_SHADOW_PREFIX.into(),
+            ai: None,
         }
     }
 }
@@ -241,7 +310,7 @@ pub fn demo_policy() -> PolicyConfig {
 }
 
 /// The agent's configuration for `topics`.
-fn agent_config<'a>(
+pub fn agent_config<'a>(
     device: &'a str,
     topics: &'a GatewayTopics,
     opts: &GatewayOptions,
@@ -426,7 +495,16 @@ pub async fn run_agent<O: Outbox, E: Outbox>(
         });
     });
     let up = agent.run_uplink(&mut uplink, &wall, 5_000, |_topic, _payload, _cmds| {});
-    embassy_futures::join::join3(sensing, edge, up).await;
+    let mut advisor = opts.ai.as_ref().map(advisor).transpose()?;
+    let advise = async {
+        if let Some(a) = advisor.as_mut() {
+            let mut entropy = HostEntropy::default();
+            agent
+                .run_advisor(a, &mut TokioDelay, &mut entropy, Backoff::default())
+                .await;
+        }
+    };
+    embassy_futures::join::join4(sensing, edge, up, advise).await;
     uplink.client().disconnect().await;
 
     let points = points.into_inner();
