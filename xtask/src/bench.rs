@@ -16,7 +16,11 @@ use crate::{
 };
 
 /// The suites `cargo xtask bench` knows.
-const SUITES: [(&str, &str); 4] = [
+const SUITES: [(&str, &str); 5] = [
+    (
+        "agent",
+        "demo runs over seeds (faults detected, bytes sent vs raw); agent firmware flash/RAM vs 64 KB",
+    ),
     (
         "detect",
         "every detector over the NAB corpus (standard/low-FP/low-FN), state bytes, instr/sample on qemu-m0/m4f, SVG plots",
@@ -38,12 +42,21 @@ const SUITES: [(&str, &str); 4] = [
 /// `cargo xtask bench <suite> [--board <b>]`; `detect` takes `--detector <name>` (one
 /// detector) and `--host-only` (no firmware runs); `firmware` also takes `--bin <prefix>`
 /// (only the `bench_*` bins starting with it) and `--features <a,b>` (firmware crate
-/// features, e.g. `tls-rsa`).
+/// features, e.g. `tls-rsa`); `agent` takes `--seeds N`, `--duration S`, `--speedup X`,
+/// `--board <b>` and `--host-only`.
 pub fn cmd(raw: &[String]) -> Result {
     let args = Args::parse(
         raw,
         &["--host-only"],
-        &["--board", "--bin", "--features", "--detector"],
+        &[
+            "--board",
+            "--bin",
+            "--features",
+            "--detector",
+            "--seeds",
+            "--duration",
+            "--speedup",
+        ],
     )?;
     let suite = args
         .positional
@@ -75,6 +88,7 @@ pub fn cmd(raw: &[String]) -> Result {
             let rows = firmware_benches(&chosen, prefix, &features)?;
             write_table("firmware", &rows)
         }
+        "agent" => crate::bench_agent::run(&args),
         "detect" => crate::bench_detect::run(args.option("--detector"), args.flag("--host-only")),
         "ml" => crate::bench_suites::ml(),
         "transport" => crate::bench_transport::run(),
@@ -131,24 +145,34 @@ pub fn firmware_benches(
 pub fn run_firmware(board: &'static Board, fb: &FirmwareBuild<'_>) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     for elf in build::firmware(board, fb)? {
-        let step = ui::step(&format!("bench {} on {}", elf.display(), board.name));
-        let run = qemu::run(board, &elf, Duration::from_secs(1800))?;
-        if run.code != Some(0) {
-            return Err(format!(
-                "{} on {} exited {:?}:\n{}{}",
-                elf.display(),
-                board.name,
-                run.code,
-                run.stdout,
-                run.stderr
-            ));
-        }
-        for mut row in parse_bench_lines(&run.stdout) {
-            row.insert(0, ("board".into(), board.name.into()));
-            rows.push(row);
-        }
-        step.done();
+        rows.extend(run_elf(board, &elf)?);
     }
+    Ok(rows)
+}
+
+/// Runs one built firmware ELF on `board` under QEMU and returns its `BENCH` rows
+/// (board first). A non-zero exit is an error.
+pub fn run_elf(board: &'static Board, elf: &std::path::Path) -> Result<Vec<Row>> {
+    let step = ui::step(&format!("bench {} on {}", elf.display(), board.name));
+    let run = qemu::run(board, elf, Duration::from_secs(1800))?;
+    if run.code != Some(0) {
+        return Err(format!(
+            "{} on {} exited {:?}:\n{}{}",
+            elf.display(),
+            board.name,
+            run.code,
+            run.stdout,
+            run.stderr
+        ));
+    }
+    let rows = parse_bench_lines(&run.stdout)
+        .into_iter()
+        .map(|mut row| {
+            row.insert(0, ("board".into(), board.name.into()));
+            row
+        })
+        .collect();
+    step.done();
     Ok(rows)
 }
 

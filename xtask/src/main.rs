@@ -12,6 +12,7 @@
 
 mod args;
 mod bench;
+mod bench_agent;
 mod bench_detect;
 mod bench_suites;
 mod bench_transport;
@@ -50,7 +51,9 @@ commands:
                                              (default) runs the qemu-* boards, --probe runs on
                                              hardware through `probe-rs run`
   size [--board <b>]                         flash and RAM of each firmware, as a table
-  bench <suite>                              benchmarks (report, not tests): `cargo xtask bench list`
+  bench <suite>                              benchmarks (report, not tests): `cargo xtask bench list`;
+                                             `bench agent [--seeds N] [--duration S] [--speedup X]`
+                                             measures issue 10's aims (bytes sent, faults, flash)
   test                                       doctor --install, fmt, clippy, host tests, cross
                                              builds, physical-board firmware, hil-test --emulator
 

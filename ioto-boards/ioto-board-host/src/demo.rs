@@ -203,6 +203,11 @@ fn write_summary_json(path: &Path, s: &RunSummary) -> Result<(), String> {
         s.queue_left,
         s.false_alarms
     );
+    let _ = write!(
+        out,
+        "\"decisions\":[{},{},{},{}],",
+        m.decisions[0], m.decisions[1], m.decisions[2], m.decisions[3]
+    );
     let _ = write!(out, "\"delivered_by_topic\":{{");
     let t = &s.topics;
     let names = [&t.telemetry, &t.events, &t.state, &t.metrics, &t.advice];
@@ -247,7 +252,7 @@ pub fn default_options(out_dir: PathBuf) -> DemoOptions {
 pub const DEMO_USAGE: &str =
     "options: [--seed N] [--duration SECONDS] [--speedup X] [--broker mqtt://HOST:PORT]
          [--device NAME] [--detector robust-z|contextual] [--out DIR]
-         [--ai-endpoint URL] [--ai-model NAME] (OPENAI_API_KEY is read from the environment) [--quiet] [--start-on-stdin]";
+         [--replay FILE.csv] [--record FILE.csv] [--ai-endpoint URL] [--ai-model NAME] (OPENAI_API_KEY is read from the environment) [--quiet] [--start-on-stdin]";
 
 /// Parses the demo's options; `out_dir` is the default report directory.
 pub fn parse_args(args: &[String], out_dir: PathBuf) -> Result<DemoOptions, String> {
@@ -290,6 +295,8 @@ pub fn parse_args(args: &[String], out_dir: PathBuf) -> Result<DemoOptions, Stri
             "--device" => o.gateway.device = value()?,
             "--out" => o.out_dir = PathBuf::from(value()?),
             "--quiet" => o.gateway.progress = false,
+            "--replay" => o.gateway.replay = Some(PathBuf::from(value()?)),
+            "--record" => o.gateway.record = Some(PathBuf::from(value()?)),
             "--ai-endpoint" => {
                 let endpoint = value()?;
                 let ai = o.gateway.ai.get_or_insert_with(default_ai);

@@ -20,6 +20,8 @@ use ioto_core::backoff::Backoff;
 use ioto_core::device::Limits;
 use ioto_core::outbox::{Outbox, RamQueue};
 use ioto_core::policy::{Action, PolicyConfig};
+use ioto_core::sensor::Error as _;
+use ioto_core::sensor::{Channel, ErrorKind, Sample, Sensor};
 use ioto_core::sensor::{
     FaultPlan, Lis3dh, MachineProfile, MachineVibration, SimAccel, Window,
     fill_window_back_to_back, lis3dh,
@@ -109,6 +111,10 @@ pub struct GatewayOptions {
     pub shadow_prefix: String,
     /// The cloud model escalations go to; `None`: they stay queued.
     pub ai: Option<AiOptions>,
+    /// Feed this recording ([`crate::replay`]) instead of the simulated machine.
+    pub replay: Option<std::path::PathBuf>,
+    /// Write what the sensor delivered to this recording.
+    pub record: Option<std::path::PathBuf>,
 }
 
 /// An OpenAI-compatible endpoint for escalations.
@@ -188,6 +194,8 @@ impl Default for GatewayOptions {
             detector: crate::detectors::DetectorName::RobustZ,
             shadow_prefix: AWS_SHADOW_PREFIX.into(),
             ai: None,
+            replay: None,
+            record: None,
         }
     }
 }
@@ -294,15 +302,54 @@ impl GatewayTopics {
     }
 }
 
-/// Machine time: advanced by the sensing loop, read by the LIS3DH driver.
+/// Where samples come from: the simulated machine behind the LIS3DH driver, or a
+/// recording.
+enum SourceSensor<S> {
+    Simulated(S),
+    Replay(crate::replay::ReplaySensor),
+}
+
+impl<S: Sensor<3>> Sensor<3> for SourceSensor<S> {
+    type Error = ErrorKind;
+
+    async fn read(&mut self) -> Result<Sample<3>, ErrorKind> {
+        match self {
+            SourceSensor::Simulated(s) => s.read().await.map_err(|e| e.kind()),
+            SourceSensor::Replay(r) => r.read().await,
+        }
+    }
+
+    fn sample_rate_hz(&self) -> f32 {
+        match self {
+            SourceSensor::Simulated(s) => s.sample_rate_hz(),
+            SourceSensor::Replay(r) => r.sample_rate_hz(),
+        }
+    }
+
+    fn channels(&self) -> [Channel; 3] {
+        match self {
+            SourceSensor::Simulated(s) => s.channels(),
+            SourceSensor::Replay(r) => r.channels(),
+        }
+    }
+}
+
+/// Machine time for the LIS3DH driver, which reads the clock once per sample: each
+/// reading is stamped one sample period after the one before (sample `k` at
+/// `k / rate`, as a recording replays it).
 #[derive(Clone, Copy, Debug)]
 struct MachineClock<'a>(&'a core::cell::Cell<u64>);
 
 impl Clock for MachineClock<'_> {
     fn now(&self) -> Instant {
-        Instant(self.0.get())
+        let t = self.0.get();
+        self.0.set(t + SAMPLE_PERIOD_US);
+        Instant(t)
     }
 }
+
+/// One sample period at [`SAMPLE_RATE_HZ`], µs.
+const SAMPLE_PERIOD_US: u64 = 2_500;
 
 /// The default policy of the demo machine.
 pub fn demo_policy() -> PolicyConfig {
@@ -372,8 +419,21 @@ pub async fn run_agent<O: Outbox, E: Outbox>(
     topics: &GatewayTopics,
     agent: &Agent<'_, NoopRawMutex, O, E>,
 ) -> Result<RunSummary, GatewayError> {
-    let horizon = horizon_samples(opts);
-    let plan = FaultPlan::random(opts.seed, horizon);
+    let replay = opts
+        .replay
+        .as_deref()
+        .map(crate::replay::read)
+        .transpose()
+        .map_err(|e| GatewayError::Sensor(e.to_string()))?;
+    let horizon = replay
+        .as_ref()
+        .map_or_else(|| horizon_samples(opts), |r| r.len() as u64);
+    // A replay has no known faults: the plan is only the simulation's.
+    let plan = if replay.is_some() {
+        FaultPlan::healthy()
+    } else {
+        FaultPlan::random(opts.seed, horizon)
+    };
     let machine = MachineVibration::new(MachineProfile::default(), plan, opts.seed)
         .and_then(|m| m.with_sample_rate_hz(SAMPLE_RATE_HZ))
         .map_err(|e| GatewayError::Sensor(format!("{e:?}")))?;
@@ -389,6 +449,12 @@ pub async fn run_agent<O: Outbox, E: Outbox>(
         .init()
         .await
         .map_err(|e| GatewayError::Sensor(format!("{e:?}")))?;
+    let replaying = replay.is_some();
+    let mut sensor = match replay {
+        Some(rows) => SourceSensor::Replay(crate::replay::ReplaySensor::new(rows, SAMPLE_RATE_HZ)),
+        None => SourceSensor::Simulated(accel),
+    };
+    let recorded = RefCell::new(Vec::<[f32; 3]>::new());
 
     // MQTT uplink.
     static NET: TokioNet = TokioNet;
@@ -470,14 +536,19 @@ pub async fn run_agent<O: Outbox, E: Outbox>(
                 TokioDelay.delay_ms(ahead_ms.clamp(1.0, 50.0) as u32).await;
                 continue;
             }
-            let Ok(view) = fill_window_back_to_back(&mut accel, &mut window).await else {
+            let Ok(view) = fill_window_back_to_back(&mut sensor, &mut window).await else {
                 break;
             };
+            if opts.record.is_some() {
+                recorded.borrow_mut().extend_from_slice(view.samples());
+            }
             if agent.observe(&view, &mut scratch).await.is_err() {
                 break;
             }
             taken += 1;
-            time.set(time.get() + window_us);
+            if replaying {
+                time.set(time.get() + window_us);
+            }
             if opts.progress && last_print.elapsed() > Duration::from_secs(2) {
                 last_print = StdInstant::now();
                 print_progress(agent, &edge_state.borrow(), time.get());
@@ -506,6 +577,10 @@ pub async fn run_agent<O: Outbox, E: Outbox>(
     };
     embassy_futures::join::join4(sensing, edge, up, advise).await;
     uplink.client().disconnect().await;
+    if let Some(path) = &opts.record {
+        crate::replay::write(path, &recorded.borrow())
+            .map_err(|e| GatewayError::Sensor(format!("writing {}: {e}", path.display())))?;
+    }
 
     let points = points.into_inner();
     let machine_s = time.get() as f64 / 1e6;

@@ -9,8 +9,10 @@ pub mod demo;
 pub mod detectors;
 pub mod flash_file;
 pub mod gateway;
+pub mod replay;
 pub mod report;
 pub mod series_csv;
+pub mod service;
 
 use std::time::Instant as StdInstant;
 

@@ -1,9 +1,12 @@
 """A paho-mqtt (MQTT 3.1.1) subscriber for tests/demo_paho.rs.
 
-usage: paho_sub.py HOST PORT FILTER...
+usage: paho_sub.py [--client-id ID] [--persistent] HOST PORT FILTER...
 
 Subscribes at QoS 1 to each FILTER (clean session), one SUBSCRIBE per filter so a
-broker that refuses one filter cannot hide the others. Output, one line each:
+broker that refuses one filter cannot hide the others. With --persistent the
+session is not clean: after a drop (e.g. a broker restart) it reconnects, the broker
+resumes the session and sends what it queued meanwhile (tests/agent_crash.rs).
+--client-id defaults to `paho-demo-test`. Output, one line each:
 
   granted <filter>             SUBACK granted QoS 1
   refused <filter> <why>       SUBACK refused it, or the broker closed the
@@ -12,6 +15,8 @@ broker that refuses one filter cannot hide the others. Output, one line each:
   subscribed                   every filter was granted or refused
   msg {"topic": ..., "payload_b64": ..., "qos": ..., "retain": ..., "dup": ...}
   disconnected <reason>        the connection dropped after `subscribed`
+  resumed                      --persistent only: reconnected after `subscribed` and
+                               the broker still had the session
   error <text>                 anything else that went wrong
 
 Exits when stdin reaches end of file (or after a 180 s safety limit).
@@ -34,10 +39,21 @@ def emit(line):
 
 
 def main():
-    if len(sys.argv) < 4:
-        emit("error usage: paho_sub.py HOST PORT FILTER...")
+    args = sys.argv[1:]
+    client_id, persistent = "paho-demo-test", False
+    while args and args[0].startswith("--"):
+        opt = args.pop(0)
+        if opt == "--persistent":
+            persistent = True
+        elif opt == "--client-id" and args:
+            client_id = args.pop(0)
+        else:
+            emit("error unknown option %s" % opt)
+            return 2
+    if len(args) < 3:
+        emit("error usage: paho_sub.py [--client-id ID] [--persistent] HOST PORT FILTER...")
         return 2
-    host, port, filters = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+    host, port, filters = args[0], int(args[1]), args[2:]
     state = {
         "pending": list(filters),
         "granted": [],
@@ -49,9 +65,9 @@ def main():
 
     client = mqtt.Client(
         mqtt.CallbackAPIVersion.VERSION2,
-        client_id="paho-demo-test",
+        client_id=client_id,
         protocol=mqtt.MQTTv311,
-        clean_session=True,
+        clean_session=not persistent,
     )
     client.reconnect_delay_set(min_delay=1, max_delay=1)
 
@@ -68,11 +84,17 @@ def main():
             state["done"] = True
             emit("subscribed")
 
-    def on_connect(c, _userdata, _flags, reason_code, _properties):
+    def on_connect(c, _userdata, flags, reason_code, _properties):
         if reason_code.is_failure:
             emit("error CONNACK refused: %s" % reason_code)
             return
         with lock:
+            if state["done"] and persistent:
+                if flags.session_present:
+                    emit("resumed")
+                else:
+                    emit("error reconnected without the session: messages may be lost")
+                return
             if state["done"]:
                 emit("error reconnected after `subscribed`: messages may be lost")
                 return

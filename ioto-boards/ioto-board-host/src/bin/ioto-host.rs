@@ -3,7 +3,13 @@
 //! ```text
 //! ioto-host detect --csv FILE [--column value] [--detector NAME] [--model FILE.tflite]
 //! ioto-host demo [--seed N] [--duration S] [--speedup X] [--broker mqtt://H:P] [--out DIR]
+//! ioto-host agent --config FILE.json
 //! ```
+//!
+//! `agent` runs the same agent as a gateway service: an external broker, its outboxes
+//! in a flash image file so queued records survive restarts (see
+//! `ioto_board_host::service` for the configuration); it prints
+//! `pushed <kind> <fnv1a-64>` on stdout for each record queued.
 //!
 //! `demo` runs the anomaly-monitor agent against a simulated machine with an embedded
 //! MQTT broker (see `ioto_board_host::demo`); `cargo xtask demo` calls the same code.
@@ -20,6 +26,7 @@ use ioto_board_host::series_csv::SeriesReader;
 use ioto_core::Instant;
 
 const USAGE: &str = "usage: ioto-host demo [options] (ioto-host demo --help)
+       ioto-host agent --config FILE.json
        ioto-host detect --csv FILE [--column value] [--detector NAME] [--model FILE.tflite]
 detectors: robust-z, contextual (default), model (needs --model, an int8 autoencoder such as ad01)";
 
@@ -29,6 +36,7 @@ fn main() -> ExitCode {
         Some("detect") => detect(&args[1..]),
         Some("demo") => ioto_board_host::demo::parse_args(&args[1..], "target/demo".into())
             .and_then(|o| ioto_board_host::demo::run(&o).map(|_| ())),
+        Some("agent") => agent(&args[1..]),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             Ok(())
@@ -42,6 +50,18 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn agent(args: &[String]) -> Result<(), String> {
+    let path = match args {
+        [flag, path] if flag == "--config" => path,
+        _ => return Err(format!("agent takes --config FILE\n{USAGE}")),
+    };
+    let cfg = ioto_board_host::service::ServiceConfig::load(std::path::Path::new(path))
+        .map_err(|e| e.to_string())?;
+    ioto_board_host::service::run(&cfg)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 fn detect(args: &[String]) -> Result<(), String> {
