@@ -18,6 +18,8 @@ enum Fix {
     Apt(Vec<&'static str>, bool),
     /// The project's Python virtualenv (`.venv`, from `python/requirements.txt`).
     Venv,
+    /// A cargo subcommand from crates.io: `cargo install <crate> --version <v> --locked`.
+    Cargo(&'static str, &'static str),
     /// Something only a person can do; the text says what.
     Manual(&'static str),
 }
@@ -36,6 +38,9 @@ impl Fix {
             ),
             Fix::Venv => {
                 "python3 -m venv .venv && .venv/bin/pip install -r python/requirements.txt".into()
+            }
+            Fix::Cargo(krate, version) => {
+                format!("cargo install {krate} --version {version} --locked")
             }
             Fix::Manual(s) => (*s).into(),
         }
@@ -64,12 +69,59 @@ pub const SPAWNED_PROGRAMS: &[(&str, &str)] = &[
     ("mosquitto", "mosquitto"),
     ("mosquitto_passwd", "mosquitto"),
     ("mosquitto_pub", "mosquitto-clients"),
+    ("mosquitto_sub", "mosquitto-clients"),
     ("openssl", "openssl"),
     ("kill", "procps"),
     ("id", "coreutils"),
     ("qemu-system-arm", "qemu-system-arm"),
     ("qemu-system-riscv32", "qemu-system-misc"),
 ];
+
+/// cargo-fuzz, which `cargo xtask fuzz` (and the brief fuzz run of `cargo xtask test`)
+/// drives; pinned, installed with `cargo install --locked`.
+pub const CARGO_FUZZ: (&str, &str) = ("cargo-fuzz", "0.13.2");
+
+fn cargo_fuzz_check() -> Check {
+    let (krate, version) = CARGO_FUZZ;
+    Check {
+        what: format!("{krate} {version} (`cargo xtask fuzz`)"),
+        probe: Box::new(move || {
+            let v = version_of("cargo", &["fuzz", "--version"])
+                .map_err(|_| "`cargo fuzz` not found".to_string())?;
+            if v.split_whitespace().any(|w| w == version) {
+                Ok(v)
+            } else {
+                Err(format!("found `{v}`, want {version}"))
+            }
+        }),
+        fix: Fix::Cargo(krate, version),
+    }
+}
+
+/// Installs cargo-fuzz if `cargo fuzz` is missing or not [`CARGO_FUZZ`]'s version.
+pub fn ensure_cargo_fuzz() -> Result {
+    let check = cargo_fuzz_check();
+    if (check.probe)().is_ok() {
+        return Ok(());
+    }
+    install_cargo(&check.fix)?;
+    (check.probe)()
+        .map(|_| ())
+        .map_err(|why| format!("{}: {why}", check.what))
+}
+
+fn install_cargo(fix: &Fix) -> Result {
+    let Fix::Cargo(krate, version) = fix else {
+        return Ok(());
+    };
+    let step = ui::step(&fix.command());
+    run_checked(
+        toolchain::host_cargo().args(["install", krate, "--version", version, "--locked"]),
+        &fix.command(),
+    )?;
+    step.done();
+    Ok(())
+}
 
 /// One check per Debian package of [`SPAWNED_PROGRAMS`]: every program it provides is
 /// on `PATH`.
@@ -143,6 +195,7 @@ fn checks() -> Vec<Check> {
         },
     ];
     all.extend(spawned_program_checks());
+    all.push(cargo_fuzz_check());
     all
 }
 
@@ -270,6 +323,9 @@ pub fn run(install: bool) -> Result {
     if missing.iter().any(|c| c.fix == Fix::Venv) {
         install_venv()?;
     }
+    for c in missing.iter().filter(|c| matches!(c.fix, Fix::Cargo(..))) {
+        install_cargo(&c.fix)?;
+    }
     let still: Vec<String> = checks()
         .into_iter()
         .filter_map(|c| {
@@ -307,7 +363,8 @@ fn spawned_literals(source: &str) -> Vec<String> {
 
 #[cfg(test)]
 /// Whether `rel` (relative to the repository root) is a test, bench or example source:
-/// under a `tests`, `benches` or `examples` folder, or one of xtask's bench drivers.
+/// under a `tests`, `benches` or `examples` folder, or one of xtask's bench drivers
+/// (`bench*.rs`, and `fuzz.rs`, which runs the fuzz campaigns).
 fn is_test_bench_or_example(rel: &std::path::Path) -> bool {
     let in_folder = rel.components().any(|c| {
         matches!(
@@ -319,7 +376,7 @@ fn is_test_bench_or_example(rel: &std::path::Path) -> bool {
         && rel
             .file_name()
             .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with("bench"));
+            .is_some_and(|n| n.starts_with("bench") || n == "fuzz.rs");
     in_folder || xtask_bench
 }
 
@@ -365,6 +422,9 @@ mod tests {
         assert!(is_test_bench_or_example(std::path::Path::new(
             "xtask/src/bench_transport.rs"
         )));
+        assert!(is_test_bench_or_example(std::path::Path::new(
+            "xtask/src/fuzz.rs"
+        )));
         assert!(!is_test_bench_or_example(std::path::Path::new(
             "xtask/src/doctor.rs"
         )));
@@ -379,6 +439,21 @@ mod tests {
             unlisted.is_empty(),
             "programs spawned by tests/benches/examples but not installed by \
              `cargo xtask doctor --install` (add them to doctor::SPAWNED_PROGRAMS): {unlisted:?}"
+        );
+    }
+
+    /// `cargo xtask fuzz` spawns `cargo fuzz`: doctor checks for it and installs the
+    /// pinned version.
+    #[test]
+    fn cargo_fuzz_is_checked_and_installed_by_doctor() {
+        let checks = checks();
+        let c = checks
+            .iter()
+            .find(|c| c.fix == Fix::Cargo("cargo-fuzz", "0.13.2"))
+            .expect("a cargo-fuzz check");
+        assert_eq!(
+            c.fix.command(),
+            "cargo install cargo-fuzz --version 0.13.2 --locked"
         );
     }
 

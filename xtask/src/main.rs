@@ -7,6 +7,7 @@
 //! cargo xtask hil-test [--board <b>] [--emulator|--probe]
 //! cargo xtask size [--board <b>]
 //! cargo xtask bench <suite>                           numbers, never asserted
+//! cargo xtask fuzz list|<target>|--all [--minutes N]   fuzz campaigns, reported like benches
 //! cargo xtask test                                    everything a contributor keeps green
 //! ```
 
@@ -20,6 +21,7 @@ mod boards;
 mod build;
 mod demo;
 mod doctor;
+mod fuzz;
 mod hil;
 mod nab;
 mod qemu;
@@ -54,6 +56,10 @@ commands:
   bench <suite>                              benchmarks (report, not tests): `cargo xtask bench list`;
                                              `bench agent [--seeds N] [--duration S] [--speedup X]`
                                              measures issue 10's aims (bytes sent, faults, flash)
+  fuzz list | <target>... | --all [--minutes N]
+                                             fuzz campaigns from the committed seeds (cargo-fuzz,
+                                             stable toolchain); table in target/bench/fuzz.csv,
+                                             crashes kept in <crate>/tests/fuzz_regressions/
   test                                       doctor --install, fmt, clippy, host tests, cross
                                              builds, physical-board firmware, hil-test --emulator
 
@@ -73,6 +79,7 @@ fn main() -> ExitCode {
         "hil-test" => hil::cmd(rest),
         "size" => size::cmd(rest),
         "bench" => bench::cmd(rest),
+        "fuzz" => fuzz::cmd(rest),
         "test" => test_all::cmd(rest),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");

@@ -13,6 +13,8 @@
 //! 7. `hil-test --emulator` on the three virtual boards (the `tls_*` suites twice: with
 //!    and without `tls-rsa`)
 //! 8. `cargo package` of the library crates
+//! 9. every fuzz target briefly (`fuzz::brief`): it builds, replays its regressions and
+//!    seeds, and fuzzes a few seconds without a crash
 //!
 //! Every step runs even after a failure, so one CI run reports everything; the command
 //! fails if any step failed.
@@ -24,7 +26,7 @@ use crate::{
     args::Args,
     boards::{self, Board},
     build::{self, FirmwareBuild, LIBRARIES, run_checked},
-    doctor, hil,
+    doctor, fuzz, hil,
     toolchain::{self, TARGETS},
     ui,
 };
@@ -61,6 +63,7 @@ pub fn cmd(raw: &[String]) -> Result {
         hil::emulator(&virt, &hil::HilOptions::default()).and_then(|o| hil::summarize(&o)),
     );
     record("cargo package", package());
+    record("fuzz targets, briefly", fuzz::brief());
 
     let failed: Vec<&(String, Result)> = results.iter().filter(|(_, r)| r.is_err()).collect();
     println!("\nxtask test steps:");
@@ -110,6 +113,8 @@ fn out_of_workspace_sources() -> Vec<PathBuf> {
         root.join("ioto-ml/fuzz"),
         root.join("ioto-transport/fuzz"),
         root.join("ioto-cloud/fuzz"),
+        root.join("ioto-core/fuzz"),
+        root.join("ioto-boards/ioto-board-host/fuzz"),
     ];
     toolchain::rust_files(dirs, |name| name == "target" || name == "ioto-board-host")
 }

@@ -8,7 +8,7 @@ fn a_failing_on_target_test_fails_hil_test_and_is_named() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     // A target dir of its own: the outer `cargo test` holds the lock on the shared one.
     let target = root.join("target/xtask-selftest");
-    for board in ["qemu-m0", "qemu-rv32"] {
+    for board in ["qemu-m4f", "qemu-m0", "qemu-rv32"] {
         let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
             .args([
                 "hil-test",

@@ -26,6 +26,8 @@ use ioto_core::sensor::{
     FaultPlan, Lis3dh, MachineProfile, MachineVibration, SimAccel, Window,
     fill_window_back_to_back, lis3dh,
 };
+use ioto_core::state::discovery::Discovery;
+use ioto_core::uplink::{Delivery, Message, Uplink, UplinkEvent};
 use ioto_core::{Clock, Instant};
 use ioto_transport::mqtt::ProtocolVersion;
 use ioto_transport::mqtt::client::{Buffers, Client, ClientConfig, SessionMode};
@@ -115,6 +117,9 @@ pub struct GatewayOptions {
     pub replay: Option<std::path::PathBuf>,
     /// Write what the sensor delivered to this recording.
     pub record: Option<std::path::PathBuf>,
+    /// Publish Home Assistant MQTT discovery documents (retained) before starting,
+    /// so a Home Assistant on the same broker shows the device's sensors.
+    pub ha_discovery: bool,
 }
 
 /// An OpenAI-compatible endpoint for escalations.
@@ -196,6 +201,7 @@ impl Default for GatewayOptions {
             ai: None,
             replay: None,
             record: None,
+            ha_discovery: false,
         }
     }
 }
@@ -500,6 +506,10 @@ pub async fn run_agent<O: Outbox, E: Outbox>(
     let filters = [topics.delta.as_str()];
     let mut uplink = MqttUplink::new(client, &filters);
 
+    if opts.ha_discovery {
+        announce_to_home_assistant(&mut uplink, &opts.device, topics).await?;
+    }
+
     let mut detectors: Vec<Box<dyn ioto_core::detect::Detector>> = Vec::new();
     for _ in VIBRATION_WATCH {
         detectors.push(match opts.detector {
@@ -622,6 +632,56 @@ pub async fn run_agent<O: Outbox, E: Outbox>(
         topics: topics.clone(),
         queue_left: agent.queue_depth().await,
     })
+}
+
+/// Connects `uplink` and publishes (retained, acknowledged) the Home Assistant
+/// discovery document of every sensor of the device, pointing at its telemetry.
+async fn announce_to_home_assistant<U: Uplink>(
+    uplink: &mut U,
+    device: &str,
+    topics: &GatewayTopics,
+) -> Result<(), GatewayError> {
+    let fail = |what: &str| GatewayError::Config(format!("Home Assistant discovery: {what}"));
+    let deadline = StdInstant::now() + Duration::from_secs(10);
+    while !uplink.is_connected() {
+        if StdInstant::now() > deadline {
+            return Err(fail("the broker did not accept the connection"));
+        }
+        let _ = uplink.poll(100).await;
+    }
+    let mut d = Discovery::new(device, device, "Ioto-rs anomaly monitor", &topics.telemetry);
+    d.sw_version = Some(env!("CARGO_PKG_VERSION"));
+    for entity in d.entities() {
+        let mut topic = [0u8; 256];
+        let mut payload = [0u8; 1024];
+        let topic = d
+            .topic(entity, &mut topic)
+            .map_err(|e| fail(&format!("{e:?}")))?;
+        let n = d
+            .payload(entity, &mut payload)
+            .map_err(|e| fail(&format!("{e:?}")))?;
+        let msg = Message {
+            topic,
+            payload: &payload[..n],
+            delivery: Delivery::AtLeastOnce,
+            retain: true,
+        };
+        let ticket = uplink
+            .publish(&msg)
+            .await
+            .map_err(|e| fail(&format!("{e:?}")))?;
+        while let Some(t) = ticket {
+            if StdInstant::now() > deadline {
+                return Err(fail("no acknowledgement"));
+            }
+            if let Ok(Some(UplinkEvent::Delivered(d))) = uplink.poll(100).await
+                && d == t
+            {
+                break;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Episodes (runs of non-ignore decisions) among `points`.

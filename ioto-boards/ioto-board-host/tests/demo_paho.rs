@@ -490,3 +490,65 @@ fn check_demo_against_paho(external: Option<u16>) {
         out_dir.display()
     );
 }
+
+/// `--ha-discovery`: the retained Home Assistant discovery documents on the broker
+/// (read back by mosquitto's own `mosquitto_sub`) name the demo's telemetry topic, and
+/// every value they template is a key of that telemetry.
+#[test]
+fn home_assistant_discovery_documents_point_at_the_telemetry() {
+    let (_broker, port) = mosquitto();
+    let out_dir = unique_out_dir();
+    let status = Command::new(env!("CARGO_BIN_EXE_ioto-host"))
+        .args([
+            "demo",
+            "--duration",
+            "2",
+            "--seed",
+            SEED,
+            "--quiet",
+            "--ha-discovery",
+        ])
+        .args(["--broker", &format!("mqtt://127.0.0.1:{port}"), "--out"])
+        .arg(&out_dir)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let sub = Command::new("mosquitto_sub")
+        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-t", "homeassistant/#"])
+        .args(["-v", "-W", "2", "-C", "3"])
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run `mosquitto_sub` ({e}): `cargo xtask doctor --install`")
+        });
+    let text = String::from_utf8_lossy(&sub.stdout);
+    let docs: Vec<(&str, Value)> = text
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(t, p)| (t, serde_json::from_str(p).unwrap()))
+        .collect();
+    // Anomaly score, RMS vibration, outbox depth: three retained sensor documents.
+    assert_eq!(docs.len(), 3, "{text}");
+    let telemetry = format!("ioto/{DEVICE}/telemetry");
+    let summary = read_summary(&out_dir);
+    assert!(summary["delivered_by_topic"][&telemetry].as_u64().unwrap() > 0);
+    for (topic, doc) in &docs {
+        assert!(
+            topic.starts_with(&format!("homeassistant/sensor/{DEVICE}/"))
+                && topic.ends_with("/config"),
+            "{topic}"
+        );
+        assert_eq!(
+            doc["state_topic"],
+            Value::String(telemetry.clone()),
+            "{doc}"
+        );
+        assert_eq!(doc["device"]["identifiers"][0], DEVICE, "{doc}");
+        let template = doc["value_template"].as_str().unwrap();
+        let key = template
+            .trim_start_matches("{{ value_json.")
+            .trim_end_matches(" }}");
+        assert!(["score", "rms", "queue"].contains(&key), "{template}");
+    }
+}

@@ -14,6 +14,7 @@ const DEVICE: Field = Field::public("device");
 const T_MS: Field = Field::public("t_ms");
 const SCORE: Field = Field::public("score");
 const TOP: Field = Field::public("top");
+const QUEUE: Field = Field::public("queue");
 const SENSITIVITY: Field = Field::public("sensitivity");
 const ACTUATOR: Field = Field::public("actuator");
 const MACHINE: Field = Field::public("machine");
@@ -75,11 +76,28 @@ fn finish(r: JsonRecord<'_>) -> Result<usize, RecordError> {
     r.finish().map(<[u8]>::len)
 }
 
-/// A telemetry summary: device, time, score, the (non-private) features, sensitivity.
-pub fn telemetry(out: &mut [u8], s: &Scored<'_>, sensitivity: f32) -> Result<usize, RecordError> {
+/// A telemetry summary: device, time, score, the (non-private) features, the overall
+/// RMS (`rms`: the first watched RMS feature, public ones only), sensitivity and
+/// outbox depth (`queue`) — the keys Home Assistant discovery documents point at
+/// ([`crate::state::discovery::Entity::json_key`]).
+pub fn telemetry(
+    out: &mut [u8],
+    s: &Scored<'_>,
+    sensitivity: f32,
+    queue: u64,
+) -> Result<usize, RecordError> {
     let mut r = JsonRecord::new(out);
     s.head(&mut r)?.f32(&SCORE, s.score)?;
-    s.features(&mut r)?.f32(&SENSITIVITY, sensitivity)?;
+    s.features(&mut r)?;
+    let rms = s
+        .watch
+        .iter()
+        .zip(s.values)
+        .find(|(w, _)| w.stat == super::features::Stat::Rms);
+    if let Some((w, v)) = rms {
+        r.f32(&Field::new("rms", w.privacy), *v)?;
+    }
+    r.f32(&SENSITIVITY, sensitivity)?.u64(&QUEUE, queue)?;
     finish(r)
 }
 

@@ -214,8 +214,9 @@ impl<M: RawMutex, O: Outbox, E: Outbox> Agent<'_, M, O, E> {
         {
             ctl.read_now = false;
             let sensitivity = ctl.sensitivity;
+            let queue = self.outbox.lock().await.len() as u64;
             self.record(RecordKind::Telemetry, rec, |b| {
-                documents::telemetry(b, &scored, sensitivity)
+                documents::telemetry(b, &scored, sensitivity, queue)
             })
             .await;
         }
