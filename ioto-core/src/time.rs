@@ -28,6 +28,14 @@ pub trait Clock {
     fn now(&self) -> Instant;
 }
 
+/// A shared clock is a clock (one clock can stamp a sensor's samples and time the
+/// uplink).
+impl<C: Clock + ?Sized> Clock for &C {
+    fn now(&self) -> Instant {
+        (**self).now()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

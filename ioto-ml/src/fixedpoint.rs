@@ -3,6 +3,10 @@
 //!
 //! Raw `i32` values carry the fixed-point number; the number of integer bits is a
 //! const parameter where it matters. Additions wrap like the C++ code does in practice.
+//!
+//! Provenance: a Rust rendering of gemmlowp's `fixedpoint.h` (Copyright The Gemmlowp
+//! Authors) and TFLite's `common.h` (Copyright The TensorFlow Authors), both
+//! Apache-2.0, with the same algorithms and constants; recorded in `ioto-ml/NOTICE`.
 
 /// `SaturatingRoundingDoublingHighMul`: `(a * b * 2) >> 32`, rounded, saturating.
 #[inline(always)]

@@ -1,6 +1,10 @@
 //! Prepare-time quantization arithmetic, computed exactly as TFLM's `Prepare`
 //! functions do (in `double`, from the model's `float` scales). Nothing here runs
 //! during inference.
+//!
+//! Provenance: follows TFLite's `quantization_util.cc` and `kernel_util.cc`
+//! (Copyright The TensorFlow Authors, Apache-2.0) step by step; recorded in
+//! `ioto-ml/NOTICE`.
 
 /// Splits `x` into a mantissa in `[0.5, 1)` and a power-of-two exponent (C `frexp`).
 pub fn frexp(x: f64) -> (f64, i32) {

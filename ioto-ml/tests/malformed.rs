@@ -128,12 +128,22 @@ fn arena_too_small_and_io_errors() {
 
 #[test]
 fn fuzz_regressions_do_not_panic() {
+    // The folder is committed with at least one crash input: a missing or empty folder
+    // means the regressions are not being replayed, which must fail, not pass.
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_regressions");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return;
-    };
+    let entries = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("fuzz regression folder {} unreadable: {e}", dir.display()));
+    let mut replayed = 0;
     for e in entries {
-        let bytes = std::fs::read(e.unwrap().path()).unwrap();
+        let path = e.unwrap().path();
+        let bytes = std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("fuzz regression {} unreadable: {e}", path.display()));
         let _ = load_and_run(&bytes);
+        replayed += 1;
     }
+    assert!(
+        replayed > 0,
+        "no fuzz regression inputs in {}",
+        dir.display()
+    );
 }

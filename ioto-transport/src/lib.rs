@@ -1,10 +1,4 @@
-//! # ioto-transport
-//!
-//! How a device talks to the cloud: MQTT 3.1.1 and 5.0, HTTP/1.1 with Server-Sent
-//! Events, WebSocket (RFC 6455) and TLS 1.3 with certificate verification. `no_std`,
-//! async, generic over `embedded-nal-async` and `embedded-io-async`, with caller-owned
-//! buffers and hard size limits. The `std` feature adds adapters for Linux gateways
-//! and host tests.
+#![doc = include_str!("../README.md")]
 #![no_std]
 #![deny(missing_docs)]
 

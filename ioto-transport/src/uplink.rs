@@ -135,6 +135,10 @@ where
             Some(Event::Published { packet_id, reason }) if reason.is_success() => {
                 Some(UplinkEvent::Delivered(u32::from(packet_id)))
             }
+            // Refused by the broker, or by the client (a queued publish larger than
+            // the broker's maximum packet size). Packet id 0: a QoS 0 publish, which
+            // had no ticket.
+            Some(Event::Published { packet_id: 0, .. }) => None,
             Some(Event::Published { packet_id, .. }) => {
                 Some(UplinkEvent::Refused(u32::from(packet_id)))
             }

@@ -44,13 +44,16 @@ pub fn run(args: &Args) -> Result {
     {
         return Err("--seeds > 0, 0 < --duration < 3600 and 0 < --speedup <= 10000".into());
     }
+    // rumqttd cannot be stopped: one broker for the whole process, one device (client
+    // id, topics) per seed.
+    let broker = EmbeddedBroker::start().map_err(|e| format!("embedded broker: {e:?}"))?;
     let mut runs = Vec::new();
     for seed in 1..=seeds {
         let step = ui::step(&format!(
             "demo seed {seed}: {duration} s wall x{speedup} = {:.0} s of machine time",
             duration * speedup
         ));
-        runs.push((seed, demo_run(seed, duration, speedup)?));
+        runs.push((seed, demo_run(broker.port(), seed, duration, speedup)?));
         step.done();
     }
     let mut rows: Vec<Row> = runs.iter().map(|(seed, s)| demo_row(*seed, s)).collect();
@@ -75,14 +78,15 @@ fn parse_or<T: std::str::FromStr>(args: &Args, option: &str, default: T) -> Resu
     })
 }
 
-/// One quiet demo run against its own embedded broker.
-fn demo_run(seed: u64, duration: f64, speedup: f64) -> Result<RunSummary> {
-    let broker = EmbeddedBroker::start().map_err(|e| format!("embedded broker: {e:?}"))?;
+/// One quiet demo run against the embedded broker on `port`, on its own thread so that
+/// a run that never ends is reported (after its duration and a minute) instead of
+/// holding the bench.
+fn demo_run(port: u16, seed: u64, duration: f64, speedup: f64) -> Result<RunSummary> {
     let opts = GatewayOptions {
         device: format!("bench-agent-{seed}"),
         broker: BrokerAddr {
             host: "127.0.0.1".into(),
-            port: broker.port(),
+            port,
         },
         seed,
         duration: Duration::from_secs_f64(duration),
@@ -91,7 +95,20 @@ fn demo_run(seed: u64, duration: f64, speedup: f64) -> Result<RunSummary> {
         shadow_prefix: gateway::EMBEDDED_SHADOW_PREFIX.into(),
         ..GatewayOptions::default()
     };
-    gateway::run(&opts).map_err(|e| format!("demo seed {seed}: {e}"))
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name(format!("bench-agent-{seed}"))
+        .spawn(move || {
+            let _ = tx.send(gateway::run(&opts).map_err(|e| e.to_string()));
+        })
+        .map_err(|e| format!("cannot start demo seed {seed}: {e}"))?;
+    let limit = Duration::from_secs_f64(duration + 60.0);
+    match rx.recv_timeout(limit) {
+        Ok(result) => result.map_err(|e| format!("demo seed {seed}: {e}")),
+        Err(_) => Err(format!(
+            "demo seed {seed}: no summary after {limit:?} (the run hangs)"
+        )),
+    }
 }
 
 /// Sent bytes as a percentage of raw bytes, three decimals.

@@ -4,6 +4,7 @@
 //! ```text
 //! cargo xtask fuzz list                                every target and the parser it covers
 //! cargo xtask fuzz <target>...|--all [--minutes N]     campaigns (default 1 minute each)
+//!                  [--seconds N] [--no-build]          shorter; reuse the binaries built
 //! ```
 //!
 //! Each crate's fuzz crate (`<crate>/fuzz`, outside the workspace) is built by cargo-fuzz
@@ -187,7 +188,7 @@ fn find(name: &str) -> Result<&'static Target> {
 
 /// `cargo xtask fuzz ...`.
 pub fn cmd(raw: &[String]) -> Result {
-    let args = Args::parse(raw, &["--all"], &["--minutes", "--seconds"])?;
+    let args = Args::parse(raw, &["--all", "--no-build"], &["--minutes", "--seconds"])?;
     if args.positional.first().map(String::as_str) == Some("list") {
         list();
         return Ok(());
@@ -216,7 +217,10 @@ pub fn cmd(raw: &[String]) -> Result {
         return Err("a campaign needs at least one second".into());
     }
     doctor::ensure_cargo_fuzz()?;
-    build(&targets)?;
+    // `--no-build`: fuzz the binaries already in target/fuzz (while a crate is mid-edit).
+    if !args.flag("--no-build") {
+        build(&targets)?;
+    }
     let rows = campaigns(&targets, seconds, false)?;
     bench::write_table("fuzz", &rows)?;
     verdict(&rows)

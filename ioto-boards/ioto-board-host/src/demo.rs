@@ -252,7 +252,7 @@ pub fn default_options(out_dir: PathBuf) -> DemoOptions {
 pub const DEMO_USAGE: &str =
     "options: [--seed N] [--duration SECONDS] [--speedup X] [--broker mqtt://HOST:PORT]
          [--device NAME] [--detector robust-z|contextual] [--out DIR]
-         [--ha-discovery] [--replay FILE.csv] [--record FILE.csv] [--ai-endpoint URL] [--ai-model NAME] (OPENAI_API_KEY is read from the environment) [--quiet] [--start-on-stdin]";
+         [--log] [--ha-discovery] [--replay FILE.csv] [--record FILE.csv] [--ai-endpoint URL] [--ai-model NAME] (OPENAI_API_KEY is read from the environment) [--quiet] [--start-on-stdin]";
 
 /// Parses the demo's options; `out_dir` is the default report directory.
 pub fn parse_args(args: &[String], out_dir: PathBuf) -> Result<DemoOptions, String> {
@@ -296,6 +296,7 @@ pub fn parse_args(args: &[String], out_dir: PathBuf) -> Result<DemoOptions, Stri
             "--out" => o.out_dir = PathBuf::from(value()?),
             "--quiet" => o.gateway.progress = false,
             "--ha-discovery" => o.gateway.ha_discovery = true,
+            "--log" => crate::logger::init(log::LevelFilter::Info),
             "--replay" => o.gateway.replay = Some(PathBuf::from(value()?)),
             "--record" => o.gateway.record = Some(PathBuf::from(value()?)),
             "--ai-endpoint" => {

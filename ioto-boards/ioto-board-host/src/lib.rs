@@ -1,7 +1,4 @@
-//! # ioto-board-host
-//!
-//! Board support for Linux hosts and gateways: the same traits the microcontroller
-//! boards implement ([`ioto_core::Clock`], [`ioto_core::Entropy`]), backed by `std`.
+#![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
 pub mod broker;
@@ -9,6 +6,7 @@ pub mod demo;
 pub mod detectors;
 pub mod flash_file;
 pub mod gateway;
+pub mod logger;
 pub mod replay;
 pub mod report;
 pub mod series_csv;

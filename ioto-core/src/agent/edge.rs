@@ -33,6 +33,16 @@ pub struct EdgeState {
     pub actuator: f32,
 }
 
+/// Every decision that does something is logged with its reason: through `defmt`
+/// on firmware (feature `defmt`), through `log` on hosts (feature `log`).
+#[allow(unused_variables)]
+fn log_decision(at: Instant, d: &Decision) {
+    #[cfg(feature = "defmt")]
+    defmt::info!("t={=u64}ms {}", at.as_millis(), d);
+    #[cfg(all(feature = "log", not(feature = "defmt")))]
+    log::info!("t={}ms {}", at.as_millis(), d);
+}
+
 /// Timers and control values owned by the edge task.
 struct Control {
     next_telemetry: Option<Instant>,
@@ -79,17 +89,21 @@ impl<M: RawMutex, O: Outbox, E: Outbox> Agent<'_, M, O, E> {
                 Ok(o) => o,
                 Err(_) if self.with_status(|s| s.stopping) => break,
                 Err(_) => {
-                    match embassy_futures::select::select(
+                    // Wait for a window, a command, or the stop (which must wake this
+                    // task: the last window may already have been taken).
+                    match embassy_futures::select::select3(
                         self.observations.receive(),
                         self.commands.receive(),
+                        self.stopped.wait(),
                     )
                     .await
                     {
-                        embassy_futures::select::Either::First(o) => o,
-                        embassy_futures::select::Either::Second(cmd) => {
+                        embassy_futures::select::Either3::First(o) => o,
+                        embassy_futures::select::Either3::Second(cmd) => {
                             self.apply(cmd, &mut ctl, state);
                             continue;
                         }
+                        embassy_futures::select::Either3::Third(()) => continue,
                     }
                 }
             };
@@ -174,6 +188,9 @@ impl<M: RawMutex, O: Outbox, E: Outbox> Agent<'_, M, O, E> {
             s.decision = Some(decision);
         }
         self.with_status(|s| s.sensor_now = obs.at);
+        if decision.action != Action::Ignore || decision.reason == Reason::EpisodeEnd {
+            log_decision(obs.at, &decision);
+        }
         if matches!(decision.action, Action::ActLocally | Action::Escalate) {
             // The device's own response: the machine's actuator to its safe level.
             ctl.actuator = 0.0;

@@ -36,6 +36,7 @@ use embassy_sync::blocking_mutex::Mutex as BlockingMutex;
 use embassy_sync::blocking_mutex::raw::RawMutex;
 use embassy_sync::channel::Channel;
 use embassy_sync::mutex::Mutex;
+use embassy_sync::signal::Signal;
 
 use crate::device::{Command, Limits};
 use crate::outbox::{OfflineQueue, Outbox};
@@ -129,6 +130,7 @@ pub struct Agent<'a, M: RawMutex, O: Outbox, E: Outbox> {
     metrics: BlockingMutex<M, RefCell<Metrics>>,
     status: BlockingMutex<M, RefCell<Status>>,
     state: BlockingMutex<M, RefCell<DeviceState<'a>>>,
+    stopped: Signal<M, ()>,
 }
 
 /// What the tasks tell each other.
@@ -165,6 +167,7 @@ impl<'a, M: RawMutex, O: Outbox, E: Outbox> Agent<'a, M, O, E> {
             )),
             metrics: BlockingMutex::new(RefCell::new(Metrics::default())),
             status: BlockingMutex::new(RefCell::new(Status::default())),
+            stopped: Signal::new(),
             state: BlockingMutex::new(RefCell::new(DeviceState::new(Reported::new(
                 config.firmware,
             )))),
@@ -232,6 +235,7 @@ impl<'a, M: RawMutex, O: Outbox, E: Outbox> Agent<'a, M, O, E> {
     /// task sends what is queued (until its deadline), the advisor task stops.
     pub fn stop(&self) {
         self.with_status(|s| s.stopping = true);
+        self.stopped.signal(());
     }
 
     /// Records waiting in the outbox.

@@ -479,3 +479,55 @@ fn every_fault_kind_and_drawn_plans_are_detected_after_onset_and_never_before() 
         assert_eq!(r.delivered.len(), r.pushed.len(), "{why}");
     }
 }
+
+/// `stop()` after the edge task has scored the last window and gone to sleep must
+/// still end it (and so the uplink task): the stop wakes it.
+#[test]
+fn a_stop_after_the_edge_went_idle_ends_every_task() {
+    let mut mem = std::vec![0u8; 16 * 1024];
+    let mut esc_mem = std::vec![0u8; 4 * 1024];
+    let agent: Agent<'_, NoopRawMutex, _, _> = Agent::new(
+        config(),
+        RamQueue::new(&mut mem, 64),
+        RamQueue::new(&mut esc_mem, 4),
+    )
+    .unwrap();
+    let ctl = LinkCtl::default();
+    ctl.online.set(true);
+    let mut uplink = DoubleUplink {
+        ctl: &ctl,
+        was_online: false,
+        next_ticket: 0,
+        pending: Vec::new(),
+        held: (String::new(), Vec::new()),
+    };
+    let mut detectors = [RobustZ::new(); VIBRATION_WATCH.len()];
+    let edge = RefCell::new(EdgeState::default());
+    let clock = PollClock(Cell::new(0));
+    let steps = Cell::new(0u32);
+    let sensing = async {
+        let mut rows = [[0.1f32, 0.2, 1.0]; WINDOW];
+        rows[1][0] = 0.3;
+        rows[2][2] = 0.9;
+        let mut window = Window::new(&mut rows, 400.0).unwrap();
+        let mut scratch = [0.0f32; WINDOW];
+        for _ in 0..WINDOW {
+            window.push(crate::sensor::Sample::new(Instant(0), [0.1, 0.2, 1.0]));
+        }
+        let view = window.take().unwrap();
+        agent.observe(&view, &mut scratch).await.unwrap();
+        // Let the edge task take the window and go to sleep on an empty channel.
+        while steps.get() == 0 {
+            embassy_futures::yield_now().await;
+        }
+        for _ in 0..10 {
+            embassy_futures::yield_now().await;
+        }
+        agent.stop();
+    };
+    let edge_task = agent.run_edge_observed(&mut detectors, &edge, |_| steps.set(steps.get() + 1));
+    let up = agent.run_uplink(&mut uplink, &clock, 1_000, |_, _, _| {});
+    embassy_futures::block_on(embassy_futures::join::join3(sensing, edge_task, up));
+    assert_eq!(steps.get(), 1);
+    assert_eq!(agent.metrics().inferences, 1);
+}

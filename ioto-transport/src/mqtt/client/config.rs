@@ -39,6 +39,11 @@ pub struct ClientConfig<'a> {
     pub connect_timeout_ms: u32,
     /// Timeout for writing one packet, in milliseconds (a peer that stopped reading).
     pub write_timeout_ms: u32,
+    /// How long [`crate::mqtt::client::Client::disconnect`] waits for in-flight
+    /// QoS 1/2 handshakes (both directions) to finish before sending DISCONNECT, in
+    /// milliseconds; publishes still unacknowledged then are re-sent on the next
+    /// connection.
+    pub disconnect_timeout_ms: u32,
     /// Clean or persistent session.
     pub session: SessionMode,
     /// Last will, published by the broker if we vanish.
@@ -52,7 +57,8 @@ pub struct ClientConfig<'a> {
 
 impl<'a> ClientConfig<'a> {
     /// Defaults: keep-alive 60 s, ping timeout 10 s, connect timeout 10 s, write timeout
-    /// 10 s, clean session, no will, 16 in flight, backoff 500 ms .. 30 s.
+    /// 10 s, disconnect timeout 2 s, clean session, no will, 16 in flight, backoff
+    /// 500 ms .. 30 s.
     pub const fn new(version: ProtocolVersion, client_id: &'a str) -> Self {
         ClientConfig {
             version,
@@ -63,6 +69,7 @@ impl<'a> ClientConfig<'a> {
             ping_timeout_ms: 10_000,
             connect_timeout_ms: 10_000,
             write_timeout_ms: 10_000,
+            disconnect_timeout_ms: 2_000,
             session: SessionMode::Clean,
             will: None,
             max_inflight: 16,
@@ -85,6 +92,7 @@ impl core::fmt::Debug for ClientConfig<'_> {
             .field("ping_timeout_ms", &self.ping_timeout_ms)
             .field("connect_timeout_ms", &self.connect_timeout_ms)
             .field("write_timeout_ms", &self.write_timeout_ms)
+            .field("disconnect_timeout_ms", &self.disconnect_timeout_ms)
             .field("session", &self.session)
             .field("will", &self.will)
             .field("max_inflight", &self.max_inflight)
@@ -126,6 +134,10 @@ pub enum Publication {
         packet_id: u16,
     },
     /// Stored in the offline queue; sent in order once connected and the window allows.
+    /// A QoS 1/2 publish gets its packet id when it leaves the queue; its outcome is an
+    /// [`Event::Published`] like any other (including a refusal by the client when the
+    /// broker's maximum packet size, learnt at connect, is too small for it). QoS 0
+    /// ones are reported only when refused (packet id 0).
     Queued,
     /// Dropped because the queue was full and its policy is drop-newest.
     Discarded,
@@ -184,7 +196,21 @@ pub enum Event<'a> {
     /// are filtered out).
     Message(Publish<'a>),
     /// A QoS 1 publish got its PUBACK or a QoS 2 publish its PUBCOMP, or an MQTT 5.0
-    /// broker refused it (PUBACK / PUBREC reason code >= 0x80).
+    /// broker refused it (PUBACK / PUBREC reason code >= 0x80), or the client refused
+    /// a queued publish when it was due to leave the queue.
+    ///
+    /// Client-side refusals of queued publishes (nothing was sent): reason
+    /// [`ReasonCode::PACKET_TOO_LARGE`] when the packet exceeds the broker's Maximum
+    /// Packet Size (MQTT 5.0 CONNACK; unknown while the publish was queued — publishes
+    /// made while the limit is known fail with [`Error::TooLarge`] instead) or the
+    /// transmit / in-flight buffers, [`ReasonCode::MALFORMED_PACKET`] for an unreadable
+    /// queue record. The packet id is the one the publish was given on leaving the
+    /// queue, 0 for QoS 0. Each queued publish thus ends in exactly one outcome
+    /// (QoS 0: none when sent), whatever the timing.
+    ///
+    /// Outcomes of handshakes finished inside
+    /// [`crate::mqtt::client::Client::disconnect`] are reported by the next poll, before
+    /// it reconnects.
     Published {
         /// Packet identifier of the publish.
         packet_id: u16,

@@ -1,6 +1,9 @@
 //! The in-flight store: QoS 1/2 publishes sent but not yet fully acknowledged, kept
 //! as encoded packets in a caller-owned buffer so they can be re-sent (with DUP) after
-//! a reconnect.
+//! a reconnect. Publishes whose handshake finished while the client was disconnecting
+//! stay as small `Done` records until [`super::Client::poll`] reports them.
+
+use crate::mqtt::packet::ReasonCode;
 
 /// Where a stored publish is in its acknowledgement flow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -9,10 +12,12 @@ pub(crate) enum Stage {
     AwaitAck,
     /// PUBREL sent; waiting for PUBCOMP. The payload has been released.
     AwaitComp,
+    /// Acknowledged (with this reason) during `disconnect`; not yet reported.
+    Done(ReasonCode),
 }
 
-/// Per-record header: packet length (u32), packet id (u16), stage (u8).
-const HEADER: usize = 7;
+/// Per-record header: packet length (u32), packet id (u16), stage (u8), reason (u8).
+const HEADER: usize = 8;
 
 /// One stored record, as seen while walking the store.
 pub(crate) struct Record<'s> {
@@ -73,12 +78,55 @@ impl<'a> InFlight<'a> {
         let h = &self.buf[offset..offset + HEADER];
         let len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize;
         let id = u16::from_le_bytes([h[4], h[5]]);
-        let stage = if h[6] == 0 {
-            Stage::AwaitAck
-        } else {
-            Stage::AwaitComp
+        let stage = match h[6] {
+            0 => Stage::AwaitAck,
+            1 => Stage::AwaitComp,
+            _ => Stage::Done(ReasonCode(h[7])),
         };
         (len, id, stage)
+    }
+
+    /// Records still waiting for the broker (not `Done`).
+    pub fn awaiting(&self) -> usize {
+        let mut off = 0;
+        let mut n = 0;
+        while off < self.used {
+            let (len, _, stage) = self.header_at(off);
+            n += usize::from(!matches!(stage, Stage::Done(_)));
+            off += HEADER + len;
+        }
+        n
+    }
+
+    /// The handshake of `packet_id` finished with `reason`: drop its bytes and keep
+    /// only the outcome, for [`Self::take_done`]. False when not stored.
+    pub fn mark_done(&mut self, packet_id: u16, reason: ReasonCode) -> bool {
+        let Some((off, len, _)) = self.find(packet_id) else {
+            return false;
+        };
+        self.close_gap(off + HEADER, len);
+        write_header(
+            &mut self.buf[off..off + HEADER],
+            0,
+            packet_id,
+            Stage::Done(reason),
+        );
+        true
+    }
+
+    /// Removes and returns the oldest `Done` outcome.
+    pub fn take_done(&mut self) -> Option<(u16, ReasonCode)> {
+        let mut off = 0;
+        while off < self.used {
+            let (len, id, stage) = self.header_at(off);
+            if let Stage::Done(reason) = stage {
+                self.close_gap(off, HEADER + len);
+                self.count -= 1;
+                return Some((id, reason));
+            }
+            off += HEADER + len;
+        }
+        None
     }
 
     fn find(&self, packet_id: u16) -> Option<(usize, usize, Stage)> {
@@ -105,7 +153,7 @@ impl<'a> InFlight<'a> {
 
     /// QoS 2: PUBREC arrived; drop the packet bytes and wait for PUBCOMP.
     pub fn mark_released(&mut self, packet_id: u16) -> bool {
-        let Some((off, len, _)) = self.find(packet_id) else {
+        let Some((off, len, Stage::AwaitAck | Stage::AwaitComp)) = self.find(packet_id) else {
             return false;
         };
         self.close_gap(off + HEADER, len);
@@ -154,7 +202,11 @@ impl<'a> InFlight<'a> {
 fn write_header(h: &mut [u8], len: u32, packet_id: u16, stage: Stage) {
     h[..4].copy_from_slice(&len.to_le_bytes());
     h[4..6].copy_from_slice(&packet_id.to_le_bytes());
-    h[6] = u8::from(stage == Stage::AwaitComp);
+    (h[6], h[7]) = match stage {
+        Stage::AwaitAck => (0, 0),
+        Stage::AwaitComp => (1, 0),
+        Stage::Done(reason) => (2, reason.0),
+    };
 }
 
 /// Packet ids of incoming QoS 2 publishes whose PUBREL has not arrived yet; a PUBLISH
@@ -204,5 +256,9 @@ impl<'a> IncomingQos2<'a> {
 
     pub fn clear(&mut self) {
         self.count = 0;
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
     }
 }

@@ -9,6 +9,45 @@ use embedded_io_async::{Read, Write};
 /// Longest single wait, in microseconds; longer waits are re-armed by the caller.
 pub(crate) const MAX_WAIT_US: u64 = 60_000_000;
 
+/// The connection (while there is one) with what writing on it needs: the delay for
+/// timeouts and the dirty flag of an interrupted write. Every packet goes out through
+/// [`Link::send`].
+pub(crate) struct Link<S, D> {
+    /// The connection, if one is up.
+    pub conn: Option<S>,
+    /// Waiting (timeouts, backoff).
+    pub delay: D,
+    /// A write (or the post-connect re-send) is in progress or was cancelled midway:
+    /// the stream may hold half a packet, and the next poll replaces the connection.
+    pub dirty: bool,
+    write_timeout_ms: u32,
+}
+
+impl<S: Write, D: DelayNs> Link<S, D> {
+    pub fn new(delay: D, write_timeout_ms: u32) -> Self {
+        Link {
+            conn: None,
+            delay,
+            dirty: false,
+            write_timeout_ms,
+        }
+    }
+
+    /// Writes `bytes` on the connection, if there is one, within the write timeout.
+    /// `dirty` is set while the write runs and restored after it (a re-send that
+    /// spans several writes keeps it set until it is complete).
+    pub async fn send(&mut self, bytes: &[u8]) -> Result<(), DisconnectReason> {
+        let Some(s) = self.conn.as_mut() else {
+            return Err(DisconnectReason::Closed);
+        };
+        let was = self.dirty;
+        self.dirty = true;
+        write_packet(s, &mut self.delay, self.write_timeout_ms, bytes).await?;
+        self.dirty = was;
+        Ok(())
+    }
+}
+
 /// Writes one whole packet, failing after `timeout_ms`.
 pub(crate) async fn write_packet<S: Write, D: DelayNs>(
     stream: &mut S,

@@ -18,6 +18,7 @@
 mod config;
 mod inflight;
 mod io;
+mod outbound;
 mod poll;
 
 pub use config::{
@@ -34,6 +35,7 @@ use crate::mqtt::properties::{Properties, UserProperties};
 use embassy_futures::select::select;
 use embedded_hal_async::delay::DelayNs;
 use inflight::{InFlight, IncomingQos2};
+use io::Link;
 use ioto_core::outbox::{OfflineQueue, Outbox, Pushed, QueueError};
 use ioto_core::{Clock, Entropy, Instant};
 
@@ -85,15 +87,15 @@ struct LinkState {
     /// Bit n-1 set: outgoing topic alias n (1..=64) is bound on this connection.
     aliases_bound: u64,
     next_packet_id: u16,
-    /// A write (or the post-connect re-send) is in progress or was cancelled midway.
-    dirty: bool,
+    /// `disconnect` is settling open handshakes: no new messages are taken.
+    closing: bool,
 }
 
 /// An MQTT 3.1.1 / 5.0 client; see the [module documentation](self).
 pub struct Client<'a, C: Connector, Q, D, K, E> {
     cfg: ClientConfig<'a>,
     connector: &'a C,
-    conn: Option<C::Connection<'a>>,
+    wire: Link<C::Connection<'a>, D>,
     rx: &'a mut [u8],
     rx_len: usize,
     rx_pending: usize,
@@ -101,7 +103,6 @@ pub struct Client<'a, C: Connector, Q, D, K, E> {
     inflight: InFlight<'a>,
     incoming: IncomingQos2<'a>,
     queue: OfflineQueue<Q>,
-    delay: D,
     clock: K,
     entropy: E,
     link: LinkState,
@@ -130,7 +131,7 @@ where
         Client {
             cfg,
             connector,
-            conn: None,
+            wire: Link::new(delay, cfg.write_timeout_ms),
             rx: buffers.rx,
             rx_len: 0,
             rx_pending: 0,
@@ -138,7 +139,6 @@ where
             inflight: InFlight::new(buffers.inflight),
             incoming: IncomingQos2::new(buffers.incoming_qos2),
             queue,
-            delay,
             clock,
             entropy,
             link: LinkState {
@@ -152,7 +152,7 @@ where
                 server: ServerLimits::DEFAULT,
                 aliases_bound: 0,
                 next_packet_id: 0,
-                dirty: false,
+                closing: false,
             },
             stats: Stats::default(),
         }
@@ -165,7 +165,7 @@ where
 
     /// True while a connection is up.
     pub fn is_connected(&self) -> bool {
-        self.conn.is_some() && self.link.lost.is_none() && !self.link.dirty
+        self.wire.conn.is_some() && self.link.lost.is_none() && !self.wire.dirty
     }
 
     /// Diagnostic counters.
@@ -244,14 +244,7 @@ where
                         self.send_publish(packet, alias).await?;
                     } else {
                         let stored = self.inflight.commit(packet.packet_id, n);
-                        let r = send_bytes(
-                            &mut self.conn,
-                            &mut self.delay,
-                            &self.cfg,
-                            &mut self.link.dirty,
-                            stored,
-                        )
-                        .await;
+                        let r = self.wire.send(stored).await;
                         self.after_send(r)?;
                     }
                     return Ok(Publication::Sent {
@@ -277,6 +270,12 @@ where
         }
         let n = Packet::Publish(packet).encode(self.cfg.version, self.tx)?;
         if packet.qos != QoS::AtMostOnce && !self.inflight.can_ever_hold(n) {
+            return Err(Error::TooLarge);
+        }
+        // With the broker's limit known (connected, window full or queue non-empty),
+        // refuse now as a direct publish would; otherwise `drain_queue` refuses it by
+        // an event once the limit is known.
+        if self.is_connected() && n as u64 > u64::from(self.link.server.max_packet) {
             return Err(Error::TooLarge);
         }
         match self.queue.push(&self.tx[..n]).await {
@@ -308,14 +307,7 @@ where
         if n as u64 > u64::from(self.link.server.max_packet) {
             return Err(Error::TooLarge);
         }
-        let r = send_bytes(
-            &mut self.conn,
-            &mut self.delay,
-            &self.cfg,
-            &mut self.link.dirty,
-            &self.tx[..n],
-        )
-        .await;
+        let r = self.wire.send(&self.tx[..n]).await;
         self.after_send(r)
     }
 
@@ -350,10 +342,20 @@ where
         Ok(packet_id)
     }
 
-    /// Sends DISCONNECT and closes the connection (the broker discards the will),
-    /// through the connector's [`Connector::close`] (over TLS: `close_notify`, within
-    /// the write timeout). A later [`Client::poll`] connects again.
+    /// Finishes open QoS 1/2 handshakes (both directions, at most
+    /// [`ClientConfig::disconnect_timeout_ms`]), then sends DISCONNECT and closes the
+    /// connection (the broker discards the will), through the connector's
+    /// [`Connector::close`] (over TLS: `close_notify`, within the write timeout). A
+    /// later [`Client::poll`] connects again.
+    ///
+    /// While settling, new incoming messages are left unacknowledged (a persistent
+    /// session gets them again) and SUBACK / UNSUBACK are dropped. Publishes finished
+    /// meanwhile are reported as [`Event::Published`] by the next poll, before it
+    /// reconnects; those still open are re-sent (DUP) on the next connection.
     pub async fn disconnect(&mut self) {
+        if self.is_connected() {
+            self.settle().await;
+        }
         let sent = if self.is_connected() {
             self.send_control(Packet::Disconnect(crate::mqtt::packet::ReasonOnly {
                 reason: crate::mqtt::packet::ReasonCode::SUCCESS,
@@ -364,12 +366,12 @@ where
         } else {
             false
         };
-        if let Some(conn) = self.conn.take()
+        if let Some(conn) = self.wire.conn.take()
             && sent
         {
             let close = self.connector.close(conn);
             // Dropped on timeout all the same.
-            let _ = select(close, self.delay.delay_ms(self.cfg.write_timeout_ms)).await;
+            let _ = select(close, self.wire.delay.delay_ms(self.cfg.write_timeout_ms)).await;
         }
         self.link.lost = None;
         self.link.next_attempt = self.clock.now();
@@ -380,14 +382,7 @@ where
             return Err(Error::NotConnected);
         }
         let n = packet.encode(self.cfg.version, self.tx)?;
-        let r = send_bytes(
-            &mut self.conn,
-            &mut self.delay,
-            &self.cfg,
-            &mut self.link.dirty,
-            &self.tx[..n],
-        )
-        .await;
+        let r = self.wire.send(&self.tx[..n]).await;
         self.after_send(r)
     }
 
@@ -418,26 +413,6 @@ where
             }
         }
     }
-}
-
-/// Writes `bytes` on the connection, if there is one.
-///
-/// `dirty` is set while the write runs: if the future is dropped midway the stream may
-/// hold half a packet, and the next poll replaces the connection.
-async fn send_bytes<S: embedded_io_async::Write, D: DelayNs>(
-    conn: &mut Option<S>,
-    delay: &mut D,
-    cfg: &ClientConfig<'_>,
-    dirty: &mut bool,
-    bytes: &[u8],
-) -> Result<(), DisconnectReason> {
-    let Some(s) = conn else {
-        return Err(DisconnectReason::Closed);
-    };
-    *dirty = true;
-    io::write_packet(s, delay, cfg.write_timeout_ms, bytes).await?;
-    *dirty = false;
-    Ok(())
 }
 
 fn publish_properties<'p>(opts: &PublishOptions<'p>) -> Properties<'p> {

@@ -1,9 +1,8 @@
 //! [`Client::poll`]: connecting, keep-alive, queue draining and incoming packets.
 
 use super::config::{ConnectFailure, DisconnectReason, Error, Event, SessionMode};
-use super::inflight::Stage;
 use super::io::{MAX_WAIT_US, read_some, write_packet};
-use super::{Client, PLACEHOLDER_ID, ServerLimits, packet_id_offset, send_bytes};
+use super::{Client, ServerLimits};
 use crate::mqtt::connector::Connector;
 use crate::mqtt::packet::{Ack, Connect, FixedHeader, Packet, QoS, ReasonCode, decode};
 use crate::mqtt::properties::Properties;
@@ -15,7 +14,7 @@ use ioto_core::{Clock, Entropy, Instant};
 /// What a step of the state machine produced; copied out so the receive buffer can
 /// be borrowed afresh for the event.
 #[derive(Clone, Copy, Debug)]
-enum Ready {
+pub(super) enum Ready {
     Connected(bool),
     ConnectFailed(ConnectFailure),
     Disconnected(DisconnectReason),
@@ -25,7 +24,7 @@ enum Ready {
 }
 
 /// Outcome of looking at the receive buffer.
-enum Buffered {
+pub(super) enum Buffered {
     NeedMore,
     Handled,
     Ready(Ready),
@@ -113,15 +112,19 @@ where
                 self.consume(self.rx_pending);
                 self.rx_pending = 0;
             }
-            if self.link.dirty && self.conn.is_some() {
+            // Outcomes of handshakes finished during `disconnect`.
+            if let Some((packet_id, reason)) = self.inflight.take_done() {
+                return Ok(Some(Ready::Published(packet_id, reason)));
+            }
+            if self.wire.dirty && self.wire.conn.is_some() {
                 self.link.lost.get_or_insert(DisconnectReason::Interrupted);
             }
             if let Some(reason) = self.link.lost.take() {
-                self.link.dirty = false;
+                self.wire.dirty = false;
                 self.drop_connection();
                 return Ok(Some(Ready::Disconnected(reason)));
             }
-            if self.conn.is_none() {
+            if self.wire.conn.is_none() {
                 if let Some(u) = until
                     && u < self.link.next_attempt
                 {
@@ -130,7 +133,9 @@ where
                 }
                 return Ok(Some(self.connect().await));
             }
-            self.drain_queue().await?;
+            if let Some(refused) = self.drain_queue().await? {
+                return Ok(Some(refused));
+            }
             if self.link.lost.is_some() {
                 continue;
             }
@@ -154,13 +159,13 @@ where
         }
     }
 
-    fn consume(&mut self, n: usize) {
+    pub(super) fn consume(&mut self, n: usize) {
         self.rx.copy_within(n..self.rx_len, 0);
         self.rx_len -= n;
     }
 
     fn drop_connection(&mut self) {
-        self.conn = None;
+        self.wire.conn = None;
         self.rx_len = 0;
         self.stats.disconnects = self.stats.disconnects.saturating_add(1);
         self.schedule_retry();
@@ -181,7 +186,8 @@ where
             if now >= at {
                 return;
             }
-            self.delay
+            self.wire
+                .delay
                 .delay_us(at.micros_since(now).min(MAX_WAIT_US) as u32)
                 .await;
         }
@@ -200,7 +206,7 @@ where
                 Ready::Connected(session_present)
             }
             Err(f) => {
-                self.conn = None;
+                self.wire.conn = None;
                 self.rx_len = 0;
                 self.schedule_retry();
                 Ready::ConnectFailed(f)
@@ -215,7 +221,7 @@ where
         let connector: &'a C = self.connector;
         let opened = embassy_futures::select::select(
             connector.connect(),
-            self.delay.delay_ms(self.cfg.connect_timeout_ms),
+            self.wire.delay.delay_ms(self.cfg.connect_timeout_ms),
         )
         .await;
         let mut conn = match opened {
@@ -231,7 +237,7 @@ where
             .map_err(|_| ConnectFailure::Disconnected(DisconnectReason::PacketTooLarge))?;
         write_packet(
             &mut conn,
-            &mut self.delay,
+            &mut self.wire.delay,
             self.cfg.connect_timeout_ms,
             &self.tx[..n],
         )
@@ -268,7 +274,7 @@ where
             };
             let got = read_some(
                 &mut conn,
-                &mut self.delay,
+                &mut self.wire.delay,
                 deadline.micros_since(now),
                 space,
             )
@@ -279,10 +285,10 @@ where
         self.consume(ack_len);
         // Until `resend_inflight` completes, a dropped poll future leaves the session
         // half re-sent: the next poll then reconnects.
-        self.link.dirty = true;
+        self.wire.dirty = true;
         self.link.server = limits;
         self.link.keep_alive_secs = server_keep_alive.unwrap_or(self.cfg.keep_alive_secs);
-        self.conn = Some(conn);
+        self.wire.conn = Some(conn);
         let now = self.clock.now();
         self.link.last_tx = now;
         self.link.last_rx = now;
@@ -317,105 +323,8 @@ where
         }
     }
 
-    /// Re-sends every unacknowledged PUBLISH (with DUP) and PUBREL, oldest first.
-    async fn resend_inflight(&mut self) -> Result<(), DisconnectReason> {
-        let mut offset = 0;
-        while let Some((record, next)) = self.inflight.record_at(offset) {
-            offset = next;
-            let bytes: &[u8] = match record.stage {
-                Stage::AwaitAck => {
-                    if let Some(first) = record.packet.first_mut() {
-                        *first |= 0x08;
-                    }
-                    record.packet
-                }
-                Stage::AwaitComp => {
-                    let n = Packet::PubRel(Ack::new(record.packet_id))
-                        .encode(self.cfg.version, self.tx)
-                        .map_err(|_| DisconnectReason::PacketTooLarge)?;
-                    &self.tx[..n]
-                }
-            };
-            send_bytes(
-                &mut self.conn,
-                &mut self.delay,
-                &self.cfg,
-                &mut false,
-                bytes,
-            )
-            .await?;
-            self.stats.resent = self.stats.resent.saturating_add(1);
-        }
-        self.link.last_tx = self.clock.now();
-        self.link.dirty = false;
-        Ok(())
-    }
-
-    /// Sends queued publishes while the window allows.
-    async fn drain_queue(&mut self) -> Result<(), Error> {
-        while self.is_connected() && !self.queue.is_empty() {
-            let Some(n) = self
-                .queue
-                .front(self.tx)
-                .await
-                .map_err(|_| Error::Storage)?
-            else {
-                return Ok(());
-            };
-            let qos = self.tx.first().map_or(0, |b| (b >> 1) & 0x03);
-            let sendable = n <= self.tx.len() && n as u64 <= u64::from(self.link.server.max_packet);
-            let storable = qos == 0 || self.inflight.can_ever_hold(n);
-            if !sendable || !storable {
-                self.queue.pop().await.map_err(|_| Error::Storage)?;
-                self.queue.count_dropped();
-                continue;
-            }
-            let result = if qos == 0 {
-                let r = send_bytes(
-                    &mut self.conn,
-                    &mut self.delay,
-                    &self.cfg,
-                    &mut self.link.dirty,
-                    &self.tx[..n],
-                )
-                .await;
-                if r.is_ok() {
-                    self.queue.pop().await.map_err(|_| Error::Storage)?;
-                }
-                r
-            } else {
-                if !self.window_open() || self.inflight.spare().len() < n {
-                    return Ok(());
-                }
-                let id = self.alloc_packet_id();
-                let Some(at) = packet_id_offset(&self.tx[..n]) else {
-                    self.queue.pop().await.map_err(|_| Error::Storage)?;
-                    self.queue.count_dropped();
-                    continue;
-                };
-                let spare = self.inflight.spare();
-                spare[..n].copy_from_slice(&self.tx[..n]);
-                spare[at..at + 2].copy_from_slice(&id.to_be_bytes());
-                debug_assert_ne!(id, PLACEHOLDER_ID);
-                let stored = self.inflight.commit(id, n);
-                let r = send_bytes(
-                    &mut self.conn,
-                    &mut self.delay,
-                    &self.cfg,
-                    &mut self.link.dirty,
-                    stored,
-                )
-                .await;
-                self.queue.pop().await.map_err(|_| Error::Storage)?;
-                r
-            };
-            let _ = self.after_send(result);
-        }
-        Ok(())
-    }
-
     /// Decodes and handles the packet at the start of the receive buffer, if whole.
-    async fn handle_buffered(&mut self) -> Result<Buffered, DisconnectReason> {
+    pub(super) async fn handle_buffered(&mut self) -> Result<Buffered, DisconnectReason> {
         let version = self.cfg.version;
         let Some((packet, len)) =
             decode(&self.rx[..self.rx_len], version).map_err(DisconnectReason::Protocol)?
@@ -432,55 +341,50 @@ where
         };
         let mut reply: Option<Packet<'static>> = None;
         let mut consumed_here = true;
+        // Disconnecting: new messages are neither acknowledged nor delivered (the
+        // broker keeps them for a persistent session); open handshakes are finished.
+        let closing = self.link.closing;
         let outcome = match packet {
             Packet::Publish(p) => {
                 let fresh = match p.qos {
                     QoS::AtMostOnce => true,
                     QoS::AtLeastOnce => {
-                        reply = Some(Packet::PubAck(Ack::new(p.packet_id)));
+                        if !closing {
+                            reply = Some(Packet::PubAck(Ack::new(p.packet_id)));
+                        }
                         true
                     }
                     QoS::ExactlyOnce => {
-                        reply = Some(Packet::PubRec(Ack::new(p.packet_id)));
                         if self.incoming.contains(p.packet_id) {
+                            reply = Some(Packet::PubRec(Ack::new(p.packet_id)));
                             self.stats.duplicates_suppressed =
                                 self.stats.duplicates_suppressed.saturating_add(1);
                             false
+                        } else if closing {
+                            true
                         } else {
+                            reply = Some(Packet::PubRec(Ack::new(p.packet_id)));
                             // Full (more in flight than we advertised): still deliver.
                             let _ = self.incoming.insert(p.packet_id);
                             true
                         }
                     }
                 };
-                if fresh {
+                if fresh && !closing {
                     consumed_here = false;
                     Buffered::Ready(Ready::Packet(len))
                 } else {
                     Buffered::Handled
                 }
             }
-            Packet::PubAck(a) => {
-                if self.inflight.remove(a.packet_id) {
-                    Buffered::Ready(Ready::Published(a.packet_id, a.reason))
-                } else {
-                    Buffered::Handled
-                }
-            }
+            Packet::PubAck(a) => self.settled(a.packet_id, a.reason),
             // A QoS 2 message's fate is settled by PUBREC (the broker took it); PUBCOMP
             // only frees the id. "Packet id not found" answers a PUBREL re-sent to a
             // broker that lost the session after taking the message: still delivered.
-            Packet::PubComp(a) => {
-                if self.inflight.remove(a.packet_id) {
-                    Buffered::Ready(Ready::Published(a.packet_id, ReasonCode::SUCCESS))
-                } else {
-                    Buffered::Handled
-                }
-            }
+            Packet::PubComp(a) => self.settled(a.packet_id, ReasonCode::SUCCESS),
             Packet::PubRec(a) => {
                 if !a.reason.is_success() {
-                    self.inflight.remove(a.packet_id);
-                    Buffered::Ready(Ready::Published(a.packet_id, a.reason))
+                    self.settled(a.packet_id, a.reason)
                 } else {
                     let known = self.inflight.stage(a.packet_id).is_some();
                     self.inflight.mark_released(a.packet_id);
@@ -500,6 +404,7 @@ where
                 reply = Some(Packet::PubComp(comp));
                 Buffered::Handled
             }
+            Packet::SubAck(_) | Packet::UnsubAck(_) if closing => Buffered::Handled,
             Packet::SubAck(_) | Packet::UnsubAck(_) => {
                 consumed_here = false;
                 Buffered::Ready(Ready::Packet(len))
@@ -523,16 +428,7 @@ where
             // already recorded, so the broker's re-delivery would be suppressed. Deliver
             // now and report the broken connection on the next poll.
             let sent = match reply.encode(version, self.tx) {
-                Ok(n) => {
-                    send_bytes(
-                        &mut self.conn,
-                        &mut self.delay,
-                        &self.cfg,
-                        &mut self.link.dirty,
-                        &self.tx[..n],
-                    )
-                    .await
-                }
+                Ok(n) => self.wire.send(&self.tx[..n]).await,
                 Err(_) => Err(DisconnectReason::PacketTooLarge),
             };
             match sent {
@@ -545,9 +441,22 @@ where
         Ok(outcome)
     }
 
+    /// The handshake of outgoing `packet_id` ended with `reason`: reported now, or
+    /// (while disconnecting) kept as a `Done` record for the next poll.
+    fn settled(&mut self, packet_id: u16, reason: ReasonCode) -> Buffered {
+        if self.link.closing {
+            self.inflight.mark_done(packet_id, reason);
+            Buffered::Handled
+        } else if self.inflight.remove(packet_id) {
+            Buffered::Ready(Ready::Published(packet_id, reason))
+        } else {
+            Buffered::Handled
+        }
+    }
+
     /// Reads more bytes, or sends PINGREQ / declares the connection dead when the
     /// keep-alive deadline passes first.
-    async fn fill_rx(&mut self, until: Option<Instant>) -> Result<(), DisconnectReason> {
+    pub(super) async fn fill_rx(&mut self, until: Option<Instant>) -> Result<(), DisconnectReason> {
         let now = self.clock.now();
         let keep_alive_us = u64::from(self.link.keep_alive_secs) * 1_000_000;
         let deadline = match self.link.ping_sent {
@@ -566,27 +475,20 @@ where
             let n = Packet::PingReq
                 .encode(self.cfg.version, self.tx)
                 .map_err(|_| DisconnectReason::PacketTooLarge)?;
-            send_bytes(
-                &mut self.conn,
-                &mut self.delay,
-                &self.cfg,
-                &mut self.link.dirty,
-                &self.tx[..n],
-            )
-            .await?;
+            self.wire.send(&self.tx[..n]).await?;
             self.link.last_tx = now;
             self.link.ping_sent = Some(now);
             return Ok(());
         }
         let wait = deadline.map_or(MAX_WAIT_US, |at| at - now.0);
         let wait = until.map_or(wait, |u| wait.min(u.micros_since(now)));
-        let Some(conn) = self.conn.as_mut() else {
+        let Some(conn) = self.wire.conn.as_mut() else {
             return Err(DisconnectReason::Closed);
         };
         let Some(space) = self.rx.get_mut(self.rx_len..).filter(|s| !s.is_empty()) else {
             return Err(DisconnectReason::PacketTooLarge);
         };
-        if let Some(n) = read_some(conn, &mut self.delay, wait, space).await? {
+        if let Some(n) = read_some(conn, &mut self.wire.delay, wait, space).await? {
             self.rx_len += n;
             self.link.last_rx = self.clock.now();
         }
