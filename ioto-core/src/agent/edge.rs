@@ -168,14 +168,17 @@ impl<M: RawMutex, O: Outbox, E: Outbox> Agent<'_, M, O, E> {
         } else {
             Link::Offline
         };
-        let decision = self
-            .policy
-            .lock(|p| p.borrow_mut().decide(obs.at, score, link));
+        let (decision, episode_started) = self.policy.lock(|p| {
+            let mut p = p.borrow_mut();
+            let before = p.in_episode();
+            let d = p.decide(obs.at, score, link);
+            (d, !before && p.in_episode())
+        });
         self.count(|m| {
             m.inferences = m.inferences.saturating_add(1);
             let k = decision.action as usize;
             m.decisions[k] = m.decisions[k].saturating_add(1);
-            if decision.reason == Reason::EpisodeStart {
+            if episode_started {
                 m.anomalies = m.anomalies.saturating_add(1);
             }
         });

@@ -109,7 +109,10 @@ impl<M: RawMutex, O: Outbox, E: Outbox> Agent<'_, M, O, E> {
                         on_message(topic, payload, &mut cmds);
                     }
                 }
-                Ok(None) | Err(_) => {}
+                // Nothing happened: let the other tasks run even if this uplink
+                // answered without waiting (a link that never blocks must not
+                // starve the sensing and edge tasks on a single-threaded executor).
+                Ok(None) | Err(_) => embassy_futures::yield_now().await,
             }
             self.with_status(|s| s.online = uplink.is_connected());
             for c in cmds.into_iter().flatten() {
