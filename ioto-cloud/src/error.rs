@@ -1,7 +1,7 @@
 //! The one error type of the crate. No variant that leaves a [`Client`] or a
 //! [`RealtimeSession`] carries the API key: server text is scrubbed with
 //! [`Secret::scrub`](crate::Secret::scrub) and then bounded, in one place
-//! ([`server_text`], applied by [`Error::scrubbed`]).
+//! (`server_text`, applied by `Error::scrubbed`).
 //!
 //! [`Client`]: crate::client::Client
 //! [`RealtimeSession`]: crate::realtime::RealtimeSession
