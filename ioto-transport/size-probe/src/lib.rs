@@ -54,11 +54,11 @@ impl ioto_core::Entropy for Rng {
 mod mqtt {
     use super::{Opaque, Rng};
     use embedded_io::ErrorKind;
+    use ioto_core::outbox::{OfflineQueue, QueuePolicy, RamQueue};
     use ioto_core::{Clock, Instant};
     use ioto_transport::mqtt::client::{Buffers, Client, ClientConfig, Event, PublishOptions};
     use ioto_transport::mqtt::connector::Connector;
     use ioto_transport::mqtt::{Properties, ProtocolVersion, QoS, SubscribeOptions, Subscription};
-    use ioto_core::outbox::{OfflineQueue, QueuePolicy, RamQueue};
 
     unsafe extern "C" {
         fn probe_now_us() -> u64;

@@ -18,8 +18,27 @@
 //! corrupted state runs its (internal) repair once and retries. What it cannot repair
 //! is [`StorageErrorKind::Corrupted`]; [`FlashOutbox::format`] then starts over. The
 //! record count behind [`Outbox::len`] is taken at `open` and kept up to date; after a
-//! failed operation it is recounted at the start of the next one. Give the outbox `&mut flash` to keep the flash if `open` fails
-//! (e.g. to [`FlashOutbox::format`] it).
+//! failed operation it is recounted at the start of the next one. Give the outbox
+//! `&mut flash` to keep the flash if `open` fails (e.g. to [`FlashOutbox::format`] it).
+//!
+//! **Images `sequential-storage` cannot have written.** Each page has a state from its
+//! first and last word (free, partial-open = being written, closed = full); reading
+//! starts at the oldest closed page and stops at the first free page, pushing goes to
+//! the partial-open page (or the first free page after the closed ones). Only a ring
+//! where, walking forward from the page being written, the free pages come first and
+//! then the closed ones keeps both in step. On any other ring (a closed page cut off
+//! from the page being written by a free one, two pages being written, every page
+//! closed, two runs of closed pages), a push would land where no read reaches: it
+//! would return `Ok(true)` and the record would never be read back. So before it
+//! touches anything, [`FlashOutbox::open`] reads every page's markers (as
+//! `sequential-storage` 8.0 reads them: a marker is set when at least 4 of its bits
+//! are 0) and refuses such a ring with [`StorageError::Corrupted`], writing nothing;
+//! the caller decides to [`FlashOutbox::format`] (losing what was there). A half-erased
+//! page (end marker without start marker, an erase cut short) counts as free:
+//! `sequential-storage` erases it again when it meets it. Every ring a power cut can
+//! leave during the outbox's own operations passes (the power-cut sweep of
+//! `tests/outbox_power_cut.rs` checks this), and `tests/outbox_damaged_image.rs`
+//! replays damaged images found by fuzzing.
 //!
 //! ```
 //! use ioto_core::outbox::Outbox;
@@ -172,7 +191,9 @@ impl<'a, F: MultiwriteNorFlash> FlashOutbox<'a, F> {
     /// Opens the queue on `range` of `flash` (page-aligned, at least one page), repairing
     /// what a power cut left, and counts its records. `buf` is the scratch buffer: it
     /// must hold the largest record (rounded up to the flash word). A blank (erased)
-    /// range is an empty outbox.
+    /// range is an empty outbox. Pages in states `sequential-storage` cannot have left
+    /// are [`StorageError::Corrupted`], with nothing written (see the
+    /// [module docs](self)).
     pub async fn open(
         flash: F,
         range: Range<u32>,
@@ -215,6 +236,7 @@ impl<'a, F: MultiwriteNorFlash, C: CacheImpl<()>> FlashOutbox<'a, F, C> {
             count: 0,
             recount: true,
         };
+        outbox.check_page_ring().await?;
         outbox.ensure_count().await?;
         Ok(outbox)
     }
@@ -243,6 +265,45 @@ impl<'a, F: MultiwriteNorFlash, C: CacheImpl<()>> FlashOutbox<'a, F, C> {
         self.queue.destroy()
     }
 
+    /// Reads every page's markers and refuses (`Corrupted`) a ring of page states that
+    /// `sequential-storage` cannot have written (see the [module docs](self)). Reads
+    /// only: nothing is written before the image is known to be consistent.
+    async fn check_page_ring(&mut self) -> Result<(), StorageError<F::Error>> {
+        let range = self.queue.flash_range();
+        let pages = (range.end - range.start) as usize / F::ERASE_SIZE;
+        let mut states = PageRing::default();
+        for page in 0..pages {
+            let start = range.start + (page * F::ERASE_SIZE) as u32;
+            let end = start + (F::ERASE_SIZE - F::READ_SIZE) as u32;
+            let start_marked = self.marker_set(start).await?;
+            let end_marked = self.marker_set(end).await?;
+            states.push(match (start_marked, end_marked) {
+                (true, true) => PageState::Closed,
+                (true, false) => PageState::PartialOpen,
+                // Half-erased: `sequential-storage` erases it again when it meets it.
+                (false, _) => PageState::Open,
+            });
+        }
+        if states.consistent() {
+            Ok(())
+        } else {
+            Err(StorageError::Corrupted)
+        }
+    }
+
+    /// Whether the marker word at `address` is set, as `sequential-storage` 8.0 reads
+    /// it: at least 4 of its bits are 0.
+    async fn marker_set(&mut self, address: u32) -> Result<bool, StorageError<F::Error>> {
+        let mut word = [0u8; MAX_WORD];
+        let word = word.get_mut(..F::READ_SIZE).ok_or(StorageError::Internal)?;
+        self.queue
+            .flash()
+            .read(address, word)
+            .await
+            .map_err(StorageError::Flash)?;
+        Ok(word.iter().map(|b| b.count_zeros()).sum::<u32>() >= 4)
+    }
+
     /// Recounts the records when an earlier operation failed midway.
     async fn ensure_count(&mut self) -> Result<(), StorageError<F::Error>> {
         if !self.recount {
@@ -256,6 +317,91 @@ impl<'a, F: MultiwriteNorFlash, C: CacheImpl<()>> FlashOutbox<'a, F, C> {
         self.count = count;
         self.recount = false;
         Ok(())
+    }
+}
+
+/// The largest flash word `sequential-storage` supports.
+const MAX_WORD: usize = 32;
+
+/// A page's state from its two marker words (start, end), as `sequential-storage` has it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PageState {
+    /// Erased (or half-erased): free.
+    Open,
+    /// Start marker only: the page being written (the youngest).
+    PartialOpen,
+    /// Both markers: full, its records wait to be popped.
+    Closed,
+}
+
+/// The page states around the ring, folded as they are read (no buffer per page).
+#[derive(Default)]
+struct PageRing {
+    first: Option<PageState>,
+    last: Option<PageState>,
+    partial_open: usize,
+    closed: usize,
+    /// A closed page directly followed by a free page, and a free page directly followed
+    /// by a closed page, around the ring (the wrap-around pair is added at the end).
+    closed_to_free: usize,
+    free_to_closed: usize,
+    /// A partial-open page directly followed by a closed page, around the ring.
+    partial_to_closed: usize,
+    /// A closed page directly followed by the partial-open page, around the ring.
+    closed_to_partial: usize,
+}
+
+impl PageRing {
+    fn push(&mut self, state: PageState) {
+        match state {
+            PageState::PartialOpen => self.partial_open += 1,
+            PageState::Closed => self.closed += 1,
+            PageState::Open => {}
+        }
+        if let Some(prev) = self.last {
+            self.pair(prev, state);
+        } else {
+            self.first = Some(state);
+        }
+        self.last = Some(state);
+    }
+
+    fn pair(&mut self, prev: PageState, next: PageState) {
+        use PageState::{Closed, Open, PartialOpen};
+        match (prev, next) {
+            (Closed, Open) => self.closed_to_free += 1,
+            (Closed, PartialOpen) => self.closed_to_partial += 1,
+            (Open, Closed) => self.free_to_closed += 1,
+            (PartialOpen, Closed) => self.partial_to_closed += 1,
+            _ => {}
+        }
+    }
+
+    /// Whether `sequential-storage` can have left this ring: walking forward from the
+    /// youngest page, the free pages come first, then the closed ones (the oldest
+    /// first), so that reading from the oldest meets every closed page before the
+    /// youngest. That is: at most one partial-open page, the closed pages in one run,
+    /// and that run ending at the partial-open page when there is one.
+    fn consistent(mut self) -> bool {
+        if let (Some(last), Some(first)) = (self.last, self.first) {
+            self.pair(last, first);
+        }
+        match (self.partial_open, self.closed) {
+            (_, 0) => self.partial_open <= 1,
+            (0, _) => {
+                // No page being written: one run of closed pages, one of free pages.
+                // (All closed is refused: there is no page to write next.)
+                self.closed_to_free == 1 && self.free_to_closed == 1
+            }
+            (1, _) => {
+                // Closed run ends at the partial-open page, which is followed by free
+                // pages (or, on a full ring, by the oldest closed page).
+                self.closed_to_partial == 1
+                    && self.closed_to_free == 0
+                    && self.free_to_closed + self.partial_to_closed == 1
+            }
+            _ => false,
+        }
     }
 }
 

@@ -8,13 +8,13 @@
 use core::cell::Cell;
 use embedded_io::ErrorKind;
 use ioto_board_qemu::{entry, harness, tests};
+use ioto_core::outbox::{OfflineQueue, QueuePolicy, RamQueue};
 use ioto_core::{Clock, Entropy, Instant};
 use ioto_transport::mqtt::client::{
     Backoff, Buffers, Client, ClientConfig, ConnectFailure, Event, Publication, PublishOptions,
 };
 use ioto_transport::mqtt::connector::Connector;
 use ioto_transport::mqtt::{ProtocolVersion, QoS};
-use ioto_core::outbox::{OfflineQueue, QueuePolicy, RamQueue};
 
 // The cases shared with the host test `ioto-transport/tests/mqtt_codec.rs`.
 #[allow(dead_code)]
