@@ -84,10 +84,7 @@ fn parse_or<T: std::str::FromStr>(args: &Args, option: &str, default: T) -> Resu
 fn demo_run(port: u16, seed: u64, duration: f64, speedup: f64) -> Result<RunSummary> {
     let opts = GatewayOptions {
         device: format!("bench-agent-{seed}"),
-        broker: BrokerAddr {
-            host: "127.0.0.1".into(),
-            port,
-        },
+        broker: BrokerAddr::plain("127.0.0.1", port),
         seed,
         duration: Duration::from_secs_f64(duration),
         speedup,

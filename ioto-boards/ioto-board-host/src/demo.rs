@@ -34,10 +34,7 @@ pub fn run(opts: &DemoOptions) -> Result<RunSummary, String> {
         }
         None => {
             let b = EmbeddedBroker::start().map_err(|e| format!("embedded broker: {e:?}"))?;
-            gw.broker = BrokerAddr {
-                host: "127.0.0.1".into(),
-                port: b.port(),
-            };
+            gw.broker = BrokerAddr::plain("127.0.0.1", b.port());
             gw.shadow_prefix = gateway::EMBEDDED_SHADOW_PREFIX.into();
             Some(b)
         }
@@ -250,7 +247,7 @@ pub fn default_options(out_dir: PathBuf) -> DemoOptions {
 
 /// Usage of the demo's options (shared by `cargo xtask demo` and `ioto-host demo`).
 pub const DEMO_USAGE: &str =
-    "options: [--seed N] [--duration SECONDS] [--speedup X] [--broker mqtt://HOST:PORT]
+    "options: [--seed N] [--duration SECONDS] [--speedup X] [--broker mqtt(s)://HOST:PORT [--broker-ca CA.pem]]
          [--device NAME] [--detector robust-z|contextual] [--out DIR]
          [--log] [--ha-discovery] [--replay FILE.csv] [--record FILE.csv] [--ai-endpoint URL] [--ai-model NAME] (OPENAI_API_KEY is read from the environment) [--quiet] [--start-on-stdin]";
 
@@ -287,6 +284,7 @@ pub fn parse_args(args: &[String], out_dir: PathBuf) -> Result<DemoOptions, Stri
                 o.gateway.speedup = x;
             }
             "--broker" => o.broker = Some(value()?),
+            "--broker-ca" => o.gateway.broker_ca = Some(PathBuf::from(value()?)),
             "--detector" => {
                 let v = value()?;
                 o.gateway.detector =

@@ -31,9 +31,12 @@ use ioto_core::uplink::{Delivery, Message, Uplink, UplinkEvent};
 use ioto_core::{Clock, Instant};
 use ioto_transport::mqtt::ProtocolVersion;
 use ioto_transport::mqtt::client::{Buffers, Client, ClientConfig, SessionMode};
+use ioto_transport::mqtt::connector::Connector;
 use ioto_transport::mqtt::connector::TcpConnector;
-use ioto_transport::std_net::{TokioDelay, TokioNet};
+use ioto_transport::std_net::{TokioDelay, TokioNet, unix_time};
+use ioto_transport::tls::{READ_BUF_FULL, TlsBuffers, TlsMqttConnector};
 use ioto_transport::uplink::MqttUplink;
+use rand_core::OsRng;
 
 use crate::report::Point;
 use crate::{HostClock, HostEntropy};
@@ -63,14 +66,32 @@ pub struct BrokerAddr {
     pub host: String,
     /// TCP port.
     pub port: u16,
+    /// MQTT over TLS (`mqtts://`), verified against [`GatewayOptions::broker_ca`].
+    pub tls: bool,
 }
 
 impl BrokerAddr {
-    /// Parses `mqtt://host:port` (port 1883 when left out).
+    /// A plain MQTT broker at `host:port`.
+    pub fn plain(host: &str, port: u16) -> Self {
+        Self {
+            host: host.into(),
+            port,
+            tls: false,
+        }
+    }
+
+    /// Parses `mqtt://host:port` (port 1883 when left out) or `mqtts://host:port`
+    /// (8883).
     pub fn parse(url: &str) -> Result<Self, GatewayError> {
-        let rest = url.strip_prefix("mqtt://").ok_or_else(|| {
-            GatewayError::Config(format!("broker URL must start with mqtt://: {url}"))
-        })?;
+        let (rest, tls, default_port) = if let Some(r) = url.strip_prefix("mqtt://") {
+            (r, false, 1883)
+        } else if let Some(r) = url.strip_prefix("mqtts://") {
+            (r, true, 8883)
+        } else {
+            return Err(GatewayError::Config(format!(
+                "broker URL must start with mqtt:// or mqtts://: {url}"
+            )));
+        };
         let rest = rest.trim_end_matches('/');
         let (host, port) = match rest.rsplit_once(':') {
             Some((h, p)) => (
@@ -78,7 +99,7 @@ impl BrokerAddr {
                 p.parse()
                     .map_err(|_| GatewayError::Config(format!("bad port in {url}")))?,
             ),
-            None => (rest, 1883),
+            None => (rest, default_port),
         };
         if host.is_empty() {
             return Err(GatewayError::Config(format!("no host in {url}")));
@@ -86,6 +107,7 @@ impl BrokerAddr {
         Ok(Self {
             host: host.to_string(),
             port,
+            tls,
         })
     }
 }
@@ -97,6 +119,8 @@ pub struct GatewayOptions {
     pub device: String,
     /// The broker.
     pub broker: BrokerAddr,
+    /// The CA (PEM or DER file) that issued an `mqtts://` broker's certificate.
+    pub broker_ca: Option<std::path::PathBuf>,
     /// Draws the machine's faults (kind, start, ramp, severity) and its noise.
     pub seed: u64,
     /// Wall-clock length of the run.
@@ -187,10 +211,8 @@ impl Default for GatewayOptions {
     fn default() -> Self {
         Self {
             device: "demo-machine".into(),
-            broker: BrokerAddr {
-                host: "127.0.0.1".into(),
-                port: 1883,
-            },
+            broker: BrokerAddr::plain("127.0.0.1", 1883),
+            broker_ca: None,
             seed: 1,
             duration: Duration::from_secs(30),
             speedup: 120.0,
@@ -425,6 +447,32 @@ pub async fn run_agent<O: Outbox, E: Outbox>(
     topics: &GatewayTopics,
     agent: &Agent<'_, NoopRawMutex, O, E>,
 ) -> Result<RunSummary, GatewayError> {
+    static NET: TokioNet = TokioNet;
+    let host = opts.broker.host.as_str();
+    let tcp = TcpConnector::new(&NET, &NET, host, opts.broker.port);
+    if !opts.broker.tls {
+        return run_agent_on(opts, topics, agent, &tcp).await;
+    }
+    let ca_path = opts.broker_ca.as_ref().ok_or_else(|| {
+        GatewayError::Config(
+            "an mqtts:// broker needs the CA that issued its certificate (--broker-ca FILE)".into(),
+        )
+    })?;
+    let ca = std::fs::read(ca_path)
+        .map_err(|e| GatewayError::Config(format!("{}: {e}", ca_path.display())))?;
+    let (mut read, mut write) = (vec![0u8; READ_BUF_FULL], vec![0u8; 4096]);
+    let buffers = TlsBuffers::new(&mut read, &mut write);
+    let tls = TlsMqttConnector::new(tcp, &buffers, &ca, host, OsRng, unix_time);
+    run_agent_on(opts, topics, agent, &tls).await
+}
+
+/// [`run_agent`] over `connector` (plain TCP or verified TLS).
+async fn run_agent_on<O: Outbox, E: Outbox, C: Connector>(
+    opts: &GatewayOptions,
+    topics: &GatewayTopics,
+    agent: &Agent<'_, NoopRawMutex, O, E>,
+    connector: &C,
+) -> Result<RunSummary, GatewayError> {
     let replay = opts
         .replay
         .as_deref()
@@ -463,11 +511,6 @@ pub async fn run_agent<O: Outbox, E: Outbox>(
     let recorded = RefCell::new(Vec::<[f32; 3]>::new());
 
     // MQTT uplink.
-    static NET: TokioNet = TokioNet;
-    let host: &'static str = Box::leak(opts.broker.host.clone().into_boxed_str());
-    let connector: &'static TcpConnector<'static, TokioNet, TokioNet> = Box::leak(Box::new(
-        TcpConnector::new(&NET, &NET, host, opts.broker.port),
-    ));
     let client_id = format!("ioto-{}", opts.device);
     let mut cfg = ClientConfig::new(ProtocolVersion::V3_1_1, &client_id);
     cfg.session = SessionMode::Persistent {
@@ -731,16 +774,15 @@ mod tests {
     fn broker_urls_parse_or_fail_typed() {
         assert_eq!(
             BrokerAddr::parse("mqtt://127.0.0.1:1884").ok(),
-            Some(BrokerAddr {
-                host: "127.0.0.1".into(),
-                port: 1884
-            })
+            Some(BrokerAddr::plain("127.0.0.1", 1884))
         );
         assert_eq!(
             BrokerAddr::parse("mqtt://broker").map(|b| b.port).ok(),
             Some(1883)
         );
         assert!(BrokerAddr::parse("http://x").is_err());
+        let tls = BrokerAddr::parse("mqtts://broker.example").unwrap();
+        assert!(tls.tls && tls.port == 8883 && tls.host == "broker.example");
         assert!(BrokerAddr::parse("mqtt://:1").is_err());
         assert!(BrokerAddr::parse("mqtt://h:x").is_err());
     }

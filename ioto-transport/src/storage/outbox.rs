@@ -33,9 +33,15 @@
 //! touches anything, [`FlashOutbox::open`] reads every page's markers (as
 //! `sequential-storage` 8.0 reads them: a marker is set when at least 4 of its bits
 //! are 0) and refuses such a ring with [`StorageError::Corrupted`], writing nothing;
-//! the caller decides to [`FlashOutbox::format`] (losing what was there). A half-erased
-//! page (end marker without start marker, an erase cut short) counts as free:
-//! `sequential-storage` erases it again when it meets it. Every ring a power cut can
+//! the caller decides to [`FlashOutbox::format`] (losing what was there).
+//!
+//! A free page must be blank: `sequential-storage` starts writing a free page without
+//! erasing it, so leftover bytes there that parse as records would turn up in front of
+//! the records pushed to it. Once the ring is accepted, `open` therefore erases every
+//! free page that is not all `0xFF`: a half-erased page (end marker without start
+//! marker, an erase cut short) or a page of leftovers. A free page holds no records,
+//! so nothing the outbox holds is lost. This reads the free pages once per `open`
+//! (through the scratch buffer) and erases only what is not blank. Every ring a power cut can
 //! leave during the outbox's own operations passes (the power-cut sweep of
 //! `tests/outbox_power_cut.rs` checks this), and `tests/outbox_damaged_image.rs`
 //! replays damaged images found by fuzzing.
@@ -266,29 +272,75 @@ impl<'a, F: MultiwriteNorFlash, C: CacheImpl<()>> FlashOutbox<'a, F, C> {
     }
 
     /// Reads every page's markers and refuses (`Corrupted`) a ring of page states that
-    /// `sequential-storage` cannot have written (see the [module docs](self)). Reads
-    /// only: nothing is written before the image is known to be consistent.
+    /// `sequential-storage` cannot have written, writing nothing; then erases the free
+    /// pages that are not blank (see the [module docs](self)).
     async fn check_page_ring(&mut self) -> Result<(), StorageError<F::Error>> {
         let range = self.queue.flash_range();
         let pages = (range.end - range.start) as usize / F::ERASE_SIZE;
-        let mut states = PageRing::default();
+        let mut ring = PageRing::default();
         for page in 0..pages {
+            let (state, _) = self.page_state(range.start, page).await?;
+            ring.push(state);
+        }
+        if !ring.consistent() {
+            return Err(StorageError::Corrupted);
+        }
+        for page in 0..pages {
+            let (state, half_erased) = self.page_state(range.start, page).await?;
             let start = range.start + (page * F::ERASE_SIZE) as u32;
-            let end = start + (F::ERASE_SIZE - F::READ_SIZE) as u32;
-            let start_marked = self.marker_set(start).await?;
-            let end_marked = self.marker_set(end).await?;
-            states.push(match (start_marked, end_marked) {
-                (true, true) => PageState::Closed,
-                (true, false) => PageState::PartialOpen,
-                // Half-erased: `sequential-storage` erases it again when it meets it.
-                (false, _) => PageState::Open,
+            if state == PageState::Open && (half_erased || !self.blank(start).await?) {
+                self.queue
+                    .flash()
+                    .erase(start, start + F::ERASE_SIZE as u32)
+                    .await
+                    .map_err(StorageError::Flash)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The state of `page` from its markers, and whether it is half-erased (end marker
+    /// without start marker: an erase cut short; free once erased again).
+    async fn page_state(
+        &mut self,
+        base: u32,
+        page: usize,
+    ) -> Result<(PageState, bool), StorageError<F::Error>> {
+        let start = base + (page * F::ERASE_SIZE) as u32;
+        let start_marked = self.marker_set(start).await?;
+        let end_marked = self
+            .marker_set(start + (F::ERASE_SIZE - F::READ_SIZE) as u32)
+            .await?;
+        Ok(match (start_marked, end_marked) {
+            (true, true) => (PageState::Closed, false),
+            (true, false) => (PageState::PartialOpen, false),
+            (false, half_erased) => (PageState::Open, half_erased),
+        })
+    }
+
+    /// Whether the page at `start` is all `0xFF` (read through the scratch buffer).
+    async fn blank(&mut self, start: u32) -> Result<bool, StorageError<F::Error>> {
+        let chunk = self.buf.len() / F::READ_SIZE * F::READ_SIZE;
+        if chunk == 0 {
+            return Err(StorageError::BufferTooSmall {
+                needed: F::READ_SIZE,
             });
         }
-        if states.consistent() {
-            Ok(())
-        } else {
-            Err(StorageError::Corrupted)
+        let mut offset = 0;
+        while offset < F::ERASE_SIZE {
+            let len = chunk.min(F::ERASE_SIZE - offset);
+            let bytes = self.buf.get_mut(..len).ok_or(StorageError::Internal)?;
+            self.queue
+                .flash()
+                .read(start + offset as u32, bytes)
+                .await
+                .map_err(StorageError::Flash)?;
+            if bytes.iter().any(|&b| b != 0xFF) {
+                return Ok(false);
+            }
+            offset += len;
         }
+        Ok(true)
     }
 
     /// Whether the marker word at `address` is set, as `sequential-storage` 8.0 reads

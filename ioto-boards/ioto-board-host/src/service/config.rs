@@ -284,13 +284,7 @@ mod tests {
     fn service_config_parses_every_field_and_defaults_the_optional_ones() {
         let c = ServiceConfig::parse(FULL).unwrap();
         assert_eq!(c.device, "press-7");
-        assert_eq!(
-            c.broker,
-            BrokerAddr {
-                host: "10.0.0.2".into(),
-                port: 1884
-            }
-        );
+        assert_eq!(c.broker, BrokerAddr::plain("10.0.0.2", 1884));
         assert_eq!(c.flash, PathBuf::from("/tmp/x.img"));
         assert_eq!(c.flash_bytes, 262_144);
         assert_eq!(c.seed, 9);
