@@ -57,6 +57,18 @@ pub fn run(opts: &DemoOptions) -> Result<RunSummary, String> {
         gw.speedup,
         gw.device
     );
+    if gw
+        .ai
+        .as_ref()
+        .is_some_and(|a| a.endpoint.starts_with("https://"))
+    {
+        // The gateway's advisor speaks plain HTTP to a local OpenAI-compatible server;
+        // HTTPS endpoints (api.openai.com) are not wired in yet: run without one.
+        println!(
+            "note: https:// AI endpoints are not supported by the demo yet; escalations stay queued (use --ai-endpoint http://127.0.0.1:PORT/v1 with a local OpenAI-compatible server)"
+        );
+        gw.ai = None;
+    }
     let summary = gateway::run(&gw).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(&opts.out_dir).map_err(|e| e.to_string())?;
     let table = summary_rows(&summary);
