@@ -767,6 +767,7 @@ fn print_progress<O: Outbox, E: Outbox>(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
