@@ -57,18 +57,6 @@ pub fn run(opts: &DemoOptions) -> Result<RunSummary, String> {
         gw.speedup,
         gw.device
     );
-    if gw
-        .ai
-        .as_ref()
-        .is_some_and(|a| a.endpoint.starts_with("https://"))
-    {
-        // The gateway's advisor speaks plain HTTP to a local OpenAI-compatible server;
-        // HTTPS endpoints (api.openai.com) are not wired in yet: run without one.
-        println!(
-            "note: https:// AI endpoints are not supported by the demo yet; escalations stay queued (use --ai-endpoint http://127.0.0.1:PORT/v1 with a local OpenAI-compatible server)"
-        );
-        gw.ai = None;
-    }
     let summary = gateway::run(&gw).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(&opts.out_dir).map_err(|e| e.to_string())?;
     let table = summary_rows(&summary);
@@ -135,6 +123,10 @@ pub fn summary_rows(s: &RunSummary) -> Vec<(String, String)> {
         ),
     ));
     rows.push(("escalations answered".into(), m.escalations.to_string()));
+    rows.push((
+        "escalation attempts failed".into(),
+        m.escalation_failures.to_string(),
+    ));
     rows.push((
         "escalations queued".into(),
         s.escalations_waiting.to_string(),
@@ -261,7 +253,7 @@ pub fn default_options(out_dir: PathBuf) -> DemoOptions {
 pub const DEMO_USAGE: &str =
     "options: [--seed N] [--duration SECONDS] [--speedup X] [--broker mqtt(s)://HOST:PORT [--broker-ca CA.pem]]
          [--device NAME] [--detector robust-z|contextual] [--out DIR]
-         [--log] [--ha-discovery] [--replay FILE.csv] [--record FILE.csv] [--ai-endpoint URL] [--ai-model NAME] (OPENAI_API_KEY is read from the environment) [--quiet] [--start-on-stdin]";
+         [--log] [--ha-discovery] [--replay FILE.csv] [--record FILE.csv] [--ai-endpoint URL] [--ai-ca CA.pem] [--ai-model NAME] (OPENAI_API_KEY is read from the environment) [--quiet] [--start-on-stdin]";
 
 /// Parses the demo's options; `out_dir` is the default report directory.
 pub fn parse_args(args: &[String], out_dir: PathBuf) -> Result<DemoOptions, String> {
@@ -314,6 +306,10 @@ pub fn parse_args(args: &[String], out_dir: PathBuf) -> Result<DemoOptions, Stri
                 let ai = o.gateway.ai.get_or_insert_with(default_ai);
                 ai.endpoint = endpoint;
             }
+            "--ai-ca" => {
+                let ca = PathBuf::from(value()?);
+                o.gateway.ai.get_or_insert_with(default_ai).ca = Some(ca);
+            }
             "--ai-model" => {
                 let model = value()?;
                 o.gateway.ai.get_or_insert_with(default_ai).model = model;
@@ -336,5 +332,6 @@ fn default_ai() -> gateway::AiOptions {
         endpoint: "https://api.openai.com/v1".into(),
         key: String::new(),
         model: gateway::DEFAULT_MODEL.into(),
+        ca: None,
     }
 }

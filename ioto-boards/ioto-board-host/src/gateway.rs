@@ -14,7 +14,8 @@ use ioto_cloud::Secret;
 use ioto_cloud::advisor::{AdvisorConfig, CloudAdvisor};
 use ioto_cloud::client::{Api, Client as CloudClient, ClientConfig as CloudClientConfig};
 use ioto_cloud::endpoint::Endpoint;
-use ioto_cloud::transport::StdHttp;
+use ioto_cloud::transport::{IotoHttp, StdHttp};
+use ioto_core::advisor::Advisor;
 use ioto_core::agent::{Agent, AgentConfig, EdgeState, Metrics, Topics, VIBRATION_WATCH};
 use ioto_core::backoff::Backoff;
 use ioto_core::device::Limits;
@@ -29,12 +30,13 @@ use ioto_core::sensor::{
 use ioto_core::state::discovery::Discovery;
 use ioto_core::uplink::{Delivery, Message, Uplink, UplinkEvent};
 use ioto_core::{Clock, Instant};
+use ioto_transport::http::{ClockDelay, HttpClient, TcpConnector as HttpTcpConnector};
 use ioto_transport::mqtt::ProtocolVersion;
 use ioto_transport::mqtt::client::{Buffers, Client, ClientConfig, SessionMode};
 use ioto_transport::mqtt::connector::Connector;
 use ioto_transport::mqtt::connector::TcpConnector;
 use ioto_transport::std_net::{TokioDelay, TokioNet, unix_time};
-use ioto_transport::tls::{READ_BUF_FULL, TlsBuffers, TlsMqttConnector};
+use ioto_transport::tls::{READ_BUF_FULL, TlsBuffers, TlsHttpConnector, TlsMqttConnector};
 use ioto_transport::uplink::MqttUplink;
 use rand_core::OsRng;
 
@@ -155,7 +157,13 @@ pub struct AiOptions {
     pub key: String,
     /// Model name.
     pub model: String,
+    /// CA certificates (PEM or DER file) an `https://` endpoint is verified against;
+    /// `None`: the system bundle ([`SYSTEM_CA_BUNDLE`]).
+    pub ca: Option<std::path::PathBuf>,
 }
+
+/// Where Debian keeps the system's trusted CA certificates.
+pub const SYSTEM_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 
 impl core::fmt::Debug for AiOptions {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -163,6 +171,7 @@ impl core::fmt::Debug for AiOptions {
             .field("endpoint", &self.endpoint)
             .field("key", &"[REDACTED]")
             .field("model", &self.model)
+            .field("ca", &self.ca)
             .finish()
     }
 }
@@ -180,7 +189,7 @@ pub fn advisor(ai: &AiOptions) -> Result<HostAdvisor, GatewayError> {
     .map_err(|e| GatewayError::Config(format!("AI endpoint {}: {e:?}", ai.endpoint)))?;
     if ai.endpoint.starts_with("https://") {
         return Err(GatewayError::Config(
-            "https:// AI endpoints are not wired into the gateway yet (use the `ai` example of ioto-cloud with --ca); the demo takes a local OpenAI-compatible server".into(),
+            "an https:// AI endpoint goes through run_agent's TLS path".into(),
         ));
     }
     let cfg = CloudClientConfig::new(endpoint, Api::OpenAi, Secret::new(&ai.key));
@@ -200,6 +209,7 @@ pub fn request_preview(context: &str) -> Option<String> {
         endpoint: "http://127.0.0.1:1/v1".into(),
         key: String::new(),
         model: DEFAULT_MODEL.into(),
+        ca: None,
     };
     advisor(&ai).ok()?.request_preview(context).ok()
 }
@@ -451,7 +461,7 @@ pub async fn run_agent<O: Outbox, E: Outbox>(
     let host = opts.broker.host.as_str();
     let tcp = TcpConnector::new(&NET, &NET, host, opts.broker.port);
     if !opts.broker.tls {
-        return run_agent_on(opts, topics, agent, &tcp).await;
+        return with_advisor(opts, topics, agent, &tcp).await;
     }
     let ca_path = opts.broker_ca.as_ref().ok_or_else(|| {
         GatewayError::Config(
@@ -463,15 +473,60 @@ pub async fn run_agent<O: Outbox, E: Outbox>(
     let (mut read, mut write) = (vec![0u8; READ_BUF_FULL], vec![0u8; 4096]);
     let buffers = TlsBuffers::new(&mut read, &mut write);
     let tls = TlsMqttConnector::new(tcp, &buffers, &ca, host, OsRng, unix_time);
-    run_agent_on(opts, topics, agent, &tls).await
+    with_advisor(opts, topics, agent, &tls).await
 }
 
-/// [`run_agent`] over `connector` (plain TCP or verified TLS).
-async fn run_agent_on<O: Outbox, E: Outbox, C: Connector>(
+/// Picks the advisor (none, plain HTTP to a local server, or HTTPS over verified TLS)
+/// and runs the agent with it.
+async fn with_advisor<O: Outbox, E: Outbox, C: Connector>(
     opts: &GatewayOptions,
     topics: &GatewayTopics,
     agent: &Agent<'_, NoopRawMutex, O, E>,
     connector: &C,
+) -> Result<RunSummary, GatewayError> {
+    let Some(ai) = opts.ai.as_ref() else {
+        return run_agent_on::<_, _, _, HostAdvisor>(opts, topics, agent, connector, None).await;
+    };
+    if !ai.endpoint.starts_with("https://") {
+        let mut adv = advisor(ai)?;
+        return run_agent_on(opts, topics, agent, connector, Some(&mut adv)).await;
+    }
+    let ca_path = ai
+        .ca
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from(SYSTEM_CA_BUNDLE));
+    let ca = std::fs::read(&ca_path)
+        .map_err(|e| GatewayError::Config(format!("AI endpoint CA {}: {e}", ca_path.display())))?;
+    let endpoint = Endpoint::new(&ai.endpoint)
+        .map_err(|e| GatewayError::Config(format!("AI endpoint {}: {e:?}", ai.endpoint)))?;
+    let (mut read, mut write) = (vec![0u8; READ_BUF_FULL], vec![0u8; 4096]);
+    let buffers = TlsBuffers::new(&mut read, &mut write);
+    let net = TokioNet;
+    let mut tls = TlsHttpConnector::new(
+        HttpTcpConnector::new(&net, &net),
+        &buffers,
+        &ca,
+        OsRng,
+        unix_time,
+    );
+    let timer = ClockDelay {
+        clock: HostClock::new(),
+        delay: TokioDelay,
+    };
+    let http = IotoHttp::new(HttpClient::new(&mut tls, timer), 4096);
+    let cfg = CloudClientConfig::new(endpoint, Api::OpenAi, Secret::new(&ai.key));
+    let client = CloudClient::new(http, HostClock::new(), TokioDelay, cfg);
+    let mut adv = CloudAdvisor::new(client, AdvisorConfig::new(&ai.model));
+    run_agent_on(opts, topics, agent, connector, Some(&mut adv)).await
+}
+
+/// [`run_agent`] over `connector` (plain TCP or verified TLS).
+async fn run_agent_on<O: Outbox, E: Outbox, C: Connector, A: Advisor>(
+    opts: &GatewayOptions,
+    topics: &GatewayTopics,
+    agent: &Agent<'_, NoopRawMutex, O, E>,
+    connector: &C,
+    mut advisor: Option<&mut A>,
 ) -> Result<RunSummary, GatewayError> {
     let replay = opts
         .replay
@@ -619,9 +674,8 @@ async fn run_agent_on<O: Outbox, E: Outbox, C: Connector>(
         });
     });
     let up = agent.run_uplink(&mut uplink, &wall, 5_000, |_topic, _payload, _cmds| {});
-    let mut advisor = opts.ai.as_ref().map(advisor).transpose()?;
     let advise = async {
-        if let Some(a) = advisor.as_mut() {
+        if let Some(a) = advisor.as_deref_mut() {
             let mut entropy = HostEntropy::default();
             agent
                 .run_advisor(a, &mut TokioDelay, &mut entropy, Backoff::default())

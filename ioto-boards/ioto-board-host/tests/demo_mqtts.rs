@@ -62,3 +62,121 @@ fn the_agent_delivers_over_verified_tls_and_refuses_a_foreign_ca() {
     assert_eq!(bad["delivered"].as_u64(), Some(0), "{bad}");
     assert!(bad["queue_left"].as_u64().unwrap() > 0, "{bad}");
 }
+
+fn python() -> PathBuf {
+    let p = std::env::var_os("IOTO_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python3")
+        });
+    assert!(
+        p.exists(),
+        "Python with llmock not found at {} — run `cargo xtask doctor --install`",
+        p.display()
+    );
+    p
+}
+
+/// A child process killed on drop.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The demo escalating to llmock served over HTTPS (uvicorn's TLS with an
+/// openssl-made certificate for `localhost`): the advisor verifies the server with
+/// `--ai-ca`, and the model's scripted tool call is applied.
+#[test]
+fn escalations_reach_an_https_endpoint_verified_against_its_ca() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("demo_https_pki");
+    let pki = Pki::generate(dir.clone());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _llmock = Child(
+        Command::new(python())
+            .args(["-m", "uvicorn", "llmock.main:create_app", "--factory"])
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .arg("--ssl-certfile")
+            .arg(&pki.good.cert)
+            .arg("--ssl-keyfile")
+            .arg(&pki.good.key)
+            .args(["--log-level", "warning"])
+            .env("LLMOCK_LATENCY_MS", "0")
+            .env("LLMOCK_RESPONSE_STYLE", "hello")
+            .env("LLMOCK_TOOL_MODE", "auto")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start llmock (uvicorn with TLS)"),
+    );
+    // Script a tool call through llmock's control API (Python's own TLS client).
+    let script = format!(
+        r#"
+import json, ssl, time, urllib.request
+ctx = ssl.create_default_context(cafile={ca:?})
+body = json.dumps({{"behaviors": [{{"type": "reply", "times": 20,
+    "tool_calls": [{{"name": "set_sensitivity", "arguments": {{"level": 1.5}}}}]}}]}}).encode()
+for _ in range(200):
+    try:
+        req = urllib.request.Request("https://localhost:{port}/_llmock/scenario", data=body,
+            headers={{"Content-Type": "application/json"}})
+        urllib.request.urlopen(req, context=ctx).read()
+        break
+    except OSError:
+        time.sleep(0.05)
+else:
+    raise SystemExit("llmock over TLS did not come up")
+"#,
+        ca = pki.ca.cert.display().to_string(),
+    );
+    let scripted = Command::new(python())
+        .args(["-c", &script])
+        .status()
+        .unwrap();
+    assert!(scripted.success());
+    let out = dir.join("https-demo");
+    let status = Command::new(env!("CARGO_BIN_EXE_ioto-host"))
+        .args([
+            "demo",
+            "--seed",
+            "6",
+            "--duration",
+            "4",
+            "--speedup",
+            "300",
+            "--quiet",
+        ])
+        .args([
+            "--ai-endpoint",
+            &format!("https://localhost:{port}/v1"),
+            "--ai-ca",
+        ])
+        .arg(&pki.ca.cert)
+        .arg("--out")
+        .arg(&out)
+        .env_remove("OPENAI_API_KEY")
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert!(summary["escalations"].as_u64().unwrap() >= 1, "{summary}");
+    assert_eq!(
+        summary["escalations_waiting"].as_u64(),
+        Some(0),
+        "{summary}"
+    );
+    assert!(
+        summary["commands_applied"].as_u64() >= summary["escalations"].as_u64(),
+        "{summary}"
+    );
+}

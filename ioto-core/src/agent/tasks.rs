@@ -285,9 +285,13 @@ impl<M: RawMutex, O: Outbox, E: Outbox> Agent<'_, M, O, E> {
                         let _ = self.escalations.lock().await.pop_front().await;
                         continue;
                     }
-                    delay
-                        .delay_ms(backoff.delay_ms(attempt - 1, entropy.next_u32()))
-                        .await;
+                    // Wait in short steps, so a stop is not held up by a long backoff.
+                    let mut wait = backoff.delay_ms(attempt - 1, entropy.next_u32());
+                    while wait > 0 && !self.with_status(|s| s.stopping) {
+                        let step = wait.min(POLL_MS);
+                        delay.delay_ms(step).await;
+                        wait -= step;
+                    }
                 }
             }
         }
