@@ -235,6 +235,7 @@ fn physical_firmware(board: &Board) -> Result {
 
 fn package() -> Result {
     let step = ui::step("cargo package (library crates)");
+    forget_packaged_sources()?;
     let mut c = toolchain::host_cargo();
     c.args(["package", "--allow-dirty"]);
     for (lib, _) in LIBRARIES {
@@ -242,5 +243,40 @@ fn package() -> Result {
     }
     run_checked(&mut c, "cargo package")?;
     step.done();
+    Ok(())
+}
+
+/// `cargo package` verifies each crate against the others through a local overlay
+/// registry and unpacks them under `$CARGO_HOME/registry/src/-<hash>/<name>-<version>`;
+/// a later run with the same version reuses that unpacked copy, so a crate would be
+/// verified against an *earlier* state of its sibling (seen: ioto-transport built
+/// against an ioto-core without `outbox`). Remove those copies of our crates first.
+fn forget_packaged_sources() -> Result {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cargo")))
+        .ok_or("neither CARGO_HOME nor HOME is set")?;
+    let Ok(registries) = std::fs::read_dir(home.join("registry/src")) else {
+        return Ok(());
+    };
+    for reg in registries.flatten() {
+        // Overlay registries have no name: their directory starts with '-'.
+        if !reg.file_name().to_string_lossy().starts_with('-') {
+            continue;
+        }
+        let Ok(crates) = std::fs::read_dir(reg.path()) else {
+            continue;
+        };
+        for krate in crates.flatten() {
+            let name = krate.file_name().to_string_lossy().into_owned();
+            let ours = LIBRARIES
+                .iter()
+                .any(|(lib, _)| name.strip_prefix(lib).is_some_and(|v| v.starts_with('-')));
+            if ours {
+                std::fs::remove_dir_all(krate.path())
+                    .map_err(|e| format!("removing {}: {e}", krate.path().display()))?;
+            }
+        }
+    }
     Ok(())
 }
