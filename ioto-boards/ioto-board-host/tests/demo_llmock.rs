@@ -7,27 +7,16 @@
 //! with llmock); a missing one fails the test (run `cargo xtask doctor --install`).
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod llmock_common;
+
+use llmock_common::python;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-
-fn python() -> PathBuf {
-    let p = std::env::var_os("IOTO_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python3")
-        });
-    assert!(
-        p.exists(),
-        "Python with llmock not found at {} — run `cargo xtask doctor --install`",
-        p.display()
-    );
-    p
-}
 
 /// llmock on an ephemeral loopback port, killed on drop.
 struct Llmock {

@@ -4,6 +4,10 @@
 //! connects (the certificate is refused) and nothing is claimed delivered.
 #![allow(clippy::unwrap_used, clippy::panic, dead_code, missing_docs)]
 
+mod llmock_common;
+
+use llmock_common::python;
+
 #[path = "../../../ioto-transport/tests/tls_common/mod.rs"]
 mod tls_common;
 
@@ -61,20 +65,6 @@ fn the_agent_delivers_over_verified_tls_and_refuses_a_foreign_ca() {
     let bad = demo(broker.port, &foreign, &dir.join("bad"));
     assert_eq!(bad["delivered"].as_u64(), Some(0), "{bad}");
     assert!(bad["queue_left"].as_u64().unwrap() > 0, "{bad}");
-}
-
-fn python() -> PathBuf {
-    let p = std::env::var_os("IOTO_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python3")
-        });
-    assert!(
-        p.exists(),
-        "Python with llmock not found at {} — run `cargo xtask doctor --install`",
-        p.display()
-    );
-    p
 }
 
 /// A child process killed on drop.
