@@ -17,8 +17,9 @@
 //! accepted only for loopback hosts or with `--local`, and never with `--ca`.
 //! Exit status 2 means bad usage.
 
-use ioto_board_host::HostClock;
+use ioto_board_host::platform::{self, HostClock, HostDelay};
 use ioto_cloud::anthropic::{AnthropicMessage, AnthropicRequest};
+use ioto_cloud::api::ModelAnswer;
 use ioto_cloud::builtins::{self, Actuator};
 use ioto_cloud::chat::{ChatMessage, ChatRequest};
 use ioto_cloud::client::{Api, Client, ClientConfig};
@@ -28,14 +29,12 @@ use ioto_cloud::tool_loop::{
     Chaining, ExecutedCall, LoopCaps, run_anthropic, run_chat, run_responses,
 };
 use ioto_cloud::tools::ToolRegistry;
-use ioto_cloud::transport::{HttpTransport, StdHttp};
+use ioto_cloud::transport::HttpTransport;
 use ioto_cloud::{Error, Secret};
-use ioto_transport::std_net::TokioDelay;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::ExitCode;
-use std::time::Duration;
 
 struct Args {
     endpoint: String,
@@ -145,8 +144,8 @@ fn print_calls(calls: &[ExecutedCall]) {
     }
 }
 
-/// The client's delay: tokio's timer (the tool runs on a current-thread runtime).
-type HostClient<T> = Client<T, HostClock, TokioDelay>;
+/// The client on the host platform (the tool runs on a current-thread tokio runtime).
+type HostClient<T> = Client<T, HostClock, HostDelay>;
 
 /// Asks over plain HTTP (local endpoints) or verified HTTPS (`--ca`).
 async fn run(args: &Args) -> Result<(), String> {
@@ -171,8 +170,8 @@ async fn run(args: &Args) -> Result<(), String> {
     let cfg = ClientConfig::new(endpoint, api, key);
     match &args.ca {
         None => {
-            let http = StdHttp::new(Duration::from_secs(60));
-            ask(Client::new(http, HostClock::new(), TokioDelay, cfg), args)
+            let http = platform::plain_http();
+            ask(Client::new(http, HostClock::new(), HostDelay, cfg), args)
                 .await
                 .map_err(|e| e.to_string())
         }
@@ -182,29 +181,14 @@ async fn run(args: &Args) -> Result<(), String> {
 
 /// HTTPS through ioto-transport's verified TLS connector over tokio TCP.
 async fn ask_tls(path: &str, cfg: ClientConfig, args: &Args) -> Result<(), String> {
-    use ioto_cloud::transport::IotoHttp;
-    use ioto_transport::http::{ClockDelay, HttpClient, TcpConnector};
-    use ioto_transport::std_net::TokioNet;
-    use ioto_transport::tls::{READ_BUF_FULL, TlsBuffers, TlsHttpConnector};
+    use ioto_transport::tls::{READ_BUF_FULL, TlsBuffers};
 
     let ca = std::fs::read(path).map_err(|e| format!("cannot read --ca {path}: {e}"))?;
     let (mut read, mut write) = (vec![0u8; READ_BUF_FULL], vec![0u8; 4096]);
     let buffers = TlsBuffers::new(&mut read, &mut write);
-    let net = TokioNet;
-    let tcp = TcpConnector::new(&net, &net);
-    let mut connector = TlsHttpConnector::new(
-        tcp,
-        &buffers,
-        &ca,
-        rand_core::OsRng,
-        ioto_transport::std_net::unix_time,
-    );
-    let timer = ClockDelay {
-        clock: HostClock::new(),
-        delay: TokioDelay,
-    };
-    let http = IotoHttp::new(HttpClient::new(&mut connector, timer), 4096);
-    let result = ask(Client::new(http, HostClock::new(), TokioDelay, cfg), args).await;
+    let mut connector = platform::tls_connector(&buffers, &ca);
+    let http = platform::https(&mut connector);
+    let result = ask(Client::new(http, HostClock::new(), HostDelay, cfg), args).await;
     result.map_err(|e| match connector.last_error() {
         Some(reason) => format!("{e}: {reason}"),
         None => e.to_string(),

@@ -4,15 +4,14 @@
 //! `cargo run -p ioto-cloud --features std --example diagnose -- http://127.0.0.1:PORT/v1`
 //! (any OpenAI-compatible endpoint; the key comes from `OPENAI_API_KEY`).
 
-use ioto_board_host::HostClock;
+use ioto_board_host::platform::{HostClock, HostDelay, StdHttp};
 use ioto_cloud::builtins::{self, Actuator};
-use ioto_cloud::client::{Api, Client, ClientConfig, StdDelay};
+use ioto_cloud::client::{Api, Client, ClientConfig};
 use ioto_cloud::endpoint::Endpoint;
 use ioto_cloud::responses::{InputItem, ResponsesRequest};
 use ioto_cloud::structured::{Action, Diagnosis, ResponseFormat, parse_decision};
 use ioto_cloud::tool_loop::{Chaining, LoopCaps, run_responses};
 use ioto_cloud::tools::ToolRegistry;
-use ioto_cloud::transport::StdHttp;
 use ioto_cloud::{Error, Secret};
 use std::cell::Cell;
 
@@ -90,7 +89,7 @@ fn main() -> Result<(), Error> {
     let mut client = Client::new(
         StdHttp::default(),
         HostClock::new(),
-        StdDelay,
+        HostDelay,
         ClientConfig::new(endpoint, Api::OpenAi, key),
     );
     let d = embassy_futures::block_on(on_anomaly(&mut client, 0.93))?;

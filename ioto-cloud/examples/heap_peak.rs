@@ -5,6 +5,7 @@
 //!
 //! `cargo run -p ioto-cloud --features std --release --example heap_peak`
 
+use ioto_cloud::api::StreamAccumulator;
 use ioto_cloud::chat_stream::ChatStream;
 use ioto_cloud::schema::Schema;
 use ioto_cloud::structured::{Diagnosis, parse_decision};

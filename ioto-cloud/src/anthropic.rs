@@ -2,6 +2,8 @@
 //! `anthropic-version`): request building, `tool_use` / `tool_result`, and the
 //! non-streaming response.
 
+use crate::anthropic_stream::AnthropicStream;
+use crate::api::{ModelAnswer, ModelRequest};
 use crate::error::{Error, bounded};
 use crate::tools::ToolRegistry;
 use crate::types::{FinishReason, ToolCall, Usage};
@@ -88,9 +90,15 @@ impl AnthropicRequest {
         self.messages.push(m);
         self
     }
+}
 
-    /// The JSON body.
-    pub fn to_json(&self, tools: Option<&ToolRegistry<'_>>, stream: bool) -> Value {
+/// `POST /v1/messages`.
+impl ModelRequest for AnthropicRequest {
+    type Answer = AnthropicResponse;
+    type Stream = AnthropicStream;
+    const PATH: &'static str = "/v1/messages";
+
+    fn to_json(&self, tools: Option<&ToolRegistry<'_>>, stream: bool) -> Value {
         let mut m = Map::new();
         m.insert("model".into(), self.model.clone().into());
         m.insert("max_tokens".into(), self.max_tokens.into());
@@ -114,6 +122,39 @@ impl AnthropicRequest {
         }
         Value::Object(m)
     }
+
+    fn max_output_tokens(&self) -> Option<u32> {
+        Some(self.max_tokens)
+    }
+
+    fn parse(body: &[u8]) -> Result<AnthropicResponse, Error> {
+        let v: Value = serde_json::from_slice(body).map_err(|_| Error::Json("message"))?;
+        if v["type"] == "error" {
+            return Err(anthropic_error(&v["error"]));
+        }
+        let content = match &v["content"] {
+            Value::Array(a) => a.clone(),
+            _ => return Err(Error::Json("message.content")),
+        };
+        let u = &v["usage"];
+        let tokens = |k: &str| {
+            u[k].as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(0)
+        };
+        Ok(AnthropicResponse {
+            id: bounded(v["id"].as_str().unwrap_or_default(), 128),
+            content,
+            stop_reason: v["stop_reason"]
+                .as_str()
+                .map_or(FinishReason::Unknown, FinishReason::from_wire),
+            usage: Usage {
+                input_tokens: tokens("input_tokens"),
+                output_tokens: tokens("output_tokens"),
+            },
+            invalid_inputs: Vec::new(),
+        })
+    }
 }
 
 /// A finished Messages answer.
@@ -135,15 +176,6 @@ pub struct AnthropicResponse {
 }
 
 impl AnthropicResponse {
-    /// All text blocks concatenated.
-    pub fn text(&self) -> String {
-        self.content
-            .iter()
-            .filter(|b| b["type"] == "text")
-            .map(|b| b["text"].as_str().unwrap_or_default())
-            .collect()
-    }
-
     /// Every `tool_use` block as a call (arguments = the `input` object as JSON text).
     pub fn tool_uses(&self) -> Vec<ToolCall> {
         self.content
@@ -170,34 +202,28 @@ impl AnthropicResponse {
     }
 }
 
-/// Parses a non-streaming Messages body.
-pub fn parse_message(body: &[u8]) -> Result<AnthropicResponse, Error> {
-    let v: Value = serde_json::from_slice(body).map_err(|_| Error::Json("message"))?;
-    if v["type"] == "error" {
-        return Err(anthropic_error(&v["error"]));
+/// Anthropic has no refusal part; usage is always reported.
+impl ModelAnswer for AnthropicResponse {
+    /// All text blocks concatenated.
+    fn text(&self) -> String {
+        self.content
+            .iter()
+            .filter(|b| b["type"] == "text")
+            .map(|b| b["text"].as_str().unwrap_or_default())
+            .collect()
     }
-    let content = match &v["content"] {
-        Value::Array(a) => a.clone(),
-        _ => return Err(Error::Json("message.content")),
-    };
-    let u = &v["usage"];
-    let tokens = |k: &str| {
-        u[k].as_u64()
-            .and_then(|n| u32::try_from(n).ok())
-            .unwrap_or(0)
-    };
-    Ok(AnthropicResponse {
-        id: bounded(v["id"].as_str().unwrap_or_default(), 128),
-        content,
-        stop_reason: v["stop_reason"]
-            .as_str()
-            .map_or(FinishReason::Unknown, FinishReason::from_wire),
-        usage: Usage {
-            input_tokens: tokens("input_tokens"),
-            output_tokens: tokens("output_tokens"),
-        },
-        invalid_inputs: Vec::new(),
-    })
+
+    fn tool_calls(&self) -> Vec<ToolCall> {
+        self.tool_uses()
+    }
+
+    fn refusal(&self) -> Option<String> {
+        None
+    }
+
+    fn usage(&self) -> Option<Usage> {
+        Some(self.usage)
+    }
 }
 
 /// An Anthropic `{"type": ..., "message": ...}` error object as [`Error::Api`], with

@@ -3,6 +3,7 @@
 //! `message_delta`, `message_stop`, `ping` and mid-stream `error`.
 
 use crate::anthropic::{AnthropicResponse, anthropic_error};
+use crate::api::StreamAccumulator;
 use crate::error::{Error, bounded};
 use crate::types::{AnswerLimits, FinishReason};
 use alloc::string::String;
@@ -26,22 +27,18 @@ pub struct AnthropicStream {
     done: bool,
 }
 
-impl AnthropicStream {
-    /// A fresh accumulator.
-    pub fn new(limits: AnswerLimits) -> Self {
+/// Done and complete at `message_stop`.
+impl StreamAccumulator for AnthropicStream {
+    type Answer = AnthropicResponse;
+
+    fn new(limits: AnswerLimits) -> Self {
         Self {
             limits,
             ..Self::default()
         }
     }
 
-    /// True once `message_stop` arrived.
-    pub fn is_done(&self) -> bool {
-        self.done
-    }
-
-    /// Feeds one SSE event's `data`; `on_text` receives text deltas.
-    pub fn on_data(&mut self, data: &[u8], on_text: &mut dyn FnMut(&str)) -> Result<(), Error> {
+    fn on_data(&mut self, data: &[u8], on_text: &mut dyn FnMut(&str)) -> Result<(), Error> {
         let v: Value =
             serde_json::from_slice(data).map_err(|_| Error::Json("message stream event"))?;
         let tokens = |u: &Value, k: &str| u[k].as_u64().and_then(|n| u32::try_from(n).ok());
@@ -99,10 +96,14 @@ impl AnthropicStream {
         Ok(())
     }
 
+    fn is_done(&self) -> bool {
+        self.done
+    }
+
     /// The final message with blocks assembled (tool `input` parsed from the
     /// concatenated `partial_json`; one that is not a JSON object is kept raw in
     /// [`AnthropicResponse::invalid_inputs`]). Fails if `message_stop` never came.
-    pub fn finish(mut self) -> Result<AnthropicResponse, Error> {
+    fn finish(mut self) -> Result<AnthropicResponse, Error> {
         if !self.done {
             return Err(Error::StreamIncomplete);
         }

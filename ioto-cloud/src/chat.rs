@@ -1,6 +1,8 @@
 //! OpenAI Chat Completions (`POST /chat/completions`): request building and the
 //! non-streaming response. Works with any OpenAI-compatible server.
 
+use crate::api::{ModelAnswer, ModelRequest};
+use crate::chat_stream::ChatStream;
 use crate::error::{Error, bounded};
 use crate::structured::ResponseFormat;
 use crate::tools::ToolRegistry;
@@ -127,10 +129,15 @@ impl ChatRequest {
         self.response_format = Some(format);
         self
     }
+}
 
-    /// The JSON body. `tools` adds the registry's functions; `stream` asks for SSE with
-    /// a final usage chunk.
-    pub fn to_json(&self, tools: Option<&ToolRegistry<'_>>, stream: bool) -> Value {
+/// `POST /chat/completions`; a stream asks for a final usage chunk.
+impl ModelRequest for ChatRequest {
+    type Answer = ChatCompletion;
+    type Stream = ChatStream;
+    const PATH: &'static str = "/chat/completions";
+
+    fn to_json(&self, tools: Option<&ToolRegistry<'_>>, stream: bool) -> Value {
         let mut m = Map::new();
         m.insert("model".into(), self.model.clone().into());
         let msgs: Vec<Value> = self.messages.iter().map(ChatMessage::to_json).collect();
@@ -161,6 +168,41 @@ impl ChatRequest {
         }
         Value::Object(m)
     }
+
+    fn max_output_tokens(&self) -> Option<u32> {
+        self.max_tokens
+    }
+
+    fn parse(body: &[u8]) -> Result<ChatCompletion, Error> {
+        let w: WireCompletion =
+            serde_json::from_slice(body).map_err(|_| Error::Json("chat.completion"))?;
+        let choice = w
+            .choices
+            .into_iter()
+            .next()
+            .ok_or(Error::Json("no choices"))?;
+        Ok(ChatCompletion {
+            id: bounded(&w.id, 128),
+            content: choice.message.content.unwrap_or_default(),
+            refusal: choice.message.refusal,
+            tool_calls: choice
+                .message
+                .tool_calls
+                .unwrap_or_default()
+                .into_iter()
+                .map(|c| ToolCall {
+                    id: c.id,
+                    name: c.function.name,
+                    arguments: c.function.arguments,
+                })
+                .collect(),
+            finish_reason: choice
+                .finish_reason
+                .as_deref()
+                .map_or(FinishReason::Unknown, FinishReason::from_wire),
+            usage: w.usage.map(Usage::from),
+        })
+    }
 }
 
 /// A finished Chat Completions answer (first choice).
@@ -178,6 +220,24 @@ pub struct ChatCompletion {
     pub finish_reason: FinishReason,
     /// Token usage, when reported.
     pub usage: Option<Usage>,
+}
+
+impl ModelAnswer for ChatCompletion {
+    fn text(&self) -> String {
+        self.content.clone()
+    }
+
+    fn tool_calls(&self) -> Vec<ToolCall> {
+        self.tool_calls.clone()
+    }
+
+    fn refusal(&self) -> Option<String> {
+        self.refusal.clone()
+    }
+
+    fn usage(&self) -> Option<Usage> {
+        self.usage
+    }
 }
 
 impl ChatCompletion {
@@ -241,36 +301,4 @@ struct WireCompletion {
     id: String,
     choices: Vec<WireChoice>,
     usage: Option<WireUsage>,
-}
-
-/// Parses a non-streaming `chat.completion` body.
-pub fn parse_completion(body: &[u8]) -> Result<ChatCompletion, Error> {
-    let w: WireCompletion =
-        serde_json::from_slice(body).map_err(|_| Error::Json("chat.completion"))?;
-    let choice = w
-        .choices
-        .into_iter()
-        .next()
-        .ok_or(Error::Json("no choices"))?;
-    Ok(ChatCompletion {
-        id: bounded(&w.id, 128),
-        content: choice.message.content.unwrap_or_default(),
-        refusal: choice.message.refusal,
-        tool_calls: choice
-            .message
-            .tool_calls
-            .unwrap_or_default()
-            .into_iter()
-            .map(|c| ToolCall {
-                id: c.id,
-                name: c.function.name,
-                arguments: c.function.arguments,
-            })
-            .collect(),
-        finish_reason: choice
-            .finish_reason
-            .as_deref()
-            .map_or(FinishReason::Unknown, FinishReason::from_wire),
-        usage: w.usage.map(Usage::from),
-    })
 }

@@ -3,6 +3,7 @@
 //! `finish_reason`, the final usage chunk) into a [`ChatCompletion`], handing each
 //! text delta to a callback as it arrives.
 
+use crate::api::StreamAccumulator;
 use crate::chat::{ChatCompletion, WireUsage};
 use crate::error::{Error, bounded};
 use crate::types::{AnswerLimits, FinishReason, ToolCall, Usage};
@@ -57,22 +58,18 @@ pub struct ChatStream {
     done: bool,
 }
 
-impl ChatStream {
-    /// A fresh accumulator with `limits`.
-    pub fn new(limits: AnswerLimits) -> Self {
+/// Done at `data: [DONE]`; complete with it or with a `finish_reason`.
+impl StreamAccumulator for ChatStream {
+    type Answer = ChatCompletion;
+
+    fn new(limits: AnswerLimits) -> Self {
         Self {
             limits,
             ..Self::default()
         }
     }
 
-    /// True once `data: [DONE]` arrived.
-    pub fn is_done(&self) -> bool {
-        self.done
-    }
-
-    /// Feeds the `data` of one SSE event; `on_text` receives content deltas.
-    pub fn on_data(&mut self, data: &[u8], on_text: &mut dyn FnMut(&str)) -> Result<(), Error> {
+    fn on_data(&mut self, data: &[u8], on_text: &mut dyn FnMut(&str)) -> Result<(), Error> {
         if data.trim_ascii() == b"[DONE]" {
             self.done = true;
             return Ok(());
@@ -111,6 +108,25 @@ impl ChatStream {
         Ok(())
     }
 
+    fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// The accumulated answer; tool calls sorted by index. Fails if the stream ended
+    /// with neither `[DONE]` nor a `finish_reason` (a cut or truncated stream).
+    fn finish(mut self) -> Result<ChatCompletion, Error> {
+        if !self.done && self.out.finish_reason == FinishReason::Unknown {
+            return Err(Error::StreamIncomplete);
+        }
+        let mut pairs: Vec<(usize, ToolCall)> =
+            self.indices.into_iter().zip(self.out.tool_calls).collect();
+        pairs.sort_by_key(|(i, _)| *i);
+        self.out.tool_calls = pairs.into_iter().map(|(_, c)| c).collect();
+        Ok(self.out)
+    }
+}
+
+impl ChatStream {
     fn tool_delta(&mut self, tc: ChunkToolCall) -> Result<(), Error> {
         let slot = match self.indices.iter().position(|&i| i == tc.index) {
             Some(s) => s,
@@ -136,19 +152,6 @@ impl ChatStream {
             }
         }
         Ok(())
-    }
-
-    /// The accumulated answer; tool calls sorted by index. Fails if the stream ended
-    /// with neither `[DONE]` nor a `finish_reason` (a cut or truncated stream).
-    pub fn finish(mut self) -> Result<ChatCompletion, Error> {
-        if !self.done && self.out.finish_reason == FinishReason::Unknown {
-            return Err(Error::StreamIncomplete);
-        }
-        let mut pairs: Vec<(usize, ToolCall)> =
-            self.indices.into_iter().zip(self.out.tool_calls).collect();
-        pairs.sort_by_key(|(i, _)| *i);
-        self.out.tool_calls = pairs.into_iter().map(|(_, c)| c).collect();
-        Ok(self.out)
     }
 }
 

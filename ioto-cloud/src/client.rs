@@ -1,16 +1,14 @@
 //! The HTTP client: one place that builds headers (the key goes only there), enforces
 //! the budget before sending, retries 429/5xx with backoff honouring `Retry-After`,
-//! caps response bytes and total time, and parses streams incrementally.
+//! caps response bytes and total time, and parses streams incrementally. Every API goes
+//! through [`Client::call`] / [`Client::stream`], typed by its request
+//! ([`ModelRequest`]).
 
-use crate::anthropic::{ANTHROPIC_VERSION, AnthropicRequest, AnthropicResponse, parse_message};
-use crate::anthropic_stream::AnthropicStream;
-use crate::chat::{ChatCompletion, ChatRequest, parse_completion};
-use crate::chat_stream::ChatStream;
+use crate::anthropic::ANTHROPIC_VERSION;
+use crate::api::{ModelAnswer, ModelRequest, StreamAccumulator};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::resilience::{Budget, BudgetLimits, RetryPolicy};
-use crate::responses::{ResponseObject, ResponsesRequest, parse_response};
-use crate::responses_stream::ResponsesStream;
 use crate::secret::Secret;
 use crate::tools::ToolRegistry;
 use crate::transport::{HttpRequest, HttpTransport, Method, io_error};
@@ -177,130 +175,63 @@ impl<T: HttpTransport, C: Clock, D: DelayNs> Client<T, C, D> {
         self.last_usage
     }
 
-    /// Chat Completions, whole answer.
-    pub async fn chat(
+    /// Sends `req` to its API and returns the whole answer. `tools` offers the
+    /// registry's functions to the model (their calls come back in the answer; the
+    /// [`tool_loop`](crate::tool_loop) runs them).
+    pub async fn call<R: ModelRequest>(
         &mut self,
-        req: &ChatRequest,
+        req: &R,
         tools: Option<&ToolRegistry<'_>>,
-    ) -> Result<ChatCompletion, Error> {
-        let body = req.to_json(tools, false);
-        let mut buf = Vec::new();
-        let expected = self.expected(req.max_tokens);
-        self.exchange("/chat/completions", &body, expected, Sink::Whole(&mut buf))
-            .await?;
-        let c = parse_completion(&buf).map_err(|e| self.scrub(e))?;
-        self.settle(expected, c.usage);
-        Ok(c)
+    ) -> Result<R::Answer, Error> {
+        self.ask(req, tools, None).await
     }
 
-    /// Chat Completions, streamed; `on_text` receives each content delta.
-    pub async fn chat_stream(
+    /// Like [`call`](Self::call), with the answer streamed: `on_text` receives each
+    /// text delta as it arrives.
+    pub async fn stream<R: ModelRequest>(
         &mut self,
-        req: &ChatRequest,
+        req: &R,
         tools: Option<&ToolRegistry<'_>>,
         on_text: &mut dyn FnMut(&str),
-    ) -> Result<ChatCompletion, Error> {
-        let body = req.to_json(tools, true);
-        let mut acc = ChatStream::new(self.cfg.limits.answer);
-        let expected = self.expected(req.max_tokens);
-        let mut on_event = |data: &[u8]| {
-            acc.on_data(data, on_text)?;
-            Ok(acc.is_done())
-        };
-        self.exchange(
-            "/chat/completions",
-            &body,
-            expected,
-            Sink::Events(&mut on_event),
-        )
-        .await?;
-        let c = acc.finish()?;
-        self.settle(expected, c.usage);
-        Ok(c)
+    ) -> Result<R::Answer, Error> {
+        self.ask(req, tools, Some(on_text)).await
     }
 
-    /// Responses, whole answer.
-    pub async fn respond(
+    /// One call of any API: budget, send with retries, parse or accumulate, settle.
+    async fn ask<R: ModelRequest>(
         &mut self,
-        req: &ResponsesRequest,
+        req: &R,
         tools: Option<&ToolRegistry<'_>>,
-    ) -> Result<ResponseObject, Error> {
-        let body = req.to_json(tools, false);
-        let mut buf = Vec::new();
-        let expected = self.expected(req.max_output_tokens);
-        self.exchange("/responses", &body, expected, Sink::Whole(&mut buf))
-            .await?;
-        let r = parse_response(&buf).map_err(|e| self.scrub(e))?;
-        self.settle(expected, r.usage);
-        Ok(r)
-    }
-
-    /// Responses, streamed; `on_text` receives each output text delta.
-    pub async fn respond_stream(
-        &mut self,
-        req: &ResponsesRequest,
-        tools: Option<&ToolRegistry<'_>>,
-        on_text: &mut dyn FnMut(&str),
-    ) -> Result<ResponseObject, Error> {
-        let body = req.to_json(tools, true);
-        let mut acc = ResponsesStream::new(self.cfg.limits.answer);
-        let expected = self.expected(req.max_output_tokens);
-        let mut on_event = |data: &[u8]| {
-            acc.on_data(data, on_text)?;
-            Ok(acc.is_done())
-        };
-        self.exchange("/responses", &body, expected, Sink::Events(&mut on_event))
-            .await?;
-        let r = acc.finish()?;
-        self.settle(expected, r.usage);
-        Ok(r)
-    }
-
-    /// Anthropic Messages, whole answer.
-    pub async fn anthropic(
-        &mut self,
-        req: &AnthropicRequest,
-        tools: Option<&ToolRegistry<'_>>,
-    ) -> Result<AnthropicResponse, Error> {
-        let body = req.to_json(tools, false);
-        let mut buf = Vec::new();
-        let expected = self.expected(Some(req.max_tokens));
-        self.exchange("/v1/messages", &body, expected, Sink::Whole(&mut buf))
-            .await?;
-        let r = parse_message(&buf).map_err(|e| self.scrub(e))?;
-        self.settle(expected, Some(r.usage));
-        Ok(r)
-    }
-
-    /// Anthropic Messages, streamed; `on_text` receives each text delta.
-    pub async fn anthropic_stream(
-        &mut self,
-        req: &AnthropicRequest,
-        tools: Option<&ToolRegistry<'_>>,
-        on_text: &mut dyn FnMut(&str),
-    ) -> Result<AnthropicResponse, Error> {
-        let body = req.to_json(tools, true);
-        let mut acc = AnthropicStream::new(self.cfg.limits.answer);
-        let expected = self.expected(Some(req.max_tokens));
-        let mut on_event = |data: &[u8]| {
-            acc.on_data(data, on_text)?;
-            Ok(acc.is_done())
-        };
-        self.exchange("/v1/messages", &body, expected, Sink::Events(&mut on_event))
-            .await?;
-        let r = acc.finish()?;
-        self.settle(expected, Some(r.usage));
-        Ok(r)
-    }
-
-    fn expected(&self, max_tokens: Option<u32>) -> u32 {
-        max_tokens.unwrap_or(self.cfg.default_expected_tokens)
-    }
-
-    fn settle(&mut self, expected: u32, usage: Option<Usage>) {
-        let used = usage.map_or(expected, |u| u.total());
-        self.budget.settle(expected, used);
+        on_text: Option<&mut dyn FnMut(&str)>,
+    ) -> Result<R::Answer, Error> {
+        let expected = req
+            .max_output_tokens()
+            .unwrap_or(self.cfg.default_expected_tokens);
+        let body = req.to_json(tools, on_text.is_some());
+        let answer = match on_text {
+            None => {
+                let mut buf = Vec::new();
+                self.exchange(R::PATH, &body, expected, Sink::Whole(&mut buf))
+                    .await?;
+                R::parse(&buf)
+            }
+            Some(on_text) => {
+                let mut acc = R::Stream::new(self.cfg.limits.answer);
+                let mut on_event = |data: &[u8]| {
+                    acc.on_data(data, on_text)?;
+                    Ok(acc.is_done())
+                };
+                self.exchange(R::PATH, &body, expected, Sink::Events(&mut on_event))
+                    .await?;
+                acc.finish()
+            }
+        }
+        .map_err(|e| self.scrub(e))?;
+        let usage = answer.usage();
+        self.budget
+            .settle(expected, usage.map_or(expected, |u| u.total()));
         self.last_usage = usage;
+        Ok(answer)
     }
 
     /// `e` with the key scrubbed out of any server text (every error a public
@@ -530,16 +461,4 @@ fn error_message(body: &[u8]) -> String {
         .ok()
         .and_then(|v| v["error"]["message"].as_str().map(String::from))
         .unwrap_or_else(|| String::from(text))
-}
-
-/// A [`DelayNs`] that sleeps the thread (host tools and tests).
-#[cfg(feature = "std")]
-#[derive(Clone, Copy, Debug, Default)]
-pub struct StdDelay;
-
-#[cfg(feature = "std")]
-impl DelayNs for StdDelay {
-    async fn delay_ns(&mut self, ns: u32) {
-        std::thread::sleep(core::time::Duration::from_nanos(u64::from(ns)));
-    }
 }

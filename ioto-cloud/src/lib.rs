@@ -8,6 +8,7 @@ extern crate alloc;
 pub mod advisor;
 pub mod anthropic;
 pub mod anthropic_stream;
+pub mod api;
 pub mod builtins;
 pub mod chat;
 pub mod chat_stream;

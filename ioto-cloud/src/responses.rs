@@ -2,7 +2,9 @@
 //! Output items are kept as raw JSON so reasoning items (and anything newer than this
 //! crate) pass back to the model untouched.
 
+use crate::api::{ModelAnswer, ModelRequest};
 use crate::error::{Error, bounded};
+use crate::responses_stream::ResponsesStream;
 use crate::structured::ResponseFormat;
 use crate::tools::ToolRegistry;
 use crate::types::{FinishReason, ToolCall, Usage};
@@ -110,9 +112,15 @@ impl ResponsesRequest {
         self.text_format = Some(format);
         self
     }
+}
 
-    /// The JSON body; `tools` adds the registry's functions.
-    pub fn to_json(&self, tools: Option<&ToolRegistry<'_>>, stream: bool) -> Value {
+/// `POST /responses`.
+impl ModelRequest for ResponsesRequest {
+    type Answer = ResponseObject;
+    type Stream = ResponsesStream;
+    const PATH: &'static str = "/responses";
+
+    fn to_json(&self, tools: Option<&ToolRegistry<'_>>, stream: bool) -> Value {
         let mut m = Map::new();
         m.insert("model".into(), self.model.clone().into());
         if let Some(i) = &self.instructions {
@@ -145,6 +153,15 @@ impl ResponsesRequest {
             m.insert("stream".into(), true.into());
         }
         Value::Object(m)
+    }
+
+    fn max_output_tokens(&self) -> Option<u32> {
+        self.max_output_tokens
+    }
+
+    fn parse(body: &[u8]) -> Result<ResponseObject, Error> {
+        let v: Value = serde_json::from_slice(body).map_err(|_| Error::Json("response"))?;
+        ResponseObject::from_value(v)
     }
 }
 
@@ -224,16 +241,6 @@ impl ResponseObject {
         s
     }
 
-    /// The refusal text, if a message part was a refusal.
-    pub fn refusal(&self) -> Option<String> {
-        self.output
-            .iter()
-            .filter(|i| i["type"] == "message")
-            .flat_map(|i| i["content"].as_array().into_iter().flatten())
-            .find(|p| p["type"] == "refusal")
-            .map(|p| p["refusal"].as_str().unwrap_or_default().into())
-    }
-
     /// Every `function_call` item, in output order.
     pub fn function_calls(&self) -> Vec<ToolCall> {
         self.output
@@ -260,8 +267,25 @@ impl ResponseObject {
     }
 }
 
-/// Parses a non-streaming Responses body.
-pub fn parse_response(body: &[u8]) -> Result<ResponseObject, Error> {
-    let v: Value = serde_json::from_slice(body).map_err(|_| Error::Json("response"))?;
-    ResponseObject::from_value(v)
+impl ModelAnswer for ResponseObject {
+    fn text(&self) -> String {
+        self.output_text()
+    }
+
+    fn tool_calls(&self) -> Vec<ToolCall> {
+        self.function_calls()
+    }
+
+    fn refusal(&self) -> Option<String> {
+        self.output
+            .iter()
+            .filter(|i| i["type"] == "message")
+            .flat_map(|i| i["content"].as_array().into_iter().flatten())
+            .find(|p| p["type"] == "refusal")
+            .map(|p| p["refusal"].as_str().unwrap_or_default().into())
+    }
+
+    fn usage(&self) -> Option<Usage> {
+        self.usage
+    }
 }

@@ -2,6 +2,7 @@
 //! / `.done`, `response.output_item.done`, `response.completed` / `.incomplete` /
 //! `.failed` and `error`, checked to arrive in `sequence_number` order.
 
+use crate::api::StreamAccumulator;
 use crate::chat_stream::api_error;
 use crate::error::{Error, bounded};
 use crate::responses::ResponseObject;
@@ -37,27 +38,19 @@ pub struct ResponsesStream {
     result: Option<ResponseObject>,
 }
 
-impl ResponsesStream {
-    /// A fresh accumulator.
-    pub fn new(limits: AnswerLimits) -> Self {
+/// Done at `response.completed` / `.incomplete`; `response.failed` and `error` are
+/// errors.
+impl StreamAccumulator for ResponsesStream {
+    type Answer = ResponseObject;
+
+    fn new(limits: AnswerLimits) -> Self {
         Self {
             limits,
             ..Self::default()
         }
     }
 
-    /// True once a terminal event (`response.completed` / `.incomplete`) arrived.
-    pub fn is_done(&self) -> bool {
-        self.result.is_some()
-    }
-
-    /// Text streamed so far.
-    pub fn text(&self) -> &str {
-        &self.text
-    }
-
-    /// Feeds one SSE event's `data`; `on_text` receives output text deltas.
-    pub fn on_data(&mut self, data: &[u8], on_text: &mut dyn FnMut(&str)) -> Result<(), Error> {
+    fn on_data(&mut self, data: &[u8], on_text: &mut dyn FnMut(&str)) -> Result<(), Error> {
         let ev: Event =
             serde_json::from_slice(data).map_err(|_| Error::Json("response stream event"))?;
         if let Some(seq) = ev.sequence_number {
@@ -128,6 +121,22 @@ impl ResponsesStream {
         Ok(())
     }
 
+    fn is_done(&self) -> bool {
+        self.result.is_some()
+    }
+
+    /// The final response. Fails if no terminal event arrived.
+    fn finish(self) -> Result<ResponseObject, Error> {
+        self.result.ok_or(Error::StreamIncomplete)
+    }
+}
+
+impl ResponsesStream {
+    /// Text streamed so far.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
     fn args_slot(&mut self, item_id: String) -> Result<&mut (String, String), Error> {
         let pos = match self.args.iter().position(|(id, _)| *id == item_id) {
             Some(p) => p,
@@ -148,10 +157,5 @@ impl ResponsesStream {
             .iter()
             .find(|(id, _)| id == item_id)
             .map(|(_, a)| a.as_str())
-    }
-
-    /// The final response. Fails if no terminal event arrived.
-    pub fn finish(self) -> Result<ResponseObject, Error> {
-        self.result.ok_or(Error::StreamIncomplete)
     }
 }

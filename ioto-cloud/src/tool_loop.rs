@@ -4,6 +4,7 @@
 //! an error output, and the loop stops at an iteration cap and a total-time cap.
 
 use crate::anthropic::{AnthropicMessage, AnthropicRequest, AnthropicResponse};
+use crate::api::{ModelAnswer, ModelRequest};
 use crate::chat::{ChatCompletion, ChatMessage, ChatRequest};
 use crate::client::Client;
 use crate::error::Error;
@@ -103,29 +104,46 @@ impl Guard {
     }
 }
 
-/// Responses tool loop. Returns the final response (no function calls left).
-pub async fn run_responses<T: HttpTransport, C: Clock, D: DelayNs>(
+/// The loop every API shares: ask (streamed when `caps.stream`), run every call of
+/// the answer, let `next` put the answer and the outputs into the request, repeat
+/// until an answer calls no function.
+async fn run<R: ModelRequest, T: HttpTransport, C: Clock, D: DelayNs>(
     client: &mut Client<T, C, D>,
     tools: &mut ToolRegistry<'_>,
-    mut req: ResponsesRequest,
-    chaining: Chaining,
+    mut req: R,
     caps: LoopCaps,
     on_text: &mut dyn FnMut(&str),
-) -> Result<(ResponseObject, Vec<ExecutedCall>), Error> {
+    mut next: impl FnMut(&mut R, &R::Answer, &[ExecutedCall]),
+) -> Result<(R::Answer, Vec<ExecutedCall>), Error> {
     let mut guard = Guard::start(caps, client.clock());
     let mut log = Vec::new();
     loop {
         guard.next(client.clock())?;
-        let resp = if caps.stream {
-            client.respond_stream(&req, Some(tools), on_text).await?
+        let answer = if caps.stream {
+            client.stream(&req, Some(tools), on_text).await?
         } else {
-            client.respond(&req, Some(tools)).await?
+            client.call(&req, Some(tools)).await?
         };
-        let calls = resp.function_calls();
+        let calls = answer.tool_calls();
         if calls.is_empty() {
-            return Ok((resp, log));
+            return Ok((answer, log));
         }
         let done = execute_all(tools, &calls);
+        next(&mut req, &answer, &done);
+        log.extend(done);
+    }
+}
+
+/// Responses tool loop. Returns the final response (no function calls left).
+pub async fn run_responses<T: HttpTransport, C: Clock, D: DelayNs>(
+    client: &mut Client<T, C, D>,
+    tools: &mut ToolRegistry<'_>,
+    req: ResponsesRequest,
+    chaining: Chaining,
+    caps: LoopCaps,
+    on_text: &mut dyn FnMut(&str),
+) -> Result<(ResponseObject, Vec<ExecutedCall>), Error> {
+    run(client, tools, req, caps, on_text, |req, resp, done| {
         let outputs = done.iter().map(|d| InputItem::FunctionCallOutput {
             call_id: d.call.id.clone(),
             output: d.output.clone(),
@@ -141,62 +159,37 @@ pub async fn run_responses<T: HttpTransport, C: Clock, D: DelayNs>(
                 req.input.extend(outputs);
             }
         }
-        log.extend(done);
-    }
+    })
+    .await
 }
 
 /// Chat Completions tool loop. Returns the final completion.
 pub async fn run_chat<T: HttpTransport, C: Clock, D: DelayNs>(
     client: &mut Client<T, C, D>,
     tools: &mut ToolRegistry<'_>,
-    mut req: ChatRequest,
+    req: ChatRequest,
     caps: LoopCaps,
     on_text: &mut dyn FnMut(&str),
 ) -> Result<(ChatCompletion, Vec<ExecutedCall>), Error> {
-    let mut guard = Guard::start(caps, client.clock());
-    let mut log = Vec::new();
-    loop {
-        guard.next(client.clock())?;
-        let c = if caps.stream {
-            client.chat_stream(&req, Some(tools), on_text).await?
-        } else {
-            client.chat(&req, Some(tools)).await?
-        };
-        if c.tool_calls.is_empty() {
-            return Ok((c, log));
-        }
-        let done = execute_all(tools, &c.tool_calls);
+    run(client, tools, req, caps, on_text, |req, c, done| {
         req.messages.push(c.to_message());
         req.messages.extend(done.iter().map(|d| ChatMessage::Tool {
             call_id: d.call.id.clone(),
             content: d.output.clone(),
         }));
-        log.extend(done);
-    }
+    })
+    .await
 }
 
 /// Anthropic tool loop (`tool_use` → `tool_result`). Returns the final message.
 pub async fn run_anthropic<T: HttpTransport, C: Clock, D: DelayNs>(
     client: &mut Client<T, C, D>,
     tools: &mut ToolRegistry<'_>,
-    mut req: AnthropicRequest,
+    req: AnthropicRequest,
     caps: LoopCaps,
     on_text: &mut dyn FnMut(&str),
 ) -> Result<(AnthropicResponse, Vec<ExecutedCall>), Error> {
-    let mut guard = Guard::start(caps, client.clock());
-    let mut log = Vec::new();
-    loop {
-        guard.next(client.clock())?;
-        let r = if caps.stream {
-            client.anthropic_stream(&req, Some(tools), on_text).await?
-        } else {
-            client.anthropic(&req, Some(tools)).await?
-        };
-        let calls = r.tool_uses();
-        if calls.is_empty() {
-            return Ok((r, log));
-        }
-        let done = execute_all(tools, &calls);
+    run(client, tools, req, caps, on_text, |req, r, done| {
         req.messages.push(r.to_message());
         let results: Vec<(String, String, bool)> = done
             .iter()
@@ -209,6 +202,6 @@ pub async fn run_anthropic<T: HttpTransport, C: Clock, D: DelayNs>(
             })
             .collect();
         req.messages.push(AnthropicMessage::tool_results(&results));
-        log.extend(done);
-    }
+    })
+    .await
 }

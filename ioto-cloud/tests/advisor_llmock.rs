@@ -7,13 +7,12 @@
 mod common;
 
 use common::{HostClient, Server, block_on, client, control};
-use ioto_board_host::HostClock;
+use ioto_board_host::platform::{HostClock, HostDelay, StdHttp};
 use ioto_cloud::Secret;
 use ioto_cloud::advisor::{AdvisorConfig, AdvisorError, CloudAdvisor, SYSTEM_PROMPT, Wire};
-use ioto_cloud::client::{Api, ClientConfig, StdDelay};
+use ioto_cloud::client::{Api, ClientConfig};
 use ioto_cloud::endpoint::Endpoint;
 use ioto_cloud::resilience::BudgetLimits;
-use ioto_cloud::transport::StdHttp;
 use ioto_core::advisor::{Advisor, Severity};
 use ioto_core::device::{Command, Rejected, TOOLS};
 use serde_json::{Value, json};
@@ -35,7 +34,7 @@ fn requests(s: &Server) -> Vec<Value> {
         .clone()
 }
 
-fn advisor(c: HostClient, wire: Option<Wire>) -> CloudAdvisor<StdHttp, HostClock, StdDelay> {
+fn advisor(c: HostClient, wire: Option<Wire>) -> CloudAdvisor<StdHttp, HostClock, HostDelay> {
     let mut cfg = AdvisorConfig::new("gpt-4o-mini");
     cfg.wire = wire;
     CloudAdvisor::new(c, cfg)

@@ -6,9 +6,9 @@ mod common;
 
 use common::nal::StdStack;
 use common::{Server, block_on, control, device_tools};
-use ioto_board_host::{HostClock, HostEntropy};
+use ioto_board_host::platform::{HostClock, HostDelay, HostEntropy};
 use ioto_cloud::chat::{ChatMessage, ChatRequest};
-use ioto_cloud::client::{Api, Client, ClientConfig, StdDelay};
+use ioto_cloud::client::{Api, Client, ClientConfig};
 use ioto_cloud::endpoint::Endpoint;
 use ioto_cloud::realtime::{self, RealtimeSession};
 use ioto_cloud::responses::{InputItem, ResponsesRequest};
@@ -36,11 +36,11 @@ fn reqwless_transport_chat_stream_and_responses_tool_loop() {
         Api::OpenAi,
         Secret::new("sk-local"),
     );
-    let mut c = Client::new(http, HostClock::new(), StdDelay, cfg);
+    let mut c = Client::new(http, HostClock::new(), HostDelay, cfg);
     let req = ChatRequest::new("gpt-4o").message(ChatMessage::User("hello".into()));
-    assert_eq!(block_on(c.chat(&req, None)).unwrap().content, HELLO);
+    assert_eq!(block_on(c.call(&req, None)).unwrap().content, HELLO);
     let mut streamed = String::new();
-    let st = block_on(c.chat_stream(&req, None, &mut |t| streamed.push_str(t))).unwrap();
+    let st = block_on(c.stream(&req, None, &mut |t| streamed.push_str(t))).unwrap();
     assert_eq!((st.content.as_str(), streamed.as_str()), (HELLO, HELLO));
 
     control(
@@ -77,7 +77,7 @@ fn reqwless_transport_chat_stream_and_responses_tool_loop() {
         "/_llmock/scenario",
         Some(&json!({"behaviors": [{"type": "fail", "status": 429, "retry_after": 0}]})),
     );
-    assert_eq!(block_on(c.chat(&req, None)).unwrap().content, HELLO);
+    assert_eq!(block_on(c.call(&req, None)).unwrap().content, HELLO);
 }
 
 #[test]
@@ -92,10 +92,10 @@ fn https_without_a_tls_connector_is_refused_not_downgraded() {
         Api::OpenAi,
         Secret::new("k"),
     );
-    let mut c = Client::new(http, HostClock::new(), StdDelay, cfg);
+    let mut c = Client::new(http, HostClock::new(), HostDelay, cfg);
     let req = ChatRequest::new("m").message(ChatMessage::User("x".into()));
     assert_eq!(
-        block_on(c.chat(&req, None)).unwrap_err(),
+        block_on(c.call(&req, None)).unwrap_err(),
         Error::Transport(ioto_cloud::transport::TransportError::Tls)
     );
 }

@@ -9,6 +9,7 @@ mod common;
 use common::{Server, block_on, client, control, device_tools};
 use ioto_cloud::Error;
 use ioto_cloud::anthropic::{AnthropicMessage, AnthropicRequest};
+use ioto_cloud::api::ModelAnswer;
 use ioto_cloud::chat::{ChatMessage, ChatRequest};
 use ioto_cloud::client::Api;
 use ioto_cloud::responses::{InputItem, ResponsesRequest};
@@ -53,12 +54,12 @@ fn chat_req() -> ChatRequest {
 fn chat_whole_and_streamed() {
     let s = Server::llmock();
     let mut c = client(&s.url("/v1"), Api::OpenAi, "sk-local");
-    let whole = block_on(c.chat(&chat_req(), None)).unwrap();
+    let whole = block_on(c.call(&chat_req(), None)).unwrap();
     assert_eq!(whole.content, HELLO);
     assert_eq!(whole.finish_reason, FinishReason::Stop);
     let mut streamed = String::new();
     let mut deltas = 0;
-    let st = block_on(c.chat_stream(&chat_req(), None, &mut |t| {
+    let st = block_on(c.stream(&chat_req(), None, &mut |t| {
         streamed.push_str(t);
         deltas += 1;
     }))
@@ -134,11 +135,11 @@ fn resp_req() -> ResponsesRequest {
 fn responses_whole_and_streamed() {
     let s = Server::llmock();
     let mut c = client(&s.url("/v1"), Api::OpenAi, "sk-local");
-    let whole = block_on(c.respond(&resp_req(), None)).unwrap();
+    let whole = block_on(c.call(&resp_req(), None)).unwrap();
     assert_eq!(whole.output_text(), HELLO);
     assert_eq!(whole.status, "completed");
     let mut streamed = String::new();
-    let st = block_on(c.respond_stream(&resp_req(), None, &mut |t| streamed.push_str(t))).unwrap();
+    let st = block_on(c.stream(&resp_req(), None, &mut |t| streamed.push_str(t))).unwrap();
     assert_eq!(streamed, HELLO);
     assert_eq!(st.output_text(), HELLO);
     assert!(st.usage.is_some());
@@ -198,7 +199,7 @@ fn responses_structured_output_becomes_a_typed_decision() {
     let s = Server::llmock();
     let mut c = client(&s.url("/v1"), Api::OpenAi, "sk-local");
     let req = resp_req().text_format(ResponseFormat::for_decision::<Diagnosis>());
-    let r = block_on(c.respond(&req, None)).unwrap();
+    let r = block_on(c.call(&req, None)).unwrap();
     let d: Diagnosis = parse_decision(&r.output_text()).unwrap();
     // llmock fills the schema with a valid example; the enums must be ours.
     let schema_json = Diagnosis::schema().to_json();
@@ -212,14 +213,14 @@ fn responses_structured_output_becomes_a_typed_decision() {
     );
     // Chat's response_format gives the same.
     let req = chat_req().response_format(ResponseFormat::for_decision::<Diagnosis>());
-    let cc = block_on(c.chat(&req, None)).unwrap();
+    let cc = block_on(c.call(&req, None)).unwrap();
     parse_decision::<Diagnosis>(&cc.content).unwrap();
     // And a scripted off-schema answer is rejected.
     script(
         &s,
         json!([{"type": "reply", "text": "{\"severity\":\"bad\",\"cause\":\"x\",\"action\":\"none\"}"}]),
     );
-    let r = block_on(c.respond(&resp_req(), None)).unwrap();
+    let r = block_on(c.call(&resp_req(), None)).unwrap();
     assert!(matches!(
         parse_decision::<Diagnosis>(&r.output_text()),
         Err(Error::Schema(_))
@@ -236,12 +237,11 @@ fn anth_req() -> AnthropicRequest {
 fn anthropic_whole_streamed_and_tool_loop() {
     let s = Server::llmock();
     let mut c = client(&s.url("/anthropic"), Api::Anthropic, "sk-ant-local");
-    let whole = block_on(c.anthropic(&anth_req(), None)).unwrap();
+    let whole = block_on(c.call(&anth_req(), None)).unwrap();
     assert!(whole.text().starts_with("Hello!"), "{}", whole.text());
     assert_eq!(whole.stop_reason, FinishReason::Stop);
     let mut streamed = String::new();
-    let st =
-        block_on(c.anthropic_stream(&anth_req(), None, &mut |t| streamed.push_str(t))).unwrap();
+    let st = block_on(c.stream(&anth_req(), None, &mut |t| streamed.push_str(t))).unwrap();
     assert_eq!(streamed, st.text());
     assert_eq!(st.text(), whole.text());
     let fan = Cell::new(0.0);
@@ -292,13 +292,13 @@ fn real_peer_faults_rate_limit_truncation_and_bad_tool_arguments() {
         &s,
         json!([{"type": "fail", "status": 429, "retry_after": 0}]),
     );
-    assert_eq!(block_on(c.chat(&chat_req(), None)).unwrap().content, HELLO);
+    assert_eq!(block_on(c.call(&chat_req(), None)).unwrap().content, HELLO);
     // A stream that ends cleanly but early (no finish, no [DONE]) is not an answer.
     script(
         &s,
         json!([{"type": "stream_fault", "kind": "truncate", "after_chunks": 2}]),
     );
-    let err = block_on(c.chat_stream(&chat_req(), None, &mut |_| {})).unwrap_err();
+    let err = block_on(c.stream(&chat_req(), None, &mut |_| {})).unwrap_err();
     assert_eq!(err, Error::StreamIncomplete);
     // A malformed chunk is a typed error.
     script(
@@ -306,7 +306,7 @@ fn real_peer_faults_rate_limit_truncation_and_bad_tool_arguments() {
         json!([{"type": "stream_fault", "kind": "malformed", "after_chunks": 1}]),
     );
     assert!(matches!(
-        block_on(c.chat_stream(&chat_req(), None, &mut |_| {})),
+        block_on(c.stream(&chat_req(), None, &mut |_| {})),
         Err(Error::Json(_))
     ));
     // Malformed tool arguments go back to the model as an error output.

@@ -10,15 +10,15 @@ mod tls_common;
 
 use common::nal::StdStack;
 use common::{Server, block_on};
-use ioto_board_host::HostClock;
+use ioto_board_host::platform::OsRng;
+use ioto_board_host::platform::{HostClock, HostDelay};
 use ioto_cloud::chat::{ChatMessage, ChatRequest};
-use ioto_cloud::client::{Api, Client, ClientConfig, StdDelay};
+use ioto_cloud::client::{Api, Client, ClientConfig};
 use ioto_cloud::endpoint::Endpoint;
 use ioto_cloud::transport::{IotoHttp, TransportError};
 use ioto_cloud::{Error, Secret};
 use ioto_transport::http::{HttpClient, NoTimer, TcpConnector};
 use ioto_transport::tls::{READ_BUF_FULL, TlsBuffers, TlsError, TlsHttpConnector};
-use rand_core::OsRng;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -53,13 +53,13 @@ fn chat_over_https(port: u16, ca: &[u8]) -> (Result<String, Error>, Option<TlsEr
     let http = IotoHttp::new(HttpClient::new(&mut connector, NoTimer), 2048);
     let endpoint = Endpoint::new(&format!("https://127.0.0.1:{port}/v1")).unwrap();
     let cfg = ClientConfig::new(endpoint, Api::OpenAi, Secret::new("sk-tls"));
-    let mut client = Client::new(http, HostClock::new(), StdDelay, cfg);
+    let mut client = Client::new(http, HostClock::new(), HostDelay, cfg);
     let req = ChatRequest::new("gpt-4o").message(ChatMessage::User("hello".into()));
     let mut streamed = String::new();
     let reply = block_on(async {
-        let whole = client.chat(&req, None).await?;
+        let whole = client.call(&req, None).await?;
         let st = client
-            .chat_stream(&req, None, &mut |t| streamed.push_str(t))
+            .stream(&req, None, &mut |t| streamed.push_str(t))
             .await?;
         assert_eq!(st.content, whole.content);
         Ok(whole.content)

@@ -34,7 +34,7 @@ fn seen(server: &Server, scenario: &str) -> Vec<Value> {
 fn unauthorized_error_never_contains_the_key() {
     let s = Server::faults();
     let mut c = client(&s.url("/s401/v1"), Api::OpenAi, KEY);
-    let err = block_on(c.chat(&req(), None)).unwrap_err();
+    let err = block_on(c.call(&req(), None)).unwrap_err();
     let Error::Http {
         status, message, ..
     } = &err
@@ -65,7 +65,7 @@ fn anthropic_sends_its_own_auth_headers_and_scrubs_too() {
     let mut c = client(&s.url("/s401"), Api::Anthropic, KEY);
     let req = ioto_cloud::anthropic::AnthropicRequest::new("claude", 10)
         .message(ioto_cloud::anthropic::AnthropicMessage::user("hi"));
-    let err = block_on(c.anthropic(&req, None)).unwrap_err();
+    let err = block_on(c.call(&req, None)).unwrap_err();
     assert!(!format!("{err:?}").contains("MUST-NOT-LEAK"));
     let reqs = seen(&s, "s401");
     let h = &reqs[0]["headers"];
@@ -79,7 +79,7 @@ fn rate_limit_is_retried_after_the_servers_retry_after() {
     let s = Server::faults();
     let mut c = client(&s.url("/s429/v1"), Api::OpenAi, KEY);
     let t0 = Instant::now();
-    let done = block_on(c.chat(&req(), None)).unwrap();
+    let done = block_on(c.call(&req(), None)).unwrap();
     assert_eq!(done.content, "fine");
     assert!(
         t0.elapsed().as_millis() >= 1000,
@@ -104,7 +104,7 @@ fn persistent_rate_limit_gives_up_after_max_attempts() {
         },
     };
     let mut c = client_with(cfg);
-    let err = block_on(c.chat(&req(), None)).unwrap_err();
+    let err = block_on(c.call(&req(), None)).unwrap_err();
     assert!(
         matches!(
             err,
@@ -129,7 +129,7 @@ fn server_error_is_retried() {
     );
     cfg.retry.backoff.base_ms = 10;
     let mut c = client_with(cfg);
-    assert_eq!(block_on(c.chat(&req(), None)).unwrap().content, "fine");
+    assert_eq!(block_on(c.call(&req(), None)).unwrap().content, "fine");
     assert_eq!(seen(&s, "s500").len(), 2);
 }
 
@@ -138,7 +138,7 @@ fn stream_cut_mid_event_is_an_error_not_an_answer() {
     let s = Server::faults();
     let mut c = client(&s.url("/scut/v1"), Api::OpenAi, KEY);
     let mut streamed = String::new();
-    let err = block_on(c.chat_stream(&req(), None, &mut |t| streamed.push_str(t))).unwrap_err();
+    let err = block_on(c.stream(&req(), None, &mut |t| streamed.push_str(t))).unwrap_err();
     assert_eq!(err, Error::StreamIncomplete);
     assert_eq!(streamed, "The answer ");
 }
@@ -148,7 +148,7 @@ fn invalid_json_body_is_a_typed_error() {
     let s = Server::faults();
     let mut c = client(&s.url("/sbadjson/v1"), Api::OpenAi, KEY);
     assert_eq!(
-        block_on(c.chat(&req(), None)).unwrap_err(),
+        block_on(c.call(&req(), None)).unwrap_err(),
         Error::Json("chat.completion")
     );
 }
@@ -165,11 +165,11 @@ fn over_long_answers_hit_the_byte_cap() {
     cfg.limits.answer.keep_text = false;
     let mut c = client_with(cfg);
     assert_eq!(
-        block_on(c.chat(&req(), None)).unwrap_err(),
+        block_on(c.call(&req(), None)).unwrap_err(),
         Error::ResponseTooLarge { limit: 64 * 1024 }
     );
     let mut n = 0usize;
-    let err = block_on(c.chat_stream(&req(), None, &mut |t| n += t.len())).unwrap_err();
+    let err = block_on(c.stream(&req(), None, &mut |t| n += t.len())).unwrap_err();
     assert_eq!(err, Error::ResponseTooLarge { limit: 64 * 1024 });
     assert!(n > 30_000, "text should have streamed before the cap ({n})");
 }
@@ -189,11 +189,11 @@ fn budget_is_enforced_before_sending() {
     cfg.retry = RetryPolicy::none();
     let mut c = client_with(cfg);
     assert!(matches!(
-        block_on(c.chat(&req(), None)),
+        block_on(c.call(&req(), None)),
         Err(Error::Http { status: 500, .. })
     ));
     assert_eq!(
-        block_on(c.chat(&req(), None)).unwrap_err(),
+        block_on(c.call(&req(), None)).unwrap_err(),
         Error::BudgetExceeded("calls per hour")
     );
     assert_eq!(

@@ -4,6 +4,7 @@
 
 use ioto_cloud::anthropic::AnthropicResponse;
 use ioto_cloud::anthropic_stream::AnthropicStream;
+use ioto_cloud::api::{ModelAnswer, StreamAccumulator};
 use ioto_cloud::chat::ChatCompletion;
 use ioto_cloud::chat_stream::ChatStream;
 use ioto_cloud::types::{AnswerLimits, FinishReason, ToolCall, Usage};

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::panic, missing_docs)]
 
 use ioto_cloud::Error;
+use ioto_cloud::api::StreamAccumulator;
 use ioto_cloud::chat_stream::ChatStream;
 use ioto_cloud::realtime::RealtimeSession;
 use ioto_cloud::schema::Schema;

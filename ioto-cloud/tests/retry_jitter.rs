@@ -87,7 +87,7 @@ fn waits_with(seed: u64, retry_after: Option<u32>) -> (Vec<u32>, u32) {
         sent: &sent,
     };
     let mut c = Client::new(transport, Frozen, &mut waits, config(seed));
-    let err = embassy_futures::block_on(c.chat(&ChatRequest::new("m"), None)).unwrap_err();
+    let err = embassy_futures::block_on(c.call(&ChatRequest::new("m"), None)).unwrap_err();
     assert!(RetryPolicy::retryable(&err), "{err:?}");
     drop(c);
     (waits.0, sent.get())
@@ -150,4 +150,49 @@ fn entropy_reseeds_the_jitter() {
     assert!(x[..5].iter().all(Option::is_some));
     assert_eq!(x[5], None, "no wait after the last attempt");
     assert_eq!(sent.get(), 0);
+}
+
+/// A retry wait on the host platform's delay yields to the executor: another task of
+/// the same thread keeps running while the client waits out `Retry-After`. (The old
+/// `client::StdDelay` slept the thread inside the async fn: no tick before the wait
+/// was over.)
+#[test]
+fn a_retry_wait_lets_the_other_tasks_of_its_thread_run() {
+    use embassy_futures::join::join;
+    use ioto_board_host::platform::{HostClock, HostDelay};
+    use std::time::{Duration, Instant as StdInstant};
+
+    let sent = Cell::new(0);
+    let transport = Failing {
+        retry_after: Some(1),
+        sent: &sent,
+    };
+    let mut cfg = config(0);
+    cfg.retry.max_attempts = 2;
+    let mut c = Client::new(transport, HostClock::new(), HostDelay, cfg);
+    let start = StdInstant::now();
+    let req = ChatRequest::new("m");
+    let call = c.call(&req, None);
+    let ticks = async {
+        let mut at = Vec::new();
+        for _ in 0..5 {
+            HostDelay.delay_ms(10).await;
+            at.push(start.elapsed());
+        }
+        at
+    };
+    let (answer, ticks) = embassy_futures::block_on(join(call, ticks));
+    assert!(
+        matches!(answer, Err(ioto_cloud::Error::Http { status: 429, .. })),
+        "{answer:?}"
+    );
+    assert_eq!(sent.get(), 2, "one retry after the wait");
+    assert!(
+        start.elapsed() >= Duration::from_secs(1),
+        "Retry-After: 1 was waited"
+    );
+    assert!(
+        ticks.iter().all(|t| *t < Duration::from_millis(500)),
+        "the other task stalled during the wait: {ticks:?}"
+    );
 }

@@ -52,7 +52,7 @@ fn no_freed_block_still_holds_the_key() {
     {
         let mut c = client(&s.url("/v1"), Api::OpenAi, key);
         let req = ChatRequest::new("gpt-4o").message(ChatMessage::User("hi".into()));
-        let answer = block_on(c.chat(&req, None)).unwrap();
+        let answer = block_on(c.call(&req, None)).unwrap();
         assert!(!answer.content.is_empty());
         let k = Secret::new(key);
         let (_, headers) = realtime::connect_request("/v1", "gpt-realtime", &k);

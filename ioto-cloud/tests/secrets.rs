@@ -127,7 +127,7 @@ fn openai_error() -> String {
 #[test]
 fn http_status_error_is_scrubbed() {
     let mut c = client(Api::OpenAi, 401, openai_error());
-    let err = block_on(c.chat(&chat(), None)).unwrap_err();
+    let err = block_on(c.call(&chat(), None)).unwrap_err();
     assert!(matches!(err, Error::Http { status: 401, .. }), "{err:?}");
     assert_clean("401", &err);
 }
@@ -135,11 +135,11 @@ fn http_status_error_is_scrubbed() {
 #[test]
 fn chat_errors_are_scrubbed_whole_and_streamed() {
     let mut c = client(Api::OpenAi, 200, openai_error());
-    let err = block_on(c.chat(&chat(), None)).unwrap_err();
+    let err = block_on(c.call(&chat(), None)).unwrap_err();
     // A 200 body that is an error object is no completion; the stream carries it.
     assert!(matches!(err, Error::Json(_) | Error::Api { .. }), "{err:?}");
     let mut c = client(Api::OpenAi, 200, sse(&[openai_error()]));
-    let err = block_on(c.chat_stream(&chat(), None, &mut |_| {})).unwrap_err();
+    let err = block_on(c.stream(&chat(), None, &mut |_| {})).unwrap_err();
     assert!(matches!(err, Error::Api { .. }), "{err:?}");
     assert_clean("chat stream error", &err);
     assert!(c.transport_saw_key());
@@ -151,21 +151,21 @@ fn responses_errors_are_scrubbed_whole_and_streamed() {
         "error": {"code": "server_error", "message": echo("bad key ")}})
     .to_string();
     let mut c = client(Api::OpenAi, 200, failed.clone());
-    let err = block_on(c.respond(&responses(), None)).unwrap_err();
+    let err = block_on(c.call(&responses(), None)).unwrap_err();
     assert_clean("responses body error", &err);
 
     let failed_event = serde_json::json!({"type": "response.failed", "sequence_number": 1,
             "response": serde_json::from_str::<serde_json::Value>(&failed).unwrap()})
     .to_string();
     let mut c = client(Api::OpenAi, 200, sse(&[failed_event]));
-    let err = block_on(c.respond_stream(&responses(), None, &mut |_| {})).unwrap_err();
+    let err = block_on(c.stream(&responses(), None, &mut |_| {})).unwrap_err();
     assert_clean("response.failed", &err);
 
     let error_event = serde_json::json!({"type": "error", "sequence_number": 1,
         "code": "invalid_api_key", "message": echo("bad key ")})
     .to_string();
     let mut c = client(Api::OpenAi, 200, sse(&[error_event]));
-    let err = block_on(c.respond_stream(&responses(), None, &mut |_| {})).unwrap_err();
+    let err = block_on(c.stream(&responses(), None, &mut |_| {})).unwrap_err();
     assert_clean("responses error event", &err);
 }
 
@@ -175,14 +175,14 @@ fn anthropic_errors_are_scrubbed_whole_and_streamed() {
         {"type": "authentication_error", "message": echo("invalid x-api-key ")}})
     .to_string();
     let mut c = client(Api::Anthropic, 200, body.clone());
-    let err = block_on(c.anthropic(&anthropic(), None)).unwrap_err();
+    let err = block_on(c.call(&anthropic(), None)).unwrap_err();
     assert_clean("anthropic body error", &err);
     let mut c = client(
         Api::Anthropic,
         200,
         format!("event: error\ndata: {body}\n\n"),
     );
-    let err = block_on(c.anthropic_stream(&anthropic(), None, &mut |_| {})).unwrap_err();
+    let err = block_on(c.stream(&anthropic(), None, &mut |_| {})).unwrap_err();
     assert_clean("anthropic stream error", &err);
     assert!(c.transport_saw_key());
 }

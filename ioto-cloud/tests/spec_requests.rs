@@ -4,6 +4,7 @@
 
 mod common;
 
+use ioto_cloud::api::ModelRequest;
 use ioto_cloud::chat::{ChatMessage, ChatRequest};
 use ioto_cloud::realtime;
 use ioto_cloud::responses::{InputItem, ResponsesRequest};

@@ -14,13 +14,13 @@
 mod common;
 
 use common::{Server, block_on, control};
-use ioto_board_host::HostClock;
+use ioto_board_host::platform::{HostClock, HostDelay, StdHttp};
 use ioto_cloud::Error;
 use ioto_cloud::Secret;
 use ioto_cloud::chat::{ChatMessage, ChatRequest};
-use ioto_cloud::client::{Api, Client, ClientConfig, StdDelay};
+use ioto_cloud::client::{Api, Client, ClientConfig};
 use ioto_cloud::endpoint::Endpoint;
-use ioto_cloud::transport::{StdHttp, TransportError};
+use ioto_cloud::transport::TransportError;
 use ioto_core::backoff::Backoff;
 use serde_json::json;
 use std::io::{Read, Write};
@@ -33,7 +33,7 @@ use std::time::Duration;
 const READ_TIMEOUT: Duration = Duration::from_millis(300);
 
 /// A client whose transport times out reads after [`READ_TIMEOUT`] and retries fast.
-fn client(base: &str) -> Client<StdHttp, HostClock, StdDelay> {
+fn client(base: &str) -> Client<StdHttp, HostClock, HostDelay> {
     let mut cfg = ClientConfig::new(
         Endpoint::local(base).unwrap(),
         Api::OpenAi,
@@ -44,7 +44,7 @@ fn client(base: &str) -> Client<StdHttp, HostClock, StdDelay> {
         base_ms: 10,
         max_ms: 20,
     };
-    Client::new(StdHttp::new(READ_TIMEOUT), HostClock::new(), StdDelay, cfg)
+    Client::new(StdHttp::new(READ_TIMEOUT), HostClock::new(), HostDelay, cfg)
 }
 
 fn req() -> ChatRequest {
@@ -151,7 +151,7 @@ fn stream_stalled_after_first_delta_is_not_retried() {
     });
     let mut c = client(&base);
     let mut seen = String::new();
-    let err = block_on(c.chat_stream(&req(), None, &mut |t| seen.push_str(t))).unwrap_err();
+    let err = block_on(c.stream(&req(), None, &mut |t| seen.push_str(t))).unwrap_err();
     assert!(is_timeout(&err), "{err:?}");
     assert_eq!(seen, "Hel", "the caller saw text twice");
     assert_eq!(
@@ -178,7 +178,7 @@ fn stream_stalled_mid_tool_arguments_is_not_retried() {
         whole: sse_head() + &whole,
     });
     let mut c = client(&base);
-    let err = block_on(c.chat_stream(&req(), None, &mut |_| {})).unwrap_err();
+    let err = block_on(c.stream(&req(), None, &mut |_| {})).unwrap_err();
     assert!(is_timeout(&err), "{err:?}");
     assert_eq!(
         requests.load(Ordering::SeqCst),
@@ -197,7 +197,7 @@ fn stream_stalled_before_any_event_restarts_cleanly() {
     });
     let mut c = client(&base);
     let mut seen = String::new();
-    let done = block_on(c.chat_stream(&req(), None, &mut |t| seen.push_str(t))).unwrap();
+    let done = block_on(c.stream(&req(), None, &mut |t| seen.push_str(t))).unwrap();
     assert_eq!(seen, "Hello, world");
     assert_eq!(done.content, "Hello, world");
     assert_eq!(requests.load(Ordering::SeqCst), 2);
@@ -213,7 +213,7 @@ fn whole_body_stalled_midway_restarts_with_a_fresh_body() {
         whole: json_head(body.len()) + &body,
     });
     let mut c = client(&base);
-    let done = block_on(c.chat(&req(), None)).unwrap();
+    let done = block_on(c.call(&req(), None)).unwrap();
     assert_eq!(done.content, "Hello, world");
     assert_eq!(requests.load(Ordering::SeqCst), 2);
 }
@@ -232,7 +232,7 @@ fn llmock_stream_stall_is_not_retried() {
     );
     let mut c = client(&s.url("/v1"));
     let mut seen = String::new();
-    let err = block_on(c.chat_stream(&req(), None, &mut |t| seen.push_str(t))).unwrap_err();
+    let err = block_on(c.stream(&req(), None, &mut |t| seen.push_str(t))).unwrap_err();
     assert!(is_timeout(&err), "{err:?}");
     let whole = "Hello! This is a mock response from gpt-4o.";
     assert!(

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::panic, missing_docs)]
 
 use ioto_cloud::Error;
+use ioto_cloud::api::StreamAccumulator;
 use ioto_cloud::escalation::{EscalationError, EscalationQueue};
 use ioto_cloud::realtime::{self, RealtimeSession, ServerEvent};
 use ioto_cloud::resilience::{Budget, BudgetLimits, RetryPolicy};

@@ -7,6 +7,8 @@ pub mod agent;
 pub mod backoff;
 pub mod detect;
 pub mod device;
+#[cfg(feature = "embassy-time")]
+pub mod embassy_clock;
 pub mod features;
 pub mod outbox;
 pub mod policy;

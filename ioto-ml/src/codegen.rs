@@ -9,6 +9,7 @@ use std::vec::Vec;
 use crate::compiled::{CompiledModel, Kernel};
 use crate::error::Result;
 use crate::model::Model;
+use crate::ops::Kind;
 
 /// What code generation computes for a model, before it is written out as Rust.
 #[derive(Clone, Debug)]
@@ -50,7 +51,7 @@ pub fn compile(model: &[u8]) -> Result<Compiled<'_>> {
     let mut header = vec![0u8; parsed.header_bytes];
     parsed.compile_header(&mut header)?;
     let kernels = (0..parsed.operator_count())
-        .map(|i| parsed.op_kind(i).and_then(Kernel::of))
+        .map(|i| parsed.op_kind(i).and_then(Kind::kernel))
         .collect::<Result<Vec<_>>>()?;
     Ok(Compiled {
         data: model,

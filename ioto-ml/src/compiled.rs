@@ -24,70 +24,7 @@
 
 use crate::error::{Error, Result};
 use crate::interpreter::{copy_input, io_loc, run_ops};
-use crate::ops::{KernelFn, Kind, entry};
-
-/// One operator's kernel, named in generated code (see [`kernels`]).
-#[derive(Clone, Copy)]
-pub struct Kernel {
-    kind: Kind,
-    run: KernelFn,
-}
-
-impl Kernel {
-    /// The TFLite builtin operator this kernel runs (the name of its constant in
-    /// [`kernels`]).
-    pub const fn name(&self) -> &'static str {
-        self.kind.tflite_name()
-    }
-
-    /// The kernel of `kind` (the value of its constant in [`kernels`]).
-    #[cfg(feature = "codegen")]
-    pub(crate) fn of(kind: Kind) -> Result<Kernel> {
-        crate::ops::kind_kernel(kind).map(|run| Kernel { kind, run })
-    }
-}
-
-impl core::fmt::Debug for Kernel {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// Declares the public kernel constants.
-macro_rules! kernel_consts {
-    ($($name:ident: $kind:ident => $entry:ident;)*) => {
-        /// The kernels, one constant per TFLite builtin operator (generated code names
-        /// the ones its model uses, so only those are linked).
-        pub mod kernels {
-            use super::*;
-            $(
-                #[doc = concat!("The `", stringify!($name), "` kernel.")]
-                pub const $name: Kernel = Kernel { kind: Kind::$kind, run: entry::$entry };
-            )*
-        }
-    };
-}
-
-kernel_consts! {
-    CONV_2D: Conv2d => CONV_2D;
-    DEPTHWISE_CONV_2D: DepthwiseConv2d => DEPTHWISE_CONV_2D;
-    FULLY_CONNECTED: FullyConnected => FULLY_CONNECTED;
-    AVERAGE_POOL_2D: AveragePool2d => POOL_2D;
-    MAX_POOL_2D: MaxPool2d => POOL_2D;
-    ADD: Add => ELEMENTWISE;
-    MUL: Mul => ELEMENTWISE;
-    RESHAPE: Reshape => RESHAPE;
-    SOFTMAX: Softmax => SOFTMAX;
-    LOGISTIC: Logistic => SIGMOID;
-    TANH: Tanh => SIGMOID;
-    RELU: Relu => RELU;
-    RELU6: Relu6 => RELU6;
-    QUANTIZE: Quantize => QUANTIZE;
-    DEQUANTIZE: Dequantize => DEQUANTIZE;
-    PAD: Pad => PAD;
-    CONCATENATION: Concatenation => CONCATENATION;
-    MEAN: Mean => MEAN;
-}
+pub use crate::ops::{Kernel, kernels};
 
 /// A model compiled ahead of time: its prepared header, the model bytes its constant
 /// tensors live in, and one kernel per operator. Stateless; the caller owns the

@@ -15,8 +15,8 @@
 //! # let _ = score; Ok(()) }
 //! ```
 
-use crate::Interpreter;
 use crate::error::{Error, Result};
+use crate::interpreter::Interpreter;
 use crate::model::Model;
 use crate::schema::tensor_type;
 

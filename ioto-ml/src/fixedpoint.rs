@@ -253,13 +253,8 @@ mod tests {
             }
         }
         // xorshift over the whole range, plus small accumulators times real multipliers.
-        let mut s = 0x9e37_79b9_u32;
-        let mut next = || {
-            s ^= s << 13;
-            s ^= s >> 17;
-            s ^= s << 5;
-            s as i32
-        };
+        let mut rng = crate::test_rng::XorShift::new(0x9e37_79b9);
+        let mut next = || rng.next_i32();
         for _ in 0..200_000 {
             let (a, b) = (next(), next());
             assert_eq!(srdhm(a, b), srdhm_tflite(a, b), "{a} {b}");

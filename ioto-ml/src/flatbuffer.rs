@@ -24,6 +24,14 @@ fn read_u16(buf: &[u8], pos: usize) -> Result<u16> {
     read::<2>(buf, pos).map(u16::from_le_bytes)
 }
 
+/// Requires the `len` bytes from `start` to lie inside `buf`.
+fn span(buf: &[u8], start: usize, len: usize) -> Result<()> {
+    match start.checked_add(len) {
+        Some(end) if end <= buf.len() => Ok(()),
+        _ => Err(Error::OutOfBounds),
+    }
+}
+
 /// Follows the `uoffset_t` stored at `pos` to the position it points at.
 fn follow(buf: &[u8], pos: usize) -> Result<usize> {
     let off = read_u32(buf, pos)? as usize;
@@ -60,14 +68,8 @@ impl<'a> Table<'a> {
         if vtable_len < 4 || vtable_len % 2 != 0 {
             return Err(Error::Malformed("vtable size"));
         }
-        let end = vtable.checked_add(vtable_len).ok_or(Error::OutOfBounds)?;
-        if end > buf.len() {
-            return Err(Error::OutOfBounds);
-        }
-        let table_len = usize::from(read_u16(buf, vtable + 2)?);
-        if pos.checked_add(table_len).is_none_or(|e| e > buf.len()) {
-            return Err(Error::OutOfBounds);
-        }
+        span(buf, vtable, vtable_len)?;
+        span(buf, pos, usize::from(read_u16(buf, vtable + 2)?))?;
         Ok(Table {
             buf,
             pos,
@@ -96,36 +98,6 @@ impl<'a> Table<'a> {
         }
     }
 
-    /// An `int8`/`byte` field.
-    pub(crate) fn i8(&self, id: usize, default: i8) -> Result<i8> {
-        Ok(self.scalar::<1>(id)?.map_or(default, i8::from_le_bytes))
-    }
-
-    /// A `uint8`/`ubyte`/`bool` field.
-    pub(crate) fn u8(&self, id: usize, default: u8) -> Result<u8> {
-        Ok(self.scalar::<1>(id)?.map_or(default, u8::from_le_bytes))
-    }
-
-    /// An `int32` field.
-    pub(crate) fn i32(&self, id: usize, default: i32) -> Result<i32> {
-        Ok(self.scalar::<4>(id)?.map_or(default, i32::from_le_bytes))
-    }
-
-    /// A `uint32` field.
-    pub(crate) fn u32(&self, id: usize, default: u32) -> Result<u32> {
-        Ok(self.scalar::<4>(id)?.map_or(default, u32::from_le_bytes))
-    }
-
-    /// A `uint64` field.
-    pub(crate) fn u64(&self, id: usize, default: u64) -> Result<u64> {
-        Ok(self.scalar::<8>(id)?.map_or(default, u64::from_le_bytes))
-    }
-
-    /// A `float` field.
-    pub(crate) fn f32(&self, id: usize, default: f32) -> Result<f32> {
-        Ok(self.scalar::<4>(id)?.map_or(default, f32::from_le_bytes))
-    }
-
     /// A sub-table field.
     pub(crate) fn table(&self, id: usize) -> Result<Option<Table<'a>>> {
         match self.field(id)? {
@@ -146,6 +118,37 @@ impl<'a> Table<'a> {
     pub(crate) fn vector_or_empty<T: Elem<'a>>(&self, id: usize) -> Result<Vector<'a, T>> {
         Ok(self.vector(id)?.unwrap_or(Vector::empty(self.buf)))
     }
+}
+
+/// Declares [`Table`]'s getters of little-endian scalar fields (the default when the
+/// field is absent), one per type.
+macro_rules! scalar_fields {
+    ($($(#[$m:meta])* $name:ident: $ty:ty;)*) => {
+        impl Table<'_> {
+            $(
+                $(#[$m])*
+                pub(crate) fn $name(&self, id: usize, default: $ty) -> Result<$ty> {
+                    const N: usize = core::mem::size_of::<$ty>();
+                    Ok(self.scalar::<N>(id)?.map_or(default, <$ty>::from_le_bytes))
+                }
+            )*
+        }
+    };
+}
+
+scalar_fields! {
+    /// An `int8`/`byte` field.
+    i8: i8;
+    /// A `uint8`/`ubyte`/`bool` field.
+    u8: u8;
+    /// An `int32` field.
+    i32: i32;
+    /// A `uint32` field.
+    u32: u32;
+    /// A `uint64` field.
+    u64: u64;
+    /// A `float` field.
+    f32: f32;
 }
 
 /// An element type that can live in a flatbuffer vector.
@@ -197,10 +200,11 @@ impl<'a, T: Elem<'a>> Vector<'a, T> {
     fn at(buf: &'a [u8], pos: usize) -> Result<Self> {
         let len = read_u32(buf, pos)? as usize;
         let start = pos + 4;
-        let bytes = len.checked_mul(T::SIZE).ok_or(Error::OutOfBounds)?;
-        if start.checked_add(bytes).is_none_or(|e| e > buf.len()) {
-            return Err(Error::OutOfBounds);
-        }
+        span(
+            buf,
+            start,
+            len.checked_mul(T::SIZE).ok_or(Error::OutOfBounds)?,
+        )?;
         Ok(Vector {
             buf,
             start,

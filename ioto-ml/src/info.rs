@@ -3,7 +3,7 @@
 use crate::error::Result;
 use crate::model::Model;
 use crate::schema::{OperatorT, op_name};
-use crate::tensor::{MAX_DIMS, TensorInfo};
+use crate::tensor::MAX_DIMS;
 
 /// Shape, type and quantization of one tensor.
 #[derive(Clone, Copy, Debug)]
@@ -46,9 +46,9 @@ pub struct OperatorDesc {
 impl<'m> Model<'m> {
     /// Describes tensor `index`.
     pub fn tensor(&self, index: usize) -> Result<TensorDesc<'m>> {
-        let t = TensorInfo::read(self, index)?;
+        let t = self.tensors.info(index)?;
         Ok(TensorDesc {
-            name: t.name(self),
+            name: self.tensors.name(index),
             tensor_type: t.ty,
             dims: t.dims,
             rank: t.rank,

@@ -1,9 +1,10 @@
 //! Running a model in a caller-supplied arena.
 
 use crate::error::{Error, Result};
+use crate::kernels::data::Op;
 use crate::model::Model;
-use crate::ops::{self, KernelFn, MAX_INPUTS};
-use crate::record::{Loc, Reader};
+use crate::ops::{self, KernelFn};
+use crate::record::{Loc, MAX_INPUTS, Reader};
 use core::ops::Range;
 
 /// A model bound to an arena, ready to run.
@@ -84,7 +85,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         let (header, activations) = self.arena.split_at_mut(self.model.header_bytes);
         run_ops(
             header,
-            self.model.data,
+            self.model.data(),
             activations,
             self.model.operator_count(),
             |_, kind| ops::kernel(kind),
@@ -174,7 +175,13 @@ pub(crate) fn run_ops(
             };
             *slot = s.ok_or(Error::Malformed("input overlaps output"))?;
         }
-        kernel(index, kind)?(&mut r, &ins[..n_in], out_bytes, scratch_bytes)?;
+        let inputs = ins.get(..n_in).ok_or(Error::Malformed("record"))?;
+        kernel(index, kind)?(Op {
+            record: r,
+            inputs,
+            output: out_bytes,
+            scratch: scratch_bytes,
+        })?;
         after_op(index);
         pos = len
             .checked_mul(4)

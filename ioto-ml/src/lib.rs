@@ -23,6 +23,8 @@ mod quant;
 mod record;
 mod schema;
 mod tensor;
+#[cfg(test)]
+mod test_rng;
 
 pub use error::{Error, Result};
 pub use info::{OperatorDesc, TensorDesc};

@@ -2,11 +2,12 @@
 
 use crate::error::{Error, Result};
 use crate::flatbuffer::{Table, Vector};
-use crate::ops::{self, Kind, OpCtx};
+use crate::kernels::prepare::OpCtx;
+use crate::ops::{self, Kind};
 use crate::planner::{self, Request};
-use crate::record::{Loc, Writer};
+use crate::record::{Loc, MAX_INPUTS, Writer};
 use crate::schema::{ModelT, OperatorT, SubGraphT, op_name, operator_code};
-use crate::tensor::TensorInfo;
+use crate::tensor::{TensorInfo, Tensors};
 
 /// The most tensors a model may have, counting one scratch buffer per CONV_2D
 /// (planner scratch lives on the stack).
@@ -20,11 +21,9 @@ pub const MAX_TENSORS: usize = 256;
 /// runs.
 #[derive(Clone, Copy, Debug)]
 pub struct Model<'m> {
-    pub(crate) data: &'m [u8],
-    pub(crate) tensors: Vector<'m, Table<'m>>,
+    pub(crate) tensors: Tensors<'m>,
     pub(crate) operators: Vector<'m, Table<'m>>,
     pub(crate) opcodes: Vector<'m, Table<'m>>,
-    pub(crate) buffers: Vector<'m, Table<'m>>,
     pub(crate) inputs: Vector<'m, i32>,
     pub(crate) outputs: Vector<'m, i32>,
     pub(crate) header_bytes: usize,
@@ -42,11 +41,9 @@ impl<'m> Model<'m> {
         }
         let sg = SubGraphT(subgraphs.get(0)?);
         let mut model = Model {
-            data,
-            tensors: sg.tensors()?,
+            tensors: Tensors::new(data, sg.tensors()?, root.buffers()?),
             operators: sg.operators()?,
             opcodes: root.operator_codes()?,
-            buffers: root.buffers()?,
             inputs: sg.inputs()?,
             outputs: sg.outputs()?,
             header_bytes: 0,
@@ -127,11 +124,18 @@ impl<'m> Model<'m> {
             .and_then(|t| self.tensor_index(t))
     }
 
+    /// The model bytes (constant tensors are read from here).
+    pub(crate) fn data(&self) -> &'m [u8] {
+        self.tensors.data
+    }
+
+    /// Reads tensor `t` (a model tensor index).
+    pub(crate) fn tensor_info(&self, t: i32) -> Result<TensorInfo<'m>> {
+        self.tensors.info(self.tensor_index(t)?)
+    }
+
     pub(crate) fn tensor_index(&self, t: i32) -> Result<usize> {
-        usize::try_from(t)
-            .ok()
-            .filter(|&t| t < self.tensors.len())
-            .ok_or(Error::Malformed("tensor index out of range"))
+        self.tensors.index(t)
     }
 
     /// Builtin code and version of operator `i`.
@@ -151,7 +155,7 @@ impl<'m> Model<'m> {
         if ins.len() < 2 {
             return Ok(0);
         }
-        let filter = TensorInfo::read(self, self.tensor_index(ins.get(1)?)?)?;
+        let filter = self.tensor_info(ins.get(1)?)?;
         if filter.rank != 4 {
             return Ok(0); // prepare rejects it
         }
@@ -224,7 +228,7 @@ impl<'m> Model<'m> {
         w.push(self.outputs.len() as i32)?;
         for list in [self.inputs, self.outputs] {
             for i in 0..list.len() {
-                let t = TensorInfo::read(self, self.tensor_index(list.get(i)?)?)?;
+                let t = self.tensor_info(list.get(i)?)?;
                 if t.data.is_some() {
                     return Err(Error::Malformed("subgraph input/output is a constant"));
                 }
@@ -246,26 +250,21 @@ impl<'m> Model<'m> {
         let kind = self.op_kind(i)?;
         let op = OperatorT(self.operators.get(i)?);
         let (code, _) = self.op_code(i)?;
-        let ctx = OpCtx {
-            model: self,
-            index: i,
-            name: op_name(code),
-            inputs: op.inputs()?,
-            outputs: op.outputs()?,
-            options: op.options()?,
-        };
-        if ctx.outputs.len() != 1 {
-            return Err(ctx.bad());
+        let name = op_name(code);
+        let bad = Error::BadShape { op: name, index: i };
+        let (ins, outs) = (op.inputs()?, op.outputs()?);
+        if outs.len() != 1 {
+            return Err(bad);
         }
-        if ctx.inputs.len() > ops::MAX_INPUTS {
+        if ins.len() > MAX_INPUTS {
             return Err(Error::Limit("more than 8 operator inputs"));
         }
         let start = w.pos();
         w.push(kind as i32)?;
         w.push(0)?; // record length, patched below
-        w.push(ctx.inputs.len() as i32)?;
-        for k in 0..ctx.inputs.len() {
-            let t = ctx.inputs.get(k)?;
+        w.push(ins.len() as i32)?;
+        for k in 0..ins.len() {
+            let t = ins.get(k)?;
             if t < 0 {
                 Loc {
                     start: 0,
@@ -274,13 +273,13 @@ impl<'m> Model<'m> {
                 }
                 .write(w)?;
             } else {
-                let info = TensorInfo::read(self, self.tensor_index(t)?)?;
+                let info = self.tensor_info(t)?;
                 self.loc(&info, offset(info.index)?).write(w)?;
             }
         }
-        let out = ctx.output()?;
+        let out = self.tensor_info(outs.get(0)?)?;
         if out.data.is_some() {
-            return Err(ctx.bad());
+            return Err(bad);
         }
         self.loc(&out, offset(out.index)?).write(w)?;
         let scratch = self.scratch_bytes(i)?;
@@ -290,6 +289,14 @@ impl<'m> Model<'m> {
             constant: false,
         }
         .write(w)?;
+        let ctx = OpCtx {
+            index: i,
+            name,
+            tensors: self.tensors,
+            inputs: ins,
+            output: out,
+            options: op.options()?,
+        };
         let macs = ops::prepare(kind, &ctx, w)?;
         let len = (w.pos() - start) / 4;
         w.patch(start + 4, len as i32)?;
@@ -382,7 +389,7 @@ impl<'m> Model<'m> {
 
     /// Sets the planner request of tensor `t` (once); returns whether it needs arena.
     fn request(&self, r: &mut Request, t: usize) -> Result<bool> {
-        let info = TensorInfo::read(self, t)?;
+        let info = self.tensors.info(t)?;
         if info.data.is_some() {
             return Ok(false);
         }

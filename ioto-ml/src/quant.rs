@@ -23,36 +23,37 @@ pub fn frexp(x: f64) -> (f64, i32) {
     (mantissa, exponent)
 }
 
-/// C `round` for `f64`: nearest integer, halves away from zero (|x| < 2^62).
-pub fn round_f64(x: f64) -> f64 {
-    if x.is_nan() || x.abs() >= 4.0e18 {
-        return x;
-    }
-    let t = x as i64 as f64;
-    let frac = x - t;
-    if frac >= 0.5 {
-        t + 1.0
-    } else if frac <= -0.5 {
-        t - 1.0
-    } else {
-        t
-    }
+/// Declares C's `round` for one float type: nearest integer, halves away from zero,
+/// truncating through an integer type wide enough below `limit` (at and above it
+/// every value of the type is already integral, or NaN/inf, and is returned as is).
+macro_rules! round_half_away {
+    ($(#[$m:meta])* $name:ident($float:ty) via $int:ty, below $limit:expr) => {
+        $(#[$m])*
+        pub fn $name(x: $float) -> $float {
+            if x.is_nan() || x.abs() >= $limit {
+                return x;
+            }
+            let t = x as $int as $float;
+            let frac = x - t;
+            if frac >= 0.5 {
+                t + 1.0
+            } else if frac <= -0.5 {
+                t - 1.0
+            } else {
+                t
+            }
+        }
+    };
 }
 
-/// C `roundf` for `f32`: nearest integer, halves away from zero.
-pub fn round_f32(x: f32) -> f32 {
-    if x.is_nan() || x.abs() >= 8.0e6 {
-        return x; // already integral (or NaN/inf)
-    }
-    let t = x as i32 as f32;
-    let frac = x - t;
-    if frac >= 0.5 {
-        t + 1.0
-    } else if frac <= -0.5 {
-        t - 1.0
-    } else {
-        t
-    }
+round_half_away! {
+    /// C `round` for `f64`: nearest integer, halves away from zero (|x| < 2^62).
+    round_f64(f64) via i64, below 4.0e18
+}
+
+round_half_away! {
+    /// C `roundf` for `f32`: nearest integer, halves away from zero.
+    round_f32(f32) via i32, below 8.0e6
 }
 
 /// C `floor` for `f64` within the `i64` range.

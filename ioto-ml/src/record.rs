@@ -3,6 +3,9 @@
 
 use crate::error::{Error, Result};
 
+/// The most inputs one operator (and so one record) may have.
+pub(crate) const MAX_INPUTS: usize = 8;
+
 /// Writes words into the arena header, or only counts them (`buf == None`).
 pub(crate) struct Writer<'b> {
     buf: Option<&'b mut [u8]>,
@@ -123,6 +126,12 @@ impl Words<'_> {
     }
 }
 
+/// A parameter struct declared with [`params!`], read back from a record.
+pub(crate) trait Params: Sized {
+    /// Reads the fields back.
+    fn read(r: &mut Reader<'_>) -> Result<Self>;
+}
+
 /// Declares a parameter struct of `i32` fields with record (de)serialisation.
 macro_rules! params {
     ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $f:ident),* $(,)? }) => {
@@ -140,6 +149,11 @@ macro_rules! params {
                 r.read_into(&mut words)?;
                 let [$($f),*] = words;
                 Ok(Self { $($f),* })
+            }
+        }
+        impl $crate::record::Params for $name {
+            fn read(r: &mut $crate::record::Reader<'_>) -> $crate::error::Result<Self> {
+                $name::read(r)
             }
         }
     };

@@ -1,7 +1,8 @@
-//! Static tensor information read from the model at prepare time.
+//! Static tensor information read from the model at prepare time: the narrow view
+//! of a tensor that kernels validate and prepare against (they never see the model).
 
 use crate::error::{Error, Result};
-use crate::model::Model;
+use crate::flatbuffer::{Table, Vector};
 use crate::schema::{QuantT, TensorT, buffer_data, tensor_type};
 
 /// The most dimensions a tensor may have.
@@ -25,9 +26,55 @@ pub(crate) struct TensorInfo<'m> {
     pub(crate) quant: Option<QuantT<'m>>,
 }
 
-impl<'m> TensorInfo<'m> {
-    pub(crate) fn read(model: &Model<'m>, index: usize) -> Result<Self> {
-        let t = TensorT(model.tensors.get(index)?);
+/// The subgraph's tensor table and the model's buffers, from which a [`TensorInfo`]
+/// is read.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Tensors<'m> {
+    /// The model bytes (constant data lives here).
+    pub(crate) data: &'m [u8],
+    tensors: Vector<'m, Table<'m>>,
+    buffers: Vector<'m, Table<'m>>,
+}
+
+impl<'m> Tensors<'m> {
+    /// The tensor table of a subgraph, with the model's buffers and bytes.
+    pub(crate) fn new(
+        data: &'m [u8],
+        tensors: Vector<'m, Table<'m>>,
+        buffers: Vector<'m, Table<'m>>,
+    ) -> Self {
+        Tensors {
+            data,
+            tensors,
+            buffers,
+        }
+    }
+
+    /// Number of tensors.
+    pub(crate) fn len(&self) -> usize {
+        self.tensors.len()
+    }
+
+    /// The index of tensor `t` (as operators and subgraphs list them), checked.
+    pub(crate) fn index(&self, t: i32) -> Result<usize> {
+        usize::try_from(t)
+            .ok()
+            .filter(|&t| t < self.tensors.len())
+            .ok_or(Error::Malformed("tensor index out of range"))
+    }
+
+    /// Name bytes of tensor `index` (empty when it has none).
+    pub(crate) fn name(&self, index: usize) -> &'m [u8] {
+        self.tensors
+            .get(index)
+            .ok()
+            .and_then(|t| TensorT(t).name().ok())
+            .unwrap_or(&[])
+    }
+
+    /// Reads and validates tensor `index`.
+    pub(crate) fn info(&self, index: usize) -> Result<TensorInfo<'m>> {
+        let t = TensorT(self.tensors.get(index)?);
         let ty = t.tensor_type()?;
         let elem = tensor_type::size(ty).ok_or(Error::Malformed("tensor type"))?;
         let shape = t.shape()?;
@@ -56,15 +103,15 @@ impl<'m> TensorInfo<'m> {
         if t.has_sparsity()? {
             return Err(Error::Malformed("sparse tensors are not supported"));
         }
-        let buffer = model.buffers.get(t.buffer()? as usize)?;
-        let (off, len) = buffer_data(model.data, &buffer)?;
+        let buffer = self.buffers.get(t.buffer()? as usize)?;
+        let (off, len) = buffer_data(self.data, &buffer)?;
         let data = if len > 0 {
             if len != bytes {
                 return Err(Error::Malformed(
                     "constant buffer size differs from tensor size",
                 ));
             }
-            Some(model.data.get(off..off + len).ok_or(Error::OutOfBounds)?)
+            Some(self.data.get(off..off + len).ok_or(Error::OutOfBounds)?)
         } else {
             None
         };
@@ -97,7 +144,9 @@ impl<'m> TensorInfo<'m> {
             quant,
         })
     }
+}
 
+impl TensorInfo<'_> {
     /// Dimension `i` counted from the end (`dim_back(0)` is the innermost).
     pub(crate) fn dim_back(&self, i: usize) -> i32 {
         if i < self.rank {
@@ -132,16 +181,6 @@ impl<'m> TensorInfo<'m> {
     /// Number of quantization scales.
     pub(crate) fn scale_count(&self) -> usize {
         self.quant.as_ref().map_or(0, |q| q.scales.len())
-    }
-
-    /// Name bytes (for inspection).
-    pub(crate) fn name(&self, model: &Model<'m>) -> &'m [u8] {
-        model
-            .tensors
-            .get(self.index)
-            .ok()
-            .and_then(|t| TensorT(t).name().ok())
-            .unwrap_or(&[])
     }
 
     /// Reads constant `int32` element `i` (shapes, axes, paddings); also accepts int64.

@@ -25,6 +25,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use ioto_board_host::platform::{HostDelay, TokioNet};
 use ioto_board_host::{HostClock, HostEntropy};
 use ioto_core::Entropy;
 use ioto_core::outbox::{OfflineQueue, QueuePolicy, RamQueue};
@@ -33,7 +34,6 @@ use ioto_transport::mqtt::client::{
 };
 use ioto_transport::mqtt::connector::{Connector, TcpConnector};
 use ioto_transport::mqtt::{ProtocolVersion, QoS, SubscribeOptions, Subscription};
-use ioto_transport::std_net::{TokioDelay, TokioNet};
 
 const USAGE: &str =
     "usage: mqtt --url mqtt://HOST:PORT|mqtts://HOST:PORT [--ca FILE] [--protocol 5|3.1.1] \
@@ -181,7 +181,7 @@ fn parse_args(argv: &[String]) -> Result<Args, String> {
 }
 
 /// The client over any connector: plain TCP, or verified TLS for `mqtts://`.
-type Cli<'a, C> = Client<'a, C, RamQueue<'a>, TokioDelay, HostClock, HostEntropy>;
+type Cli<'a, C> = Client<'a, C, RamQueue<'a>, HostDelay, HostClock, HostEntropy>;
 
 /// Why reconnecting cannot help (a TLS certificate failure), if that is the case.
 type Fatal<'f> = &'f dyn Fn() -> Option<String>;
@@ -383,7 +383,7 @@ async fn run_tls(
         ca,
         host,
         rand_core::OsRng,
-        ioto_transport::std_net::unix_time,
+        ioto_board_host::platform::unix_time,
     );
     let fatal = || {
         connector
@@ -435,7 +435,7 @@ async fn run_with<C: Connector>(connector: &C, args: Args, fatal: Fatal<'_>) -> 
         connector,
         buffers,
         queue,
-        TokioDelay,
+        HostDelay,
         HostClock::new(),
         HostEntropy::default(),
     );

@@ -3,13 +3,16 @@
 //! `cargo xtask bench transport` runs it; it is a report, not a test.
 //!
 //! ```text
-//! cargo run --release -p ioto-transport --features std --example mqtt_bench [-- --msgs N]
+//! cargo run --release -p ioto-transport --features std --example mqtt_bench [-- --msgs N --rounds R]
 //! ```
 //!
 //! QoS 0: time to publish N messages plus one QoS 1 sentinel and get the sentinel's
 //! PUBACK (the broker handles a connection's packets in order, so all N were taken in).
-//! QoS 1: time until all N PUBACKs arrived. Each case runs 3 times; the best counts.
-//! Prints `BENCH client=<ioto|rumqttc> qos=<n> msgs=<n> msgs_per_s=<x>` lines.
+//! QoS 1: time until all N PUBACKs arrived. Each case runs `--rounds` times (7 by
+//! default), the two clients alternating within a round and taking turns to go first;
+//! every round gives one ratio. Prints `BENCH client=<ioto|rumqttc> qos=<n> …
+//! median_msgs_per_s=<x>` lines and `BENCH client=ioto/rumqttc qos=<n> median_ratio=…
+//! min_ratio=… max_ratio=…`, so one noisy run cannot decide.
 
 #![allow(clippy::panic)]
 
@@ -19,6 +22,7 @@ mod broker;
 
 use std::time::{Duration, Instant};
 
+use ioto_board_host::platform::{HostDelay, TokioNet};
 use ioto_board_host::{HostClock, HostEntropy};
 use ioto_core::outbox::{OfflineQueue, QueuePolicy, RamQueue};
 use ioto_transport::mqtt::client::{
@@ -26,7 +30,6 @@ use ioto_transport::mqtt::client::{
 };
 use ioto_transport::mqtt::connector::TcpConnector;
 use ioto_transport::mqtt::{ProtocolVersion, QoS};
-use ioto_transport::std_net::{TokioDelay, TokioNet};
 
 const INFLIGHT: u16 = 64;
 const PAYLOAD: [u8; 64] = [b'x'; 64];
@@ -56,7 +59,7 @@ async fn ioto_run(port: u16, qos: QoS, msgs: u64) -> Duration {
         &connector,
         buffers,
         queue,
-        TokioDelay,
+        HostDelay,
         HostClock::new(),
         HostEntropy::default(),
     );
@@ -133,6 +136,17 @@ async fn rumqttc_run(port: u16, qos: QoS, msgs: u64) -> Duration {
     elapsed
 }
 
+/// Sorts `values` and returns their median (the mean of the middle two for an even count).
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len().is_multiple_of(2) {
+        (values[mid - 1] + values[mid]) / 2.0
+    } else {
+        values[mid]
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let msgs: u64 = args
@@ -140,37 +154,55 @@ fn main() {
         .position(|a| a == "--msgs")
         .and_then(|i| args.get(i + 1))
         .map_or(20_000, |n| n.parse().expect("--msgs N"));
+    let rounds: usize = args
+        .iter()
+        .position(|a| a == "--rounds")
+        .and_then(|i| args.get(i + 1))
+        .map_or(7, |n| n.parse().expect("--rounds N"));
     let broker = broker::Broker::start("");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    let mut rates = Vec::new();
+    // Several rounds, the two clients alternating (and alternating which goes first),
+    // so that a noisy moment of the machine hits both sides alike; each round gives one
+    // ratio, and the median ratio with its spread is the result.
     for qos in [QoS::AtMostOnce, QoS::AtLeastOnce] {
-        for name in ["ioto", "rumqttc"] {
-            let best = (0..3)
-                .map(|_| {
-                    rt.block_on(async {
-                        match name {
-                            "ioto" => ioto_run(broker.port, qos, msgs).await,
-                            _ => rumqttc_run(broker.port, qos, msgs).await,
-                        }
-                    })
-                })
-                .min()
-                .expect("three runs");
-            let rate = msgs as f64 / best.as_secs_f64();
-            println!(
-                "BENCH client={name} qos={} msgs={msgs} msgs_per_s={rate:.0}",
-                qos as u8
-            );
-            rates.push(rate);
+        let mut ratios = Vec::new();
+        let (mut ioto_rates, mut rumqttc_rates) = (Vec::new(), Vec::new());
+        for round in 0..rounds {
+            let run = |name: &str| {
+                let took = rt.block_on(async {
+                    match name {
+                        "ioto" => ioto_run(broker.port, qos, msgs).await,
+                        _ => rumqttc_run(broker.port, qos, msgs).await,
+                    }
+                });
+                msgs as f64 / took.as_secs_f64()
+            };
+            let (ioto, rumqttc) = if round % 2 == 0 {
+                let a = run("ioto");
+                (a, run("rumqttc"))
+            } else {
+                let b = run("rumqttc");
+                (run("ioto"), b)
+            };
+            ioto_rates.push(ioto);
+            rumqttc_rates.push(rumqttc);
+            ratios.push(ioto / rumqttc);
         }
-    }
-    for (qos, pair) in rates.chunks_exact(2).enumerate() {
+        for (name, rates) in [("ioto", &mut ioto_rates), ("rumqttc", &mut rumqttc_rates)] {
+            println!(
+                "BENCH client={name} qos={} msgs={msgs} rounds={rounds} median_msgs_per_s={:.0}",
+                qos as u8,
+                median(rates)
+            );
+        }
+        let med = median(&mut ratios);
+        let (lo, hi) = (ratios[0], ratios[ratios.len() - 1]);
         println!(
-            "BENCH client=ioto/rumqttc qos={qos} ratio={:.2}",
-            pair[0] / pair[1]
+            "BENCH client=ioto/rumqttc qos={} rounds={rounds} median_ratio={med:.2} min_ratio={lo:.2} max_ratio={hi:.2}",
+            qos as u8
         );
     }
     // RAM per connection = this state + the buffers the application lends (here
@@ -180,7 +212,7 @@ fn main() {
         'a,
         TcpConnector<'a, TokioNet, TokioNet>,
         RamQueue<'a>,
-        TokioDelay,
+        HostDelay,
         HostClock,
         HostEntropy,
     >;

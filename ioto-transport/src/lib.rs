@@ -10,8 +10,6 @@ extern crate std;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod sse;
-#[cfg(feature = "std")]
-pub mod std_net;
 #[cfg(feature = "tls")]
 pub mod tls;
 #[cfg(feature = "ws")]

@@ -38,14 +38,7 @@ where
     }
 }
 
-impl<'a, C, Q, D, K, E> MqttUplink<'a, C, Q, D, K, E>
-where
-    C: Connector + 'a,
-    Q: Outbox,
-    D: DelayNs,
-    K: Clock,
-    E: Entropy,
-{
+impl<'a, C: Connector, Q, D, K, E> MqttUplink<'a, C, Q, D, K, E> {
     /// Wraps `client`; `filters` (at most [`MAX_FILTERS`]) are subscribed with QoS 1
     /// after every connect.
     pub fn new(client: Client<'a, C, Q, D, K, E>, filters: &'a [&'a str]) -> Self {
@@ -62,10 +55,8 @@ where
         &mut self.client
     }
 
-    async fn subscribe_all(&mut self) -> Result<(), Error> {
-        if self.filters.is_empty() {
-            return Ok(());
-        }
+    /// The command filters as QoS 1 subscriptions (the first `filters.len()` entries).
+    fn subscriptions(&self) -> [Subscription<'a>; MAX_FILTERS] {
         let one = |filter| Subscription {
             filter,
             options: SubscribeOptions::qos(QoS::AtLeastOnce),
@@ -74,10 +65,7 @@ where
         for (s, f) in subs.iter_mut().zip(self.filters) {
             *s = one(f);
         }
-        self.client
-            .subscribe(&subs[..self.filters.len()], Properties::default())
-            .await
-            .map(|_| ())
+        subs
     }
 }
 
@@ -121,7 +109,11 @@ where
 
     async fn poll(&mut self, max_wait_ms: u32) -> Result<Option<UplinkEvent<'_>>, Error> {
         if self.resubscribe && self.client.is_connected() {
-            self.subscribe_all().await?;
+            if !self.filters.is_empty() {
+                let subs = self.subscriptions();
+                let subs = &subs[..self.filters.len()];
+                self.client.subscribe(subs, Properties::default()).await?;
+            }
             self.resubscribe = false;
         }
         Ok(match self.client.poll_timeout(max_wait_ms).await? {

@@ -43,29 +43,27 @@ fn settings(v: u32) -> Settings {
 const SETTINGS: u16 = 1;
 const COUNTER: u16 = 7;
 
+/// The store over `image` (4-byte words), as after a reboot.
+fn store<'a>(
+    image: &'a mut Vec<u8>,
+    buf: &'a mut [u8],
+) -> ConfigStore<'a, NorSim<&'a mut Vec<u8>, PAGE, 4>> {
+    ConfigStore::new(NorSim::new(image), 0..SIZE as u32, buf).unwrap()
+}
+
 #[test]
 fn store_reopen_fetch_and_overwrite() {
     let mut image = vec![0xFF; SIZE];
     let mut buf = [0u8; 64];
     block_on(async {
-        let mut c = ConfigStore::new(
-            NorSim::<_, PAGE, 4>::new(&mut image),
-            0..SIZE as u32,
-            &mut buf,
-        )
-        .unwrap();
+        let mut c = store(&mut image, &mut buf);
         assert_eq!(c.fetch::<Settings>(SETTINGS).await.unwrap(), None);
         c.store(SETTINGS, &settings(1)).await.unwrap();
         c.store(COUNTER, &42u64).await.unwrap();
         c.store(SETTINGS, &settings(2)).await.unwrap();
     });
     block_on(async {
-        let mut c = ConfigStore::new(
-            NorSim::<_, PAGE, 4>::new(&mut image),
-            0..SIZE as u32,
-            &mut buf,
-        )
-        .unwrap();
+        let mut c = store(&mut image, &mut buf);
         assert_eq!(
             c.fetch::<Settings>(SETTINGS).await.unwrap(),
             Some(settings(2))
@@ -87,12 +85,7 @@ fn store_reopen_fetch_and_overwrite() {
         assert_eq!(e.kind(), StorageErrorKind::Serialization);
     });
     block_on(async {
-        let mut c = ConfigStore::new(
-            NorSim::<_, PAGE, 4>::new(&mut image),
-            0..SIZE as u32,
-            &mut buf,
-        )
-        .unwrap();
+        let mut c = store(&mut image, &mut buf);
         assert_eq!(
             c.fetch::<Settings>(SETTINGS).await.unwrap(),
             Some(settings(59))

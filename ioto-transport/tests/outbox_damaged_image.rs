@@ -3,23 +3,12 @@
 //! must be the one read back — or `open` refuses the image with a typed error.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod outbox_image;
+
 use embassy_futures::block_on;
 use ioto_core::outbox::Outbox;
-use ioto_transport::storage::nor_sim::NorSim;
 use ioto_transport::storage::outbox::{FlashOutbox, StorageErrorKind};
-
-/// Geometry of the fuzz target: 4 pages of 256 bytes, 4-byte words.
-const PAGE: usize = 256;
-const PAGES: usize = 4;
-const SIZE: usize = PAGE * PAGES;
-
-/// The fuzz input as the chip image: its bytes first, the rest erased.
-fn image_from(data: &[u8]) -> Vec<u8> {
-    let mut image = vec![0xFF; SIZE];
-    let n = data.len().min(SIZE);
-    image[..n].copy_from_slice(&data[..n]);
-    image
-}
+use outbox_image::{PAGE, PAGES, Run, SIZE, check_ran, chip, image_from, run};
 
 fn regression(name: &str) -> Vec<u8> {
     let path = format!(
@@ -29,79 +18,13 @@ fn regression(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// What happened to an image: `open` refused it, or the drain/push/read sequence ran.
-#[derive(Debug, PartialEq)]
-enum Run {
-    Refused(StorageErrorKind),
-    Ran {
-        drained: bool,
-        pushed: bool,
-        len_after_push: usize,
-        read_back: Option<Vec<u8>>,
-    },
-}
-
-/// The fuzz target's sequence: open, drain (read and pop until `Ok(None)`), push one
-/// record, read the front.
-fn run(image: &mut [u8], record: &[u8]) -> Run {
-    let flash: NorSim<_, PAGE, 4> = NorSim::new(image);
-    let mut buf = [0u8; PAGE];
-    block_on(async {
-        let mut outbox = match FlashOutbox::open(flash, 0..SIZE as u32, &mut buf).await {
-            Ok(o) => o,
-            Err(e) => return Run::Refused(e.kind()),
-        };
-        let mut out = [0u8; PAGE];
-        let mut drained = false;
-        for _ in 0..=outbox.len() + 1 {
-            match outbox.read_front(&mut out).await {
-                Ok(None) => {
-                    drained = true;
-                    break;
-                }
-                Ok(Some(len)) => assert!(len <= outbox.max_record_len()),
-                Err(_) => break,
-            }
-            if outbox.pop_front().await.is_err() {
-                break;
-            }
-        }
-        let pushed = matches!(outbox.push_back(record).await, Ok(true));
-        let len_after_push = outbox.len();
-        let read_back = match outbox.read_front(&mut out).await {
-            Ok(Some(n)) => Some(out[..n].to_vec()),
-            _ => None,
-        };
-        Run::Ran {
-            drained,
-            pushed,
-            len_after_push,
-            read_back,
-        }
-    })
-}
-
 /// Checks the outbox's promise on `image`: refused at `open` with `Corrupted`, or —
 /// once drained — a push that returned `Ok(true)` is read back byte for byte.
 fn check_promise(mut image: Vec<u8>) {
     let record = b"t=21.5";
     match run(&mut image, record) {
         Run::Refused(kind) => assert_eq!(kind, StorageErrorKind::Corrupted),
-        Run::Ran {
-            drained,
-            pushed,
-            len_after_push,
-            read_back,
-        } => {
-            if drained && pushed {
-                assert_eq!(len_after_push, 1);
-                assert_eq!(
-                    read_back.as_deref(),
-                    Some(&record[..]),
-                    "drained then pushed"
-                );
-            }
-        }
+        ran => check_ran(&ran, record),
     }
 }
 
@@ -218,8 +141,8 @@ fn fuzz_crash_da2036f8_format_recovers() {
     let mut image = image_from(&data);
     let mut buf = [0u8; PAGE];
     block_on(async {
-        let flash: NorSim<_, PAGE, 4> = NorSim::new(&mut image[..]);
-        let mut outbox = FlashOutbox::format(flash, 0..SIZE as u32, &mut buf)
+        let range = 0..SIZE as u32;
+        let mut outbox = FlashOutbox::format(chip(&mut image), range, &mut buf)
             .await
             .unwrap();
         assert!(outbox.push_back(b"t=21.5").await.unwrap());
@@ -234,14 +157,11 @@ fn fuzz_crash_da2036f8_format_recovers() {
 #[test]
 fn leftover_record_on_a_free_page_is_not_served() {
     let mut image = vec![0xFF; SIZE];
-    let mut buf = [0u8; PAGE];
-    block_on(async {
-        let flash: NorSim<_, PAGE, 4> = NorSim::new(&mut image[..]);
-        let mut outbox = FlashOutbox::open(flash, 0..SIZE as u32, &mut buf)
-            .await
-            .unwrap();
-        assert!(outbox.push_back(b"stale").await.unwrap());
-    });
+    let pushed = run(&mut image, b"stale");
+    assert!(
+        matches!(pushed, Run::Ran { pushed: true, .. }),
+        "{pushed:?}"
+    );
     assert_eq!(&image[..4], &[0, 0, 0, 0]); // page 0 partial-open
     image[..4].fill(0xFF); // now "free", record still there
     check_promise(image);

@@ -251,19 +251,23 @@ fn power_cut_at_every_byte_wide_words() {
     sweep::<16>();
 }
 
+/// The outbox over `image` (4-byte words), as after a reboot.
+async fn reopen<'a>(
+    image: &'a mut Vec<u8>,
+    buf: &'a mut [u8],
+) -> FlashOutbox<'a, NorSim<&'a mut Vec<u8>, PAGE, 4>> {
+    FlashOutbox::open(NorSim::new(image), 0..SIZE as u32, buf)
+        .await
+        .unwrap()
+}
+
 #[test]
 fn clean_reopen_keeps_records_in_order() {
     let mut image = vec![0xFF; SIZE];
     let mut buf = [0u8; 128];
     let mut rec = [0u8; 128];
     block_on(async {
-        let mut outbox = FlashOutbox::open(
-            NorSim::<_, PAGE, 4>::new(&mut image),
-            0..SIZE as u32,
-            &mut buf,
-        )
-        .await
-        .unwrap();
+        let mut outbox = reopen(&mut image, &mut buf).await;
         for seq in 0..10 {
             assert!(outbox.push_back(&record(seq)).await.unwrap());
         }
@@ -271,13 +275,7 @@ fn clean_reopen_keeps_records_in_order() {
         assert!(outbox.pop_front().await.unwrap());
     });
     block_on(async {
-        let mut outbox = FlashOutbox::open(
-            NorSim::<_, PAGE, 4>::new(&mut image),
-            0..SIZE as u32,
-            &mut buf,
-        )
-        .await
-        .unwrap();
+        let mut outbox = reopen(&mut image, &mut buf).await;
         assert_eq!(outbox.len(), 8);
         for seq in 2..10 {
             let n = outbox.read_front(&mut rec).await.unwrap().unwrap();

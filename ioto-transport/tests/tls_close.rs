@@ -18,13 +18,13 @@ use std::time::{Duration, Instant};
 use common::{TokioStack, TokioTimer};
 use embassy_futures::block_on;
 use embedded_io_async::Read;
+use ioto_board_host::platform::{HostDelay, TokioNet};
 use ioto_board_host::{HostClock, HostEntropy};
 use ioto_core::outbox::{OfflineQueue, QueuePolicy, RamQueue};
 use ioto_transport::http::{HttpClient, Request, TcpConnector};
 use ioto_transport::mqtt::ProtocolVersion;
 use ioto_transport::mqtt::client::{Buffers, Client, ClientConfig, Event};
 use ioto_transport::mqtt::connector::TcpConnector as MqttTcp;
-use ioto_transport::std_net::{TokioDelay, TokioNet};
 use ioto_transport::tls::{
     self, READ_BUF_FULL, TlsBuffers, TlsConfig, TlsError, TlsHttpConnector, TlsMqttConnector,
 };
@@ -225,7 +225,7 @@ async fn mqtt_disconnect_sends_close_notify() {
             incoming_qos2: &mut ids,
         },
         OfflineQueue::new(RamQueue::new(&mut queue, 16), QueuePolicy::DropOldest),
-        TokioDelay,
+        HostDelay,
         HostClock::new(),
         HostEntropy::default(),
     );

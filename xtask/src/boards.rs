@@ -9,6 +9,16 @@ pub enum Kind {
     Physical(&'static str),
 }
 
+/// How a virtual board's network controller joins QEMU's netdev `n0`
+/// (see `qemu_net`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nic {
+    /// A controller on the board itself, claimed with `-net nic,netdev=n0,model=<model>`.
+    OnBoard(&'static str),
+    /// A device to plug in: `-device <device>,netdev=n0`.
+    Device(&'static str),
+}
+
 /// One board.
 #[derive(Clone, Copy, Debug)]
 pub struct Board {
@@ -24,6 +34,8 @@ pub struct Board {
     pub kind: Kind,
     /// The chip the board is or stands in for.
     pub chip: &'static str,
+    /// The virtual board's network controller (`None`: physical boards).
+    pub nic: Option<Nic>,
 }
 
 /// Flags common to every QEMU run: no display, semihosting for console and exit
@@ -56,6 +68,8 @@ pub const BOARDS: [Board; 6] = [
             "cortex-m4",
         ]),
         chip: "nRF52840 (Cortex-M4F)",
+        // mps2-an386's SMSC LAN9118 at 0x4020_0000.
+        nic: Some(Nic::OnBoard("lan9118")),
     },
     Board {
         name: "qemu-m0",
@@ -70,6 +84,8 @@ pub const BOARDS: [Board; 6] = [
             "cortex-m3",
         ]),
         chip: "RP2040 (Cortex-M0+)",
+        // mps2-an385's SMSC LAN9118 at 0x4020_0000.
+        nic: Some(Nic::OnBoard("lan9118")),
     },
     Board {
         name: "qemu-rv32",
@@ -78,6 +94,8 @@ pub const BOARDS: [Board; 6] = [
         features: &["rv32"],
         kind: Kind::Virtual(&["qemu-system-riscv32", "-machine", "virt", "-bios", "none"]),
         chip: "ESP32-C3 (RV32IMC)",
+        // virtio-net on one of virt's virtio-mmio transports (0x1000_1000..0x1000_8fff).
+        nic: Some(Nic::Device("virtio-net-device")),
     },
     Board {
         name: "nrf52840",
@@ -86,6 +104,7 @@ pub const BOARDS: [Board; 6] = [
         features: &[],
         kind: Kind::Physical("nRF52840_xxAA"),
         chip: "nRF52840",
+        nic: None,
     },
     Board {
         name: "rp2040",
@@ -94,6 +113,7 @@ pub const BOARDS: [Board; 6] = [
         features: &[],
         kind: Kind::Physical("RP2040"),
         chip: "RP2040",
+        nic: None,
     },
     Board {
         name: "esp32c3",
@@ -102,6 +122,7 @@ pub const BOARDS: [Board; 6] = [
         features: &[],
         kind: Kind::Physical("esp32c3"),
         chip: "ESP32-C3",
+        nic: None,
     },
 ];
 

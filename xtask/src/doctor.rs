@@ -75,6 +75,9 @@ pub const SPAWNED_PROGRAMS: &[(&str, &str)] = &[
     ("id", "coreutils"),
     ("qemu-system-arm", "qemu-system-arm"),
     ("qemu-system-riscv32", "qemu-system-misc"),
+    // ioto-ml/tests/keyword.rs speaks fresh "yes"/"no" clips for micro_speech.
+    ("espeak-ng", "espeak-ng"),
+    ("sox", "sox"),
 ];
 
 /// cargo-fuzz, which `cargo xtask fuzz` (and the brief fuzz run of `cargo xtask test`)

@@ -3,7 +3,9 @@
 //!
 //! Every bin of a board's firmware crate is a suite, except `bench_*` bins (those are
 //! `cargo xtask bench`'s). A suite passes when it exits 0 after printing the harness's
-//! closing line with every declared test `ok`.
+//! closing line with every declared test `ok`. Suites listed in `qemu_net::SUITES`
+//! run on QEMU's restricted user-mode network with the loopback services they declare,
+//! and pass only if the host-side checks of those services pass too.
 
 use std::{path::PathBuf, time::Duration};
 
@@ -12,7 +14,7 @@ use crate::{
     args::Args,
     boards::{self, Board},
     build::{self, FirmwareBuild},
-    qemu,
+    qemu, qemu_net,
     report::SuiteReport,
     toolchain, ui,
 };
@@ -179,14 +181,26 @@ fn run_pass(
         })
         .collect();
     for elf in elfs {
-        let suite = elf
+        let bin = elf
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let suite = format!("{suite}{}", pass.label);
+        let suite = format!("{bin}{}", pass.label);
         let step = ui::step(&format!("hil-test {suite} on {}", board.name));
-        let run = qemu::run(board, &elf, opts.timeout)?;
-        let report = SuiteReport::parse(&run.stdout);
+        // Networked suites: their loopback services and QEMU's fenced network to them.
+        let host = qemu_net::Session::start(&bin, board)?;
+        let extra = match &host {
+            Some(h) => h.qemu_args(board)?,
+            None => Vec::new(),
+        };
+        let run = qemu::run_with(board, &elf, opts.timeout, &extra)?;
+        let mut report = SuiteReport::parse(&run.stdout);
+        if let Some(h) = host
+            && let Err(msg) = h.finish()
+            && report.failed.is_none()
+        {
+            report.failed = Some(("host-side checks".into(), msg));
+        }
         let outcome = Outcome {
             board: board.name,
             suite,

@@ -5,7 +5,7 @@
 //! cargo xtask doctor [--install]                      check (and install) what the project needs
 //! cargo xtask build --board <b> [--example <e>] [--release|--debug]
 //! cargo xtask hil-test [--board <b>] [--emulator|--probe]
-//! cargo xtask size [--board <b>]
+//! cargo xtask size [--board <b>] [--all] [--markdown]  flash, model weights, RAM per example
 //! cargo xtask bench <suite>                           numbers, never asserted
 //! cargo xtask fuzz list|<target>|--all [--minutes N]   fuzz campaigns, reported like benches
 //! cargo xtask test                                    everything a contributor keeps green
@@ -25,6 +25,8 @@ mod fuzz;
 mod hil;
 mod nab;
 mod qemu;
+mod qemu_net;
+mod qemu_tls;
 mod report;
 mod size;
 mod test_all;
@@ -52,7 +54,7 @@ commands:
                                              build and run the on-target test suites; --emulator
                                              (default) runs the qemu-* boards, --probe runs on
                                              hardware through `probe-rs run`
-  size [--board <b>]                         flash and RAM of each firmware, as a table
+  size [--board <b>] [--all] [--markdown]    flash, model weights and RAM of each example
   bench <suite>                              benchmarks (report, not tests): `cargo xtask bench list`;
                                              `bench agent [--seeds N] [--duration S] [--speedup X]`
                                              measures issue 10's aims (bytes sent, faults, flash)

@@ -27,6 +27,12 @@ pub struct Run {
 
 /// Runs `elf` on `board` for at most `limit`.
 pub fn run(board: &Board, elf: &Path, limit: Duration) -> Result<Run> {
+    run_with(board, elf, limit, &[])
+}
+
+/// Runs `elf` on `board` for at most `limit`, with `extra` QEMU options (e.g. the
+/// network of `qemu_net`).
+pub fn run_with(board: &Board, elf: &Path, limit: Duration, extra: &[String]) -> Result<Run> {
     let Kind::Virtual(machine) = board.kind else {
         return Err(format!("{} is not a virtual board", board.name));
     };
@@ -34,6 +40,7 @@ pub fn run(board: &Board, elf: &Path, limit: Duration) -> Result<Run> {
     let mut cmd = Command::new(program);
     cmd.args(machine_args)
         .args(QEMU_COMMON)
+        .args(extra)
         .arg("-kernel")
         .arg(elf);
     cmd.stdin(Stdio::null())

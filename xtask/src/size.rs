@@ -81,51 +81,157 @@ impl Footprint {
     }
 }
 
-/// `cargo xtask size [--board <b>]`: builds the firmware (release) and prints the table.
+/// The firmware `cargo xtask size` lists by default: the examples a user starts from
+/// (`--all` lists every bin, test suites and benches included).
+pub const EXAMPLES: [&str; 5] = [
+    "hello",
+    "blinky_agent",
+    "anomaly_monitor",
+    "keyword_to_cloud",
+    "agent",
+];
+
+/// One firmware's row: board, ELF, sections and the model weights inside.
+pub struct SizeRow {
+    /// The board's name.
+    pub board: &'static str,
+    /// The firmware image.
+    pub elf: std::path::PathBuf,
+    /// Its sections.
+    pub footprint: Footprint,
+    /// Bytes of TFLite models embedded in its flash (part of `rodata`).
+    pub weights: u64,
+}
+
+impl SizeRow {
+    /// The bin's name.
+    pub fn name(&self) -> String {
+        self.elf
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+}
+
+/// `cargo xtask size [--board <b>] [--all] [--markdown]`: builds the firmware (release)
+/// and prints flash and RAM per example and board, model weights apart.
 pub fn cmd(raw: &[String]) -> Result {
-    let args = Args::parse(raw, &[], &["--board"])?;
+    let args = Args::parse(raw, &["--all", "--markdown"], &["--board"])?;
     let chosen: Vec<&Board> = match args.option("--board") {
         Some(b) => vec![boards::find(b)?],
-        None => boards::virtual_boards().collect(),
+        None => boards::BOARDS.iter().collect(),
     };
     let mut rows = Vec::new();
     for board in chosen {
-        for elf in build::firmware(
-            board,
-            &FirmwareBuild {
-                release: true,
-                ..Default::default()
-            },
-        )? {
-            rows.push((board.name, elf.clone(), Footprint::of_elf(&elf)?));
+        let elves = if args.flag("--all") {
+            build::firmware(
+                board,
+                &FirmwareBuild {
+                    release: true,
+                    ..Default::default()
+                },
+            )?
+        } else {
+            let present = build::bin_names(board.firmware_dir)?;
+            let mut elves = Vec::new();
+            for example in EXAMPLES.iter().filter(|e| present.iter().any(|p| p == *e)) {
+                elves.extend(build::firmware(
+                    board,
+                    &FirmwareBuild {
+                        example: Some(example),
+                        release: true,
+                        ..Default::default()
+                    },
+                )?);
+            }
+            elves
+        };
+        for elf in elves {
+            let bytes = std::fs::read(&elf).map_err(|e| format!("{}: {e}", elf.display()))?;
+            let file =
+                object::File::parse(&*bytes).map_err(|e| format!("{}: {e}", elf.display()))?;
+            rows.push(SizeRow {
+                board: board.name,
+                footprint: Footprint::of_object(&file),
+                weights: model_weights(&file),
+                elf,
+            });
         }
     }
-    print_table(&rows);
+    if args.flag("--markdown") {
+        print_markdown(&rows);
+    } else {
+        print_table(&rows);
+    }
     Ok(())
 }
 
+/// Bytes of TFLite flatbuffers embedded in `file`: data symbols whose contents carry
+/// the `TFL3` file identifier at offset 4 (how `include_bytes!` models appear).
+pub fn model_weights(file: &object::File<'_>) -> u64 {
+    use object::ObjectSymbol;
+    let mut total = 0;
+    for sym in file.symbols() {
+        if sym.kind() != object::SymbolKind::Data || sym.size() < 64 {
+            continue;
+        }
+        let Some(section) = sym.section_index().and_then(|i| file.section_by_index(i).ok())
+        else {
+            continue;
+        };
+        let Ok(Some(head)) = section.data_range(sym.address(), 8) else {
+            continue;
+        };
+        if head.get(4..8) == Some(b"TFL3".as_slice()) {
+            total += sym.size();
+        }
+    }
+    total
+}
+
 /// Prints one row per firmware.
-pub fn print_table(rows: &[(&str, std::path::PathBuf, Footprint)]) {
+pub fn print_table(rows: &[SizeRow]) {
     println!(
-        "{:<10} {:<18} {:>9} {:>9} {:>7} {:>9} {:>8} {:>10} {:>10}",
-        "board", "firmware", "text", "rodata", "data", "bss", "stack", "flash", "ram"
+        "{:<10} {:<18} {:>9} {:>9} {:>7} {:>9} {:>8} {:>10} {:>10} {:>10}",
+        "board", "firmware", "text", "rodata", "data", "bss", "stack", "flash", "weights", "ram"
     );
-    for (board, elf, f) in rows {
-        let name = elf
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+    for row in rows {
+        let f = &row.footprint;
         println!(
-            "{:<10} {:<18} {:>9} {:>9} {:>7} {:>9} {:>8} {:>10} {:>10}",
-            board,
-            name,
+            "{:<10} {:<18} {:>9} {:>9} {:>7} {:>9} {:>8} {:>10} {:>10} {:>10}",
+            row.board,
+            row.name(),
             f.text,
             f.rodata,
             f.data,
             f.bss,
             f.stack,
-            f.flash(),
+            f.flash() - row.weights,
+            row.weights,
             f.ram()
+        );
+    }
+}
+
+/// Prints the rows as the Markdown table the root README carries.
+pub fn print_markdown(rows: &[SizeRow]) {
+    println!("| board | example | flash (code + data), KB | model weights, KB | static RAM, KB |");
+    println!("|---|---|---:|---:|---:|");
+    let kb = |b: u64| format!("{:.1}", b as f64 / 1024.0);
+    for row in rows {
+        let f = &row.footprint;
+        let weights = if row.weights == 0 {
+            "–".to_string()
+        } else {
+            kb(row.weights)
+        };
+        println!(
+            "| {} | `{}` | {} | {} | {} |",
+            row.board,
+            row.name(),
+            kb(f.flash() - row.weights),
+            weights,
+            kb(f.ram())
         );
     }
 }
@@ -145,6 +251,29 @@ mod tests {
         };
         assert_eq!(f.flash(), 124);
         assert_eq!(f.ram(), 1054);
+    }
+
+    /// A stand-in model in this test binary: `TFL3` at offset 4, 256 bytes.
+    #[used]
+    #[unsafe(no_mangle)]
+    static IOTO_SIZE_TEST_MODEL: [u8; 256] = {
+        let mut m = [0u8; 256];
+        m[4] = b'T';
+        m[5] = b'F';
+        m[6] = b'L';
+        m[7] = b'3';
+        m
+    };
+
+    #[test]
+    fn counts_embedded_models_as_weights() {
+        let exe = std::env::current_exe().expect("test binary path");
+        let bytes = std::fs::read(&exe).expect("read test binary");
+        let file = object::File::parse(&*bytes).expect("ELF parses");
+        let weights = model_weights(&file);
+        // Our 256-byte stand-in and nothing that is not a model (this binary has no
+        // other TFLite flatbuffer).
+        assert_eq!(weights, 256, "weights {weights}");
     }
 
     #[test]

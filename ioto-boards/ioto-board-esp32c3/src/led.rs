@@ -41,6 +41,11 @@ impl<'d> Led<'d> {
         self.pin.set_level(!self.lit);
     }
 
+    /// Lights the LED when `on`, else turns it off.
+    pub fn set(&mut self, on: bool) {
+        if on { self.on() } else { self.off() }
+    }
+
     /// Flips the LED.
     pub fn toggle(&mut self) {
         self.pin.toggle();

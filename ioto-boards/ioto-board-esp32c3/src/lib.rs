@@ -1,58 +1,20 @@
-//! # ioto-board-esp32c3
-//!
-//! Board support for the Espressif **ESP32-C3** (RV32IMC at 160 MHz, 400 KB SRAM,
-//! 4 MB flash on most modules), written against [`esp_hal`] 1.2 and [`esp_rtos`] 0.4.
-//!
-//! What the board provides to Ioto-rs:
-//!
-//! | need | provided by |
-//! |---|---|
-//! | start-up, clocks, peripherals | [`init`] / [`init_with`] (160 MHz CPU clock) |
-//! | scheduler and time | [`start_rtos`]: esp-rtos on TIMG0, which is also the `embassy-time` driver (1 MHz ticks); [`EmbassyClock`] is an [`ioto_core::Clock`] |
-//! | console / log | the `log` facade through `esp-println` on the USB-serial-JTAG (or UART0 while no USB host is attached) ([`console`]) |
-//! | randomness | the RNG peripheral fed by ADC noise as [`HwRng`] ([`ioto_core::Entropy`], `rand_core` 0.9 `CryptoRng`) |
-//! | LEDs | [`led`] (plain GPIO LEDs; GPIO8 on most small C3 boards) |
-//! | bootloader | [`app_descriptor!`]: the ESP-IDF app descriptor the 2nd-stage bootloader checks |
-//! | panics | [`panic::halt`], to call from the firmware's `#[panic_handler]` |
-//!
-//! ```no_run
-//! #![no_std]
-//! #![no_main]
-//! use embassy_executor::Spawner;
-//! use ioto_board_esp32c3 as board;
-//! use ioto_core::{Clock, Entropy};
-//!
-//! board::app_descriptor!();
-//!
-//! #[esp_rtos::main]
-//! async fn main(_spawner: Spawner) {
-//!     let p = board::init();
-//!     board::start_rtos(p.TIMG0, p.FROM_CPU_INTR0);
-//!     let mut rng = board::HwRng::new(p.RNG, p.ADC1);
-//!     let mut led = board::led::Led::active_low(p.GPIO8);
-//!     log::info!("boot at {} us, random {:08x}", board::EmbassyClock.now().as_micros(), rng.next_u32());
-//!     loop {
-//!         led.toggle();
-//!         board::time::Timer::after_millis(500).await;
-//!     }
-//! }
-//!
-//! #[panic_handler]
-//! fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-//!     board::panic::halt(info)
-//! }
-//! ```
-//!
-//! The crate only builds for `riscv32imc-unknown-none-elf`; esp-hal's build script
-//! adds the linker scripts (`-Tlinkall.x`), so firmware needs no `memory.x`.
+#![doc = include_str!("../README.md")]
 #![no_std]
 #![deny(missing_docs)]
 
 pub mod console;
 pub mod led;
+pub mod net;
 pub mod panic;
 pub mod rng;
+pub mod sensors;
+pub mod storage;
 pub mod time;
+
+mod board;
+
+pub use board::{Board, BoardError, Spare};
+pub use ioto_board_embassy::{self as common, Credentials, Net, NetError};
 
 pub use esp_bootloader_esp_idf;
 pub use esp_hal as hal;

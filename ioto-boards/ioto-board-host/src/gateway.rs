@@ -14,34 +14,30 @@ use ioto_cloud::Secret;
 use ioto_cloud::advisor::{AdvisorConfig, CloudAdvisor};
 use ioto_cloud::client::{Api, Client as CloudClient, ClientConfig as CloudClientConfig};
 use ioto_cloud::endpoint::Endpoint;
-use ioto_cloud::transport::{IotoHttp, StdHttp};
 use ioto_core::advisor::Advisor;
 use ioto_core::agent::{Agent, AgentConfig, EdgeState, Metrics, Topics, VIBRATION_WATCH};
 use ioto_core::backoff::Backoff;
-use ioto_core::device::Limits;
 use ioto_core::outbox::{Outbox, RamQueue};
 use ioto_core::policy::{Action, PolicyConfig};
 use ioto_core::sensor::Error as _;
 use ioto_core::sensor::{Channel, ErrorKind, Sample, Sensor};
 use ioto_core::sensor::{
-    FaultPlan, Lis3dh, MachineProfile, MachineVibration, SimAccel, Window,
-    fill_window_back_to_back, lis3dh,
+    FaultPlan, Lis3dh, MachineProfile, MachineVibration, Window, fill_window_back_to_back,
 };
 use ioto_core::state::discovery::Discovery;
 use ioto_core::uplink::{Delivery, Message, Uplink, UplinkEvent};
 use ioto_core::{Clock, Instant};
-use ioto_transport::http::{ClockDelay, HttpClient, TcpConnector as HttpTcpConnector};
 use ioto_transport::mqtt::ProtocolVersion;
 use ioto_transport::mqtt::client::{Buffers, Client, ClientConfig, SessionMode};
 use ioto_transport::mqtt::connector::Connector;
 use ioto_transport::mqtt::connector::TcpConnector;
-use ioto_transport::std_net::{TokioDelay, TokioNet, unix_time};
-use ioto_transport::tls::{READ_BUF_FULL, TlsBuffers, TlsHttpConnector, TlsMqttConnector};
+use ioto_transport::tls::{READ_BUF_FULL, TlsBuffers, TlsMqttConnector};
 use ioto_transport::uplink::MqttUplink;
-use rand_core::OsRng;
 
+use crate::platform::{
+    self, HostClock, HostDelay, HostEntropy, OsRng, PlainHttp, TokioNet, unix_time,
+};
 use crate::report::Point;
-use crate::{HostClock, HostEntropy};
 
 /// `RobustZ` for a machine's window features: the baseline follows over about
 /// 500 windows (5 minutes at 0.64 s), so a fault that grows over minutes is not
@@ -176,8 +172,9 @@ impl core::fmt::Debug for AiOptions {
     }
 }
 
-/// The advisor the gateway uses: ioto-cloud over std HTTP (loopback endpoints).
-pub type HostAdvisor = CloudAdvisor<StdHttp, HostClock, TokioDelay>;
+/// The advisor the gateway uses for plain-HTTP (local) endpoints: ioto-cloud over
+/// tokio TCP, so a model call never stalls the agent's other tasks.
+pub type HostAdvisor = CloudAdvisor<PlainHttp, HostClock, HostDelay>;
 
 /// Builds the advisor for `ai` (an endpoint on loopback: `http://127.0.0.1:...`).
 pub fn advisor(ai: &AiOptions) -> Result<HostAdvisor, GatewayError> {
@@ -193,12 +190,7 @@ pub fn advisor(ai: &AiOptions) -> Result<HostAdvisor, GatewayError> {
         ));
     }
     let cfg = CloudClientConfig::new(endpoint, Api::OpenAi, Secret::new(&ai.key));
-    let client = CloudClient::new(
-        StdHttp::new(Duration::from_secs(60)),
-        HostClock::new(),
-        TokioDelay,
-        cfg,
-    );
+    let client = CloudClient::new(platform::plain_http(), HostClock::new(), HostDelay, cfg);
     Ok(CloudAdvisor::new(client, AdvisorConfig::new(&ai.model)))
 }
 
@@ -400,28 +392,21 @@ pub fn agent_config<'a>(
     topics: &'a GatewayTopics,
     opts: &GatewayOptions,
 ) -> AgentConfig<'a> {
+    let topics = Topics {
+        telemetry: &topics.telemetry,
+        events: &topics.events,
+        state: &topics.state,
+        metrics: &topics.metrics,
+        advice: &topics.advice,
+        delta: &topics.delta,
+    };
     AgentConfig {
-        device,
         machine: "rotating machine (induction motor, 1776 rpm), 3-axis accelerometer on the bearing housing",
-        firmware: env!("CARGO_PKG_VERSION"),
-        topics: Topics {
-            telemetry: &topics.telemetry,
-            events: &topics.events,
-            state: &topics.state,
-            metrics: &topics.metrics,
-            advice: &topics.advice,
-            delta: &topics.delta,
-        },
-        watch: &VIBRATION_WATCH,
-        raw_bytes_per_sample: 6,
         telemetry_every_s: opts.telemetry_every_s,
         metrics_every_s: opts.telemetry_every_s * 5,
         policy: demo_policy(),
-        limits: Limits::default(),
-        escalation_ttl_s: 3_600,
-        escalation_attempts: 3,
         ack_timeout_ms: 10_000,
-        score_hold: 0.97,
+        ..AgentConfig::vibration(device, env!("CARGO_PKG_VERSION"), topics)
     }
 }
 
@@ -501,21 +486,10 @@ async fn with_advisor<O: Outbox, E: Outbox, C: Connector>(
         .map_err(|e| GatewayError::Config(format!("AI endpoint {}: {e:?}", ai.endpoint)))?;
     let (mut read, mut write) = (vec![0u8; READ_BUF_FULL], vec![0u8; 4096]);
     let buffers = TlsBuffers::new(&mut read, &mut write);
-    let net = TokioNet;
-    let mut tls = TlsHttpConnector::new(
-        HttpTcpConnector::new(&net, &net),
-        &buffers,
-        &ca,
-        OsRng,
-        unix_time,
-    );
-    let timer = ClockDelay {
-        clock: HostClock::new(),
-        delay: TokioDelay,
-    };
-    let http = IotoHttp::new(HttpClient::new(&mut tls, timer), 4096);
+    let mut tls = platform::tls_connector(&buffers, &ca);
+    let http = platform::https(&mut tls);
     let cfg = CloudClientConfig::new(endpoint, Api::OpenAi, Secret::new(&ai.key));
-    let client = CloudClient::new(http, HostClock::new(), TokioDelay, cfg);
+    let client = CloudClient::new(http, HostClock::new(), HostDelay, cfg);
     let mut adv = CloudAdvisor::new(client, AdvisorConfig::new(&ai.model));
     run_agent_on(opts, topics, agent, connector, Some(&mut adv)).await
 }
@@ -547,13 +521,7 @@ async fn run_agent_on<O: Outbox, E: Outbox, C: Connector, A: Advisor>(
         .and_then(|m| m.with_sample_rate_hz(SAMPLE_RATE_HZ))
         .map_err(|e| GatewayError::Sensor(format!("{e:?}")))?;
     let time = core::cell::Cell::new(0u64);
-    let bus = SimAccel::new(lis3dh::Address::Primary, machine);
-    let mut accel = Lis3dh::new(
-        bus,
-        MachineClock(&time),
-        lis3dh::Address::Primary,
-        lis3dh::Config::default(),
-    );
+    let mut accel = Lis3dh::simulated(machine, MachineClock(&time));
     accel
         .init()
         .await
@@ -597,7 +565,7 @@ async fn run_agent_on<O: Outbox, E: Outbox, C: Connector, A: Advisor>(
             RamQueue::new(&mut q, 16),
             ioto_core::outbox::QueuePolicy::Reject,
         ),
-        TokioDelay,
+        HostDelay,
         HostClock::new(),
         HostEntropy::default(),
     );
@@ -641,7 +609,7 @@ async fn run_agent_on<O: Outbox, E: Outbox, C: Connector, A: Advisor>(
             let machine_due = (start.elapsed().as_secs_f64() * opts.speedup * 1e6) as u64;
             if time.get() > machine_due {
                 let ahead_ms = (time.get() - machine_due) as f64 / 1e3 / opts.speedup;
-                TokioDelay.delay_ms(ahead_ms.clamp(1.0, 50.0) as u32).await;
+                HostDelay.delay_ms(ahead_ms.clamp(1.0, 50.0) as u32).await;
                 continue;
             }
             let Ok(view) = fill_window_back_to_back(&mut sensor, &mut window).await else {
@@ -678,7 +646,7 @@ async fn run_agent_on<O: Outbox, E: Outbox, C: Connector, A: Advisor>(
         if let Some(a) = advisor.as_deref_mut() {
             let mut entropy = HostEntropy::default();
             agent
-                .run_advisor(a, &mut TokioDelay, &mut entropy, Backoff::default())
+                .run_advisor(a, &mut HostDelay, &mut entropy, Backoff::default())
                 .await;
         }
     };

@@ -427,18 +427,16 @@ mod tests {
     }
 
     fn fault(kind: &str, start_s: f64, end_s: Option<f64>) -> FaultSpan {
-        let kind = kind.into();
         FaultSpan {
-            kind,
+            kind: kind.into(),
             start_s,
             end_s,
         }
     }
 
     fn lat(kind: &str, start_s: f64, latency_s: Option<f64>) -> DetectionLatency {
-        let kind = kind.into();
         DetectionLatency {
-            kind,
+            kind: kind.into(),
             start_s,
             latency_s,
         }

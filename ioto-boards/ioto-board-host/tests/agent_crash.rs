@@ -24,194 +24,19 @@
 //! `cargo xtask doctor --install`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver};
+use std::process::Command;
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use common::mqtt::{Mosquitto, Msg, PahoSub, python_with_paho};
+use common::{Line, Proc, unique_dir};
 
 const DEVICE: &str = "crash-dev";
 const FILTERS: [&str; 2] = ["ioto/#", "$aws/things/#"];
-
-fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// `$IOTO_PYTHON`, else `<workspace>/.venv/bin/python3`; fails loudly when it is
-/// missing or cannot import paho-mqtt.
-fn python_with_paho() -> PathBuf {
-    let python = std::env::var_os("IOTO_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join(".venv/bin/python3"));
-    let ok = Command::new(&python)
-        .args(["-c", "import paho.mqtt.client"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        ok,
-        "Python with paho-mqtt not found: {} cannot import `paho.mqtt.client`. Run \
-         `cargo xtask doctor --install` or set IOTO_PYTHON.",
-        python.display()
-    );
-    python
-}
-
-/// A child process, SIGKILLed and reaped on drop (also when a check panics).
-struct Proc {
-    child: Child,
-    what: &'static str,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// One line of a child's stdout and when the test read it.
-type Line = (Instant, String);
-
-impl Proc {
-    fn spawn(what: &'static str, cmd: &mut Command) -> Self {
-        let child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start the {what}: {e}"));
-        Self { child, what }
-    }
-
-    /// Its stdout, one timestamped line at a time, on a channel (read by a thread).
-    fn lines(&mut self) -> Receiver<Line> {
-        let out = self.child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines() {
-                let Ok(line) = line else { break };
-                if tx.send((Instant::now(), line)).is_err() {
-                    break;
-                }
-            }
-        });
-        rx
-    }
-
-    /// Its stderr, collected by a thread until the process closes it.
-    fn stderr(&mut self) -> std::thread::JoinHandle<String> {
-        let mut err = self.child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = err.read_to_string(&mut s);
-            s
-        })
-    }
-
-    fn stdin(&mut self) -> ChildStdin {
-        self.child.stdin.take().unwrap()
-    }
-
-    /// Waits at most `limit` for the exit; fails on timeout (the drop kills it).
-    fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
-        let until = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(
-                Instant::now() < until,
-                "the {} did not exit within {limit:?}",
-                self.what
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-/// mosquitto with persistence in `dir`, on `port` (stopped with SIGTERM, which
-/// writes its database; killed on drop).
-struct Mosquitto {
-    proc: Option<Proc>,
-    conf: PathBuf,
-    port: u16,
-}
-
-impl Mosquitto {
-    fn start(dir: &Path) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .unwrap()
-            .port();
-        // Started as root, mosquitto would drop to user `mosquitto` and then could
-        // not write its database into our directory.
-        let root = Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
-        let conf = dir.join("mosquitto.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "{}listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n\
-                 persistence_location {}/\nmax_queued_messages 0\nlog_dest file {}/mosquitto.log\n",
-                if root { "user root\n" } else { "" },
-                dir.display(),
-                dir.display()
-            ),
-        )
-        .unwrap();
-        let mut m = Self {
-            proc: None,
-            conf,
-            port,
-        };
-        m.launch();
-        m
-    }
-
-    fn launch(&mut self) {
-        let mut proc = Proc::spawn(
-            "mosquitto",
-            Command::new("mosquitto").arg("-c").arg(&self.conf),
-        );
-        let until = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            if let Some(status) = proc.child.try_wait().unwrap() {
-                panic!("mosquitto exited at start ({status})");
-            }
-            assert!(
-                Instant::now() < until,
-                "mosquitto not accepting on port {} after 10 s",
-                self.port
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        self.proc = Some(proc);
-    }
-
-    /// SIGTERM and wait (mosquitto saves its database on the way out).
-    fn stop(&mut self) {
-        let mut proc = self.proc.take().expect("mosquitto is running");
-        let ok = Command::new("kill")
-            .arg("-TERM")
-            .arg(proc.child.id().to_string())
-            .status()
-            .expect("run `kill`")
-            .success();
-        assert!(ok, "kill -TERM mosquitto failed");
-        let status = proc.wait_exit(Duration::from_secs(10));
-        assert!(
-            status.success(),
-            "mosquitto exited with {status} on SIGTERM"
-        );
-    }
-}
 
 /// FNV-1a, 64 bits (the journal's hash), as specified by Fowler, Noll and Vo.
 fn fnv1a64(bytes: &[u8]) -> u64 {
@@ -228,44 +53,6 @@ fn fnv1a64_matches_the_reference_vectors() {
     assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
     assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
     assert_eq!(fnv1a64(b"foobar"), 0x8594_4171_f739_67e8);
-}
-
-/// Standard base64 (RFC 4648, with padding), as Python's `base64.b64encode` writes it.
-fn b64_decode(s: &str) -> Vec<u8> {
-    let val = |c: u8| -> u32 {
-        match c {
-            b'A'..=b'Z' => u32::from(c - b'A'),
-            b'a'..=b'z' => u32::from(c - b'a') + 26,
-            b'0'..=b'9' => u32::from(c - b'0') + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => panic!("bad base64 byte {c:#x} in {s}"),
-        }
-    };
-    assert_eq!(s.len() % 4, 0, "base64 length not a multiple of 4: {s}");
-    let mut out = Vec::with_capacity(s.len() / 4 * 3);
-    for quad in s.as_bytes().chunks(4) {
-        let pad = quad.iter().rev().take_while(|&&c| c == b'=').count();
-        let mut n = 0u32;
-        for &c in &quad[..4 - pad] {
-            n = (n << 6) | val(c);
-        }
-        n <<= 6 * pad as u32;
-        out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8][..3 - pad]);
-    }
-    out
-}
-
-#[test]
-fn b64_decode_matches_rfc4648_vectors() {
-    for (plain, enc) in [
-        ("", ""),
-        ("f", "Zg=="),
-        ("fo", "Zm8="),
-        ("foobar", "Zm9vYmFy"),
-    ] {
-        assert_eq!(b64_decode(enc), plain.as_bytes(), "{enc}");
-    }
 }
 
 /// A record the service acknowledged: which run, when the test read the line, its
@@ -339,14 +126,11 @@ struct Subscriber {
 
 impl Subscriber {
     fn handle(&mut self, (at, line): Line, failures: &mut Vec<String>) {
-        if let Some(json) = line.strip_prefix("msg ") {
-            let v: Value = serde_json::from_str(json)
-                .unwrap_or_else(|e| panic!("subscriber printed bad JSON ({e}): {json}"));
-            let payload = b64_decode(v["payload_b64"].as_str().expect("payload_b64"));
+        if let Some(m) = Msg::parse(&line) {
             self.arrivals.push(Arrival {
                 at,
-                topic: v["topic"].as_str().expect("topic").to_string(),
-                hash: fnv1a64(&payload),
+                topic: m.topic,
+                hash: fnv1a64(&m.payload),
             });
         } else {
             if line.starts_with("error ") || line.starts_with("refused ") {
@@ -393,45 +177,23 @@ fn start_agent(config: &Path) -> (Proc, Receiver<Line>, std::thread::JoinHandle<
     (p, lines, err)
 }
 
-fn unique_dir() -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("agent_crash-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn every_acknowledged_record_arrives_across_a_kill_and_a_broker_restart() {
     let python = python_with_paho();
-    let dir = unique_dir();
-    let mut broker = Mosquitto::start(&dir);
+    let dir = unique_dir("agent_crash");
+    let mut broker = Mosquitto::start(&dir, true);
     let port = broker.port;
     let mut failures: Vec<String> = Vec::new();
 
     // The subscriber, with a persistent session.
-    let mut sub = Proc::spawn(
-        "subscriber",
-        Command::new(&python)
-            .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/paho_sub.py"))
-            .args(["--client-id", "agent-crash-sub", "--persistent"])
-            .args(["127.0.0.1", &port.to_string()])
-            .args(FILTERS),
+    let sub = PahoSub::start(
+        &python,
+        &["--client-id", "agent-crash-sub", "--persistent"],
+        port,
+        &FILTERS,
     );
-    let sub_lines = sub.lines();
-    let sub_err = sub.stderr();
-    let sub_stdin = sub.stdin();
     let mut seen = Subscriber::default();
-    let until = Instant::now() + Duration::from_secs(15);
-    while !seen.said("subscribed") {
-        let left = until.saturating_duration_since(Instant::now());
-        let line = sub_lines
-            .recv_timeout(left)
-            .unwrap_or_else(|e| panic!("no `subscribed` from the subscriber ({e})"));
-        seen.handle(line, &mut failures);
-    }
+    sub.until_subscribed(|line| seen.handle(line, &mut failures));
 
     // Run 1: runs until killed.
     let config1 = write_config(&dir, "run1.json", port, None);
@@ -466,24 +228,11 @@ fn every_acknowledged_record_arrives_across_a_kill_and_a_broker_restart() {
     let journal2 = read_journal(2, &run2_out, &mut failures);
 
     // The subscriber until it has been quiet for 1.5 s.
-    for line in sub_lines.try_iter() {
-        seen.handle(line, &mut failures);
-    }
-    let until = Instant::now() + Duration::from_secs(15);
-    while let Ok(line) = sub_lines.recv_timeout(Duration::from_millis(1500)) {
-        seen.handle(line, &mut failures);
-        assert!(Instant::now() < until, "the subscriber never went quiet");
-    }
-    drop(sub_stdin); // end of file: the subscriber disconnects and exits
-    let sub_status = sub.wait_exit(Duration::from_secs(10));
-    for line in sub_lines.try_iter() {
-        seen.handle(line, &mut failures);
-    }
-    let sub_stderr = sub_err.join().unwrap_or_default();
-    if !sub_status.success() || !sub_stderr.trim().is_empty() {
-        failures.push(format!(
-            "subscriber exit {sub_status}, stderr:\n{sub_stderr}"
-        ));
+    sub.until_quiet(Duration::from_millis(1500), |line| {
+        seen.handle(line, &mut failures)
+    });
+    if let Some(problem) = sub.finish(|line| seen.handle(line, &mut failures)) {
+        failures.push(problem);
     }
     if !seen.said("resumed") {
         failures.push("the subscriber never resumed its session after the restart".into());

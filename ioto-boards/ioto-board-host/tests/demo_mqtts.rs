@@ -4,45 +4,27 @@
 //! connects (the certificate is refused) and nothing is claimed delivered.
 #![allow(clippy::unwrap_used, clippy::panic, dead_code, missing_docs)]
 
-mod llmock_common;
-
-use llmock_common::python;
+mod common;
 
 #[path = "../../../ioto-transport/tests/tls_common/mod.rs"]
 mod tls_common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
+use common::demo::{ESCALATING_RUN, run_demo};
+use common::llmock::{Llmock, python};
 use serde_json::Value;
 use tls_common::{Pki, mosquitto_tls};
 
 fn demo(port: u16, ca: &Path, out: &Path) -> Value {
-    let status = Command::new(env!("CARGO_BIN_EXE_ioto-host"))
-        .args([
-            "demo",
-            "--seed",
-            "4",
-            "--duration",
-            "3",
-            "--speedup",
-            "300",
-            "--quiet",
-        ])
-        .args([
-            "--broker",
-            &format!("mqtts://localhost:{port}"),
-            "--broker-ca",
-        ])
-        .arg(ca)
-        .arg("--out")
-        .arg(out)
-        .env_remove("OPENAI_API_KEY")
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap()
+    let broker = format!("mqtts://localhost:{port}");
+    let ca = ca.to_str().unwrap();
+    let args = ["--seed", "4", "--duration", "3", "--speedup", "300"];
+    run_demo(
+        &[&args[..], &["--broker", &broker, "--broker-ca", ca]].concat(),
+        out,
+    )
 }
 
 #[test]
@@ -67,16 +49,6 @@ fn the_agent_delivers_over_verified_tls_and_refuses_a_foreign_ca() {
     assert!(bad["queue_left"].as_u64().unwrap() > 0, "{bad}");
 }
 
-/// A child process killed on drop.
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The demo escalating to llmock served over HTTPS (uvicorn's TLS with an
 /// openssl-made certificate for `localhost`): the advisor verifies the server with
 /// `--ai-ca`, and the model's scripted tool call is applied.
@@ -84,29 +56,8 @@ impl Drop for Child {
 fn escalations_reach_an_https_endpoint_verified_against_its_ca() {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("demo_https_pki");
     let pki = Pki::generate(dir.clone());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let _llmock = Child(
-        Command::new(python())
-            .args(["-m", "uvicorn", "llmock.main:create_app", "--factory"])
-            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-            .arg("--ssl-certfile")
-            .arg(&pki.good.cert)
-            .arg("--ssl-keyfile")
-            .arg(&pki.good.key)
-            .args(["--log-level", "warning"])
-            .env("LLMOCK_LATENCY_MS", "0")
-            .env("LLMOCK_RESPONSE_STYLE", "hello")
-            .env("LLMOCK_TOOL_MODE", "auto")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start llmock (uvicorn with TLS)"),
-    );
+    let llmock = Llmock::start_tls(&pki.good.cert, &pki.good.key);
+    let port = llmock.port;
     // Script a tool call through llmock's control API (Python's own TLS client).
     let script = format!(
         r#"
@@ -132,33 +83,13 @@ else:
         .status()
         .unwrap();
     assert!(scripted.success());
-    let out = dir.join("https-demo");
-    let status = Command::new(env!("CARGO_BIN_EXE_ioto-host"))
-        .args([
-            "demo",
-            "--seed",
-            "6",
-            "--duration",
-            "4",
-            "--speedup",
-            "300",
-            "--quiet",
-        ])
-        .args([
-            "--ai-endpoint",
-            &format!("https://localhost:{port}/v1"),
-            "--ai-ca",
-        ])
-        .arg(&pki.ca.cert)
-        .arg("--out")
-        .arg(&out)
-        .env_remove("OPENAI_API_KEY")
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let summary: Value =
-        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let endpoint = format!("https://localhost:{port}/v1");
+    let ca = pki.ca.cert.to_str().unwrap();
+    let ai = ["--ai-endpoint", &endpoint, "--ai-ca", ca];
+    let summary = run_demo(
+        &[&ESCALATING_RUN[..], &ai].concat(),
+        &dir.join("https-demo"),
+    );
     assert!(summary["escalations"].as_u64().unwrap() >= 1, "{summary}");
     assert_eq!(
         summary["escalations_waiting"].as_u64(),

@@ -11,13 +11,16 @@
 //! `cargo xtask doctor --install`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::time::{Duration, Instant};
+mod common;
 
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::demo::read_summary;
+use common::mqtt::{Mosquitto, Msg, PahoSub, b64_decode, python_with_paho};
+use common::{Line, Proc, recv_line, unique_dir};
 use serde_json::Value;
 
 /// The subscriber's filters on mosquitto (MQTT 3.1.1 wildcards; `#` does not match
@@ -29,158 +32,6 @@ const EMBEDDED_FILTERS: [&str; 1] = ["ioto/#"];
 const DEVICE: &str = "demo-machine";
 const SEED: &str = "1";
 const DURATION_S: &str = "8";
-
-fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// `$IOTO_PYTHON`, else `<workspace>/.venv/bin/python3`; fails loudly (never skips)
-/// when it is missing or cannot import paho-mqtt.
-fn python_with_paho() -> PathBuf {
-    let python = std::env::var_os("IOTO_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join(".venv/bin/python3"));
-    let ok = Command::new(&python)
-        .args(["-c", "import paho.mqtt.client"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        ok,
-        "Python with paho-mqtt not found: {} cannot import `paho.mqtt.client`. Run \
-         `cargo xtask doctor --install` (creates <workspace>/.venv from \
-         python/requirements.txt) or set IOTO_PYTHON.",
-        python.display()
-    );
-    python
-}
-
-/// A child process killed and reaped on drop (also when a check panics).
-struct Proc {
-    child: Child,
-    what: &'static str,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Proc {
-    fn spawn(what: &'static str, cmd: &mut Command) -> Self {
-        let child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start the {what}: {e}"));
-        Self { child, what }
-    }
-
-    /// Its stdout, one line at a time, on a channel (read by a thread).
-    fn lines(&mut self) -> Receiver<String> {
-        let out = self.child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        rx
-    }
-
-    /// Its stderr, collected by a thread until the process closes it.
-    fn stderr(&mut self) -> std::thread::JoinHandle<String> {
-        let mut err = self.child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = err.read_to_string(&mut s);
-            s
-        })
-    }
-
-    fn stdin(&mut self) -> ChildStdin {
-        self.child.stdin.take().unwrap()
-    }
-
-    /// Waits at most `limit` for the exit; kills and fails on timeout.
-    fn wait_exit(&mut self, limit: Duration) -> std::process::ExitStatus {
-        let until = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            if Instant::now() > until {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                panic!("the {} did not exit within {limit:?}; killed", self.what);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-/// Receives one line, failing with `context` after `limit`.
-fn recv_line(rx: &Receiver<String>, limit: Duration, context: &str) -> String {
-    match rx.recv_timeout(limit) {
-        Ok(line) => line,
-        Err(RecvTimeoutError::Timeout) => panic!("{context}: nothing within {limit:?}"),
-        Err(RecvTimeoutError::Disconnected) => panic!("{context}: the process closed stdout"),
-    }
-}
-
-/// One message the subscriber received.
-struct Seen {
-    topic: String,
-    payload: Vec<u8>,
-    dup: bool,
-}
-
-fn parse_msg(json: &str) -> Seen {
-    let v: Value = serde_json::from_str(json)
-        .unwrap_or_else(|e| panic!("subscriber printed bad JSON ({e}): {json}"));
-    let topic = v["topic"].as_str().expect("topic").to_string();
-    let payload = b64_decode(v["payload_b64"].as_str().expect("payload_b64"));
-    Seen {
-        topic,
-        payload,
-        dup: v["dup"].as_bool().unwrap_or(false),
-    }
-}
-
-/// Standard base64 (RFC 4648, with padding), as Python's `base64.b64encode` writes it.
-fn b64_decode(s: &str) -> Vec<u8> {
-    let val = |c: u8| -> u32 {
-        match c {
-            b'A'..=b'Z' => u32::from(c - b'A'),
-            b'a'..=b'z' => u32::from(c - b'a') + 26,
-            b'0'..=b'9' => u32::from(c - b'0') + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => panic!("bad base64 byte {c:#x} in {s}"),
-        }
-    };
-    let bytes = s.as_bytes();
-    assert_eq!(bytes.len() % 4, 0, "base64 length not a multiple of 4: {s}");
-    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
-    for quad in bytes.chunks(4) {
-        let pad = quad.iter().rev().take_while(|&&c| c == b'=').count();
-        let mut n = 0u32;
-        for &c in &quad[..4 - pad] {
-            n = (n << 6) | val(c);
-        }
-        n <<= 6 * pad as u32;
-        let three = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        out.extend_from_slice(&three[..3 - pad]);
-    }
-    out
-}
 
 #[test]
 fn b64_decode_matches_rfc4648_vectors() {
@@ -198,62 +49,6 @@ fn b64_decode_matches_rfc4648_vectors() {
     }
 }
 
-/// A fresh path under the target's temporary directory.
-fn unique_out_dir() -> PathBuf {
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("demo_paho-{}-{n}-{nanos}", std::process::id()))
-}
-
-fn read_summary(dir: &Path) -> Value {
-    let path = dir.join("summary.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}: {text}", path.display()))
-}
-
-/// A mosquitto on a free loopback port (killed on drop); fails loudly if missing.
-fn mosquitto() -> (Proc, u16) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port();
-    let conf = unique_out_dir().with_extension("mosquitto.conf");
-    std::fs::create_dir_all(conf.parent().unwrap()).unwrap();
-    std::fs::write(
-        &conf,
-        format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"),
-    )
-    .unwrap();
-    let mut cmd = Command::new("mosquitto");
-    cmd.arg("-c").arg(&conf);
-    let child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!("cannot start `mosquitto` ({e}): install it (`cargo xtask doctor --install`)")
-        });
-    let proc = Proc {
-        child,
-        what: "mosquitto",
-    };
-    let until = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < until,
-            "mosquitto not accepting on port {port} after 10 s"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = std::fs::remove_file(&conf); // read at start-up
-    (proc, port)
-}
-
 /// The demo's default: its embedded rumqttd broker.
 #[test]
 fn paho_subscriber_sees_exactly_what_the_demo_says_it_delivered() {
@@ -264,15 +59,15 @@ fn paho_subscriber_sees_exactly_what_the_demo_says_it_delivered() {
 /// subscriber, the agent's counters and this harness agree there too.
 #[test]
 fn paho_subscriber_agrees_with_the_demo_through_mosquitto() {
-    let (_broker, port) = mosquitto();
-    check_demo_against_paho(Some(port));
+    let broker = Mosquitto::start(&unique_dir("demo_paho-mosquitto"), false);
+    check_demo_against_paho(Some(broker.port));
 }
 
 /// Runs the demo (embedded broker, or `external` on 127.0.0.1) with a paho
 /// subscriber and checks what it saw against `summary.json` and the report.
 fn check_demo_against_paho(external: Option<u16>) {
     let python = python_with_paho();
-    let out_dir = unique_out_dir();
+    let out_dir = unique_dir("demo_paho");
 
     // 1. The demo, waiting on stdin once its broker is up.
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ioto-host"));
@@ -285,36 +80,28 @@ fn check_demo_against_paho(external: Option<u16>) {
     let mut demo = Proc::spawn("demo", &mut cmd);
     let demo_lines = demo.lines();
     let demo_err = demo.stderr();
-    let first = recv_line(&demo_lines, Duration::from_secs(20), "demo's first line");
+    let (_, first) = recv_line(&demo_lines, Duration::from_secs(20), "demo's first line");
     let port: u16 = first
         .strip_prefix("broker listening on mqtt://127.0.0.1:")
         .and_then(|p| p.trim().parse().ok())
         .unwrap_or_else(|| panic!("unexpected first line from the demo: {first:?}"));
 
     // 2. The subscriber; the demo starts once it has its SUBACKs.
-    let mut sub = Proc::spawn(
-        "subscriber",
-        Command::new(&python)
-            .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/paho_sub.py"))
-            .args(["127.0.0.1", &port.to_string()])
-            .args(if external.is_some() {
-                &FILTERS[..]
-            } else {
-                &EMBEDDED_FILTERS[..]
-            }),
-    );
-    let sub_lines = sub.lines();
-    let sub_err = sub.stderr();
-    let mut sub_stdin = Some(sub.stdin());
+    let filters = if external.is_some() {
+        &FILTERS[..]
+    } else {
+        &EMBEDDED_FILTERS[..]
+    };
+    let sub = PahoSub::start(&python, &[], port, filters);
     let mut failures: Vec<String> = Vec::new();
-    let mut seen: Vec<Seen> = Vec::new();
+    let mut seen: Vec<Msg> = Vec::new();
     let mut sub_other: Vec<String> = Vec::new();
     let mut sub_log = String::new();
-    let mut handle = |line: String, seen: &mut Vec<Seen>, failures: &mut Vec<String>| {
+    let mut handle = |(_, line): Line| {
         sub_log.push_str(&line);
         sub_log.push('\n');
-        if let Some(json) = line.strip_prefix("msg ") {
-            seen.push(parse_msg(json));
+        if let Some(m) = Msg::parse(&line) {
+            seen.push(m);
         } else if let Some(f) = line.strip_prefix("refused ") {
             failures.push(format!("the broker refused the subscription {f}"));
         } else if line.starts_with("error ") {
@@ -327,49 +114,23 @@ fn check_demo_against_paho(external: Option<u16>) {
             sub_other.push(line);
         }
     };
-    let until = Instant::now() + Duration::from_secs(20);
-    loop {
-        let left = until.saturating_duration_since(Instant::now());
-        let line = recv_line(
-            &sub_lines,
-            left,
-            "waiting for the subscriber's `subscribed`",
-        );
-        if line == "subscribed" {
-            break;
-        }
-        handle(line, &mut seen, &mut failures);
-    }
+    sub.until_subscribed(&mut handle);
     let mut demo_stdin = demo.stdin();
     demo_stdin.write_all(b"go\n").unwrap();
     drop(demo_stdin);
 
     // 3. The run; then the subscriber until it has been quiet for 1 s.
     let status = demo.wait_exit(Duration::from_secs(120));
-    let demo_stdout: Vec<String> = demo_lines.try_iter().collect();
+    let demo_stdout: Vec<String> = demo_lines.try_iter().map(|(_, l)| l).collect();
     let demo_stderr = demo_err.join().unwrap_or_default();
     assert!(
         status.success(),
         "demo failed ({status}):\nstdout:\n{}\nstderr:\n{demo_stderr}",
         demo_stdout.join("\n")
     );
-    let drain_until = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < drain_until {
-        match sub_lines.recv_timeout(Duration::from_secs(1)) {
-            Ok(line) => handle(line, &mut seen, &mut failures),
-            Err(_) => break,
-        }
-    }
-    drop(sub_stdin.take()); // end of file: the subscriber disconnects and exits
-    let sub_status = sub.wait_exit(Duration::from_secs(10));
-    for line in sub_lines.try_iter() {
-        handle(line, &mut seen, &mut failures);
-    }
-    let sub_stderr = sub_err.join().unwrap_or_default();
-    if !sub_status.success() || !sub_stderr.trim().is_empty() {
-        failures.push(format!(
-            "subscriber exit {sub_status}, stderr:\n{sub_stderr}"
-        ));
+    sub.until_quiet(Duration::from_secs(1), &mut handle);
+    if let Some(problem) = sub.finish(handle) {
+        failures.push(problem);
     }
 
     // 4. The checks, all of them, so one run shows every discrepancy.
@@ -496,8 +257,9 @@ fn check_demo_against_paho(external: Option<u16>) {
 /// every value they template is a key of that telemetry.
 #[test]
 fn home_assistant_discovery_documents_point_at_the_telemetry() {
-    let (_broker, port) = mosquitto();
-    let out_dir = unique_out_dir();
+    let broker = Mosquitto::start(&unique_dir("demo_paho-mosquitto"), false);
+    let port = broker.port;
+    let out_dir = unique_dir("demo_paho");
     let status = Command::new(env!("CARGO_BIN_EXE_ioto-host"))
         .args([
             "demo",

@@ -3,24 +3,10 @@
 //! replay path is the same agent, not a second implementation.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use std::path::Path;
-use std::process::{Command, Stdio};
+mod common;
 
+use common::demo::{ESCALATING_RUN, run_demo};
 use serde_json::Value;
-
-fn demo(args: &[&str], out: &Path) -> Value {
-    let status = Command::new(env!("CARGO_BIN_EXE_ioto-host"))
-        .arg("demo")
-        .args(args)
-        .args(["--quiet", "--out"])
-        .arg(out)
-        .env_remove("OPENAI_API_KEY")
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "ioto-host demo {args:?}");
-    serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap()
-}
 
 #[test]
 fn a_replayed_recording_gives_the_live_run_s_decisions() {
@@ -28,23 +14,13 @@ fn a_replayed_recording_gives_the_live_run_s_decisions() {
     std::fs::create_dir_all(&dir).unwrap();
     let rec = dir.join("machine.csv");
     let rec_s = rec.to_str().unwrap();
-    // Seed 6: a loose mount at 710 s of machine time, reported and escalated.
-    let live = demo(
-        &[
-            "--seed",
-            "6",
-            "--duration",
-            "4",
-            "--speedup",
-            "300",
-            "--record",
-            rec_s,
-        ],
+    let live = run_demo(
+        &[&ESCALATING_RUN[..], &["--record", rec_s]].concat(),
         &dir.join("live"),
     );
     let header = std::fs::read_to_string(&rec).unwrap();
     assert!(header.starts_with("x_g,y_g,z_g\n"));
-    let replay = demo(
+    let replay = run_demo(
         &["--replay", rec_s, "--duration", "60", "--speedup", "300"],
         &dir.join("replay"),
     );

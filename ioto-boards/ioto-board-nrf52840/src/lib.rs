@@ -1,61 +1,33 @@
-//! # ioto-board-nrf52840
-//!
-//! Board support for the Nordic **nRF52840** (Cortex-M4F, 1 MB flash, 256 KB RAM),
-//! written against [`embassy_nrf`] 0.11. The defaults match the **nRF52840-DK**
-//! (PCA10056); [`Config`] adapts them to other nRF52840 boards.
-//!
-//! What the board provides to Ioto-rs:
-//!
-//! | need | provided by |
-//! |---|---|
-//! | start-up, clocks, peripherals | [`init`] / [`init_with`] |
-//! | time | `embassy-time` over RTC1 (32 768 Hz ticks) and [`EmbassyClock`] (an [`ioto_core::Clock`]) |
-//! | console / log | the `log` facade over RTT ([`console`]), read by `probe-rs run` |
-//! | randomness | the RNG peripheral as [`HwRng`] ([`ioto_core::Entropy`], `rand_core` 0.9 `CryptoRng`) |
-//! | user LEDs | [`led`] (the DK's four active-low LEDs) |
-//! | panics | [`panic::halt`], to call from the firmware's `#[panic_handler]` |
-//!
-//! ```no_run
-//! #![no_std]
-//! #![no_main]
-//! use embassy_executor::Spawner;
-//! use ioto_board_nrf52840 as board;
-//! use ioto_core::{Clock, Entropy};
-//!
-//! #[embassy_executor::main]
-//! async fn main(_spawner: Spawner) {
-//!     let p = board::init();
-//!     let mut rng = board::HwRng::new(p.RNG);
-//!     let mut led = board::led::user_led(p.P0_13);
-//!     log::info!("boot at {} us, random {:08x}", board::EmbassyClock.now().as_micros(), rng.next_u32());
-//!     loop {
-//!         led.toggle();
-//!         board::time::Timer::after_millis(500).await;
-//!     }
-//! }
-//!
-//! #[panic_handler]
-//! fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-//!     board::panic::halt(info)
-//! }
-//! ```
-//!
-//! The crate only builds for `thumbv7em-none-eabihf`; firmware links it with
-//! `-C link-arg=--nmagic -C link-arg=-Tlink.x` and a `memory.x` (see
-//! `examples/nrf52840` in the Ioto-rs repository).
+#![doc = include_str!("../README.md")]
 #![no_std]
 #![deny(missing_docs)]
 
 pub mod console;
 pub mod led;
+pub mod net;
 pub mod panic;
 pub mod rng;
+pub mod sensors;
+pub mod storage;
 pub mod time;
 
+mod board;
+
+pub use board::{Board, BoardError, Spare};
 pub use embassy_nrf as hal;
 pub use embassy_nrf::Peripherals;
+pub use ioto_board_embassy::{self as common, Credentials, Net, NetError};
 pub use rng::HwRng;
 pub use time::EmbassyClock;
+
+embassy_nrf::bind_interrupts!(
+    /// The interrupts the board's drivers use (sensor I²C and SPI, the W5500's SPI).
+    pub struct Irqs {
+        TWISPI0 => embassy_nrf::twim::InterruptHandler<embassy_nrf::peripherals::TWISPI0>;
+        SPI2 => embassy_nrf::spim::InterruptHandler<embassy_nrf::peripherals::SPI2>;
+        SPIM3 => embassy_nrf::spim::InterruptHandler<embassy_nrf::peripherals::SPI3>;
+    }
+);
 
 /// How [`init_with`] brings the chip up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

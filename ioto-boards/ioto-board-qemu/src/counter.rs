@@ -16,6 +16,9 @@ pub fn instructions() -> u64 {
 
 /// Starts the counter. Called by [`harness::run`](crate::harness::run); call it
 /// yourself in firmware that does not use the harness.
+// Always inlined: firmware with the `time` driver (a second caller) then gets the
+// same code as firmware without it.
+#[inline(always)]
 pub fn start() {
     crate::rt::start_counter();
 }

@@ -32,6 +32,17 @@ mod arch {
         }
     }
 
+    /// A semihosting call with a pointer to its parameter block.
+    ///
+    /// # Safety
+    /// `block` must be the parameter block `nr` expects, valid for reads and writes.
+    pub unsafe fn semihosting(nr: usize, block: *mut usize) -> isize {
+        // SAFETY: forwarded from the caller.
+        unsafe { cortex_m_semihosting::syscall1(nr, block as usize) as isize }
+    }
+
+    // Always inlined, like `counter::start` (see there).
+    #[inline(always)]
     pub fn start_counter() {
         if STARTED.load(Ordering::Relaxed) != 0 {
             return;
@@ -107,6 +118,15 @@ mod arch {
         }
     }
 
+    /// A semihosting call with a pointer to its parameter block.
+    ///
+    /// # Safety
+    /// `block` must be the parameter block `nr` expects, valid for reads and writes.
+    pub unsafe fn semihosting(nr: usize, block: *mut usize) -> isize {
+        // SAFETY: forwarded from the caller.
+        unsafe { riscv_semihosting::syscall1(nr, block as usize) as isize }
+    }
+
     pub fn start_counter() {}
 
     pub fn instructions() -> u64 {
@@ -134,7 +154,7 @@ compile_error!(
 );
 
 pub use arch::entry;
-pub(crate) use arch::{instructions, start_counter, write_host};
+pub(crate) use arch::{instructions, semihosting, start_counter, write_host};
 
 /// Ends the QEMU session with `code` as its exit status (0 = success).
 pub fn exit(code: i32) -> ! {

@@ -1,65 +1,34 @@
-//! # ioto-board-rp2040
-//!
-//! Board support for the Raspberry Pi **RP2040** (dual Cortex-M0+, 264 KB SRAM,
-//! external QSPI flash — 2 MB on the Pico / Pico W), written against [`embassy_rp`]
-//! 0.10. The defaults match the **Pico W** (12 MHz crystal, W25Q16JV flash, 125 MHz
-//! system clock).
-//!
-//! What the board provides to Ioto-rs:
-//!
-//! | need | provided by |
-//! |---|---|
-//! | start-up, clocks, peripherals | [`init`] / [`init_with`] (boot2 for the W25Q flash is linked in by `embassy-rp`) |
-//! | time | `embassy-time` over the 1 MHz TIMER and [`EmbassyClock`] (an [`ioto_core::Clock`]) |
-//! | console / log | the `log` facade over RTT ([`console`]), read by `probe-rs run` |
-//! | randomness | the ROSC random bit, debiased, as [`HwRng`] ([`ioto_core::Entropy`], `rand_core` 0.9) |
-//! | LEDs | [`led`] (see there for the Pico W's CYW43-attached LED) |
-//! | panics | [`panic::halt`], to call from the firmware's `#[panic_handler]` |
-//!
-//! `critical-section` is implemented by `embassy-rp` with hardware spinlock 31, so
-//! it is safe across both cores.
-//!
-//! ```no_run
-//! #![no_std]
-//! #![no_main]
-//! use embassy_executor::Spawner;
-//! use ioto_board_rp2040 as board;
-//! use ioto_core::{Clock, Entropy};
-//!
-//! #[embassy_executor::main]
-//! async fn main(_spawner: Spawner) {
-//!     let p = board::init();
-//!     let mut rng = board::HwRng::new();
-//!     let mut led = board::led::external_led(p.PIN_15);
-//!     log::info!("boot at {} us, random {:08x}", board::EmbassyClock.now().as_micros(), rng.next_u32());
-//!     loop {
-//!         led.toggle();
-//!         board::time::Timer::after_millis(500).await;
-//!     }
-//! }
-//!
-//! #[panic_handler]
-//! fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-//!     board::panic::halt(info)
-//! }
-//! ```
-//!
-//! The crate only builds for `thumbv6m-none-eabi`; firmware links it with
-//! `-C link-arg=--nmagic -C link-arg=-Tlink.x -C link-arg=-Tlink-rp.x` and a `memory.x`
-//! with a `BOOT2` region (see `examples/rp2040` in the Ioto-rs repository).
+#![doc = include_str!("../README.md")]
 #![no_std]
 #![deny(missing_docs)]
 
 pub mod console;
 pub mod led;
+pub mod net;
 pub mod panic;
 pub mod rng;
+pub mod sensors;
+pub mod storage;
 pub mod time;
 
+mod board;
+
+pub use board::{Board, Spare};
 pub use embassy_rp as hal;
 pub use embassy_rp::Peripherals;
+pub use ioto_board_embassy::{self as common, Credentials, Net, NetError};
 pub use rng::HwRng;
 pub use time::EmbassyClock;
+
+embassy_rp::bind_interrupts!(
+    /// The interrupts the board's drivers use (sensor I²C, the radio's PIO, DMA).
+    pub struct Irqs {
+        I2C0_IRQ => embassy_rp::i2c::InterruptHandler<embassy_rp::peripherals::I2C0>;
+        PIO0_IRQ_0 => embassy_rp::pio::InterruptHandler<embassy_rp::peripherals::PIO0>;
+        DMA_IRQ_0 => embassy_rp::dma::InterruptHandler<embassy_rp::peripherals::DMA_CH0>,
+            embassy_rp::dma::InterruptHandler<embassy_rp::peripherals::DMA_CH1>;
+    }
+);
 
 /// How [`init_with`] brings the chip up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

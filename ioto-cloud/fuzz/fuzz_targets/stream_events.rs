@@ -6,6 +6,7 @@
 #![no_main]
 
 use ioto_cloud::anthropic_stream::AnthropicStream;
+use ioto_cloud::api::StreamAccumulator;
 use ioto_cloud::chat_stream::ChatStream;
 use ioto_cloud::responses_stream::ResponsesStream;
 use ioto_cloud::types::AnswerLimits;

@@ -1,6 +1,7 @@
 //! The HTTP transport the clients run on. Any HTTP/1.1 client whose response body is an
-//! [`embedded_io_async::Read`] fits (ioto-transport's reqwless client on a device,
-//! [`StdHttp`] on a host).
+//! [`embedded_io_async::Read`] fits: ioto-transport's reqwless client ([`IotoHttp`],
+//! feature `net`) on a device and on a host; `ioto_board_host::platform` also has a
+//! blocking `StdHttp` for single-task host tools and tests.
 
 use crate::endpoint::Endpoint;
 
@@ -98,11 +99,6 @@ pub(crate) fn io_error<E: embedded_io_async::Error>(e: E) -> TransportError {
         _ => TransportError::Io,
     }
 }
-
-#[cfg(feature = "std")]
-mod std_http;
-#[cfg(feature = "std")]
-pub use std_http::{StdBody, StdHttp};
 
 #[cfg(feature = "net")]
 mod ioto_http;

@@ -2,13 +2,12 @@
 //! drop, a host client.
 #![allow(dead_code, clippy::unwrap_used, clippy::panic)]
 
-use ioto_board_host::HostClock;
+use ioto_board_host::platform::{HostClock, HostDelay, StdHttp};
 use ioto_cloud::Secret;
 use ioto_cloud::builtins::{self, Actuator};
-use ioto_cloud::client::{Api, Client, ClientConfig, StdDelay};
+use ioto_cloud::client::{Api, Client, ClientConfig};
 use ioto_cloud::endpoint::Endpoint;
 use ioto_cloud::tools::ToolRegistry;
-use ioto_cloud::transport::StdHttp;
 use std::cell::Cell;
 pub mod nal;
 
@@ -165,7 +164,7 @@ pub fn free_port() -> u16 {
 }
 
 /// The host client type.
-pub type HostClient = Client<StdHttp, HostClock, StdDelay>;
+pub type HostClient = Client<StdHttp, HostClock, HostDelay>;
 
 /// A client for a local (plain-HTTP) endpoint.
 pub fn client(base_url: &str, api: Api, key: &str) -> HostClient {
@@ -178,7 +177,7 @@ pub fn client_with(cfg: ClientConfig) -> HostClient {
     Client::new(
         StdHttp::new(Duration::from_secs(10)),
         HostClock::new(),
-        StdDelay,
+        HostDelay,
         cfg,
     )
 }

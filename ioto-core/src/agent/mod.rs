@@ -96,6 +96,33 @@ pub struct AgentConfig<'a> {
     pub score_hold: f32,
 }
 
+impl<'a> AgentConfig<'a> {
+    /// A vibration monitor: an LIS3DH (3 channels × 2 raw bytes a sample) on the bearing
+    /// housing of a rotating machine, watching [`VIBRATION_WATCH`]; telemetry every 30 s
+    /// and metrics every 120 s of sensor time, [`PolicyConfig::DEFAULT`], the default
+    /// [`Limits`], escalations kept for an hour with 3 attempts each, a 5 s
+    /// acknowledgement timeout and a 0.97 score hold. Change any field with struct
+    /// update syntax (`AgentConfig { telemetry_every_s: 10, ..AgentConfig::vibration(…) }`).
+    pub fn vibration(device: &'a str, firmware: &'a str, topics: Topics<'a>) -> Self {
+        Self {
+            device,
+            machine: "rotating machine, accelerometer on the bearing housing",
+            firmware,
+            topics,
+            watch: &VIBRATION_WATCH,
+            raw_bytes_per_sample: 6,
+            telemetry_every_s: 30,
+            metrics_every_s: 120,
+            policy: PolicyConfig::DEFAULT,
+            limits: Limits::default(),
+            escalation_ttl_s: 3_600,
+            escalation_attempts: 3,
+            ack_timeout_ms: 5_000,
+            score_hold: 0.97,
+        }
+    }
+}
+
 /// One window's watched features, on their way from sensing to the edge.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Observation {

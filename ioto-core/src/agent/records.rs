@@ -39,6 +39,30 @@ impl RecordKind {
     }
 }
 
+/// The [`Topics`](crate::agent::Topics) of a device as `&'static str`s, built at compile
+/// time from string literals: `<prefix>/telemetry`, `<prefix>/events`,
+/// `<prefix>/metrics` and `<prefix>/advice`, and the device state on the AWS IoT Device
+/// Shadow of `thing` (`$aws/things/<thing>/shadow/update` and `…/update/delta`).
+///
+/// ```
+/// const TOPICS: ioto_core::agent::Topics<'static> = ioto_core::agent_topics!("ioto/pump-7", "pump-7");
+/// assert_eq!(TOPICS.events, "ioto/pump-7/events");
+/// assert_eq!(TOPICS.delta, "$aws/things/pump-7/shadow/update/delta");
+/// ```
+#[macro_export]
+macro_rules! agent_topics {
+    ($prefix:expr, $thing:expr $(,)?) => {
+        $crate::agent::Topics {
+            telemetry: concat!($prefix, "/telemetry"),
+            events: concat!($prefix, "/events"),
+            state: concat!("$aws/things/", $thing, "/shadow/update"),
+            metrics: concat!($prefix, "/metrics"),
+            advice: concat!($prefix, "/advice"),
+            delta: concat!("$aws/things/", $thing, "/shadow/update/delta"),
+        }
+    };
+}
+
 /// Where each kind of record goes, and where commands come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Topics<'a> {

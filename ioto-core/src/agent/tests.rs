@@ -27,8 +27,8 @@ use crate::backoff::Backoff;
 use crate::detect::RobustZ;
 use crate::outbox::RamQueue;
 use crate::sensor::{
-    Fault, FaultKind, FaultPlan, Lis3dh, MachineProfile, MachineVibration, SimAccel, Window,
-    fill_window_back_to_back, lis3dh,
+    Fault, FaultKind, FaultPlan, Lis3dh, MachineProfile, MachineVibration, Window,
+    fill_window_back_to_back,
 };
 
 /// Samples per window (0.64 s at 400 Hz).
@@ -48,23 +48,15 @@ const PERIOD_US: u64 = 2_500;
 /// Raw bytes per LIS3DH sample (3 axes × 16 bits), by the data sheet's output registers.
 const RAW_PER_SAMPLE: u64 = 6;
 
-const TOPICS: Topics<'static> = Topics {
-    telemetry: "dev/rig/telemetry",
-    events: "dev/rig/events",
-    state: "$aws/things/rig/shadow/update",
-    metrics: "dev/rig/metrics",
-    advice: "dev/rig/advice",
-    delta: "$aws/things/rig/shadow/update/delta",
-};
+const TOPICS: Topics<'static> = crate::agent_topics!("dev/rig", "rig");
+/// Where the uplink double injects the shadow delta, written out by hand.
 const DELTA_TOPIC: &str = "$aws/things/rig/shadow/update/delta";
 
+/// A short-paced vibration monitor: telemetry every 10 s, metrics every minute,
+/// cooldowns of 10 s (reports) and a minute (escalations), no score hold.
 fn config() -> AgentConfig<'static> {
     AgentConfig {
-        device: "rig",
         machine: "test rig",
-        firmware: "0.1.0",
-        topics: TOPICS,
-        watch: &VIBRATION_WATCH,
         raw_bytes_per_sample: RAW_PER_SAMPLE as u32,
         telemetry_every_s: 10,
         metrics_every_s: 60,
@@ -73,11 +65,10 @@ fn config() -> AgentConfig<'static> {
             escalate_cooldown_s: 60,
             ..PolicyConfig::DEFAULT
         },
-        limits: Limits::default(),
         escalation_ttl_s: 600,
-        escalation_attempts: 3,
         ack_timeout_ms: 2_000,
         score_hold: 0.0,
+        ..AgentConfig::vibration("rig", "0.1.0", TOPICS)
     }
 }
 
@@ -104,27 +95,15 @@ struct Run {
 
 /// The fault: an imbalance from window [`FAULT_WINDOW`] on, ramping over 20 windows.
 fn plan() -> FaultPlan {
-    let start = (FAULT_WINDOW * WINDOW) as u64;
-    FaultPlan::healthy()
-        .with(Fault::new(
-            FaultKind::Imbalance,
-            start,
-            20 * WINDOW as u64,
-            1.0,
-        ))
-        .unwrap()
+    let (start, ramp) = ((FAULT_WINDOW * WINDOW) as u64, 20 * WINDOW as u64);
+    let imbalance = Fault::new(FaultKind::Imbalance, start, ramp, 1.0);
+    FaultPlan::healthy().with(imbalance).unwrap()
 }
 
 fn run(plan: FaultPlan, seed: u64) -> Run {
     let onset_sample = plan.first_onset().unwrap();
     let machine = MachineVibration::new(MachineProfile::default(), plan, seed).unwrap();
-    let bus = SimAccel::new(lis3dh::Address::Primary, machine);
-    let mut accel = Lis3dh::new(
-        bus,
-        SampleClock(Cell::new(0)),
-        lis3dh::Address::Primary,
-        lis3dh::Config::default(),
-    );
+    let mut accel = Lis3dh::simulated(machine, SampleClock(Cell::new(0)));
     embassy_futures::block_on(accel.init()).unwrap();
 
     let pushed = RefCell::new(Vec::new());
@@ -138,14 +117,7 @@ fn run(plan: FaultPlan, seed: u64) -> Run {
         Agent::new(config(), outbox, RamQueue::new(&mut esc_mem, 8)).unwrap();
 
     let ctl = LinkCtl::default();
-    ctl.online.set(true);
-    let mut uplink = DoubleUplink {
-        ctl: &ctl,
-        was_online: false,
-        next_ticket: 0,
-        pending: Vec::new(),
-        held: (String::new(), Vec::new()),
-    };
+    let mut uplink = DoubleUplink::online(&ctl);
     let mut advisor = DoubleAdvisor {
         contexts: Vec::new(),
     };
@@ -493,14 +465,7 @@ fn a_stop_after_the_edge_went_idle_ends_every_task() {
     )
     .unwrap();
     let ctl = LinkCtl::default();
-    ctl.online.set(true);
-    let mut uplink = DoubleUplink {
-        ctl: &ctl,
-        was_online: false,
-        next_ticket: 0,
-        pending: Vec::new(),
-        held: (String::new(), Vec::new()),
-    };
+    let mut uplink = DoubleUplink::online(&ctl);
     let mut detectors = [RobustZ::new(); VIBRATION_WATCH.len()];
     let edge = RefCell::new(EdgeState::default());
     let clock = PollClock(Cell::new(0));

@@ -39,12 +39,6 @@ impl RobustZConfig {
     };
 }
 
-impl Default for RobustZConfig {
-    fn default() -> Self {
-        Self::DEFAULT
-    }
-}
-
 /// The baseline detector (see the module docs).
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -57,18 +51,9 @@ pub struct RobustZ {
     last: f32,
 }
 
-impl Default for RobustZ {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+default_constructors!(RobustZ, RobustZConfig);
 
 impl RobustZ {
-    /// A detector with [`RobustZConfig::DEFAULT`].
-    pub const fn new() -> Self {
-        Self::with_config(RobustZConfig::DEFAULT)
-    }
-
     /// A detector with `cfg`.
     pub const fn with_config(cfg: RobustZConfig) -> Self {
         Self {

@@ -115,12 +115,6 @@ impl ContextualConfig {
     };
 }
 
-impl Default for ContextualConfig {
-    fn default() -> Self {
-        Self::DEFAULT
-    }
-}
-
 /// The contextual novelty detector (see the module docs).
 #[derive(Clone, Debug)]
 pub struct Contextual {
@@ -134,18 +128,9 @@ pub struct Contextual {
     last: f32,
 }
 
-impl Default for Contextual {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+default_constructors!(Contextual, ContextualConfig);
 
 impl Contextual {
-    /// A detector with [`ContextualConfig::DEFAULT`].
-    pub const fn new() -> Self {
-        Self::with_config(ContextualConfig::DEFAULT)
-    }
-
     /// A detector with `cfg`.
     pub const fn with_config(cfg: ContextualConfig) -> Self {
         Self {

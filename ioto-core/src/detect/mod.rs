@@ -36,6 +36,32 @@
 //! assert!(spike > 0.5 && spike > 2.0 * before, "spike {spike}, before {before}");
 //! //! ```
 
+/// The constructors every configurable detector has: `Default` for `$config` (its
+/// `DEFAULT`), `$detector::new()` with it, and `Default` for `$detector` (`new()`).
+/// `$detector` provides `const fn with_config($config) -> Self`.
+macro_rules! default_constructors {
+    ($detector:ident, $config:ident) => {
+        impl Default for $config {
+            fn default() -> Self {
+                Self::DEFAULT
+            }
+        }
+
+        impl Default for $detector {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl $detector {
+            #[doc = concat!("A detector with [`", stringify!($config), "::DEFAULT`].")]
+            pub const fn new() -> Self {
+                Self::with_config($config::DEFAULT)
+            }
+        }
+    };
+}
+
 mod baseline;
 mod contextual;
 mod likelihood;

@@ -10,6 +10,7 @@
 //! | [`BandPlan`] | FFT band energies of one window (`microfft`, Hann or rectangular) | one real FFT |
 //! | [`WindowFeatures`] | [`WindowStats`] + band energies: the feature vector of a window | 2 passes + 1 FFT |
 //! | [`levels_i16`] | mean, RMS, std, peak, peak-to-peak, crest of raw `i16` samples, integer arithmetic only | 1 pass |
+//! | [`audio`] | TFLM's micro audio front end (log mel filterbank energies of 16-bit PCM, integer only, bit-exact with TensorFlow), a WAVE reader | 1 fixed-point FFT per window |
 //!
 //! Every function takes caller-owned buffers (no heap) and returns a [`FeatureError`]
 //! instead of panicking on bad input: an empty window, a NaN/infinite sample, a length
@@ -149,6 +150,7 @@
 //! sample and no window table in RAM. RAM: the caller's window and an `N`-float scratch
 //! buffer (1 KiB for N = 256); flash: `microfft`'s 512-point sine table (~0.5 KiB).
 
+pub mod audio;
 mod fixed;
 mod levels;
 mod moments;

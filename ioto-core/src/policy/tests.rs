@@ -8,21 +8,25 @@ fn s(secs: u64) -> Instant {
     Instant(secs * 1_000_000)
 }
 
-/// Report 0.5 / clear 0.4 / act 0.7 / escalate 0.9; report cooldown 60 s,
-/// escalation cooldown 600 s; no budget limits.
+/// [`PolicyConfig::DEFAULT`] (report 0.5 / clear 0.4 / act 0.7 / escalate 0.9; report
+/// cooldown 60 s, escalation cooldown 600 s) without budget limits.
 fn cfg() -> PolicyConfig {
     PolicyConfig {
-        thresholds: Thresholds {
-            report_on: 0.5,
-            clear_below: 0.4,
-            act_locally_on: 0.7,
-            escalate_on: 0.9,
-        },
-        report_cooldown_s: 60,
-        escalate_cooldown_s: 600,
         budget: BudgetLimits::UNLIMITED,
         tokens_per_call: 100,
+        ..PolicyConfig::DEFAULT
     }
+}
+
+#[test]
+fn the_tests_run_on_the_documented_thresholds_and_cooldowns() {
+    let c = cfg();
+    let t = c.thresholds;
+    assert_eq!(
+        [t.report_on, t.clear_below, t.act_locally_on, t.escalate_on],
+        [0.5, 0.4, 0.7, 0.9]
+    );
+    assert_eq!((c.report_cooldown_s, c.escalate_cooldown_s), (60, 600));
 }
 
 fn policy() -> Policy {

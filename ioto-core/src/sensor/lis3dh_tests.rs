@@ -45,29 +45,14 @@ fn cfg(data_rate: DataRate, full_scale: FullScale, mode: Mode) -> Config {
 #[test]
 fn init_checks_who_am_i_then_writes_ctrl_reg1_and_ctrl_reg4() {
     // (config, CTRL_REG1, CTRL_REG4) from §8.8 / §8.11 bit fields.
+    use {DataRate as Odr, FullScale as Fs, Mode as M};
     let cases = [
         (Config::default(), 0x77, 0x98), // 400 Hz XYZ | BDU ±4 g HR
-        (
-            cfg(DataRate::Hz100, FullScale::G8, Mode::Normal),
-            0x57,
-            0xA0,
-        ),
-        (
-            cfg(DataRate::Hz1344, FullScale::G2, Mode::HighResolution),
-            0x97,
-            0x88,
-        ),
-        (
-            cfg(DataRate::Hz5376LowPower, FullScale::G16, Mode::LowPower),
-            0x9F,
-            0xB0,
-        ),
-        (
-            cfg(DataRate::Hz1600LowPower, FullScale::G4, Mode::LowPower),
-            0x8F,
-            0x90,
-        ),
-        (cfg(DataRate::Hz1, FullScale::G2, Mode::Normal), 0x17, 0x80),
+        (cfg(Odr::Hz100, Fs::G8, M::Normal), 0x57, 0xA0),
+        (cfg(Odr::Hz1344, Fs::G2, M::HighResolution), 0x97, 0x88),
+        (cfg(Odr::Hz5376LowPower, Fs::G16, M::LowPower), 0x9F, 0xB0),
+        (cfg(Odr::Hz1600LowPower, Fs::G4, M::LowPower), 0x8F, 0x90),
+        (cfg(Odr::Hz1, Fs::G2, M::Normal), 0x17, 0x80),
     ];
     for (config, ctrl1, ctrl4) in cases {
         let mut lis = driver(&init_sequence(A, ctrl1, ctrl4), config);

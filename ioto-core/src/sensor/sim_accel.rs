@@ -1,7 +1,8 @@
 //! A simulated LIS3DH: an I2C device model answering the real chip's registers.
 //!
 //! [`SimAccel`] implements `embedded_hal_async::i2c::I2c`, so the real
-//! [`Lis3dh`](super::Lis3dh) driver — or any LIS3DH driver — runs on it unchanged.
+//! [`Lis3dh`] driver — or any LIS3DH driver — runs on it unchanged
+//! ([`Lis3dh::simulated`] wires the two together).
 //! It answers at the chip's address only, reads `WHO_AM_I` as `0x33`, keeps
 //! written control registers, honours the sub-address auto-increment bit (§6.1.1)
 //! and, on each read of `OUT_X_L`, latches the next sample of a
@@ -31,8 +32,9 @@
 
 use embedded_hal_async::i2c::{ErrorKind, ErrorType, I2c, NoAcknowledgeSource, Operation};
 
-use super::lis3dh::Address;
+use super::lis3dh::{self, Address, Lis3dh};
 use super::vibration::MachineVibration;
+use crate::time::Clock;
 
 /// Register file size: sub-addresses are 7 bits, the map ends at 3Fh.
 const REGISTERS: usize = 0x40;
@@ -189,6 +191,16 @@ impl SimAccel {
         if self.auto_increment {
             self.pointer = (self.pointer + 1) & 0x7F;
         }
+    }
+}
+
+impl<C: Clock> Lis3dh<SimAccel, C> {
+    /// The real driver on a [`SimAccel`] measuring `machine`, both at the primary
+    /// address, with the default configuration (400 Hz, ±4 g, high resolution) and
+    /// samples stamped by `clock`; `init` it before reading.
+    pub fn simulated(machine: MachineVibration, clock: C) -> Self {
+        let bus = SimAccel::new(Address::Primary, machine);
+        Lis3dh::new(bus, clock, Address::Primary, lis3dh::Config::default())
     }
 }
 

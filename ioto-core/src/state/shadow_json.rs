@@ -213,27 +213,58 @@ fn opt_string<'j>(r: &mut Reader<'j>) -> Result<Option<&'j str>, StateError> {
     }
 }
 
-/// Parses an `/update/delta` document
-/// (`{"version":N,"timestamp":T,"state":{…},"metadata":{…}}`).
-pub fn parse_delta(json: &[u8]) -> Result<Delta<'_>, StateError> {
+/// The keys every response document may carry.
+struct Common<'j> {
+    version: Option<u64>,
+    timestamp: Option<u64>,
+    client_token: Option<&'j str>,
+}
+
+impl Common<'_> {
+    /// The shadow version, which the document must carry.
+    fn version(&self) -> Result<u64, StateError> {
+        self.version.ok_or(StateError::Missing("version"))
+    }
+}
+
+/// Reads a whole response document: `version`, `timestamp` and `clientToken` here,
+/// every other key through `other` (which must consume its value).
+fn response<'j>(
+    json: &'j [u8],
+    mut other: impl FnMut(&mut Reader<'j>, &'j str) -> Result<(), StateError>,
+) -> Result<Common<'j>, StateError> {
     let mut r = Reader::new(json);
-    let (mut version, mut timestamp, mut state, mut token) = (None, None, None, None);
+    let mut common = Common {
+        version: None,
+        timestamp: None,
+        client_token: None,
+    };
     r.object(|r, key| {
         match key {
-            "version" => version = Some(r.u64()?),
-            "timestamp" => timestamp = Some(r.u64()?),
-            "state" => state = Some(state_fields(r)?),
-            "clientToken" => token = opt_string(r)?,
-            _ => r.skip()?,
+            "version" => common.version = Some(r.u64()?),
+            "timestamp" => common.timestamp = Some(r.u64()?),
+            "clientToken" => common.client_token = opt_string(r)?,
+            _ => other(r, key)?,
         }
         Ok(())
     })?;
     r.finish()?;
+    Ok(common)
+}
+
+/// Parses an `/update/delta` document
+/// (`{"version":N,"timestamp":T,"state":{…},"metadata":{…}}`).
+pub fn parse_delta(json: &[u8]) -> Result<Delta<'_>, StateError> {
+    let mut state = None;
+    let common = response(json, |r, key| match key {
+        "state" => state_fields(r).map(|s| state = Some(s)),
+        _ => r.skip(),
+    })?;
     Ok(Delta {
-        version: version.ok_or(StateError::Missing("version"))?,
-        timestamp,
+        version: common.version()?,
+        timestamp: common.timestamp,
         state: state.ok_or(StateError::Missing("state"))?,
-        client_token: token,
+        client_token: common.client_token,
     })
 }
 
@@ -255,39 +286,30 @@ pub struct GetAccepted<'j> {
 /// Parses a `/get/accepted` document
 /// (`{"state":{"desired":{…},"reported":{…},"delta":{…}},"metadata":{…},"version":N,"timestamp":T}`).
 pub fn parse_get_accepted(json: &[u8]) -> Result<GetAccepted<'_>, StateError> {
-    let mut r = Reader::new(json);
-    let (mut version, mut timestamp, mut token) = (None, None, None);
     let (mut desired, mut delta) = (StateFields::default(), StateFields::default());
-    r.object(|r, key| {
-        match key {
-            "version" => version = Some(r.u64()?),
-            "timestamp" => timestamp = Some(r.u64()?),
-            "clientToken" => token = opt_string(r)?,
-            "state" => {
-                if r.kind()? != Kind::Object {
-                    return Err(StateError::WrongType);
-                }
-                r.object(|r, section| {
-                    let null = r.kind()? == Kind::Null;
-                    match section {
-                        "desired" if !null => desired = state_fields(r)?,
-                        "delta" if !null => delta = state_fields(r)?,
-                        _ => r.skip()?,
-                    }
-                    Ok(())
-                })?;
-            }
-            _ => r.skip()?,
+    let common = response(json, |r, key| {
+        if key != "state" {
+            return r.skip();
         }
-        Ok(())
+        if r.kind()? != Kind::Object {
+            return Err(StateError::WrongType);
+        }
+        r.object(|r, section| {
+            let null = r.kind()? == Kind::Null;
+            match section {
+                "desired" if !null => desired = state_fields(r)?,
+                "delta" if !null => delta = state_fields(r)?,
+                _ => r.skip()?,
+            }
+            Ok(())
+        })
     })?;
-    r.finish()?;
     Ok(GetAccepted {
-        version: version.ok_or(StateError::Missing("version"))?,
-        timestamp,
+        version: common.version()?,
+        timestamp: common.timestamp,
         desired,
         delta,
-        client_token: token,
+        client_token: common.client_token,
     })
 }
 
@@ -304,22 +326,11 @@ pub struct UpdateAccepted<'j> {
 
 /// Parses an `/update/accepted` document (`{"state":{…},"metadata":{…},"version":N,…}`).
 pub fn parse_update_accepted(json: &[u8]) -> Result<UpdateAccepted<'_>, StateError> {
-    let mut r = Reader::new(json);
-    let (mut version, mut timestamp, mut token) = (None, None, None);
-    r.object(|r, key| {
-        match key {
-            "version" => version = Some(r.u64()?),
-            "timestamp" => timestamp = Some(r.u64()?),
-            "clientToken" => token = opt_string(r)?,
-            _ => r.skip()?,
-        }
-        Ok(())
-    })?;
-    r.finish()?;
+    let common = response(json, |r, _| r.skip())?;
     Ok(UpdateAccepted {
-        version: version.ok_or(StateError::Missing("version"))?,
-        timestamp,
-        client_token: token,
+        version: common.version()?,
+        timestamp: common.timestamp,
+        client_token: common.client_token,
     })
 }
 
@@ -390,27 +401,23 @@ pub struct UpdateRejected<'j> {
 /// Parses an error document
 /// (`{"code":409,"message":"Version conflict","timestamp":T,"clientToken":"…"}`).
 pub fn parse_update_rejected(json: &[u8]) -> Result<UpdateRejected<'_>, StateError> {
-    let mut r = Reader::new(json);
-    let (mut code, mut message, mut timestamp, mut token) = (None, "", None, None);
-    r.object(|r, key| {
+    let (mut code, mut message) = (None, "");
+    let common = response(json, |r, key| {
         match key {
             "code" => {
                 code = Some(u16::try_from(r.u64()?).map_err(|_| StateError::WrongType)?);
             }
             "message" => message = opt_string(r)?.unwrap_or(""),
-            "timestamp" => timestamp = Some(r.u64()?),
-            "clientToken" => token = opt_string(r)?,
             _ => r.skip()?,
         }
         Ok(())
     })?;
-    r.finish()?;
     let code = code.ok_or(StateError::Missing("code"))?;
     Ok(UpdateRejected {
         code,
         rejection: ShadowRejection::from_code(code),
         message,
-        timestamp,
-        client_token: token,
+        timestamp: common.timestamp,
+        client_token: common.client_token,
     })
 }

@@ -1,15 +1,17 @@
 //! SOFTMAX, LOGISTIC, TANH, RELU and RELU6 on int8, with TFLM's fixed-point
 //! algorithms (gemmlowp `exp_on_negative_values`, `logistic`, `tanh`).
 
+use super::data::Op;
+use super::prepare::OpCtx;
 use crate::error::{Error, Result};
 use crate::fixedpoint::{
     exp_on_negative_values, logistic, mbqm, mbqm_greater_than_one, rdbpot, reciprocal, sat_mul_pot,
     srdhm, tanh,
 };
-use crate::ops::{OpCtx, as_i8, as_i8_mut, first};
 use crate::quant::{frexp, input_radius, quantize_multiplier, round_f32, round_f64};
-use crate::record::{Reader, Writer, params};
+use crate::record::{Writer, params};
 use crate::schema::tensor_type::INT8;
+use crate::tensor::TensorInfo;
 
 params!(
     /// Softmax row geometry and input scaling.
@@ -26,9 +28,7 @@ params!(
     ReluParams { input_zero_point, output_offset, multiplier, shift, act_min, act_max }
 );
 
-fn int8_unary<'m>(
-    ctx: &OpCtx<'m, '_>,
-) -> Result<(crate::tensor::TensorInfo<'m>, crate::tensor::TensorInfo<'m>)> {
+fn int8_unary<'m>(ctx: &OpCtx<'m>) -> Result<(TensorInfo<'m>, TensorInfo<'m>)> {
     ctx.input_count(1..=1)?;
     let (input, output) = ctx.unary()?;
     ctx.require(&input, INT8)?;
@@ -37,7 +37,7 @@ fn int8_unary<'m>(
 }
 
 /// Validates SOFTMAX and writes its parameters (TFLM `CalculateSoftmaxParams`).
-pub(crate) fn prepare_softmax(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<()> {
+pub(crate) fn prepare_softmax(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Result<u64> {
     let (input, _) = int8_unary(ctx)?;
     let depth = input.dim_back(0);
     if depth <= 0 {
@@ -58,14 +58,13 @@ pub(crate) fn prepare_softmax(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result
         input_left_shift: left_shift,
         diff_min: -input_radius(SCALED_DIFF_INTEGER_BITS, left_shift),
     }
-    .write(w)
+    .write(w)?;
+    Ok(0)
 }
 
 /// Runs int8 SOFTMAX (TFLM `reference_ops::Softmax` for int8 in and out).
-pub(crate) fn eval_softmax(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> Result<()> {
-    let p = SoftmaxParams::read(r)?;
-    let input = as_i8(first(inputs)?);
-    let out = as_i8_mut(output);
+pub(crate) fn eval_softmax(op: Op<'_>) -> Result<()> {
+    let (p, input, out) = op.int8_with::<SoftmaxParams>()?;
     let depth = p.depth as usize;
     for row in 0..p.outer as usize {
         let x = input
@@ -105,11 +104,7 @@ pub(crate) fn eval_softmax(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u
 }
 
 /// Validates LOGISTIC (`is_tanh == false`) or TANH and writes its parameters.
-pub(crate) fn prepare_sigmoid(
-    ctx: &OpCtx<'_, '_>,
-    w: &mut Writer<'_>,
-    is_tanh: bool,
-) -> Result<()> {
+pub(crate) fn prepare_sigmoid(ctx: &OpCtx<'_>, w: &mut Writer<'_>, is_tanh: bool) -> Result<u64> {
     let (input, _) = int8_unary(ctx)?;
     const INPUT_INTEGER_BITS: i32 = 4;
     let real = f64::from(input.scale) * f64::from(1i32 << (31 - INPUT_INTEGER_BITS));
@@ -123,16 +118,15 @@ pub(crate) fn prepare_sigmoid(
         multiplier,
         left_shift,
     }
-    .write(w)
+    .write(w)?;
+    Ok(0)
 }
 
 /// Runs LOGISTIC or TANH (TFLM `reference_integer_ops::Logistic`/`Tanh`).
-pub(crate) fn eval_sigmoid(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> Result<()> {
-    let p = SigmoidParams::read(r)?;
-    let input = as_i8(first(inputs)?);
-    for (o, &v) in as_i8_mut(output).iter_mut().zip(input) {
+pub(crate) fn eval_sigmoid(op: Op<'_>) -> Result<()> {
+    op.map_int8(|p: &SigmoidParams, v| {
         let x = i32::from(v) - p.input_zero_point;
-        *o = if x <= -p.radius {
+        if x <= -p.radius {
             i8::MIN
         } else if x >= p.radius {
             i8::MAX
@@ -143,13 +137,12 @@ pub(crate) fn eval_sigmoid(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u
             } else {
                 (rdbpot(logistic(q4, 4), 31 - 8) - 128).clamp(-128, 127) as i8
             }
-        };
-    }
-    Ok(())
+        }
+    })
 }
 
 /// Validates RELU and writes its parameters (TFLM `CalculateReluOpData`).
-pub(crate) fn prepare_relu(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<()> {
+pub(crate) fn prepare_relu(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Result<u64> {
     let (input, output) = int8_unary(ctx)?;
     let (multiplier, shift) = quantize_multiplier(f64::from(input.scale) / f64::from(output.scale));
     let act_min = (-128i32).max(
@@ -165,26 +158,21 @@ pub(crate) fn prepare_relu(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<()
         act_min,
         act_max: 127,
     }
-    .write(w)
+    .write(w)?;
+    Ok(0)
 }
 
 /// Runs RELU.
-pub(crate) fn eval_relu(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> Result<()> {
-    let p = ReluParams::read(r)?;
-    let input = as_i8(first(inputs)?);
-    for (o, &v) in as_i8_mut(output).iter_mut().zip(input) {
-        let x = p.output_offset.wrapping_add(mbqm(
-            i32::from(v) - p.input_zero_point,
-            p.multiplier,
-            p.shift,
-        ));
-        *o = x.max(p.act_min).min(p.act_max) as i8;
-    }
-    Ok(())
+pub(crate) fn eval_relu(op: Op<'_>) -> Result<()> {
+    op.map_int8(|p: &ReluParams, v| {
+        let x = i32::from(v) - p.input_zero_point;
+        let y = p.output_offset.wrapping_add(mbqm(x, p.multiplier, p.shift));
+        y.max(p.act_min).min(p.act_max) as i8
+    })
 }
 
 /// Validates RELU6 and writes its parameters (TFLM `Relu6Prepare`).
-pub(crate) fn prepare_relu6(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<()> {
+pub(crate) fn prepare_relu6(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Result<u64> {
     let (input, _) = int8_unary(ctx)?;
     let six = input
         .zero_point
@@ -195,22 +183,20 @@ pub(crate) fn prepare_relu6(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<(
         act_max: six,
         ..ReluParams::default()
     }
-    .write(w)
+    .write(w)?;
+    Ok(0)
 }
 
 /// Runs RELU6: clamps to `[zero, six]` in the input's quantization.
-pub(crate) fn eval_relu6(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> Result<()> {
-    let p = ReluParams::read(r)?;
-    let input = as_i8(first(inputs)?);
-    for (o, &v) in as_i8_mut(output).iter_mut().zip(input) {
+pub(crate) fn eval_relu6(op: Op<'_>) -> Result<()> {
+    op.map_int8(|p: &ReluParams, v| {
         let x = i32::from(v);
-        *o = if x > p.act_max {
+        (if x > p.act_max {
             p.act_max
         } else if x < p.act_min {
             p.act_min
         } else {
             x
-        } as i8;
-    }
-    Ok(())
+        }) as i8
+    })
 }

@@ -1,11 +1,13 @@
 //! CONV_2D and DEPTHWISE_CONV_2D preparation (TFLM `ConvPerChannel` /
-//! `DepthwiseConvPerChannel` parameters) and CONV_2D evaluation.
+//! `DepthwiseConvPerChannel` parameters) and the operands both evals read; the evals
+//! are [`super::im2col`] and [`super::depthwise`].
 
-use super::{ChannelQuant, check_bias, dim, out_size_and_pad, write_channel_multipliers};
+use super::data::{Op, as_i8};
+use super::prepare::{OpCtx, dim, out_size_and_pad};
+use super::requant::ChannelQuant;
 use crate::error::Result;
-use crate::ops::{OpCtx, as_i8, as_i8_mut};
 use crate::quant::activation_range_i8;
-use crate::record::{Reader, Writer, params};
+use crate::record::{Writer, params};
 use crate::schema::tensor_type::{INT8, INT32};
 
 params!(
@@ -26,17 +28,12 @@ struct Fields {
     dil_h: usize,
 }
 
-fn prepare(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>, depthwise: bool) -> Result<u64> {
-    ctx.input_count(2..=3)?;
-    let (input, filter, bias, output) = (
-        ctx.input(0)?,
-        ctx.input(1)?,
-        ctx.opt_input(2)?,
-        ctx.output()?,
-    );
-    ctx.require(&input, INT8)?;
-    ctx.require(&filter, INT8)?;
-    ctx.require(&output, INT8)?;
+fn prepare(ctx: &OpCtx<'_>, w: &mut Writer<'_>, depthwise: bool) -> Result<u64> {
+    let t = ctx.weighted()?;
+    let (input, filter, output) = (&t.input, &t.filter, &t.output);
+    ctx.require(input, INT8)?;
+    ctx.require(filter, INT8)?;
+    ctx.require(output, INT8)?;
     let f = if depthwise {
         Fields {
             stride_w: 1,
@@ -76,7 +73,7 @@ fn prepare(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>, depthwise: bool) -> Result<u
         }
         1
     };
-    check_bias(ctx, &bias, dim(oc)?, INT32)?;
+    ctx.check_bias(&t.bias, dim(oc)?, INT32)?;
     let same = ctx.opt_i8(0, 0)? == 0;
     let (sw, sh) = (ctx.opt_i32(f.stride_w, 1)?, ctx.opt_i32(f.stride_h, 1)?);
     let (dw, dh) = (ctx.opt_i32(f.dil_w, 1)?, ctx.opt_i32(f.dil_h, 1)?);
@@ -111,33 +108,45 @@ fn prepare(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>, depthwise: bool) -> Result<u
         depth_multiplier,
     };
     p.write(w)?;
-    write_channel_multipliers(ctx, w, &input, &filter, &output, dim(oc)?)?;
+    ctx.write_channel_multipliers(w, &t, dim(oc)?)?;
     let per_output = if depthwise { kh * kw } else { kh * kw * ic };
     Ok(output.elems as u64 * dim(per_output)? as u64)
 }
 
 /// Validates a CONV_2D and writes its parameters; returns MACs.
-pub(crate) fn prepare_conv(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<u64> {
+pub(crate) fn prepare_conv(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Result<u64> {
     prepare(ctx, w, false)
 }
 
 /// Validates a DEPTHWISE_CONV_2D and writes its parameters; returns MACs.
-pub(crate) fn prepare_depthwise(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<u64> {
+pub(crate) fn prepare_depthwise(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Result<u64> {
     prepare(ctx, w, true)
 }
 
-/// Runs CONV_2D: the blocked matrix product of [`super::im2col`] with the scratch
-/// the planner reserved for this operator.
-pub(crate) fn eval_conv(
-    r: &mut Reader<'_>,
-    inputs: &[&[u8]],
-    output: &mut [u8],
-    scratch: &mut [u8],
-) -> Result<()> {
-    let p = ConvParams::read(r)?;
-    let q = ChannelQuant::read(r)?;
-    let input = as_i8(crate::ops::first(inputs)?);
-    let filter = as_i8(inputs.get(1).copied().unwrap_or(&[]));
-    let bias = inputs.get(2).copied().unwrap_or(&[]);
-    super::im2col::conv(&p, &q, input, filter, bias, as_i8_mut(output), scratch)
+/// What a convolution's eval reads: its parameters and requantization from the
+/// record, and its input, filter and bias bytes.
+pub(crate) struct Operands<'a> {
+    /// Shapes and scalar quantization.
+    pub(crate) p: ConvParams,
+    /// Per-channel requantization.
+    pub(crate) q: ChannelQuant<'a>,
+    /// The input activations.
+    pub(crate) input: &'a [i8],
+    /// The filter.
+    pub(crate) filter: &'a [i8],
+    /// The int32 bias bytes (empty when absent).
+    pub(crate) bias: &'a [u8],
+}
+
+impl<'a> Operands<'a> {
+    /// Reads a convolution's parameters and operands.
+    pub(crate) fn read(op: &mut Op<'a>) -> Result<Self> {
+        Ok(Operands {
+            p: ConvParams::read(&mut op.record)?,
+            q: ChannelQuant::read(&mut op.record)?,
+            input: as_i8(op.first()?),
+            filter: as_i8(op.input(1)),
+            bias: op.input(2),
+        })
+    }
 }

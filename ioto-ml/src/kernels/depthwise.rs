@@ -8,12 +8,13 @@
 //! multiple of 4 the four outputs share one input value. Other shapes take a scalar
 //! path per channel.
 
-use super::conv::ConvParams;
-use super::{ChannelQuant, Requant, read_i32};
+use super::conv::Operands;
+use super::data::{Op, as_i8_mut, read_i32};
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+use super::dot::dsp::{offset_pair, tap4, tap4_shared};
+use super::dot::mac4_offset;
+use super::requant::Requant;
 use crate::error::{Error, Result};
-use crate::kernels::dot::mac4_offset;
-use crate::ops::{as_i8, as_i8_mut};
-use crate::record::Reader;
 
 /// The first `k` in `0..n` with `origin + k * dilation >= 0`, and one past the last
 /// with `origin + k * dilation < size` (the valid taps along one axis).
@@ -34,7 +35,7 @@ fn valid_taps(origin: i32, n: i32, dilation: i32, size: i32) -> (i32, i32) {
 /// The range `lo..hi` of output columns whose filter columns all fall inside the
 /// input (empty when there are none).
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
-fn interior(p: &ConvParams) -> (i32, i32) {
+fn interior(p: &super::conv::ConvParams) -> (i32, i32) {
     let span = (p.k_w - 1) * p.dil_w;
     let lo = (p.pad_w + p.stride_w - 1) / p.stride_w;
     let last = p.in_w - 1 - span + p.pad_w;
@@ -54,74 +55,45 @@ struct Run<'t> {
 
 /// Channels `c0..c0 + 4` of a run of interior pixels on Cortex-M4 (depth multiplier
 /// 1, or a multiple of 4 with one shared input channel): the bounds are checked once
-/// for the run's last pixel, then every pixel's taps go through
-/// [`tap4`](crate::kernels::dot::dsp::tap4) or
-/// [`tap4_shared`](crate::kernels::dot::dsp::tap4_shared) and its four
-/// results are stored (`dst` starts at the first pixel's channel `c0`). Returns
-/// false, having written nothing, when the run does not qualify.
+/// for the run's last pixel ([`Src::fits`]), then every pixel's taps go through
+/// [`Src::row`] and its four results are stored (`dst` starts at the first pixel's
+/// channel `c0`). Returns false, having written nothing, when the run does not
+/// qualify.
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 #[inline(never)]
-#[allow(clippy::too_many_arguments)]
 fn interior_run(
     run: &Run<'_>,
-    g: &Geometry,
+    src: &Src<'_>,
     start: &[i32; 4],
     rq: &[Requant; 4],
-    input: &[i8],
-    filter: &[i8],
-    p: &ConvParams,
     dst: &mut [i8],
 ) -> bool {
-    use crate::kernels::dot::dsp::{tap4, tap4_shared};
     let t = run.first;
-    let shared = g.dm != 1;
-    if (!shared && g.tap_step != g.c) || t.rows == 0 || t.cols == 0 || run.pixels == 0 {
+    let c = src.g.c;
+    if run.pixels == 0 {
         return false;
     }
-    let c = g.c;
-    // The input bytes each tap reads start at `xc` and span `x_len`.
-    let (xc, x_len) = if shared {
-        (run.c0 / g.dm, 1)
-    } else {
-        (run.c0, 4)
-    };
     // Indices grow with the pixel, the row and the column: the last tap of the last
     // pixel bounds every read, and the last pixel's four outputs every write.
-    let last_x =
-        t.x + (run.pixels - 1) * run.step + (t.rows - 1) * t.x_row + (t.cols - 1) * g.tap_step;
-    let last_w = t.w + (t.rows - 1) * t.w_row + (t.cols - 1) * c;
-    if last_x + xc + x_len > input.len()
-        || last_w + run.c0 + 4 > filter.len()
-        || (run.pixels - 1) * c + 4 > dst.len()
-    {
+    let Some(xc) = src.fits(t, run.c0, (run.pixels - 1) * run.step) else {
+        return false;
+    };
+    if (run.pixels - 1) * c + 4 > dst.len() {
         return false;
     }
-    let off = p.input_offset;
-    let off2 = ((off as u32) & 0xffff) | ((off as u32) << 16);
-    let wbase = filter.as_ptr().wrapping_add(t.w + run.c0);
-    let mut xbase = input.as_ptr().wrapping_add(t.x + xc);
+    let off2 = offset_pair(src.off);
+    let wbase = src.filter.as_ptr().wrapping_add(t.w + run.c0);
+    let mut xbase = src.input.as_ptr().wrapping_add(t.x + xc);
     for d in dst.chunks_mut(c).take(run.pixels) {
         let mut acc = *start;
         for r in 0..t.rows {
-            let mut xp = xbase.wrapping_add(r * t.x_row);
-            let mut wp = wbase.wrapping_add(r * t.w_row);
-            // SAFETY: every tap of this pixel reads `x_len` input bytes and 4 filter
-            // bytes at indices no larger than the run's last tap, checked above.
-            unsafe {
-                if shared {
-                    for _ in 0..t.cols {
-                        tap4_shared(&mut acc, &mut xp, &mut wp, g.tap_step, c, off);
-                    }
-                } else if t.cols == 3 {
-                    tap4(&mut acc, &mut xp, &mut wp, c, off2);
-                    tap4(&mut acc, &mut xp, &mut wp, c, off2);
-                    tap4(&mut acc, &mut xp, &mut wp, c, off2);
-                } else {
-                    for _ in 0..t.cols {
-                        tap4(&mut acc, &mut xp, &mut wp, c, off2);
-                    }
-                }
-            }
+            let (xp, wp) = (
+                xbase.wrapping_add(r * t.x_row),
+                wbase.wrapping_add(r * t.w_row),
+            );
+            // SAFETY: every tap of this pixel reads within the bounds of the run's
+            // last tap, checked by `fits` above.
+            unsafe { src.row(&mut acc, xp, wp, t.cols, off2) };
         }
         if let Some(d4) = d.get_mut(..4) {
             d4[0] = rq[0].apply(acc[0]);
@@ -143,18 +115,19 @@ struct Geometry {
     tap_step: usize,
 }
 
+/// What the taps of one batch read: its input, the filter and the input offset.
+struct Src<'a> {
+    g: &'a Geometry,
+    input: &'a [i8],
+    filter: &'a [i8],
+    off: i32,
+}
+
 /// Runs DEPTHWISE_CONV_2D.
-pub(crate) fn eval_depthwise(
-    r: &mut Reader<'_>,
-    inputs: &[&[u8]],
-    output: &mut [u8],
-) -> Result<()> {
-    let p = ConvParams::read(r)?;
-    let q = ChannelQuant::read(r)?;
-    let input = as_i8(crate::ops::first(inputs)?);
-    let filter = as_i8(inputs.get(1).copied().unwrap_or(&[]));
-    let bias = inputs.get(2).copied().unwrap_or(&[]);
-    let out = as_i8_mut(output);
+pub(crate) fn eval(mut op: Op<'_>) -> Result<()> {
+    let o = Operands::read(&mut op)?;
+    let (p, input, filter) = (&o.p, o.input, o.filter);
+    let out = as_i8_mut(op.output);
     let bad = Error::Malformed("depthwise bounds");
     let dims = [
         p.batches, p.in_h, p.in_w, p.in_c, p.out_h, p.out_w, p.out_c, p.k_h, p.k_w,
@@ -183,52 +156,39 @@ pub(crate) fn eval_depthwise(
     } else {
         0
     };
-    let ctx = Group {
-        p: &p,
-        q: &q,
-        g: &g,
-        input,
-        filter,
-        bias,
-    };
     for k in 0..quads {
-        channels::<4>(&ctx, out, 4 * k);
+        channels::<4>(&o, &g, out, 4 * k);
     }
     for ch in 4 * quads..g.c {
-        channels::<1>(&ctx, out, ch);
+        channels::<1>(&o, &g, out, ch);
     }
     Ok(())
-}
-
-/// What every channel group of one operator reads.
-struct Group<'a, 'q> {
-    p: &'a ConvParams,
-    q: &'a ChannelQuant<'q>,
-    g: &'a Geometry,
-    input: &'a [i8],
-    filter: &'a [i8],
-    bias: &'a [u8],
 }
 
 /// Output channels `c0..c0 + N` of every pixel: requantization and bias are set up
 /// once per group; `N` is 4 (depth multiplier 1 or a multiple of 4) or 1.
 #[inline(never)]
-fn channels<const N: usize>(ctx: &Group<'_, '_>, out: &mut [i8], c0: usize) {
-    let (p, g) = (ctx.p, ctx.g);
+fn channels<const N: usize>(o: &Operands<'_>, g: &Geometry, out: &mut [i8], c0: usize) {
+    let p = &o.p;
     let rq: [Requant; N] = core::array::from_fn(|j| {
-        Requant::new(ctx.q.channel(c0 + j), p.output_offset, p.act_min, p.act_max)
+        Requant::new(o.q.channel(c0 + j), p.output_offset, p.act_min, p.act_max)
     });
-    let start: [i32; N] = core::array::from_fn(|j| read_i32(ctx.bias, c0 + j));
+    let start: [i32; N] = core::array::from_fn(|j| read_i32(o.bias, c0 + j));
     let (ih, iw) = (p.in_h as usize, p.in_w as usize);
     // Output columns whose every filter column is inside the image.
     #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
     let (lo, hi) = interior(p);
-    let mut o = c0;
+    let mut at = c0;
     for b in 0..p.batches as usize {
-        let batch = ctx
-            .input
-            .get(b * ih * iw * g.ic..(b + 1) * ih * iw * g.ic)
-            .unwrap_or(&[]);
+        let src = Src {
+            g,
+            input: o
+                .input
+                .get(b * ih * iw * g.ic..(b + 1) * ih * iw * g.ic)
+                .unwrap_or(&[]),
+            filter: o.filter,
+            off: p.input_offset,
+        };
         for oy in 0..p.out_h {
             let y0 = oy * p.stride_h - p.pad_h;
             let ky = valid_taps(y0, p.k_h, p.dil_h, p.in_h);
@@ -264,17 +224,14 @@ fn channels<const N: usize>(ctx: &Group<'_, '_>, out: &mut [i8], c0: usize) {
                         )
                         && interior_run(
                             &run,
-                            g,
+                            &src,
                             start4,
                             rq4,
-                            batch,
-                            ctx.filter,
-                            p,
-                            out.get_mut(o..).unwrap_or_default(),
+                            out.get_mut(at..).unwrap_or_default(),
                         )
                     {
                         ox = hi;
-                        o += n * g.c;
+                        at += n * g.c;
                         continue;
                     }
                 }
@@ -282,13 +239,13 @@ fn channels<const N: usize>(ctx: &Group<'_, '_>, out: &mut [i8], c0: usize) {
                 let taps = taps_at(ox, valid_taps(x0, p.k_w, p.dil_w, p.in_w));
                 ox += 1;
                 let mut acc = start;
-                accumulate(&mut acc, &taps, g, batch, ctx.filter, c0, p.input_offset);
-                if let Some(dst) = out.get_mut(o..o + N) {
+                accumulate(&mut acc, &taps, &src, c0);
+                if let Some(dst) = out.get_mut(at..at + N) {
                     for ((d, a), r) in dst.iter_mut().zip(acc).zip(&rq) {
                         *d = r.apply(a);
                     }
                 }
-                o += g.c;
+                at += g.c;
             }
         }
     }
@@ -296,23 +253,16 @@ fn channels<const N: usize>(ctx: &Group<'_, '_>, out: &mut [i8], c0: usize) {
 
 /// Adds the taps of channels `c0..c0 + N` into `acc`.
 #[inline(always)]
-fn accumulate<const N: usize>(
-    acc: &mut [i32; N],
-    taps: &Taps,
-    g: &Geometry,
-    input: &[i8],
-    filter: &[i8],
-    c0: usize,
-    off: i32,
-) {
+fn accumulate<const N: usize>(acc: &mut [i32; N], taps: &Taps, src: &Src<'_>, c0: usize) {
     if let Ok(acc4) = <&mut [i32; 4]>::try_from(acc.as_mut_slice()) {
-        return quad_taps(acc4, taps, g, input, filter, c0, off);
+        return quad_taps(acc4, taps, src, c0);
     }
+    let g = src.g;
     for (j, a) in acc.iter_mut().enumerate() {
         let (ch, xc) = (c0 + j, (c0 + j) / g.dm);
         taps.each(g.tap_step, g.c, |xi, wi| {
-            let xv = i32::from(input.get(xi + xc).copied().unwrap_or(0)) + off;
-            let wv = i32::from(filter.get(wi + ch).copied().unwrap_or(0));
+            let xv = i32::from(src.input.get(xi + xc).copied().unwrap_or(0)) + src.off;
+            let wv = i32::from(src.filter.get(wi + ch).copied().unwrap_or(0));
             *a = a.wrapping_add(xv * wv);
         });
     }
@@ -347,7 +297,7 @@ impl Taps {
 }
 
 /// Four consecutive values starting at `i` (zeros past the end, which the checks in
-/// [`eval_depthwise`] rule out).
+/// [`eval`] rule out).
 #[inline(always)]
 fn four(s: &[i8], i: usize) -> [i8; 4] {
     match s.get(i..i + 4) {
@@ -359,24 +309,18 @@ fn four(s: &[i8], i: usize) -> [i8; 4] {
 /// Four channels (from `c0`) of every tap, portable: with depth multiplier 1 the
 /// four input channels are one word, otherwise (a multiple of 4) one shared value.
 #[inline(always)]
-fn quad_taps_portable(
-    acc: &mut [i32; 4],
-    taps: &Taps,
-    g: &Geometry,
-    input: &[i8],
-    filter: &[i8],
-    c0: usize,
-    off: i32,
-) {
+fn quad_taps_portable(acc: &mut [i32; 4], taps: &Taps, src: &Src<'_>, c0: usize) {
+    let g = src.g;
     if g.dm == 1 {
         return taps.each(g.tap_step, g.c, |xi, wi| {
-            mac4_offset(acc, &four(input, xi + c0), &four(filter, wi + c0), off);
+            let (x, w) = (four(src.input, xi + c0), four(src.filter, wi + c0));
+            mac4_offset(acc, &x, &w, src.off);
         });
     }
     let xc = c0 / g.dm;
     taps.each(g.tap_step, g.c, |xi, wi| {
-        let xv = i32::from(input.get(xi + xc).copied().unwrap_or(0)) + off;
-        for (a, w) in acc.iter_mut().zip(four(filter, wi + c0)) {
+        let xv = i32::from(src.input.get(xi + xc).copied().unwrap_or(0)) + src.off;
+        for (a, w) in acc.iter_mut().zip(four(src.filter, wi + c0)) {
             *a = a.wrapping_add(xv * i32::from(w));
         }
     });
@@ -385,52 +329,81 @@ fn quad_taps_portable(
 #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
 use quad_taps_portable as quad_taps;
 
-/// [`quad_taps_portable`] on Cortex-M4: the taps of a row run back to back through
-/// [`tap4`](crate::kernels::dot::dsp::tap4) or
-/// [`tap4_shared`](crate::kernels::dot::dsp::tap4_shared) with the accumulators in
-/// registers.
+/// [`quad_taps_portable`] on Cortex-M4: the taps of each row run back to back
+/// through [`Src::row`] with the accumulators in registers.
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 #[inline(always)]
-fn quad_taps(
-    acc: &mut [i32; 4],
-    taps: &Taps,
-    g: &Geometry,
-    input: &[i8],
-    filter: &[i8],
-    c0: usize,
-    off: i32,
-) {
-    use crate::kernels::dot::dsp::{tap4, tap4_shared};
+fn quad_taps(acc: &mut [i32; 4], taps: &Taps, src: &Src<'_>, c0: usize) {
     if taps.rows == 0 || taps.cols == 0 {
         return;
     }
-    let shared = g.dm != 1;
-    // The input bytes each tap reads start at `xc`, and span `x_len`.
-    let (xc, x_len) = if shared { (c0 / g.dm, 1) } else { (c0, 4) };
-    // Tap indices grow with the row and the column, so the last tap bounds them all.
-    let last_x = taps.x + (taps.rows - 1) * taps.x_row + (taps.cols - 1) * g.tap_step;
-    let last_w = taps.w + (taps.rows - 1) * taps.w_row + (taps.cols - 1) * g.c;
-    if (!shared && g.tap_step != g.c)
-        || last_x + xc + x_len > input.len()
-        || last_w + c0 + 4 > filter.len()
-    {
-        return quad_taps_portable(acc, taps, g, input, filter, c0, off);
-    }
-    let off2 = ((off as u32) & 0xffff) | ((off as u32) << 16);
+    let Some(xc) = src.fits(taps, c0, 0) else {
+        return quad_taps_portable(acc, taps, src, c0);
+    };
+    let off2 = offset_pair(src.off);
     for r in 0..taps.rows {
-        let mut xp = input.as_ptr().wrapping_add(taps.x + r * taps.x_row + xc);
-        let mut wp = filter.as_ptr().wrapping_add(taps.w + r * taps.w_row + c0);
-        let step = g.c;
-        // SAFETY: every tap reads `x_len` bytes of the input and 4 of the filter at
-        // indices no larger than the last tap's, checked against both slices above.
+        let xp = src
+            .input
+            .as_ptr()
+            .wrapping_add(taps.x + r * taps.x_row + xc);
+        let wp = src
+            .filter
+            .as_ptr()
+            .wrapping_add(taps.w + r * taps.w_row + c0);
+        // SAFETY: every tap reads within the bounds of the last tap, checked
+        // against both slices by `fits`.
+        unsafe { src.row(acc, xp, wp, taps.cols, off2) };
+    }
+}
+
+/// The Cortex-M4 tap loops of channels `c0..c0 + 4`.
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+impl Src<'_> {
+    /// Whether the taps `t` (shifted by `extra` input bytes, for a later pixel of a
+    /// run) can go through [`tap4`] (depth multiplier 1, taps one pixel apart) or
+    /// [`tap4_shared`] (a multiple of 4) within the slices: returns the input
+    /// channel the taps read from. Tap indices grow with the row and the column, so
+    /// the last tap bounds them all.
+    #[inline(always)]
+    fn fits(&self, t: &Taps, c0: usize, extra: usize) -> Option<usize> {
+        let g = self.g;
+        let shared = g.dm != 1;
+        if (!shared && g.tap_step != g.c) || t.rows == 0 || t.cols == 0 {
+            return None;
+        }
+        // The input bytes each tap reads start at `xc` and span `x_len`.
+        let (xc, x_len) = if shared { (c0 / g.dm, 1) } else { (c0, 4) };
+        let last_x = t.x + extra + (t.rows - 1) * t.x_row + (t.cols - 1) * g.tap_step;
+        let last_w = t.w + (t.rows - 1) * t.w_row + (t.cols - 1) * g.c;
+        (last_x + xc + x_len <= self.input.len() && last_w + c0 + 4 <= self.filter.len())
+            .then_some(xc)
+    }
+
+    /// One row of `cols` taps from `xp` (input) and `wp` (filter), back to back
+    /// with the accumulators in registers; `off2` is `offset_pair(self.off)`.
+    ///
+    /// # Safety
+    /// Every tap of the row must read inside the input and the filter (checked
+    /// by [`Self::fits`]).
+    #[inline(always)]
+    unsafe fn row(
+        &self,
+        acc: &mut [i32; 4],
+        mut xp: *const i8,
+        mut wp: *const i8,
+        cols: usize,
+        off2: u32,
+    ) {
+        let (step, tap_step) = (self.g.c, self.g.tap_step);
+        // SAFETY: the caller guarantees every read of the row's taps.
         unsafe {
-            if shared {
-                for _ in 0..taps.cols {
-                    tap4_shared(acc, &mut xp, &mut wp, g.tap_step, step, off);
+            if self.g.dm != 1 {
+                for _ in 0..cols {
+                    tap4_shared(acc, &mut xp, &mut wp, tap_step, step, self.off);
                 }
-                continue;
+                return;
             }
-            match taps.cols {
+            match cols {
                 3 => {
                     tap4(acc, &mut xp, &mut wp, step, off2);
                     tap4(acc, &mut xp, &mut wp, step, off2);

@@ -1,10 +1,11 @@
 //! ADD and MUL on int8 with 4-D broadcasting (TFLM `reference_integer_ops::Add`/`Mul`).
 
+use super::data::{Op, as_i8};
+use super::prepare::OpCtx;
 use crate::error::{Error, Result};
 use crate::fixedpoint::{mbqm, mbqm_smaller_than_one};
-use crate::ops::{OpCtx, as_i8, as_i8_mut, first};
 use crate::quant::{activation_range_i8, quantize_multiplier};
-use crate::record::{Reader, Writer, params};
+use crate::record::{Writer, params};
 use crate::schema::tensor_type::INT8;
 use crate::tensor::TensorInfo;
 
@@ -18,7 +19,7 @@ params!(
 );
 
 /// Element strides of a 4-D broadcast operand (0 along broadcast dimensions).
-fn strides(ctx: &OpCtx<'_, '_>, t: &TensorInfo<'_>, out: &[i32; 4]) -> Result<[i32; 4]> {
+fn strides(ctx: &OpCtx<'_>, t: &TensorInfo<'_>, out: &[i32; 4]) -> Result<[i32; 4]> {
     let d = t.dims4().ok_or(ctx.bad())?;
     let mut s = [0i32; 4];
     let mut stride = 1i32;
@@ -39,7 +40,7 @@ fn smaller_than_one(m: f64) -> (i32, i32) {
 }
 
 /// Validates ADD (`is_mul == false`) or MUL and writes its parameters.
-pub(crate) fn prepare(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>, is_mul: bool) -> Result<()> {
+pub(crate) fn prepare(ctx: &OpCtx<'_>, w: &mut Writer<'_>, is_mul: bool) -> Result<u64> {
     ctx.input_count(2..=2)?;
     let (a, b, out) = (ctx.input(0)?, ctx.input(1)?, ctx.output()?);
     for t in [&a, &b, &out] {
@@ -81,15 +82,15 @@ pub(crate) fn prepare(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>, is_mul: bool) -> 
         let real_out = twice_max / (f64::from(1i32 << p.left_shift) * f64::from(out.scale));
         (p.out_m, p.out_s) = smaller_than_one(real_out);
     }
-    p.write(w)
+    p.write(w)?;
+    Ok(0)
 }
 
 /// Runs ADD or MUL.
-pub(crate) fn eval(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> Result<()> {
-    let p = EwParams::read(r)?;
-    let a = as_i8(first(inputs)?);
-    let b = as_i8(inputs.get(1).copied().unwrap_or(&[]));
-    let out = as_i8_mut(output);
+pub(crate) fn eval(mut op: Op<'_>) -> Result<()> {
+    let p = EwParams::read(&mut op.record)?;
+    let b = as_i8(op.input(1));
+    let (a, out) = op.int8()?;
     let mut o = 0usize;
     for i0 in 0..p.d0 {
         for i1 in 0..p.d1 {

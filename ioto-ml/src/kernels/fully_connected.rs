@@ -1,15 +1,13 @@
 //! FULLY_CONNECTED: int8 (per-tensor or per-channel weights, int32 bias) and the
 //! float32 reference (TFLM `reference_integer_ops::FullyConnected` / `reference_ops`).
 
-use super::{
-    ChannelQuant, Requant, check_bias, dim, read_f32, read_i32, write_channel_multipliers,
-    write_shared_multiplier,
-};
+use super::data::{Op, as_i8, as_i8_mut, read_f32, read_i32};
+use super::dot::{dot_offset, dot2_offset};
+use super::prepare::{OpCtx, dim, write_shared_multiplier};
+use super::requant::{ChannelQuant, Requant};
 use crate::error::{Error, Result};
-use crate::kernels::dot::{dot_offset, dot2_offset};
-use crate::ops::{OpCtx, as_i8, as_i8_mut, first};
 use crate::quant::{activation_range_f32, activation_range_i8};
-use crate::record::{Reader, Writer, params};
+use crate::record::{Writer, params};
 use crate::schema::tensor_type::{FLOAT32, INT8, INT32};
 
 params!(
@@ -21,14 +19,9 @@ params!(
 );
 
 /// Validates a FULLY_CONNECTED and writes its parameters; returns MACs.
-pub(crate) fn prepare(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<u64> {
-    ctx.input_count(2..=3)?;
-    let (input, filter, bias, output) = (
-        ctx.input(0)?,
-        ctx.input(1)?,
-        ctx.opt_input(2)?,
-        ctx.output()?,
-    );
+pub(crate) fn prepare(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Result<u64> {
+    let t = ctx.weighted()?;
+    let (input, filter, bias, output) = (&t.input, &t.filter, &t.bias, &t.output);
     if filter.rank != 2 || filter.data.is_none() {
         return Err(ctx.bad());
     }
@@ -50,18 +43,18 @@ pub(crate) fn prepare(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<u64> {
         ..FcParams::default()
     };
     if is_float {
-        ctx.require(&filter, FLOAT32)?;
-        ctx.require(&output, FLOAT32)?;
-        check_bias(ctx, &bias, out_depth, FLOAT32)?;
+        ctx.require(filter, FLOAT32)?;
+        ctx.require(output, FLOAT32)?;
+        ctx.check_bias(bias, out_depth, FLOAT32)?;
         let (lo, hi) = activation_range_f32(act).ok_or(ctx.bad())?;
         p.act_min = lo.to_bits() as i32;
         p.act_max = hi.to_bits() as i32;
         p.write(w)?;
     } else {
-        ctx.require(&input, INT8)?;
-        ctx.require(&filter, INT8)?;
-        ctx.require(&output, INT8)?;
-        check_bias(ctx, &bias, out_depth, INT32)?;
+        ctx.require(input, INT8)?;
+        ctx.require(filter, INT8)?;
+        ctx.require(output, INT8)?;
+        ctx.check_bias(bias, out_depth, INT32)?;
         let (lo, hi) =
             activation_range_i8(act, output.scale, output.zero_point).ok_or(ctx.bad())?;
         p.input_offset = -input.zero_point;
@@ -71,7 +64,7 @@ pub(crate) fn prepare(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<u64> {
         p.act_max = hi;
         p.write(w)?;
         if filter.scale_count() > 1 {
-            write_channel_multipliers(ctx, w, &input, &filter, &output, out_depth)?;
+            ctx.write_channel_multipliers(w, &t, out_depth)?;
         } else {
             // TFLM's GetQuantizedConvolutionMultipler multiplies the scales in float.
             let eff = f64::from(input.scale * filter.scale) / f64::from(output.scale);
@@ -82,16 +75,14 @@ pub(crate) fn prepare(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<u64> {
 }
 
 /// Runs FULLY_CONNECTED.
-pub(crate) fn eval(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> Result<()> {
-    let p = FcParams::read(r)?;
+pub(crate) fn eval(mut op: Op<'_>) -> Result<()> {
+    let p = FcParams::read(&mut op.record)?;
     let (batches, accum, depth) = (p.batches as usize, p.accum as usize, p.out_depth as usize);
-    let input = first(inputs)?;
-    let filter = inputs.get(1).copied().unwrap_or(&[]);
-    let bias = inputs.get(2).copied().unwrap_or(&[]);
+    let (input, filter, bias, output) = (op.first()?, op.input(1), op.input(2), op.output);
     if p.is_float != 0 {
         return eval_float(&p, input, filter, bias, output);
     }
-    let q = ChannelQuant::read(r)?;
+    let q = ChannelQuant::read(&mut op.record)?;
     let (input, filter, out) = (as_i8(input), as_i8(filter), as_i8_mut(output));
     let bad = || Error::Malformed("fc bounds");
     let requant = |c: usize| Requant::new(q.channel(c), p.output_offset, p.act_min, p.act_max);

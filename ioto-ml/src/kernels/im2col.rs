@@ -7,10 +7,11 @@
 //! once and feeds four pixels. Padding taps hold the input zero point, which becomes
 //! exactly 0 after the offset, so they add nothing to the accumulators.
 
-use super::conv::ConvParams;
-use super::{ChannelQuant, Requant, read_i32};
+use super::conv::{ConvParams, Operands};
+use super::data::{Op, as_i8_mut, read_i32};
+use super::dot::{quad_dot, quad_dot_portable, widen4};
+use super::requant::Requant;
 use crate::error::{Error, Result};
-use crate::kernels::dot::{quad_dot, quad_dot_portable, widen4};
 
 /// Output pixels per block.
 const PIXELS: usize = 4;
@@ -140,14 +141,8 @@ fn gather(
 /// Every output channel of one gathered block: `dst` holds the block's valid
 /// pixels (`c` channels each), `filter` exactly `c` rows of `k` values.
 #[inline(never)]
-fn block(
-    p: &ConvParams,
-    q: &ChannelQuant<'_>,
-    words: &[u32],
-    filter: &[i8],
-    bias: &[u8],
-    dst: &mut [i8],
-) {
+fn block(o: &Operands<'_>, words: &[u32], filter: &[i8], dst: &mut [i8]) {
+    let (p, q, bias) = (&o.p, &o.q, o.bias);
     let c = p.out_c as usize;
     let k = (p.k_h * p.k_w * p.in_c) as usize;
     let full = k / 4;
@@ -181,17 +176,12 @@ fn block(
     }
 }
 
-/// Runs a CONV_2D whose parameters are `p`, using `scratch` (at least
-/// [`scratch_bytes`] of the receptive field) for the widened input block.
-pub(crate) fn conv(
-    p: &ConvParams,
-    q: &ChannelQuant<'_>,
-    input: &[i8],
-    filter: &[i8],
-    bias: &[u8],
-    out: &mut [i8],
-    scratch: &mut [u8],
-) -> Result<()> {
+/// Runs CONV_2D: the blocked matrix product with the scratch the planner reserved
+/// for this operator (at least [`scratch_bytes`] of the receptive field) holding
+/// the widened input block.
+pub(crate) fn eval(mut op: Op<'_>) -> Result<()> {
+    let o = Operands::read(&mut op)?;
+    let (p, input, out, scratch) = (&o.p, o.input, as_i8_mut(op.output), op.scratch);
     let bad = || Error::Malformed("conv bounds");
     let c = p.out_c as usize;
     let k = (p.k_h * p.k_w * p.in_c) as usize;
@@ -209,7 +199,7 @@ pub(crate) fn conv(
             gather(p, input, px + lane.min(valid - 1), lane, words)?;
         }
         let dst = out.get_mut(px * c..(px + valid) * c).ok_or_else(bad)?;
-        block(p, q, words, filter.get(..c * k).ok_or_else(bad)?, bias, dst);
+        block(&o, words, o.filter.get(..c * k).ok_or_else(bad)?, dst);
         px += PIXELS;
     }
     Ok(())

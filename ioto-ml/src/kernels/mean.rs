@@ -1,11 +1,12 @@
 //! MEAN on int8 over any set of axes (TFLM `QuantizedMeanOrSum` with the integer
 //! output rescaling that folds `1 / count` into the multiplier).
 
+use super::data::Op;
+use super::prepare::OpCtx;
 use crate::error::{Error, Result};
 use crate::fixedpoint::mbqm;
-use crate::ops::{OpCtx, as_i8, as_i8_mut, first};
 use crate::quant::quantize_multiplier;
-use crate::record::{Reader, Writer, params};
+use crate::record::{Writer, params};
 use crate::schema::tensor_type::INT8;
 
 params!(
@@ -14,7 +15,7 @@ params!(
 );
 
 /// Validates MEAN and writes its parameters.
-pub(crate) fn prepare(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<()> {
+pub(crate) fn prepare(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Result<u64> {
     ctx.input_count(2..=2)?;
     let (input, axis, output) = (ctx.input(0)?, ctx.input(1)?, ctx.output()?);
     ctx.require(&input, INT8)?;
@@ -68,14 +69,13 @@ pub(crate) fn prepare(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<()> {
         shift,
         output_zero_point: output.zero_point,
     }
-    .write(w)
+    .write(w)?;
+    Ok(0)
 }
 
 /// Runs MEAN.
-pub(crate) fn eval(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> Result<()> {
-    let p = MeanParams::read(r)?;
-    let input = as_i8(first(inputs)?);
-    let out = as_i8_mut(output);
+pub(crate) fn eval(op: Op<'_>) -> Result<()> {
+    let (p, input, out) = op.int8_with::<MeanParams>()?;
     let d = [p.d0, p.d1, p.d2, p.d3];
     let red = [p.r0 != 0, p.r1 != 0, p.r2 != 0, p.r3 != 0];
     // Outer ranges: kept axes iterate, reduced axes stay 0; inner: the reverse.

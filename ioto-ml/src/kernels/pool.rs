@@ -1,10 +1,10 @@
 //! AVERAGE_POOL_2D and MAX_POOL_2D on int8 (TFLM `reference_integer_ops` pooling).
 
-use super::out_size_and_pad;
+use super::data::Op;
+use super::prepare::{OpCtx, out_size_and_pad};
 use crate::error::{Error, Result};
-use crate::ops::{OpCtx, as_i8, as_i8_mut, first};
 use crate::quant::activation_range_i8;
-use crate::record::{Reader, Writer, params};
+use crate::record::{Writer, params};
 use crate::schema::tensor_type::INT8;
 
 params!(
@@ -15,8 +15,8 @@ params!(
     }
 );
 
-/// Validates a pooling operator and writes its parameters.
-pub(crate) fn prepare(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>, is_avg: bool) -> Result<()> {
+/// Validates AVERAGE_POOL_2D (`is_avg`) or MAX_POOL_2D and writes its parameters.
+pub(crate) fn prepare(ctx: &OpCtx<'_>, w: &mut Writer<'_>, is_avg: bool) -> Result<u64> {
     ctx.input_count(1..=1)?;
     let (input, output) = (ctx.input(0)?, ctx.output()?);
     ctx.require(&input, INT8)?;
@@ -53,14 +53,13 @@ pub(crate) fn prepare(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>, is_avg: bool) -> 
         act_max,
         is_avg: i32::from(is_avg),
     }
-    .write(w)
+    .write(w)?;
+    Ok(0)
 }
 
 /// Runs a pooling operator.
-pub(crate) fn eval(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> Result<()> {
-    let p = PoolParams::read(r)?;
-    let input = as_i8(first(inputs)?);
-    let out = as_i8_mut(output);
+pub(crate) fn eval(op: Op<'_>) -> Result<()> {
+    let (p, input, out) = op.int8_with::<PoolParams>()?;
     let c = p.channels as usize;
     let mut o = 0usize;
     for b in 0..p.batches {

@@ -1,12 +1,12 @@
 //! QUANTIZE (float32 → int8, int8 → int8) and DEQUANTIZE (int8 → float32), as TFLM's
 //! `reference_ops::AffineQuantize`, `Requantize` and `Dequantize`.
 
-use super::read_f32;
-use crate::error::{Error, Result};
+use super::data::{Op, as_i8, as_i8_mut, read_f32};
+use super::prepare::OpCtx;
+use crate::error::Result;
 use crate::fixedpoint::mbqm;
-use crate::ops::{OpCtx, as_i8, as_i8_mut, first};
 use crate::quant::{quantize_multiplier, round_f32};
-use crate::record::{Reader, Writer, params};
+use crate::record::{Writer, params};
 use crate::schema::tensor_type::{FLOAT32, INT8};
 
 params!(
@@ -15,7 +15,7 @@ params!(
 );
 
 /// Validates QUANTIZE and writes its parameters.
-pub(crate) fn prepare_quantize(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<()> {
+pub(crate) fn prepare_quantize(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Result<u64> {
     ctx.input_count(1..=1)?;
     let (input, output) = ctx.unary()?;
     ctx.require(&output, INT8)?;
@@ -31,21 +31,17 @@ pub(crate) fn prepare_quantize(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Resul
             (p.multiplier, p.shift) =
                 quantize_multiplier(f64::from(input.scale) / f64::from(output.scale));
         }
-        other => {
-            return Err(Error::UnsupportedType {
-                op: ctx.name,
-                tensor_type: other,
-            });
-        }
+        other => return Err(ctx.unsupported(other)),
     }
-    p.write(w)
+    p.write(w)?;
+    Ok(0)
 }
 
 /// Runs QUANTIZE.
-pub(crate) fn eval_quantize(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> Result<()> {
-    let p = QuantizeParams::read(r)?;
-    let input = first(inputs)?;
-    let out = as_i8_mut(output);
+pub(crate) fn eval_quantize(mut op: Op<'_>) -> Result<()> {
+    let p = QuantizeParams::read(&mut op.record)?;
+    let input = op.first()?;
+    let out = as_i8_mut(op.output);
     if p.from_float != 0 {
         let scale = f32::from_bits(p.scale_bits as u32);
         for (i, o) in out.iter_mut().enumerate() {
@@ -63,7 +59,7 @@ pub(crate) fn eval_quantize(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [
 }
 
 /// Validates DEQUANTIZE and writes its parameters.
-pub(crate) fn prepare_dequantize(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<()> {
+pub(crate) fn prepare_dequantize(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Result<u64> {
     ctx.input_count(1..=1)?;
     let (input, output) = ctx.unary()?;
     ctx.require(&input, INT8)?;
@@ -73,19 +69,16 @@ pub(crate) fn prepare_dequantize(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Res
         zero_point: input.zero_point,
         ..QuantizeParams::default()
     }
-    .write(w)
+    .write(w)?;
+    Ok(0)
 }
 
 /// Runs DEQUANTIZE.
-pub(crate) fn eval_dequantize(
-    r: &mut Reader<'_>,
-    inputs: &[&[u8]],
-    output: &mut [u8],
-) -> Result<()> {
-    let p = QuantizeParams::read(r)?;
+pub(crate) fn eval_dequantize(mut op: Op<'_>) -> Result<()> {
+    let p = QuantizeParams::read(&mut op.record)?;
     let scale = f64::from(f32::from_bits(p.scale_bits as u32));
-    let input = as_i8(first(inputs)?);
-    for (o, &v) in output.chunks_exact_mut(4).zip(input) {
+    let input = as_i8(op.first()?);
+    for (o, &v) in op.output.chunks_exact_mut(4).zip(input) {
         let f = (scale * f64::from(i32::from(v) - p.zero_point)) as f32;
         o.copy_from_slice(&f.to_le_bytes());
     }

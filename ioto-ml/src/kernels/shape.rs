@@ -1,27 +1,28 @@
 //! RESHAPE, PAD/PADV2 and CONCATENATION: data movement for int8 and float32 tensors.
 
+use super::data::Op;
+use super::prepare::OpCtx;
 use crate::error::{Error, Result};
-use crate::ops::{OpCtx, elem_size, first};
-use crate::record::{Reader, Writer, params};
+use crate::record::{MAX_INPUTS, Writer, params};
 use crate::schema::tensor_type::INT8;
 
 /// Validates RESHAPE (same byte size in and out).
-pub(crate) fn prepare_reshape(ctx: &OpCtx<'_, '_>, _w: &mut Writer<'_>) -> Result<()> {
+pub(crate) fn prepare_reshape(ctx: &OpCtx<'_>, _w: &mut Writer<'_>) -> Result<u64> {
     ctx.input_count(1..=2)?;
     let (input, output) = ctx.unary()?;
     if input.ty != output.ty || input.bytes != output.bytes {
         return Err(ctx.bad());
     }
-    Ok(())
+    Ok(0)
 }
 
 /// Runs RESHAPE (a copy; the planner never aliases tensors).
-pub(crate) fn eval_reshape(inputs: &[&[u8]], output: &mut [u8]) -> Result<()> {
-    let input = first(inputs)?;
-    if input.len() != output.len() {
+pub(crate) fn eval_reshape(op: Op<'_>) -> Result<()> {
+    let input = op.first()?;
+    if input.len() != op.output.len() {
         return Err(Error::Malformed("reshape size"));
     }
-    output.copy_from_slice(input);
+    op.output.copy_from_slice(input);
     Ok(())
 }
 
@@ -31,13 +32,13 @@ params!(
 );
 
 /// Validates PAD/PADV2 (constant paddings) and writes its parameters.
-pub(crate) fn prepare_pad(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<()> {
+pub(crate) fn prepare_pad(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Result<u64> {
     ctx.input_count(2..=3)?;
     let (input, paddings, output) = (ctx.input(0)?, ctx.input(1)?, ctx.output()?);
     if input.ty != output.ty {
         return Err(ctx.bad());
     }
-    let elem = elem_size(ctx, &input)?;
+    let elem = ctx.elem_size(&input)?;
     let (id, od) = (
         input.dims4().ok_or(ctx.bad())?,
         output.dims4().ok_or(ctx.bad())?,
@@ -85,13 +86,14 @@ pub(crate) fn prepare_pad(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<()>
         b3: before[3],
         value,
     }
-    .write(w)
+    .write(w)?;
+    Ok(0)
 }
 
 /// Runs PAD.
-pub(crate) fn eval_pad(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> Result<()> {
-    let p = PadParams::read(r)?;
-    let input = first(inputs)?;
+pub(crate) fn eval_pad(mut op: Op<'_>) -> Result<()> {
+    let p = PadParams::read(&mut op.record)?;
+    let (input, output) = (op.first()?, op.output);
     let e = p.elem as usize;
     let pad_bytes = p.value.to_le_bytes();
     let pad = &pad_bytes[..e.min(4)];
@@ -132,13 +134,13 @@ params!(
 );
 
 /// Validates CONCATENATION and writes its parameters.
-pub(crate) fn prepare_concat(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<()> {
-    let n = ctx.inputs.len();
+pub(crate) fn prepare_concat(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Result<u64> {
+    let n = ctx.input_len();
     if n == 0 || ctx.opt_i8(1, 0)? != 0 {
         return Err(ctx.bad());
     }
     let output = ctx.output()?;
-    elem_size(ctx, &output)?;
+    ctx.elem_size(&output)?;
     let rank = output.rank as i32;
     let mut axis = ctx.opt_i32(0, 0)?;
     if axis < 0 {
@@ -153,7 +155,7 @@ pub(crate) fn prepare_concat(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<
         .map(|&d| d as usize)
         .product();
     let mut axis_total = 0i64;
-    let mut chunks = [0i32; crate::ops::MAX_INPUTS];
+    let mut chunks = [0i32; MAX_INPUTS];
     for (k, chunk) in chunks.iter_mut().enumerate().take(n) {
         let t = ctx.input(k)?;
         if t.ty != output.ty || t.rank != output.rank {
@@ -175,16 +177,15 @@ pub(crate) fn prepare_concat(ctx: &OpCtx<'_, '_>, w: &mut Writer<'_>) -> Result<
         inputs: n as i32,
     }
     .write(w)?;
-    for c in chunks.iter().take(n) {
-        w.push(*c)?;
-    }
-    Ok(())
+    w.push_all(chunks.get(..n).ok_or(ctx.bad())?)?;
+    Ok(0)
 }
 
 /// Runs CONCATENATION.
-pub(crate) fn eval_concat(r: &mut Reader<'_>, inputs: &[&[u8]], output: &mut [u8]) -> Result<()> {
-    let p = ConcatParams::read(r)?;
-    let chunks = r.words(p.inputs as usize)?;
+pub(crate) fn eval_concat(mut op: Op<'_>) -> Result<()> {
+    let p = ConcatParams::read(&mut op.record)?;
+    let chunks = op.record.words(p.inputs as usize)?;
+    let (inputs, output) = (op.inputs, op.output);
     let mut o = 0usize;
     for outer in 0..p.outer as usize {
         for (k, input) in inputs.iter().enumerate() {

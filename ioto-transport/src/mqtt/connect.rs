@@ -1,7 +1,7 @@
 //! CONNECT and CONNACK layouts.
 
-use super::packet::{ProtocolVersion, QoS, ReasonCode};
 use super::properties::Properties;
+use super::types::{ProtocolVersion, QoS, ReasonCode};
 use super::wire::{DecodeError, EncodeError, Reader, Writer};
 
 /// The last will: published by the broker if the client vanishes without DISCONNECT.

@@ -13,84 +13,7 @@ pub use super::subscribe::{
     RetainHandling, SubAck, Subscribe, SubscribeOptions, Subscription, SubscriptionList, TopicList,
     Unsubscribe,
 };
-
-/// The protocol version, chosen when connecting.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ProtocolVersion {
-    /// MQTT 3.1.1 (protocol level 4).
-    V3_1_1,
-    /// MQTT 5.0 (protocol level 5).
-    V5,
-}
-
-impl ProtocolVersion {
-    /// The protocol level byte carried in CONNECT.
-    pub const fn level(self) -> u8 {
-        match self {
-            ProtocolVersion::V3_1_1 => 4,
-            ProtocolVersion::V5 => 5,
-        }
-    }
-
-    /// True for MQTT 5.0.
-    pub const fn is_v5(self) -> bool {
-        matches!(self, ProtocolVersion::V5)
-    }
-}
-
-/// Quality of service of a publish or subscription.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum QoS {
-    /// At most once (fire and forget).
-    AtMostOnce = 0,
-    /// At least once (PUBACK).
-    AtLeastOnce = 1,
-    /// Exactly once (PUBREC / PUBREL / PUBCOMP).
-    ExactlyOnce = 2,
-}
-
-impl QoS {
-    /// Parses the two QoS bits; 3 is an error.
-    pub const fn from_bits(bits: u8) -> Result<Self, DecodeError> {
-        match bits {
-            0 => Ok(QoS::AtMostOnce),
-            1 => Ok(QoS::AtLeastOnce),
-            2 => Ok(QoS::ExactlyOnce),
-            other => Err(DecodeError::BadQos(other)),
-        }
-    }
-}
-
-/// An MQTT 5.0 reason code (or a 3.1.1 CONNACK return code / SUBACK result).
-/// Values below 0x80 mean success.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ReasonCode(pub u8);
-
-impl ReasonCode {
-    /// Success / normal disconnection / granted QoS 0.
-    pub const SUCCESS: ReasonCode = ReasonCode(0x00);
-    /// PUBACK/PUBREC: the broker accepted the message but no one subscribes.
-    pub const NO_MATCHING_SUBSCRIBERS: ReasonCode = ReasonCode(0x10);
-    /// Unspecified error.
-    pub const UNSPECIFIED_ERROR: ReasonCode = ReasonCode(0x80);
-    /// Malformed packet.
-    pub const MALFORMED_PACKET: ReasonCode = ReasonCode(0x81);
-    /// Protocol error.
-    pub const PROTOCOL_ERROR: ReasonCode = ReasonCode(0x82);
-    /// Packet identifier not found (PUBREL/PUBCOMP for an unknown id).
-    pub const PACKET_ID_NOT_FOUND: ReasonCode = ReasonCode(0x92);
-    /// Keep alive timeout.
-    pub const KEEP_ALIVE_TIMEOUT: ReasonCode = ReasonCode(0x8D);
-    /// Packet too large.
-    pub const PACKET_TOO_LARGE: ReasonCode = ReasonCode(0x95);
-    /// Disconnect with will message.
-    pub const DISCONNECT_WITH_WILL: ReasonCode = ReasonCode(0x04);
-
-    /// True for codes below 0x80.
-    pub const fn is_success(self) -> bool {
-        self.0 < 0x80
-    }
-}
+pub use super::types::{ProtocolVersion, QoS, ReasonCode};
 
 /// DISCONNECT (both directions) and AUTH (MQTT 5.0 only).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -173,6 +96,12 @@ impl FixedHeader {
     }
 }
 
+/// The fixed header flags of packet type `kind` (all but PUBLISH): 0b0010 for PUBREL,
+/// SUBSCRIBE and UNSUBSCRIBE, 0 for the rest.
+const fn fixed_flags(kind: u8) -> u8 {
+    if matches!(kind, 6 | 8 | 10) { 2 } else { 0 }
+}
+
 /// Decodes the packet at the start of `buf`.
 ///
 /// Returns `Ok(None)` when `buf` does not yet hold a whole packet, otherwise the packet
@@ -190,70 +119,31 @@ pub fn decode(
     };
     let flags = h.first_byte & 0x0F;
     let kind = h.first_byte >> 4;
-    let expect_flags = |want: u8| {
-        if flags == want {
-            Ok(())
-        } else {
-            Err(DecodeError::BadFlags(flags))
-        }
-    };
-    let mut r = Reader::new(body);
     let v5 = version.is_v5();
+    if kind == 0 || (kind == 15 && !v5) {
+        return Err(DecodeError::BadPacketType(kind));
+    }
+    // PUBLISH flags carry DUP, QoS and RETAIN; those of the others are fixed.
+    if kind != 3 && flags != fixed_flags(kind) {
+        return Err(DecodeError::BadFlags(flags));
+    }
+    let mut r = Reader::new(body);
     let packet = match kind {
-        1 => {
-            expect_flags(0)?;
-            Packet::Connect(Connect::decode(&mut r)?)
-        }
-        2 => {
-            expect_flags(0)?;
-            Packet::ConnAck(ConnAck::decode(&mut r, version)?)
-        }
+        1 => Packet::Connect(Connect::decode(&mut r)?),
+        2 => Packet::ConnAck(ConnAck::decode(&mut r, version)?),
         3 => Packet::Publish(Publish::decode(&mut r, flags, version)?),
-        4 | 5 | 7 => {
-            expect_flags(0)?;
-            let ack = Ack::decode(&mut r, version)?;
-            match kind {
-                4 => Packet::PubAck(ack),
-                5 => Packet::PubRec(ack),
-                _ => Packet::PubComp(ack),
-            }
-        }
-        6 => {
-            expect_flags(2)?;
-            Packet::PubRel(Ack::decode(&mut r, version)?)
-        }
-        8 => {
-            expect_flags(2)?;
-            Packet::Subscribe(Subscribe::decode(&mut r, version)?)
-        }
-        9 => {
-            expect_flags(0)?;
-            Packet::SubAck(SubAck::decode(&mut r, version, true)?)
-        }
-        10 => {
-            expect_flags(2)?;
-            Packet::Unsubscribe(Unsubscribe::decode(&mut r, version)?)
-        }
-        11 => {
-            expect_flags(0)?;
-            Packet::UnsubAck(SubAck::decode(&mut r, version, v5)?)
-        }
-        12 | 13 => {
-            expect_flags(0)?;
-            if kind == 12 {
-                Packet::PingReq
-            } else {
-                Packet::PingResp
-            }
-        }
-        14 => {
-            expect_flags(0)?;
-            Packet::Disconnect(ReasonOnly::decode(&mut r, v5)?)
-        }
-        15 if v5 => {
-            expect_flags(0)?;
-            Packet::Auth(ReasonOnly::decode(&mut r, true)?)
-        }
+        4 => Packet::PubAck(Ack::decode(&mut r, version)?),
+        5 => Packet::PubRec(Ack::decode(&mut r, version)?),
+        6 => Packet::PubRel(Ack::decode(&mut r, version)?),
+        7 => Packet::PubComp(Ack::decode(&mut r, version)?),
+        8 => Packet::Subscribe(Subscribe::decode(&mut r, version)?),
+        9 => Packet::SubAck(SubAck::decode(&mut r, version, true)?),
+        10 => Packet::Unsubscribe(Unsubscribe::decode(&mut r, version)?),
+        11 => Packet::UnsubAck(SubAck::decode(&mut r, version, v5)?),
+        12 => Packet::PingReq,
+        13 => Packet::PingResp,
+        14 => Packet::Disconnect(ReasonOnly::decode(&mut r, v5)?),
+        15 => Packet::Auth(ReasonOnly::decode(&mut r, true)?),
         other => return Err(DecodeError::BadPacketType(other)),
     };
     r.finish()?;
@@ -313,61 +203,27 @@ impl Packet<'_> {
     /// Writes the variable header and payload; returns the first header byte.
     fn encode_body(&self, w: &mut Writer<'_>, version: ProtocolVersion) -> Result<u8, EncodeError> {
         let v5 = version.is_v5();
-        Ok(match self {
-            Packet::Connect(c) => {
-                c.encode(w, version)?;
-                0x10
+        let kind = match self {
+            Packet::Connect(c) => c.encode(w, version).map(|()| 1)?,
+            Packet::ConnAck(c) => c.encode(w, version).map(|()| 2)?,
+            // The flags of PUBLISH carry DUP, QoS and RETAIN.
+            Packet::Publish(p) => return p.encode(w, version),
+            Packet::PubAck(a) => a.encode(w, version).map(|()| 4)?,
+            Packet::PubRec(a) => a.encode(w, version).map(|()| 5)?,
+            Packet::PubRel(a) => a.encode(w, version).map(|()| 6)?,
+            Packet::PubComp(a) => a.encode(w, version).map(|()| 7)?,
+            Packet::Subscribe(s) => s.encode(w, version).map(|()| 8)?,
+            Packet::SubAck(s) => s.encode(w, version, true).map(|()| 9)?,
+            Packet::Unsubscribe(u) => u.encode(w, version).map(|()| 10)?,
+            Packet::UnsubAck(s) => s.encode(w, version, v5).map(|()| 11)?,
+            Packet::PingReq => 12,
+            Packet::PingResp => 13,
+            Packet::Disconnect(d) => d.encode(w, v5).map(|()| 14)?,
+            Packet::Auth(_) if !v5 => {
+                return Err(EncodeError::Invalid("AUTH exists only in MQTT 5.0"));
             }
-            Packet::ConnAck(c) => {
-                c.encode(w, version)?;
-                0x20
-            }
-            Packet::Publish(p) => p.encode(w, version)?,
-            Packet::PubAck(a) => {
-                a.encode(w, version)?;
-                0x40
-            }
-            Packet::PubRec(a) => {
-                a.encode(w, version)?;
-                0x50
-            }
-            Packet::PubRel(a) => {
-                a.encode(w, version)?;
-                0x62
-            }
-            Packet::PubComp(a) => {
-                a.encode(w, version)?;
-                0x70
-            }
-            Packet::Subscribe(s) => {
-                s.encode(w, version)?;
-                0x82
-            }
-            Packet::SubAck(s) => {
-                s.encode(w, version, true)?;
-                0x90
-            }
-            Packet::Unsubscribe(u) => {
-                u.encode(w, version)?;
-                0xA2
-            }
-            Packet::UnsubAck(s) => {
-                s.encode(w, version, v5)?;
-                0xB0
-            }
-            Packet::PingReq => 0xC0,
-            Packet::PingResp => 0xD0,
-            Packet::Disconnect(d) => {
-                d.encode(w, v5)?;
-                0xE0
-            }
-            Packet::Auth(a) => {
-                if !v5 {
-                    return Err(EncodeError::Invalid("AUTH exists only in MQTT 5.0"));
-                }
-                a.encode(w, true)?;
-                0xF0
-            }
-        })
+            Packet::Auth(a) => a.encode(w, true).map(|()| 15)?,
+        };
+        Ok(kind << 4 | fixed_flags(kind))
     }
 }

@@ -1,7 +1,7 @@
 //! PUBLISH and the four acknowledgement packets (PUBACK, PUBREC, PUBREL, PUBCOMP).
 
-use super::packet::{ProtocolVersion, QoS, ReasonCode};
 use super::properties::Properties;
+use super::types::{ProtocolVersion, QoS, ReasonCode};
 use super::wire::{DecodeError, EncodeError, Reader, Writer};
 
 /// PUBLISH: an application message.

@@ -1,8 +1,8 @@
 //! SUBSCRIBE, SUBACK, UNSUBSCRIBE and UNSUBACK layouts.
 
-use super::packet::{ProtocolVersion, QoS};
 use super::properties::Properties;
 use super::publish::nonzero_id;
+use super::types::{ProtocolVersion, QoS};
 use super::wire::{DecodeError, EncodeError, Reader, Writer};
 
 /// MQTT 5.0 retain handling of a subscription.

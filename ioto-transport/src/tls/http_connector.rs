@@ -4,9 +4,8 @@ use embedded_io::Error as _;
 use embedded_io_async::{ErrorType, Read, Write};
 use embedded_nal_async::{Dns, TcpConnect};
 
-use super::{
-    CryptoRngCore, LeasedTlsStream, MaxFragmentLength, TlsBuffers, TlsConfig, TlsError, UnixTime,
-};
+use super::connector::{OpenError, Trust};
+use super::{CryptoRngCore, LeasedTlsStream, MaxFragmentLength, TlsBuffers, TlsError, UnixTime};
 use crate::http::{Connect, ConnectError, TcpConnector, Url};
 
 /// What a [`TlsHttpConnector`] does with plain `http://` and `ws://` URLs.
@@ -35,22 +34,11 @@ pub enum PlainPolicy {
 /// [`TlsError`] of the latest attempt is kept in [`last_error`](Self::last_error).
 pub struct TlsHttpConnector<'a, T, D, R, K> {
     tcp: TcpConnector<'a, T, D>,
-    buffers: &'a TlsBuffers<'a>,
-    ca: &'a [u8],
-    rng: R,
-    clock: K,
+    trust: Trust<'a, R, K>,
     plain: PlainPolicy,
-    max_fragment_length: Option<MaxFragmentLength>,
-    last_error: Option<TlsError>,
 }
 
-impl<'a, T, D, R, K> TlsHttpConnector<'a, T, D, R, K>
-where
-    T: TcpConnect,
-    D: Dns,
-    R: CryptoRngCore,
-    K: UnixTime,
-{
+impl<'a, T, D, R, K> TlsHttpConnector<'a, T, D, R, K> {
     /// A TLS-only connector (plain URLs refused) trusting `ca` (DER, or PEM with one or
     /// more certificates).
     pub fn new(
@@ -62,13 +50,8 @@ where
     ) -> Self {
         Self {
             tcp,
-            buffers,
-            ca,
-            rng,
-            clock,
+            trust: Trust::new(buffers, ca, rng, clock),
             plain: PlainPolicy::Refuse,
-            max_fragment_length: None,
-            last_error: None,
         }
     }
 
@@ -86,46 +69,47 @@ where
 
     /// Asks servers for records of at most `mfl` so a smaller read buffer suffices
     /// (see [`TlsConfig::max_fragment_length`]).
+    ///
+    /// [`TlsConfig::max_fragment_length`]: super::TlsConfig::max_fragment_length
     #[must_use]
     pub fn with_max_fragment_length(mut self, mfl: MaxFragmentLength) -> Self {
-        self.max_fragment_length = Some(mfl);
+        self.trust.max_fragment_length = Some(mfl);
         self
     }
 
     /// The TLS error of the most recent connect, if it failed in TLS.
     pub fn last_error(&self) -> Option<TlsError> {
-        self.last_error
+        self.trust.last_error.get()
     }
 }
 
-impl<'a, T, D, R, K> Connect for TlsHttpConnector<'a, T, D, R, K>
-where
-    T: TcpConnect,
-    D: Dns,
-    R: CryptoRngCore,
-    K: UnixTime,
+impl<'a, T: TcpConnect, D: Dns, R: CryptoRngCore, K: UnixTime> Connect
+    for TlsHttpConnector<'a, T, D, R, K>
 {
     type Connection = HttpsStream<'a, T::Connection<'a>>;
 
     async fn connect(&mut self, url: &Url<'_>) -> Result<Self::Connection, ConnectError> {
-        self.last_error = None;
+        self.trust.last_error.set(None);
         if !url.scheme.is_secure() {
             return match self.plain {
                 PlainPolicy::Refuse => Err(ConnectError::PlainRefused),
                 PlainPolicy::AllowPlain => Ok(HttpsStream::Plain(self.tcp.connect_tcp(url).await?)),
             };
         }
-        let buffers: &'a TlsBuffers<'a> = self.buffers;
-        let lease = buffers.lease().map_err(|e| self.fail(e))?;
-        let config = TlsConfig {
-            max_fragment_length: self.max_fragment_length,
-            ..TlsConfig::new(self.ca, url.host, self.clock.now_unix())
-        };
-        super::validate(&config).map_err(|e| self.fail(e))?;
-        let tcp = self.tcp.connect_tcp(url).await?;
-        match LeasedTlsStream::connect(tcp, &config, &mut self.rng, lease).await {
+        match self
+            .trust
+            .open(url.host, None, self.tcp.connect_tcp(url))
+            .await
+        {
             Ok(stream) => Ok(HttpsStream::Tls(stream)),
-            Err(e) => Err(self.fail(e)),
+            Err(OpenError::Tcp(e)) => Err(e),
+            Err(OpenError::Tls(e)) => {
+                self.trust.last_error.set(Some(e));
+                Err(match e {
+                    TlsError::Io(kind) => ConnectError::Io(kind),
+                    other => ConnectError::Tls(other.reason()),
+                })
+            }
         }
     }
 
@@ -138,21 +122,11 @@ where
     }
 }
 
-impl<T, D, R, K> TlsHttpConnector<'_, T, D, R, K> {
-    fn fail(&mut self, e: TlsError) -> ConnectError {
-        self.last_error = Some(e);
-        match e {
-            TlsError::Io(kind) => ConnectError::Io(kind),
-            other => ConnectError::Tls(other.reason()),
-        }
-    }
-}
-
 impl<T, D, R, K> core::fmt::Debug for TlsHttpConnector<'_, T, D, R, K> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("TlsHttpConnector")
             .field("plain", &self.plain)
-            .field("last_error", &self.last_error)
+            .field("last_error", &self.last_error())
             .finish_non_exhaustive()
     }
 }

@@ -81,6 +81,7 @@
 
 mod algorithm;
 mod buffers;
+mod connector;
 mod ecdsa_p384;
 mod error;
 #[cfg(feature = "http")]

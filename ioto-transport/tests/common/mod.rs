@@ -4,58 +4,16 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::panic, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader};
-use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use embedded_io_adapters::tokio_1::FromTokio;
-use embedded_nal_async::{AddrType, Dns, TcpConnect};
 use ioto_core::Instant;
 use ioto_transport::http::Timer;
-use tokio::net::TcpStream;
 
-/// Plain TCP and DNS over tokio (the test-only stand-in for `std_net`).
-pub struct TokioStack;
-
-impl TcpConnect for TokioStack {
-    type Error = std::io::Error;
-    type Connection<'a> = FromTokio<TcpStream>;
-
-    async fn connect<'a>(
-        &'a self,
-        remote: SocketAddr,
-    ) -> Result<Self::Connection<'a>, Self::Error> {
-        let stream = TcpStream::connect(remote).await?;
-        stream.set_nodelay(true)?;
-        Ok(FromTokio::new(stream))
-    }
-}
-
-impl Dns for TokioStack {
-    type Error = std::io::Error;
-
-    async fn get_host_by_name(
-        &self,
-        host: &str,
-        _addr_type: AddrType,
-    ) -> Result<IpAddr, Self::Error> {
-        tokio::net::lookup_host((host, 0))
-            .await?
-            .next()
-            .map(|a| a.ip())
-            .ok_or_else(|| std::io::Error::other("no address"))
-    }
-
-    async fn get_host_by_address(
-        &self,
-        _addr: IpAddr,
-        _result: &mut [u8],
-    ) -> Result<usize, Self::Error> {
-        Err(std::io::Error::other("reverse lookup unsupported"))
-    }
-}
+/// Plain TCP and DNS over tokio: the host platform's.
+pub use ioto_board_host::platform::TokioNet as TokioStack;
 
 /// A [`Timer`] on tokio's clock.
 #[derive(Clone)]

@@ -7,12 +7,12 @@ pub mod proxy;
 
 pub use broker::Broker;
 
+use ioto_board_host::platform::{HostDelay, TokioNet};
 use ioto_board_host::{HostClock, HostEntropy};
 use ioto_core::outbox::{OfflineQueue, QueuePolicy, RamQueue};
 use ioto_transport::mqtt::client::{Backoff, Buffers, Client, ClientConfig, Event};
 use ioto_transport::mqtt::connector::TcpConnector;
 use ioto_transport::mqtt::{ProtocolVersion, QoS, SubscribeOptions, Subscription};
-use ioto_transport::std_net::{TokioDelay, TokioNet};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -20,7 +20,7 @@ use std::time::Duration;
 pub const VERSIONS: [ProtocolVersion; 2] = [ProtocolVersion::V3_1_1, ProtocolVersion::V5];
 
 pub type Connector = TcpConnector<'static, TokioNet, TokioNet>;
-pub type TestClient<'a> = Client<'a, Connector, RamQueue<'a>, TokioDelay, HostClock, HostEntropy>;
+pub type TestClient<'a> = Client<'a, Connector, RamQueue<'a>, HostDelay, HostClock, HostEntropy>;
 
 /// A connector to 127.0.0.1:`port` that lives for the whole test.
 pub fn connector(port: u16) -> &'static Connector {
@@ -82,7 +82,7 @@ pub fn client<'a>(
         connector(port),
         buffers,
         queue,
-        TokioDelay,
+        HostDelay,
         HostClock::new(),
         HostEntropy::default(),
     )
@@ -109,7 +109,7 @@ pub fn client_with_queue<'a>(
         connector(port),
         buffers,
         queue,
-        TokioDelay,
+        HostDelay,
         HostClock::new(),
         HostEntropy::default(),
     )

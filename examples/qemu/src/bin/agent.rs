@@ -18,44 +18,34 @@ use embassy_futures::join::join3;
 use embassy_futures::yield_now;
 use embassy_sync::blocking_mutex::raw::NoopRawMutex;
 use ioto_board_qemu::{entry, harness, println, tests};
-use ioto_core::agent::{Agent, AgentConfig, EdgeState, Topics, VIBRATION_WATCH};
+use ioto_core::agent::{Agent, AgentConfig, EdgeState, Topics, VIBRATION_WATCH, documents};
 use ioto_core::detect::RobustZ;
-use ioto_core::device::{Command, Limits};
+use ioto_core::device::Command;
 use ioto_core::outbox::RamQueue;
-use ioto_core::policy::PolicyConfig;
-use ioto_core::sensor::{
-    Fault, FaultKind, FaultPlan, Lis3dh, MachineProfile, MachineVibration, SimAccel, Window,
-    fill_window_back_to_back, lis3dh,
-};
+use ioto_core::sensor::FaultKind;
 use ioto_core::uplink::{Message, Uplink, UplinkEvent};
-use ioto_core::{Clock, Instant};
+use ioto_core::{Clock, Instant, agent_topics};
 
-/// Samples per window (0.64 s at 400 Hz).
-const WINDOW: usize = 256;
+#[path = "agent_common/sim.rs"]
+mod sim;
+
+use sim::{SAMPLE_US, WINDOW};
+
 /// Windows in the run (192 s of sensor time).
 const WINDOWS: usize = 300;
 /// The imbalance starts with the first sample of this window.
 const FAULT_WINDOW: usize = 150;
-/// Sample period at 400 Hz, µs.
-const PERIOD_US: u64 = 2_500;
 /// Raw bytes per LIS3DH sample: three 16-bit output registers.
 const RAW_PER_SAMPLE: u32 = 6;
 
-const TOPICS: Topics<'static> = Topics {
-    telemetry: "dev/qemu/telemetry",
-    events: "dev/qemu/events",
-    state: "$aws/things/qemu/shadow/update",
-    metrics: "dev/qemu/metrics",
-    advice: "dev/qemu/advice",
-    delta: "$aws/things/qemu/shadow/update/delta",
-};
+const TOPICS: Topics<'static> = agent_topics!("dev/qemu", "qemu");
 
 /// The sensor's clock: each read is the next sample at 400 Hz.
 struct SampleClock(Cell<u64>);
 
 impl Clock for SampleClock {
     fn now(&self) -> Instant {
-        self.0.set(self.0.get() + PERIOD_US);
+        self.0.set(self.0.get() + SAMPLE_US);
         Instant(self.0.get())
     }
 }
@@ -157,45 +147,16 @@ static FIRST_EVENT_DELAY_MS: AtomicU32 = AtomicU32::new(u32::MAX);
 static ANOMALIES: AtomicU32 = AtomicU32::new(0);
 
 fn run() {
-    let onset = (FAULT_WINDOW * WINDOW) as u64;
-    let plan = FaultPlan::healthy()
-        .with(Fault::new(
-            FaultKind::Imbalance,
-            onset,
-            20 * WINDOW as u64,
-            1.0,
-        ))
-        .expect("plan");
+    let onset = sim::onset(FAULT_WINDOW as u64);
     // The first faulty sample is stamped (onset + 1) sample periods after boot.
-    let onset_ms = (onset + 1) * PERIOD_US / 1_000;
-    let machine = MachineVibration::new(MachineProfile::default(), plan, 11).expect("machine");
-    let mut accel = Lis3dh::new(
-        SimAccel::new(lis3dh::Address::Primary, machine),
-        SampleClock(Cell::new(0)),
-        lis3dh::Address::Primary,
-        lis3dh::Config::default(),
-    );
-    ioto_board_qemu::block_on(accel.init()).expect("LIS3DH init");
-
+    let onset_ms = (onset + 1) * SAMPLE_US / 1_000;
+    let imbalance = (FaultKind::Imbalance, FAULT_WINDOW as u64);
+    let mut accel = sim::faulty_machine(imbalance.0, imbalance.1, 11, SampleClock(Cell::new(0)))
+        .expect("the simulated machine");
+    // The library's vibration monitor, with telemetry every 10 s for more traffic.
     let config = AgentConfig {
-        device: "qemu",
-        machine: "test rig",
-        firmware: "0.1.0",
-        topics: TOPICS,
-        watch: &VIBRATION_WATCH,
-        raw_bytes_per_sample: RAW_PER_SAMPLE,
         telemetry_every_s: 10,
-        metrics_every_s: 60,
-        policy: PolicyConfig {
-            report_cooldown_s: 10,
-            escalate_cooldown_s: 60,
-            ..PolicyConfig::DEFAULT
-        },
-        limits: Limits::default(),
-        escalation_ttl_s: 600,
-        escalation_attempts: 3,
-        ack_timeout_ms: 2_000,
-        score_hold: 0.0,
+        ..AgentConfig::vibration("qemu", "0.1.0", TOPICS)
     };
     let mut records = [0u8; 8 * 1024];
     let mut escalations = [0u8; 4 * 1024];
@@ -216,18 +177,10 @@ fn run() {
     let mut detectors = [RobustZ::new(); VIBRATION_WATCH.len()];
     let edge = RefCell::new(EdgeState::default());
     let clock = PollClock(Cell::new(0));
-    let mut rows = [[0.0f32; 3]; WINDOW];
-    let mut scratch = [0.0f32; WINDOW];
 
     let sensing = async {
-        let mut window = Window::new(&mut rows, 400.0).expect("window");
-        for _ in 0..WINDOWS {
-            let view = fill_window_back_to_back(&mut accel, &mut window)
-                .await
-                .expect("sensor read");
-            agent.observe(&view, &mut scratch).await.expect("features");
-        }
-        agent.stop();
+        let sensed = sim::sense(&agent, &mut accel, WINDOWS as u32).await;
+        sensed.expect("sensing");
     };
     let no_commands = |_: &str, _: &[u8], _: &mut [Option<Command>; 4]| {};
     ioto_board_qemu::block_on(join3(
@@ -240,22 +193,16 @@ fn run() {
     let queue_left = ioto_board_qemu::block_on(agent.queue_depth());
     let waiting = ioto_board_qemu::block_on(agent.escalations_waiting());
     drop(agent);
-    let (sim, _) = accel.release();
+    let (chip, _) = accel.release();
     let seen = seen.into_inner();
-    let samples = sim.samples_latched();
+    let samples = chip.samples_latched();
     let raw = samples * u64::from(RAW_PER_SAMPLE);
+    let mut doc = [0u8; 512];
+    let n = documents::metrics(&mut doc, "qemu", &m).expect("metrics document");
+    println!("agent: {}", core::str::from_utf8(&doc[..n]).unwrap_or("?"));
     println!(
-        "agent: samples {}, inferences {}, anomalies {}, decisions ignore/act/report/escalate {}/{}/{}/{}, \
-         escalations waiting {}, delivered {}, sent {} B vs raw {} B ({}.{:02} %)",
-        m.samples,
-        m.inferences,
-        m.anomalies,
-        m.decisions[0],
-        m.decisions[1],
-        m.decisions[2],
-        m.decisions[3],
+        "agent: escalations waiting {}, sent {} B vs raw {} B ({}.{:02} %)",
         waiting,
-        m.delivered,
         m.sent_bytes,
         raw,
         m.sent_bytes * 100 / raw.max(1),

@@ -22,35 +22,30 @@ use embedded_io::ErrorKind;
 use ioto_board_qemu::{entry, instructions, println};
 use ioto_core::agent::{Agent, AgentConfig, EdgeState, Topics, VIBRATION_WATCH};
 use ioto_core::detect::RobustZ;
-use ioto_core::device::{Command, Limits};
+use ioto_core::device::Command;
 use ioto_core::outbox::{OfflineQueue, QueuePolicy, RamQueue};
-use ioto_core::policy::{Action, PolicyConfig};
-use ioto_core::sensor::{
-    Fault, FaultKind, FaultPlan, Lis3dh, MachineProfile, MachineVibration, SimAccel, Window,
-    fill_window_back_to_back, lis3dh,
-};
-use ioto_core::{Clock, Entropy, Instant};
+use ioto_core::policy::Action;
+use ioto_core::sensor::FaultKind;
+use ioto_core::{Clock, Instant, agent_topics};
 use ioto_transport::mqtt::ProtocolVersion;
 use ioto_transport::mqtt::client::{Buffers, Client, ClientConfig};
 use ioto_transport::mqtt::connector::Connector;
 use ioto_transport::uplink::MqttUplink;
 
-/// Samples per window (0.64 s at 400 Hz) and windows in the run (128 s of sensor time).
-const WINDOW: usize = 256;
+#[path = "agent_common/sim.rs"]
+mod sim;
+#[path = "mqtt_common/xorshift.rs"]
+mod xorshift;
+
+use sim::SAMPLE_US;
+use xorshift::XorShift;
+
+/// Windows in the run (128 s of sensor time).
 const WINDOWS: u32 = 200;
 /// The fault starts with the first sample of this window.
 const FAULT_WINDOW: u64 = 100;
-/// One sample at 400 Hz, µs.
-const SAMPLE_US: u64 = 2_500;
 
-const TOPICS: Topics<'static> = Topics {
-    telemetry: "ioto/bench/telemetry",
-    events: "ioto/bench/events",
-    state: "$aws/things/bench/shadow/update",
-    metrics: "ioto/bench/metrics",
-    advice: "ioto/bench/advice",
-    delta: "$aws/things/bench/shadow/update/delta",
-};
+const TOPICS: Topics<'static> = agent_topics!("ioto/bench", "bench");
 
 /// Sensor time in µs (every sensor read is one sample later) and the time MQTT delays
 /// added on top; the client's clock is their sum.
@@ -91,20 +86,6 @@ impl embedded_hal_async::delay::DelayNs for YieldDelay {
             .0
             .set(WAITED_US.0.get() + u64::from(ns).div_ceil(1_000));
         yield_now().await;
-    }
-}
-
-/// Client-id and jitter bytes.
-struct XorShift(u32);
-
-impl Entropy for XorShift {
-    fn fill_bytes(&mut self, buf: &mut [u8]) {
-        for b in buf {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 17;
-            self.0 ^= self.0 << 5;
-            *b = (self.0 >> 8) as u8;
-        }
     }
 }
 
@@ -258,44 +239,10 @@ fn fail(what: &str) -> ! {
 #[entry]
 fn main() -> ! {
     ioto_board_qemu::counter::start();
-    let onset = FAULT_WINDOW * WINDOW as u64;
-    let Ok(plan) = FaultPlan::healthy().with(Fault::new(
-        FaultKind::BearingWear,
-        onset,
-        20 * WINDOW as u64,
-        1.0,
-    )) else {
-        fail("plan")
-    };
-    let Ok(machine) = MachineVibration::new(MachineProfile::default(), plan, 7) else {
-        fail("machine")
-    };
-    let mut accel = Lis3dh::new(
-        SimAccel::new(lis3dh::Address::Primary, machine),
-        SensorClock,
-        lis3dh::Address::Primary,
-        lis3dh::Config::default(),
-    );
-    if ioto_board_qemu::block_on(accel.init()).is_err() {
-        fail("lis3dh-init")
-    }
-
-    let config = AgentConfig {
-        device: "bench",
-        machine: "rotating machine, accelerometer on the bearing housing",
-        firmware: env!("CARGO_PKG_VERSION"),
-        topics: TOPICS,
-        watch: &VIBRATION_WATCH,
-        raw_bytes_per_sample: 6,
-        telemetry_every_s: 30,
-        metrics_every_s: 120,
-        policy: PolicyConfig::DEFAULT,
-        limits: Limits::default(),
-        escalation_ttl_s: 3_600,
-        escalation_attempts: 3,
-        ack_timeout_ms: 5_000,
-        score_hold: 0.97,
-    };
+    let onset = sim::onset(FAULT_WINDOW);
+    let mut accel = sim::faulty_machine(FaultKind::BearingWear, FAULT_WINDOW, 7, SensorClock)
+        .unwrap_or_else(|what| fail(what));
+    let config = AgentConfig::vibration("bench", env!("CARGO_PKG_VERSION"), TOPICS);
     let (mut records, mut escalations) = ([0u8; 6 * 1024], [0u8; 3 * 1024]);
     let Ok(agent) = Agent::<'_, NoopRawMutex, _, _>::new(
         config,
@@ -329,8 +276,6 @@ fn main() -> ! {
 
     let mut detectors = [RobustZ::new(); VIBRATION_WATCH.len()];
     let edge = RefCell::new(EdgeState::default());
-    let mut rows = [[0.0f32; 3]; WINDOW];
-    let mut scratch = [0.0f32; WINDOW];
     // Sensor time of the first non-ignore decision at or after the onset, and the
     // episodes started before it (false alarms).
     let onset_us = (onset + 1) * SAMPLE_US;
@@ -349,18 +294,9 @@ fn main() -> ! {
 
     let before = instructions();
     let sensing = async {
-        let Ok(mut window) = Window::new(&mut rows, 400.0) else {
-            fail("window")
-        };
-        for _ in 0..WINDOWS {
-            let Ok(view) = fill_window_back_to_back(&mut accel, &mut window).await else {
-                fail("sensor-read")
-            };
-            if agent.observe(&view, &mut scratch).await.is_err() {
-                fail("features")
-            }
+        if let Err(what) = sim::sense(&agent, &mut accel, WINDOWS).await {
+            fail(what)
         }
-        agent.stop();
     };
     ioto_board_qemu::block_on(join3(
         sensing,

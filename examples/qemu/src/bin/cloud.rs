@@ -11,6 +11,7 @@ use alloc::string::String;
 use core::cell::Cell;
 use ioto_board_qemu::{entry, harness, tests};
 use ioto_cloud::anthropic_stream::AnthropicStream;
+use ioto_cloud::api::StreamAccumulator;
 use ioto_cloud::builtins::{self, Actuator};
 use ioto_cloud::chat_stream::ChatStream;
 use ioto_cloud::schema::Violation;

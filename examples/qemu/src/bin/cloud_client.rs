@@ -99,9 +99,9 @@ fn offline_calls_fail_typed_and_budget_refuses_before_sending() {
     );
     let mut client = Client::new(http, QemuClock, NoDelay, config(1));
     let req = ChatRequest::new("gpt-4o-mini").message(ChatMessage::User("status?".into()));
-    let first = block_on(client.chat_stream(&req, None, &mut |_| {}));
+    let first = block_on(client.stream(&req, None, &mut |_| {}));
     assert_eq!(first.err(), Some(Error::Transport(TransportError::Connect)));
-    let second = block_on(client.chat(&req, None));
+    let second = block_on(client.call(&req, None));
     assert_eq!(second.err(), Some(Error::BudgetExceeded("calls per hour")));
 }
 

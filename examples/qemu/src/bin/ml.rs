@@ -8,9 +8,13 @@
 
 extern crate alloc;
 
-use alloc::vec;
 use ioto_board_qemu::{entry, harness, tests};
-use ioto_ml::{Interpreter, Model};
+
+#[macro_use]
+#[path = "ml_common/golden.rs"]
+mod golden;
+
+use golden::check;
 
 /// Every golden case of a set: 20 random inputs, then the edge inputs all -128,
 /// all 127 and all at the zero point.
@@ -20,36 +24,6 @@ const ALL_CASES: [usize; 23] = [
 /// For person_detect (whose 23 cases would not fit the boards' flash beside the other
 /// models): two random cases and the three edge cases.
 const SOME_CASES: [usize; 5] = [0, 1, 20, 21, 22];
-
-/// A model with its golden cases `$picks`: `(model, inputs, outputs)`.
-macro_rules! golden {
-    ($name:literal, $picks:expr, $in:literal, $out:literal) => {{
-        let (inputs, outputs) = ioto_board_qemu::golden_cases!($name, $picks, $in, $out);
-        (ioto_board_qemu::golden_model!($name), inputs, outputs)
-    }};
-}
-
-/// Runs every golden case given and compares every output byte with TFLM's.
-fn check((model, inputs, outputs): (&[u8], &[u8], &[u8])) {
-    let model = Model::parse(model).expect("model parses");
-    let mut arena = vec![0u8; model.arena_size()];
-    let mut it = Interpreter::new(&model, &mut arena).expect("interpreter");
-    let in_len = it.input_mut(0).expect("input").len();
-    let out_len = it.output(0).expect("output").len();
-    let cases = inputs.len() / in_len;
-    assert!(cases > 0 && inputs.len() == cases * in_len && outputs.len() == cases * out_len);
-    for c in 0..cases {
-        it.set_input(0, &inputs[c * in_len..(c + 1) * in_len])
-            .expect("set input");
-        it.invoke().expect("invoke");
-        assert_eq!(
-            it.output(0).expect("output"),
-            &outputs[c * out_len..(c + 1) * out_len],
-            "case {}",
-            c
-        );
-    }
-}
 
 fn hello_world_int8() {
     check(golden!("hello_world_int8", ALL_CASES, 1, 1));

@@ -7,9 +7,13 @@
 
 extern crate alloc;
 
-use alloc::vec;
 use ioto_board_qemu::{entry, harness, tests};
-use ioto_ml::{Interpreter, Model};
+
+#[macro_use]
+#[path = "ml_common/golden.rs"]
+mod golden;
+
+use golden::check;
 
 /// xorshift32 bytes.
 struct Bytes(u32);
@@ -25,25 +29,7 @@ impl Bytes {
 
 /// The first two person_detect golden cases, every output byte compared.
 fn person_detect() {
-    let model = include_bytes!("../../../../ioto-ml/tests/golden/person_detect/model.tflite");
-    let inputs = include_bytes!("../../../../ioto-ml/tests/golden/person_detect/input.bin");
-    let outputs = include_bytes!("../../../../ioto-ml/tests/golden/person_detect/output.bin");
-    let model = Model::parse(model).expect("model parses");
-    let mut arena = vec![0u8; model.arena_size()];
-    let mut it = Interpreter::new(&model, &mut arena).expect("interpreter");
-    let in_len = it.input_mut(0).expect("input").len();
-    let out_len = it.output(0).expect("output").len();
-    for c in 0..2 {
-        it.set_input(0, &inputs[c * in_len..(c + 1) * in_len])
-            .expect("set input");
-        it.invoke().expect("invoke");
-        assert_eq!(
-            it.output(0).expect("output"),
-            &outputs[c * out_len..(c + 1) * out_len],
-            "case {}",
-            c
-        );
-    }
+    check(golden!("person_detect", [0, 1], 9216, 2));
 }
 
 /// `widen4` equals its portable form, and `quad_dot` over widened blocks of four

@@ -9,12 +9,17 @@ use core::cell::Cell;
 use embedded_io::ErrorKind;
 use ioto_board_qemu::{entry, harness, tests};
 use ioto_core::outbox::{OfflineQueue, QueuePolicy, RamQueue};
-use ioto_core::{Clock, Entropy, Instant};
+use ioto_core::{Clock, Instant};
 use ioto_transport::mqtt::client::{
     Backoff, Buffers, Client, ClientConfig, ConnectFailure, Event, Publication, PublishOptions,
 };
 use ioto_transport::mqtt::connector::Connector;
 use ioto_transport::mqtt::{ProtocolVersion, QoS};
+
+#[path = "mqtt_common/xorshift.rs"]
+mod xorshift;
+
+use xorshift::XorShift;
 
 // The cases shared with the host test `ioto-transport/tests/mqtt_codec.rs`.
 #[allow(dead_code)]
@@ -60,19 +65,6 @@ impl Clock for SimClock<'_> {
 impl embedded_hal_async::delay::DelayNs for SimDelay<'_> {
     async fn delay_ns(&mut self, ns: u32) {
         self.0.set(self.0.get() + u64::from(ns).div_ceil(1_000));
-    }
-}
-
-struct XorShift(u32);
-
-impl Entropy for XorShift {
-    fn fill_bytes(&mut self, buf: &mut [u8]) {
-        for b in buf {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 17;
-            self.0 ^= self.0 << 5;
-            *b = self.0 as u8;
-        }
     }
 }
 

@@ -73,6 +73,20 @@ pub(super) struct DoubleUplink<'c> {
     pub(super) held: (String, Vec<u8>),
 }
 
+impl<'c> DoubleUplink<'c> {
+    /// A double on `ctl`, which is set online (the double connects on its first poll).
+    pub(super) fn online(ctl: &'c LinkCtl) -> Self {
+        ctl.online.set(true);
+        Self {
+            ctl,
+            was_online: false,
+            next_ticket: 0,
+            pending: Vec::new(),
+            held: (String::new(), Vec::new()),
+        }
+    }
+}
+
 impl Uplink for DoubleUplink<'_> {
     type Error = &'static str;
 

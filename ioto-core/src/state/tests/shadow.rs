@@ -13,21 +13,23 @@ use crate::state::json::MAX_DEPTH;
 use crate::state::shadow_json::{ShadowRejection, UpdateAccepted};
 use crate::state::*;
 
-fn reported() -> Reported<'static> {
-    Reported {
-        sensitivity: 1.5,
-        actuator: 0.25,
-        report_interval_s: 30,
-        anomaly_score: 0.125,
-        rms: 2.5,
-        firmware: "1.2.0",
-        uptime_s: 3600,
-        queue_depth: 4,
-    }
-}
+use super::reported;
 
 fn outcomes<'j>(r: &ApplyReport<'j>) -> Vec<(&'j str, KeyOutcome)> {
     r.iter().map(|k| (k.key, k.outcome)).collect()
+}
+
+/// The outcomes of a document asking for `sensitivity` and actuator 0 at `level`,
+/// both within the limits.
+fn sensitivity_and_actuator(sensitivity: f32, level: f32) -> [(&'static str, KeyOutcome); 2] {
+    let set = KeyOutcome::Applied;
+    [
+        (
+            "sensitivity",
+            set(Command::SetSensitivity { level: sensitivity }),
+        ),
+        ("actuator", set(Command::SetActuator { actuator: 0, level })),
+    ]
 }
 
 #[test]
@@ -180,27 +182,15 @@ fn delta_applies_each_key_through_the_limits() {
     let DeltaOutcome::Applied(rep) = s.apply_delta(&d, &Limits::default()) else {
         panic!("stale");
     };
-    assert_eq!(
-        outcomes(&rep),
-        [
-            (
-                "sensitivity",
-                KeyOutcome::Applied(Command::SetSensitivity { level: 2.0 })
-            ),
-            (
-                "actuator",
-                KeyOutcome::Applied(Command::SetActuator {
-                    actuator: 0,
-                    level: 0.5
-                })
-            ),
-            (
-                "report_interval_s",
-                KeyOutcome::Applied(Command::ScheduleReport { after_s: 120 })
-            ),
-            ("color", KeyOutcome::Unknown),
-        ]
-    );
+    let mut expected = sensitivity_and_actuator(2.0, 0.5).to_vec();
+    expected.extend([
+        (
+            "report_interval_s",
+            KeyOutcome::Applied(Command::ScheduleReport { after_s: 120 }),
+        ),
+        ("color", KeyOutcome::Unknown),
+    ]);
+    assert_eq!(outcomes(&rep), expected);
     assert_eq!(rep.commands().count(), 3);
     assert!(!rep.any_rejected());
     assert_eq!(
@@ -250,48 +240,27 @@ fn delta_versions_not_newer_are_stale() {
 #[test]
 fn bad_values_are_rejected_per_key_and_change_nothing() {
     let limits = Limits::default();
-    let cases: [(&[u8], KeyOutcome); 10] = [
-        (
-            br#"{"sensitivity":0.1}"#,
-            KeyOutcome::Rejected(Rejected::OutOfRange),
-        ),
-        (
-            br#"{"sensitivity":1e300}"#,
-            KeyOutcome::Rejected(Rejected::OutOfRange),
-        ),
-        (
-            br#"{"sensitivity":"high"}"#,
-            KeyOutcome::Rejected(Rejected::BadArguments),
-        ),
-        (
-            br#"{"actuator":1.5}"#,
-            KeyOutcome::Rejected(Rejected::OutOfRange),
-        ),
-        (
-            br#"{"actuator":[0.5]}"#,
-            KeyOutcome::Rejected(Rejected::BadArguments),
-        ),
-        (
-            br#"{"report_interval_s":86401}"#,
-            KeyOutcome::Rejected(Rejected::OutOfRange),
-        ),
-        (
-            br#"{"report_interval_s":1.5}"#,
-            KeyOutcome::Rejected(Rejected::BadArguments),
-        ),
-        (
-            br#"{"report_interval_s":-1}"#,
-            KeyOutcome::Rejected(Rejected::BadArguments),
-        ),
-        (
-            br#"{"report_interval_s":1e10}"#,
-            KeyOutcome::Rejected(Rejected::BadArguments),
-        ),
-        (br#"{"sensitivity":null}"#, KeyOutcome::Unset),
+    let (range, bad) = (Rejected::OutOfRange, Rejected::BadArguments);
+    // Per key: values out of its range, then values of the wrong kind.
+    let by_key: [(&str, &[&str], &[&str]); 3] = [
+        ("sensitivity", &["0.1", "1e300"], &[r#""high""#]),
+        ("actuator", &["1.5"], &["[0.5]"]),
+        ("report_interval_s", &["86401"], &["1.5", "-1", "1e10"]),
     ];
+    let mut cases: Vec<(String, KeyOutcome)> = Vec::new();
+    for (key, out_of_range, wrong_kind) in by_key {
+        for (values, why) in [(out_of_range, range), (wrong_kind, bad)] {
+            for v in values {
+                let state = std::format!(r#"{{"{key}":{v}}}"#);
+                cases.push((state, KeyOutcome::Rejected(why)));
+            }
+        }
+    }
+    cases.push((r#"{"sensitivity":null}"#.into(), KeyOutcome::Unset));
+    assert_eq!(cases.len(), 10);
     for (state, expected) in cases {
         let mut doc = Vec::from(&br#"{"version":9,"state":"#[..]);
-        doc.extend_from_slice(state);
+        doc.extend_from_slice(state.as_bytes());
         doc.push(b'}');
         let d = parse_delta(&doc).unwrap();
         let mut s = DeviceState::new(Reported::new("1.0"));
@@ -362,23 +331,9 @@ fn get_accepted_applies_the_desired_section() {
     let DeltaOutcome::Applied(rep) = s.apply_get(&g, &limits) else {
         panic!("a snapshot of the same version still applies");
     };
-    assert_eq!(
-        outcomes(&rep),
-        [
-            (
-                "sensitivity",
-                KeyOutcome::Applied(Command::SetSensitivity { level: 0.5 })
-            ),
-            (
-                "actuator",
-                KeyOutcome::Applied(Command::SetActuator {
-                    actuator: 0,
-                    level: 1.0
-                })
-            ),
-            ("lights", KeyOutcome::Unknown),
-        ]
-    );
+    let mut expected = sensitivity_and_actuator(0.5, 1.0).to_vec();
+    expected.push(("lights", KeyOutcome::Unknown));
+    assert_eq!(outcomes(&rep), expected);
     assert_eq!((s.reported.sensitivity, s.reported.actuator), (0.5, 1.0));
     s.version = 11;
     assert_eq!(

@@ -13,18 +13,7 @@ use crate::state::config::{CONFIG_MAX_LEN, CONFIG_SCHEMA, Config, ThingName, Thr
 use crate::state::discovery::{Discovery, Entity};
 use crate::state::*;
 
-fn reported() -> Reported<'static> {
-    Reported {
-        sensitivity: 1.5,
-        actuator: 0.25,
-        report_interval_s: 30,
-        anomaly_score: 0.125,
-        rms: 2.5,
-        firmware: "1.2.0",
-        uptime_s: 3600,
-        queue_depth: 4,
-    }
-}
+use super::reported;
 
 #[test]
 fn cbor_desired_matches_hand_encoding() {

@@ -1,6 +1,7 @@
 //! What the application configures and what the client reports back.
 
-use crate::mqtt::packet::{LastWill, ProtocolVersion, Publish, ReasonCode, SubAck};
+use crate::mqtt::packet::{LastWill, Publish, SubAck};
+use crate::mqtt::types::{ProtocolVersion, ReasonCode};
 use crate::mqtt::wire::{DecodeError, EncodeError};
 
 /// Session handling at connect.

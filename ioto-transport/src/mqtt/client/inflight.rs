@@ -3,7 +3,7 @@
 //! a reconnect. Publishes whose handshake finished while the client was disconnecting
 //! stay as small `Done` records until [`super::Client::poll`] reports them.
 
-use crate::mqtt::packet::ReasonCode;
+use crate::mqtt::types::ReasonCode;
 
 /// Where a stored publish is in its acknowledgement flow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -14,12 +14,26 @@
 //! [`ioto_core::Entropy`], so the client runs under embassy and tokio alike. The
 //! connection's `read` must be cancel-safe (embassy-net and tokio streams are): a read
 //! racing a timer may be dropped.
+//!
+//! Inside, protocol state and I/O are apart (as in smoltcp's TCP socket and rumqttc's
+//! `state.rs`): `state.rs` holds the connection state machine and the session (QoS
+//! stores, broker limits, timers, packet ids) and does no I/O; `io.rs`'s `Link` owns the
+//! connection, the delay and the dirty flag of an interrupted write. Around them,
+//! `handshake.rs` connects (CONNECT / CONNACK, re-send), `inbound.rs` handles what the
+//! broker sends, `outbound.rs` writes (queue draining, settling before DISCONNECT), and
+//! `poll.rs` drives the state machine; this file holds the application's calls.
 
 mod config;
+mod handshake;
+mod inbound;
 mod inflight;
 mod io;
 mod outbound;
 mod poll;
+mod state;
+#[cfg(test)]
+#[allow(clippy::panic)]
+mod tests;
 
 pub use config::{
     Backoff, ClientConfig, ConnectFailure, DisconnectReason, Error, Event, Publication,
@@ -28,16 +42,17 @@ pub use config::{
 
 use crate::mqtt::connector::Connector;
 use crate::mqtt::packet::{
-    FixedHeader, Packet, ProtocolVersion, Publish, QoS, Subscribe, SubscriptionList, Unsubscribe,
+    Packet, Publish, ReasonOnly, Subscribe, Subscription, SubscriptionList, TopicList, Unsubscribe,
 };
-use crate::mqtt::packet::{Subscription, TopicList};
 use crate::mqtt::properties::{Properties, UserProperties};
+use crate::mqtt::types::{ProtocolVersion, QoS, ReasonCode};
 use embassy_futures::select::select;
 use embedded_hal_async::delay::DelayNs;
 use inflight::{InFlight, IncomingQos2};
 use io::Link;
+use ioto_core::Clock;
 use ioto_core::outbox::{OfflineQueue, Outbox, Pushed, QueueError};
-use ioto_core::{Clock, Entropy, Instant};
+use state::{PLACEHOLDER_ID, Session, State};
 
 /// The memory the client works in, all owned by the application.
 #[derive(Debug)]
@@ -54,69 +69,25 @@ pub struct Buffers<'a> {
     pub incoming_qos2: &'a mut [u16],
 }
 
-/// Packet id written into queued QoS 1/2 publishes; replaced when they are sent.
-const PLACEHOLDER_ID: u16 = 0xFFFF;
-
-/// What the broker told us in CONNACK.
-#[derive(Clone, Copy, Debug)]
-struct ServerLimits {
-    receive_max: u16,
-    max_packet: u32,
-    topic_alias_max: u16,
-}
-
-impl ServerLimits {
-    const DEFAULT: ServerLimits = ServerLimits {
-        receive_max: u16::MAX,
-        max_packet: u32::MAX,
-        topic_alias_max: 0,
-    };
-}
-
-/// Connection bookkeeping.
-#[derive(Clone, Copy, Debug)]
-struct LinkState {
-    last_tx: Instant,
-    last_rx: Instant,
-    ping_sent: Option<Instant>,
-    keep_alive_secs: u16,
-    attempt: u32,
-    next_attempt: Instant,
-    lost: Option<DisconnectReason>,
-    server: ServerLimits,
-    /// Bit n-1 set: outgoing topic alias n (1..=64) is bound on this connection.
-    aliases_bound: u64,
-    next_packet_id: u16,
-    /// `disconnect` is settling open handshakes: no new messages are taken.
-    closing: bool,
-}
-
 /// An MQTT 3.1.1 / 5.0 client; see the [module documentation](self).
 pub struct Client<'a, C: Connector, Q, D, K, E> {
     cfg: ClientConfig<'a>,
     connector: &'a C,
-    wire: Link<C::Connection<'a>, D>,
+    /// I/O: the connection, the delay, the dirty flag.
+    link: Link<C::Connection<'a>, D>,
+    /// Protocol state: connection state, QoS stores, limits, timers.
+    session: Session<'a>,
     rx: &'a mut [u8],
     rx_len: usize,
+    /// Length of the packet the last event borrowed; consumed by the next poll.
     rx_pending: usize,
     tx: &'a mut [u8],
-    inflight: InFlight<'a>,
-    incoming: IncomingQos2<'a>,
     queue: OfflineQueue<Q>,
     clock: K,
     entropy: E,
-    link: LinkState,
-    stats: Stats,
 }
 
-impl<'a, C, Q, D, K, E> Client<'a, C, Q, D, K, E>
-where
-    C: Connector + 'a,
-    Q: Outbox,
-    D: DelayNs,
-    K: Clock,
-    E: Entropy,
-{
+impl<'a, C: Connector, Q, D, K: Clock, E> Client<'a, C, Q, D, K, E> {
     /// A client that connects through `connector` on the first [`Client::poll`].
     pub fn new(
         cfg: ClientConfig<'a>,
@@ -127,34 +98,24 @@ where
         clock: K,
         entropy: E,
     ) -> Self {
-        let now = clock.now();
+        let session = Session::new(
+            InFlight::new(buffers.inflight),
+            IncomingQos2::new(buffers.incoming_qos2),
+            cfg.keep_alive_secs,
+            clock.now(),
+        );
         Client {
             cfg,
             connector,
-            wire: Link::new(delay, cfg.write_timeout_ms),
+            link: Link::new(delay, cfg.write_timeout_ms),
+            session,
             rx: buffers.rx,
             rx_len: 0,
             rx_pending: 0,
             tx: buffers.tx,
-            inflight: InFlight::new(buffers.inflight),
-            incoming: IncomingQos2::new(buffers.incoming_qos2),
             queue,
             clock,
             entropy,
-            link: LinkState {
-                last_tx: now,
-                last_rx: now,
-                ping_sent: None,
-                keep_alive_secs: cfg.keep_alive_secs,
-                attempt: 0,
-                next_attempt: now,
-                lost: None,
-                server: ServerLimits::DEFAULT,
-                aliases_bound: 0,
-                next_packet_id: 0,
-                closing: false,
-            },
-            stats: Stats::default(),
         }
     }
 
@@ -163,14 +124,15 @@ where
         self.cfg.version
     }
 
-    /// True while a connection is up.
+    /// True while a connection is up (CONNACK accepted, what was in flight re-sent,
+    /// no write cut short).
     pub fn is_connected(&self) -> bool {
-        self.wire.conn.is_some() && self.link.lost.is_none() && !self.wire.dirty
+        self.session.state == State::Connected && !self.link.dirty
     }
 
     /// Diagnostic counters.
     pub fn stats(&self) -> Stats {
-        self.stats
+        self.session.stats
     }
 
     /// The offline queue (length, dropped count).
@@ -180,12 +142,20 @@ where
 
     /// QoS 1/2 publishes sent and not yet fully acknowledged.
     pub fn inflight_len(&self) -> usize {
-        self.inflight.len()
+        self.session.inflight.len()
     }
+}
 
+impl<'a, C, Q, D, K, E> Client<'a, C, Q, D, K, E>
+where
+    C: Connector + 'a,
+    Q: Outbox,
+    D: DelayNs,
+    K: Clock,
+{
     /// True when nothing is in flight or queued (everything acknowledged).
     pub fn is_idle(&self) -> bool {
-        self.inflight.len() == 0 && self.queue.is_empty()
+        self.session.inflight.len() == 0 && self.queue.is_empty()
     }
 
     /// Publishes `payload` to `topic`.
@@ -220,7 +190,7 @@ where
         };
         let alias = opts.topic_alias.filter(|_| v5);
         if let Some(a) = alias
-            && a > self.link.server.topic_alias_max
+            && a > self.session.server.topic_alias_max
             && self.is_connected()
         {
             return Err(Error::BadTopicAlias);
@@ -230,21 +200,20 @@ where
                 self.send_publish(packet, alias).await?;
                 return Ok(Publication::Sent { packet_id: 0 });
             }
-            if self.window_open() {
-                packet.packet_id = self.alloc_packet_id();
+            if self.session.window_open(self.cfg.max_inflight) {
+                packet.packet_id = self.session.alloc_packet_id();
                 // Without room right now, the queue holds it until acks free space.
-                if let Ok(n) =
-                    Packet::Publish(packet).encode(self.cfg.version, self.inflight.spare())
-                {
-                    if n as u64 > u64::from(self.link.server.max_packet) {
+                let spare = self.session.inflight.spare();
+                if let Ok(n) = Packet::Publish(packet).encode(self.cfg.version, spare) {
+                    if !self.session.server.allows(n) {
                         return Err(Error::TooLarge);
                     }
                     if alias.is_some() {
-                        self.inflight.commit(packet.packet_id, n);
+                        self.session.inflight.commit(packet.packet_id, n);
                         self.send_publish(packet, alias).await?;
                     } else {
-                        let stored = self.inflight.commit(packet.packet_id, n);
-                        let r = self.wire.send(stored).await;
+                        let stored = self.session.inflight.commit(packet.packet_id, n);
+                        let r = self.link.send(stored).await;
                         self.after_send(r)?;
                     }
                     return Ok(Publication::Sent {
@@ -269,13 +238,13 @@ where
             return Err(Error::BadTopicAlias);
         }
         let n = Packet::Publish(packet).encode(self.cfg.version, self.tx)?;
-        if packet.qos != QoS::AtMostOnce && !self.inflight.can_ever_hold(n) {
+        if packet.qos != QoS::AtMostOnce && !self.session.inflight.can_ever_hold(n) {
             return Err(Error::TooLarge);
         }
         // With the broker's limit known (connected, window full or queue non-empty),
         // refuse now as a direct publish would; otherwise `drain_queue` refuses it by
         // an event once the limit is known.
-        if self.is_connected() && n as u64 > u64::from(self.link.server.max_packet) {
+        if self.is_connected() && !self.session.server.allows(n) {
             return Err(Error::TooLarge);
         }
         match self.queue.push(&self.tx[..n]).await {
@@ -296,18 +265,15 @@ where
     ) -> Result<(), Error> {
         if let Some(a) = alias {
             packet.properties.topic_alias = Some(a);
-            let bit = 1u64.checked_shl(u32::from(a) - 1).unwrap_or(0);
-            if self.link.aliases_bound & bit != 0 {
+            if self.session.bind_alias(a) {
                 packet.topic = "";
-            } else {
-                self.link.aliases_bound |= bit;
             }
         }
         let n = Packet::Publish(packet).encode(self.cfg.version, self.tx)?;
-        if n as u64 > u64::from(self.link.server.max_packet) {
+        if !self.session.server.allows(n) {
             return Err(Error::TooLarge);
         }
-        let r = self.wire.send(&self.tx[..n]).await;
+        let r = self.link.send(&self.tx[..n]).await;
         self.after_send(r)
     }
 
@@ -319,9 +285,12 @@ where
         subscriptions: &[Subscription<'_>],
         properties: Properties<'_>,
     ) -> Result<u16, Error> {
-        let packet_id = self.alloc_packet_id();
+        if !self.is_connected() {
+            return Err(Error::NotConnected);
+        }
+        let packet_id = self.session.alloc_packet_id();
         let subs = SubscriptionList::List(subscriptions);
-        self.send_control(Packet::Subscribe(Subscribe {
+        self.send_packet(Packet::Subscribe(Subscribe {
             packet_id,
             properties,
             subscriptions: subs,
@@ -332,13 +301,16 @@ where
 
     /// Unsubscribes from `filters`; answered by [`Event::Unsubscribed`].
     pub async fn unsubscribe(&mut self, filters: &[&str]) -> Result<u16, Error> {
-        let packet_id = self.alloc_packet_id();
+        if !self.is_connected() {
+            return Err(Error::NotConnected);
+        }
+        let packet_id = self.session.alloc_packet_id();
         let packet = Unsubscribe {
             packet_id,
             properties: Properties::default(),
             filters: TopicList::List(filters),
         };
-        self.send_control(Packet::Unsubscribe(packet)).await?;
+        self.send_packet(Packet::Unsubscribe(packet)).await?;
         Ok(packet_id)
     }
 
@@ -354,63 +326,29 @@ where
     /// reconnects; those still open are re-sent (DUP) on the next connection.
     pub async fn disconnect(&mut self) {
         if self.is_connected() {
+            self.session.state = State::Disconnecting;
             self.settle().await;
         }
-        let sent = if self.is_connected() {
-            self.send_control(Packet::Disconnect(crate::mqtt::packet::ReasonOnly {
-                reason: crate::mqtt::packet::ReasonCode::SUCCESS,
-                properties: Properties::default(),
-            }))
-            .await
-            .is_ok()
-        } else {
-            false
+        let sent = self.session.state == State::Disconnecting
+            && self
+                .send_packet(Packet::Disconnect(ReasonOnly {
+                    reason: ReasonCode::SUCCESS,
+                    properties: Properties::default(),
+                }))
+                .await
+                .is_ok();
+        let conn = self.link.take();
+        // Not a lost connection: no event, and the next poll connects at once.
+        self.session.state = State::Disconnected {
+            attempt: self.session.attempt(),
+            retry_at: self.clock.now(),
         };
-        if let Some(conn) = self.wire.conn.take()
+        if let Some(conn) = conn
             && sent
         {
             let close = self.connector.close(conn);
             // Dropped on timeout all the same.
-            let _ = select(close, self.wire.delay.delay_ms(self.cfg.write_timeout_ms)).await;
-        }
-        self.link.lost = None;
-        self.link.next_attempt = self.clock.now();
-    }
-
-    async fn send_control(&mut self, packet: Packet<'_>) -> Result<(), Error> {
-        if !self.is_connected() {
-            return Err(Error::NotConnected);
-        }
-        let n = packet.encode(self.cfg.version, self.tx)?;
-        let r = self.wire.send(&self.tx[..n]).await;
-        self.after_send(r)
-    }
-
-    fn after_send(&mut self, r: Result<(), DisconnectReason>) -> Result<(), Error> {
-        match r {
-            Ok(()) => {
-                self.link.last_tx = self.clock.now();
-                Ok(())
-            }
-            Err(reason) => {
-                self.link.lost.get_or_insert(reason);
-                Err(Error::ConnectionLost)
-            }
-        }
-    }
-
-    fn window_open(&self) -> bool {
-        let window = self.cfg.max_inflight.min(self.link.server.receive_max);
-        self.inflight.len() < usize::from(window)
-    }
-
-    fn alloc_packet_id(&mut self) -> u16 {
-        loop {
-            self.link.next_packet_id = self.link.next_packet_id.wrapping_add(1);
-            let id = self.link.next_packet_id;
-            if id != 0 && id != PLACEHOLDER_ID && !self.inflight.contains(id) {
-                return id;
-            }
+            let _ = select(close, self.link.delay.delay_ms(self.cfg.write_timeout_ms)).await;
         }
     }
 }
@@ -425,12 +363,4 @@ fn publish_properties<'p>(opts: &PublishOptions<'p>) -> Properties<'p> {
         user: UserProperties::List(opts.user_properties),
         ..Properties::default()
     }
-}
-
-/// Offset of the packet id inside an encoded QoS 1/2 PUBLISH.
-fn packet_id_offset(packet: &[u8]) -> Option<usize> {
-    let h = FixedHeader::parse(packet).ok()??;
-    let topic_len = packet.get(h.header_len..h.header_len + 2)?;
-    let at = h.header_len + 2 + usize::from(u16::from_be_bytes([topic_len[0], topic_len[1]]));
-    (at + 2 <= packet.len()).then_some(at)
 }

@@ -1,9 +1,12 @@
-//! A small blocking HTTP/1.1 transport over `std::net::TcpStream` for host tools and
-//! tests. Plain HTTP only: an `https` endpoint fails with [`TransportError::Tls`]
-//! (devices use ioto-transport's verified TLS).
+//! [`StdHttp`]: a small **blocking** HTTP/1.1 transport for ioto-cloud over
+//! `std::net::TcpStream`, for single-task host tools and tests driven by a `block_on`
+//! (while it waits for the server, nothing else on its thread runs: under an async
+//! runtime with other tasks use [`PlainHttp`](super::PlainHttp)). Plain HTTP only: an
+//! `https` endpoint fails with [`TransportError::Tls`] (verified TLS is
+//! [`TlsConnector`](super::TlsConnector)).
 
-use super::{HttpRequest, HttpResponse, HttpTransport, Method, TransportError};
-use crate::endpoint::Scheme;
+use ioto_cloud::endpoint::Scheme;
+use ioto_cloud::transport::{HttpRequest, HttpResponse, HttpTransport, Method, TransportError};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;

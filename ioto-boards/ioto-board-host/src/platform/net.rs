@@ -1,9 +1,8 @@
-//! `std` adapters: tokio TCP and DNS as `embedded-nal-async` [`TcpConnect`] / [`Dns`],
-//! and a tokio timer as `embedded-hal-async` [`DelayNs`], so the `no_std` clients run
-//! unchanged on Linux gateways and in host tests.
+//! [`TokioNet`]: tokio TCP and DNS as `embedded-nal-async` [`TcpConnect`] / [`Dns`], so
+//! the `no_std` clients (MQTT, HTTP, WebSocket, TLS) run unchanged on a Linux gateway
+//! and in host tests. Its connections need a tokio runtime with I/O enabled.
 
 use core::net::{IpAddr, SocketAddr};
-use embedded_hal_async::delay::DelayNs;
 use embedded_io_adapters::tokio_1::FromTokio;
 use embedded_nal_async::{AddrType, Dns, TcpConnect};
 
@@ -60,30 +59,4 @@ impl Dns for TokioNet {
             "reverse lookup is not supported",
         ))
     }
-}
-
-/// `DelayNs` over `tokio::time::sleep`.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct TokioDelay;
-
-impl DelayNs for TokioDelay {
-    async fn delay_ns(&mut self, ns: u32) {
-        tokio::time::sleep(std::time::Duration::from_nanos(u64::from(ns))).await;
-    }
-
-    async fn delay_us(&mut self, us: u32) {
-        tokio::time::sleep(std::time::Duration::from_micros(u64::from(us))).await;
-    }
-
-    async fn delay_ms(&mut self, ms: u32) {
-        tokio::time::sleep(std::time::Duration::from_millis(u64::from(ms))).await;
-    }
-}
-
-/// Seconds since the Unix epoch from the system clock (0 if the clock is before it):
-/// the time source for certificate validity on a host.
-pub fn unix_time() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }

@@ -1,0 +1,387 @@
+//! The Cortex-M4/M33 DSP kernels (`target_arch = "arm"`, `target_feature = "dsp"`):
+//! `SXTAB16`/`SXTB16` widen two int8 lanes at a time (adding the offset on the way),
+//! `SMLAD` and `SMLABB`/`SMLATT`/`SMLABT` multiply-accumulate them, through stable
+//! `asm!`. Bit-equal to the portable kernels (checked on qemu-m4f by the `ml` and
+//! `ml_kernels` suites).
+
+use core::arch::asm;
+
+use super::portable;
+
+/// Four int8 lanes as one little-endian word (one unaligned `LDR`).
+#[inline(always)]
+fn word(s: &[i8; 4]) -> u32 {
+    u32::from_le_bytes([s[0] as u8, s[1] as u8, s[2] as u8, s[3] as u8])
+}
+
+/// `offset` in both halfwords of a word, the first operand of `SXTAB16`.
+#[inline(always)]
+pub(crate) fn offset_pair(offset: i32) -> u32 {
+    ((offset as u32) & 0xffff) | ((offset as u32) << 16)
+}
+
+/// Declares a function that is one pure DSP instruction on registers:
+/// `name(operands..) -> result` runs `insn {r}, {operand}.. suffix`.
+macro_rules! dsp_insn {
+    ($(#[$m:meta])* fn $name:ident($($arg:ident: $ty:ty),+) -> $ret:ty = $insn:literal $($suffix:literal)?;) => {
+        $(#[$m])*
+        #[inline(always)]
+        fn $name($($arg: $ty),+) -> $ret {
+            let r: $ret;
+            // SAFETY: pure register arithmetic on a DSP-capable core (`SMLA*` only
+            // set the sticky Q flag on overflow).
+            unsafe {
+                asm!(
+                    concat!($insn, " {r}", $(", {", stringify!($arg), "}",)+ $($suffix)?),
+                    r = lateout(reg) r,
+                    $($arg = in(reg) $arg,)+
+                    options(pure, nomem, nostack),
+                )
+            };
+            r
+        }
+    };
+}
+
+dsp_insn! {
+    /// `SMLABB`: `c + a.lo * b.lo`.
+    fn smlabb(a: u32, b: u32, c: i32) -> i32 = "smlabb";
+}
+dsp_insn! {
+    /// `SMLATT`: `c + a.hi * b.hi`.
+    fn smlatt(a: u32, b: u32, c: i32) -> i32 = "smlatt";
+}
+dsp_insn! {
+    /// `SMLAD`: `c + a.lo * b.lo + a.hi * b.hi` (wrapping).
+    fn smlad(a: u32, b: u32, c: i32) -> i32 = "smlad";
+}
+dsp_insn! {
+    /// `SXTAB16`: adds the sign-extended bytes 0 and 2 of `b` to the halfwords of `a`.
+    fn sxtab16(a: u32, b: u32) -> u32 = "sxtab16";
+}
+dsp_insn! {
+    /// `SXTAB16` with `b` rotated by 8: bytes 1 and 3.
+    fn sxtab16_ror8(a: u32, b: u32) -> u32 = "sxtab16" ", ror #8";
+}
+dsp_insn! {
+    /// `SXTB16`: the sign-extended bytes 0 and 2 of `b` as two halfwords.
+    fn sxtb16(b: u32) -> u32 = "sxtb16";
+}
+dsp_insn! {
+    /// `SXTB16` with `b` rotated by 8: bytes 1 and 3.
+    fn sxtb16_ror8(b: u32) -> u32 = "sxtb16" ", ror #8";
+}
+
+/// DSP [`super::widen4`].
+#[inline(always)]
+pub fn widen4(x: &[i8; 4], offset: i32) -> (u32, u32) {
+    widen_x(x, offset_pair(offset))
+}
+
+/// One chunk of [`quad_dot`]: one `LDR` + two `SXTB16` of the weights, four `LDRD`s
+/// of widened inputs and eight `SMLAD`s.
+macro_rules! quad_chunk {
+    () => {
+        concat!(
+            "ldr {w}, [{wp}], #4\n",
+            "sxtb16 {w02}, {w}\n",
+            "sxtb16 {w}, {w}, ror #8\n",
+            "ldrd {xa}, {xb}, [{xp}], #8\n",
+            "smlad {a0}, {xa}, {w02}, {a0}\n",
+            "smlad {a0}, {xb}, {w}, {a0}\n",
+            "ldrd {xa}, {xb}, [{xp}], #8\n",
+            "smlad {a1}, {xa}, {w02}, {a1}\n",
+            "smlad {a1}, {xb}, {w}, {a1}\n",
+            "ldrd {xa}, {xb}, [{xp}], #8\n",
+            "smlad {a2}, {xa}, {w02}, {a2}\n",
+            "smlad {a2}, {xb}, {w}, {a2}\n",
+            "ldrd {xa}, {xb}, [{xp}], #8\n",
+            "smlad {a3}, {xa}, {w02}, {a3}\n",
+            "smlad {a3}, {xb}, {w}, {a3}\n",
+        )
+    };
+}
+
+/// An `asm!` block over the four accumulators `acc[0..4]` (operands `a0`..`a3`),
+/// after the block's own `operands`.
+macro_rules! asm_acc4 {
+    ([$($code:expr),+], $acc:expr, [$($operand:tt)*], options($($option:ident),+)) => {
+        asm!(
+            $($code),+,
+            $($operand)*
+            a0 = inout(reg) $acc[0],
+            a1 = inout(reg) $acc[1],
+            a2 = inout(reg) $acc[2],
+            a3 = inout(reg) $acc[3],
+            options($($option),+),
+        )
+    };
+}
+
+/// DSP [`super::quad_dot`]: [`quad_chunk`]s, two per loop iteration (32 MACs in 31
+/// instructions).
+#[inline(always)]
+pub fn quad_dot(xs: &[u32], w: &[i8], mut acc: [i32; 4]) -> [i32; 4] {
+    let n = (xs.len() / 8).min(w.len() / 4);
+    if n == 0 {
+        return acc;
+    }
+    let mut xp = xs.as_ptr();
+    let mut wp = w.as_ptr();
+    if n % 2 == 1 {
+        // SAFETY: reads one chunk (4 weight bytes, 8 words) of the `n >= 1`
+        // available; `LDRD` needs word alignment, which `xs: &[u32]` guarantees,
+        // and ARMv7E-M allows the unaligned weight `LDR`. Only registers change.
+        unsafe {
+            asm_acc4!(
+                [quad_chunk!()],
+                acc,
+                [
+                    wp = inout(reg) wp,
+                    xp = inout(reg) xp,
+                    w = out(reg) _,
+                    w02 = out(reg) _,
+                    xa = out(reg) _,
+                    xb = out(reg) _,
+                ],
+                options(nostack, readonly, preserves_flags)
+            );
+        }
+    }
+    if n >= 2 {
+        // SAFETY: the loop reads the remaining `n - n % 2 >= 2` chunks, two per
+        // iteration, within `w` and `xs` as above. Only registers and flags change.
+        unsafe {
+            asm_acc4!(
+                ["2:", quad_chunk!(), quad_chunk!(), "cmp {wp}, {wend}", "bne 2b"],
+                acc,
+                [
+                    wp = inout(reg) wp => _,
+                    xp = inout(reg) xp => _,
+                    wend = in(reg) w.as_ptr().add(4 * n),
+                    w = out(reg) _,
+                    w02 = out(reg) _,
+                    xa = out(reg) _,
+                    xb = out(reg) _,
+                ],
+                options(nostack, readonly)
+            );
+        }
+    }
+    acc
+}
+
+/// A depthwise tap: `code` reads through `*xp` and `*wp` (both advanced) into the
+/// scratch registers `x`, `w`, `t` (plus `more` operands) and accumulates into
+/// `acc[0..4]`.
+macro_rules! tap_asm {
+    ([$($code:expr),+], $acc:expr, $xp:expr, $wp:expr, [$($more:tt)*]) => {
+        asm_acc4!(
+            [$($code),+],
+            $acc,
+            [
+                xp = inout(reg) *$xp,
+                wp = inout(reg) *$wp,
+                x = out(reg) _,
+                w = out(reg) _,
+                t = out(reg) _,
+                $($more)*
+            ],
+            options(nostack, readonly, preserves_flags)
+        )
+    };
+}
+
+/// One depthwise tap over four channels (depth multiplier 1): for the words at
+/// `xp` and `wp`, `acc[k] += (x[k] + offset) * w[k]` with `SMLABB`/`SMLATT`;
+/// then both pointers advance by `step` bytes. `off2` is
+/// [`offset_pair`]`(offset)`.
+///
+/// # Safety
+/// `xp` and `wp` must each point to 4 readable bytes.
+#[inline(always)]
+pub unsafe fn tap4(
+    acc: &mut [i32; 4],
+    xp: &mut *const i8,
+    wp: &mut *const i8,
+    step: usize,
+    off2: u32,
+) {
+    // SAFETY: the caller guarantees both 4-byte reads; ARMv7E-M `LDR` may be
+    // unaligned. Only registers change.
+    unsafe {
+        tap_asm!(
+            [
+                "ldr {x}, [{xp}]",
+                "ldr {w}, [{wp}]",
+                "add {xp}, {step}",
+                "add {wp}, {step}",
+                "sxtab16 {t}, {off2}, {x}",
+                "sxtb16 {u}, {w}",
+                "smlabb {a0}, {t}, {u}, {a0}",
+                "smlatt {a2}, {t}, {u}, {a2}",
+                "sxtab16 {x}, {off2}, {x}, ror #8",
+                "sxtb16 {w}, {w}, ror #8",
+                "smlabb {a1}, {x}, {w}, {a1}",
+                "smlatt {a3}, {x}, {w}, {a3}"
+            ],
+            acc,
+            xp,
+            wp,
+            [step = in(reg) step, off2 = in(reg) off2, u = out(reg) _,]
+        );
+    }
+}
+
+/// One depthwise tap of four output channels that share one input channel
+/// (depth multiplier a multiple of 4): `acc[k] += (*xp + offset) * w[k]` for the
+/// four weights at `wp`; then `xp += x_step`, `wp += w_step`.
+///
+/// # Safety
+/// `xp` must point to 1 readable byte and `wp` to 4.
+#[inline(always)]
+pub unsafe fn tap4_shared(
+    acc: &mut [i32; 4],
+    xp: &mut *const i8,
+    wp: &mut *const i8,
+    x_step: usize,
+    w_step: usize,
+    offset: i32,
+) {
+    // SAFETY: the caller guarantees both reads; ARMv7E-M `LDR` may be unaligned.
+    // Only registers change.
+    unsafe {
+        tap_asm!(
+            [
+                "ldrsb {x}, [{xp}]",
+                "ldr {w}, [{wp}]",
+                "add {xp}, {xs}",
+                "add {wp}, {ws}",
+                "add {x}, {off}",
+                "sxtb16 {t}, {w}",
+                "sxtb16 {w}, {w}, ror #8",
+                "smlabb {a0}, {x}, {t}, {a0}",
+                "smlabt {a2}, {x}, {t}, {a2}",
+                "smlabb {a1}, {x}, {w}, {a1}",
+                "smlabt {a3}, {x}, {w}, {a3}"
+            ],
+            acc,
+            xp,
+            wp,
+            [xs = in(reg) x_step, ws = in(reg) w_step, off = in(reg) offset,]
+        );
+    }
+}
+
+/// Four int8 lanes plus the offset as the two pairs `SMLAD`/`SMLABB` read: lanes
+/// 0 and 2, then 1 and 3.
+#[inline(always)]
+fn widen_x(x: &[i8; 4], off2: u32) -> (u32, u32) {
+    let v = word(x);
+    (sxtab16(off2, v), sxtab16_ror8(off2, v))
+}
+
+/// Four int8 weights as the two pairs: lanes 0 and 2, then 1 and 3.
+#[inline(always)]
+fn widen_w(w: &[i8; 4]) -> (u32, u32) {
+    let v = word(w);
+    (sxtb16(v), sxtb16_ror8(v))
+}
+
+/// DSP four-lane multiply-accumulate (see [`super::mac4_offset`]).
+#[inline(always)]
+pub fn mac4_offset(acc: &mut [i32; 4], x: &[i8; 4], w: &[i8; 4], offset: i32) {
+    let (x02, x13) = widen_x(x, offset_pair(offset));
+    let (w02, w13) = widen_w(w);
+    acc[0] = smlabb(x02, w02, acc[0]);
+    acc[2] = smlatt(x02, w02, acc[2]);
+    acc[1] = smlabb(x13, w13, acc[1]);
+    acc[3] = smlatt(x13, w13, acc[3]);
+}
+
+/// DSP `sum((x[i] + offset) * w[i])`.
+#[inline(always)]
+pub fn dot_offset(x: &[i8], w: &[i8], offset: i32) -> i32 {
+    let n = x.len().min(w.len());
+    let (x, w) = (&x[..n], &w[..n]);
+    let off2 = offset_pair(offset);
+    let mut acc = 0i32;
+    let ((xc, xr), (wc, wr)) = (x.as_chunks::<4>(), w.as_chunks::<4>());
+    for (xb, wb) in xc.iter().zip(wc) {
+        let ((x02, x13), (w02, w13)) = (widen_x(xb, off2), widen_w(wb));
+        acc = smlad(x13, w13, smlad(x02, w02, acc));
+    }
+    portable::dot_acc(acc, xr, wr, offset)
+}
+
+/// DSP pair of dot products sharing `x`: an assembly loop in which each input
+/// word is widened once (with the offset) for both weight rows (8 MACs in 15
+/// instructions).
+#[inline(always)]
+pub fn dot2_offset(x: &[i8], w0: &[i8], w1: &[i8], offset: i32) -> (i32, i32) {
+    let n = x.len().min(w0.len()).min(w1.len());
+    let (x, w0, w1) = (&x[..n], &w0[..n], &w1[..n]);
+    let (mut a0, mut a1) = (0i32, 0i32);
+    let chunks = n / 4;
+    if chunks > 0 {
+        // SAFETY: the loop reads `4 * chunks <= n` bytes from each of `x`, `w0`
+        // and `w1` (`chunks >= 1`); ARMv7E-M `LDR` may be unaligned. Only
+        // registers and flags change.
+        unsafe {
+            asm!(
+                "2:",
+                "ldr {x}, [{xp}], #4",
+                "ldr {w}, [{p0}], #4",
+                "sxtab16 {x02}, {off2}, {x}",
+                "sxtab16 {x}, {off2}, {x}, ror #8",
+                "sxtb16 {t}, {w}",
+                "sxtb16 {w}, {w}, ror #8",
+                "smlad {a0}, {x02}, {t}, {a0}",
+                "smlad {a0}, {x}, {w}, {a0}",
+                "ldr {w}, [{p1}], #4",
+                "sxtb16 {t}, {w}",
+                "sxtb16 {w}, {w}, ror #8",
+                "smlad {a1}, {x02}, {t}, {a1}",
+                "smlad {a1}, {x}, {w}, {a1}",
+                "cmp {xp}, {end}",
+                "bne 2b",
+                xp = inout(reg) x.as_ptr() => _,
+                p0 = inout(reg) w0.as_ptr() => _,
+                p1 = inout(reg) w1.as_ptr() => _,
+                end = in(reg) x.as_ptr().add(4 * chunks),
+                off2 = in(reg) offset_pair(offset),
+                x = out(reg) _,
+                x02 = out(reg) _,
+                w = out(reg) _,
+                t = out(reg) _,
+                a0 = inout(reg) a0,
+                a1 = inout(reg) a1,
+                options(nostack, readonly),
+            );
+        }
+    }
+    let tail = 4 * chunks;
+    portable::dot2_acc((a0, a1), &x[tail..], &w0[tail..], &w1[tail..], offset)
+}
+
+/// DSP 2×2 block (see [`super::dot2x2_offset`]).
+#[inline(always)]
+pub fn dot2x2_offset(x0: &[i8], x1: &[i8], w0: &[i8], w1: &[i8], offset: i32) -> [i32; 4] {
+    let n = x0.len().min(x1.len()).min(w0.len()).min(w1.len());
+    let (x0, x1, w0, w1) = (&x0[..n], &x1[..n], &w0[..n], &w1[..n]);
+    let off2 = offset_pair(offset);
+    let mut acc = [0i32; 4];
+    let ((c0, r0), (c1, r1)) = (x0.as_chunks::<4>(), x1.as_chunks::<4>());
+    let ((d0, s0), (d1, s1)) = (w0.as_chunks::<4>(), w1.as_chunks::<4>());
+    for (((xa, xb), wa), wb) in c0.iter().zip(c1).zip(d0).zip(d1) {
+        let ((xa02, xa13), (xb02, xb13)) = (widen_x(xa, off2), widen_x(xb, off2));
+        let ((wa02, wa13), (wb02, wb13)) = (widen_w(wa), widen_w(wb));
+        acc[0] = smlad(xa13, wa13, smlad(xa02, wa02, acc[0]));
+        acc[1] = smlad(xa13, wb13, smlad(xa02, wb02, acc[1]));
+        acc[2] = smlad(xb13, wa13, smlad(xb02, wa02, acc[2]));
+        acc[3] = smlad(xb13, wb13, smlad(xb02, wb02, acc[3]));
+    }
+    let (a0, a1) = portable::dot2_acc((acc[0], acc[1]), r0, s0, s1, offset);
+    let (a2, a3) = portable::dot2_acc((acc[2], acc[3]), r1, s0, s1, offset);
+    [a0, a1, a2, a3]
+}

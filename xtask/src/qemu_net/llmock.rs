@@ -1,0 +1,315 @@
+//! llmock (PyPI, the project's `.venv`), an OpenAI-compatible server, as a networked
+//! suite's model: started on an ephemeral loopback port over plain HTTP
+//! ([`Llmock::start`]; an HTTPS variant would hand uvicorn `--ssl-certfile` /
+//! `--ssl-keyfile` through the same [`Llmock::spawn`]), scripted through its control
+//! API (`POST /_llmock/scenario`), and asked afterwards what it received
+//! (`GET /_llmock/requests`). Request bodies are checked against the OpenAI OpenAPI
+//! spec with ioto-cloud's validator (`ioto-cloud/tests/spec/validate.py`).
+
+use std::{
+    io::{Read, Write},
+    net::{TcpListener, TcpStream},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use serde_json::{Value, json};
+
+use crate::{Result, doctor, toolchain};
+
+/// A running llmock, killed on drop.
+pub struct Llmock {
+    /// Its port on `127.0.0.1`.
+    pub port: u16,
+    child: Child,
+}
+
+impl Llmock {
+    /// llmock's own server over plain HTTP, answering at once.
+    pub fn start() -> Result<Llmock> {
+        let port = free_port()?;
+        let mut cmd = Command::new(python()?);
+        cmd.args([
+            "-c",
+            "import sys; from llmock.cli import app; sys.argv[0] = 'llmock'; sys.exit(app())",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--latency-ms",
+            "0",
+            "--response-style",
+            "hello",
+            "--tool-mode",
+            "auto",
+        ]);
+        Self::spawn(cmd, port)
+    }
+
+    /// Starts `cmd` (a server that will listen on loopback `port`) and waits until it
+    /// accepts connections.
+    pub fn spawn(mut cmd: Command, port: u16) -> Result<Llmock> {
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| {
+                format!("cannot start llmock: {e} (run `cargo xtask doctor --install`)")
+            })?;
+        let mut server = Llmock { port, child };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                return Err(format!(
+                    "llmock exited at start ({status}); run `cargo xtask doctor --install`"
+                ));
+            }
+            if Instant::now() > deadline {
+                return Err(format!("llmock did not listen on {port} within 30 s"));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(server)
+    }
+
+    /// One request to the control API of a plain-HTTP llmock (POST with a body, else
+    /// GET); its JSON answer.
+    pub fn control(&self, path: &str, body: Option<&Value>) -> Result<Value> {
+        let fail = |e: &dyn std::fmt::Display| format!("llmock {path}: {e}");
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).map_err(|e| fail(&e))?;
+        let body = body.map(Value::to_string).unwrap_or_default();
+        let method = if body.is_empty() { "GET" } else { "POST" };
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .map_err(|e| fail(&e))?;
+        let mut out = String::new();
+        s.read_to_string(&mut out).map_err(|e| fail(&e))?;
+        let (head, body) = out
+            .split_once("\r\n\r\n")
+            .ok_or_else(|| fail(&"no HTTP head"))?;
+        if !head.starts_with("HTTP/1.1 2") {
+            return Err(fail(&head.lines().next().unwrap_or(head)));
+        }
+        serde_json::from_str(body).map_err(|e| fail(&e))
+    }
+
+    /// Queues `behaviors` (llmock's scenario format) for the next requests.
+    pub fn script(&self, behaviors: Value) -> Result {
+        self.control(
+            "/_llmock/scenario",
+            Some(&json!({ "behaviors": behaviors })),
+        )
+        .map(|_| ())
+    }
+
+    /// The requests llmock received, oldest first (method, path, body, status...).
+    pub fn requests(&self) -> Result<Vec<Value>> {
+        let all = self.control("/_llmock/requests", None)?;
+        all["requests"]
+            .as_array()
+            .cloned()
+            .ok_or_else(|| format!("llmock's request log is not a list: {all}"))
+    }
+}
+
+impl Drop for Llmock {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The project's Python, which must import llmock (and uvicorn).
+pub fn python() -> Result<std::path::PathBuf> {
+    let python = doctor::python();
+    let ok = Command::new(&python)
+        .args(["-c", "import llmock, uvicorn"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        Ok(python)
+    } else {
+        Err(format!(
+            "{} cannot import llmock: run `cargo xtask doctor --install`",
+            python.display()
+        ))
+    }
+}
+
+fn free_port() -> Result<u16> {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("no free loopback port: {e}"))
+}
+
+/// Checks `body` against the OpenAI OpenAPI spec's schema `schema` (e.g.
+/// `CreateResponse`, `CreateChatCompletionRequest`) with ioto-cloud's validator:
+/// JSON Schema plus no top-level key the schema does not declare.
+pub fn spec_valid(schema: &str, body: &Value) -> Result {
+    let script = toolchain::repo_root().join("ioto-cloud/tests/spec/validate.py");
+    let mut child = Command::new(doctor::python())
+        .arg(&script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+    let input = json!([{ "name": "request", "schema": schema, "body": body }]).to_string();
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(input.as_bytes())
+            .map_err(|e| format!("validate.py: {e}"))?;
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("validate.py: {e}"))?;
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    if out.status.success() && text.lines().any(|l| l == "ok request") {
+        Ok(())
+    } else {
+        Err(format!("not a valid {schema}: {}", text.trim()))
+    }
+}
+
+/// A suite's model: llmock scripted to answer the suite's one Responses request with
+/// one `set_actuator` call on actuator 0 at `level` (drawn from the run's nonce, and
+/// passed to the firmware as `level=`, so only an applied answer matches it).
+pub struct ToolCallModel {
+    server: Llmock,
+    /// The level the scripted tool call sets.
+    pub level: f64,
+    /// Text the request must carry (e.g. the keyword the device heard).
+    expect: &'static str,
+}
+
+impl ToolCallModel {
+    /// Starts llmock and scripts the answer.
+    pub fn start(nonce: u32, expect: &'static str) -> Result<ToolCallModel> {
+        let server = Llmock::start()?;
+        let level = f64::from(10 + nonce % 90) / 100.0;
+        server.script(json!([{
+            "type": "reply",
+            "text": "{\"severity\":\"info\",\"summary\":\"Light switched as asked.\"}",
+            "tool_calls": [{"name": "set_actuator", "arguments": {"actuator": 0, "level": level}}]
+        }]))?;
+        Ok(ToolCallModel {
+            server,
+            level,
+            expect,
+        })
+    }
+
+    /// Its port on `127.0.0.1`.
+    pub fn port(&self) -> u16 {
+        self.server.port
+    }
+
+    /// Checks that llmock received exactly one request: a spec-valid Responses request
+    /// offering the `set_actuator` tool, whose input carries the expected text.
+    pub fn finish(self) -> Result {
+        let requests = self.server.requests()?;
+        let [request] = requests.as_slice() else {
+            return Err(format!(
+                "llmock received {} requests, want 1: {requests:?}",
+                requests.len()
+            ));
+        };
+        if request["path"] != "/v1/responses" {
+            return Err(format!(
+                "llmock got {}, want /v1/responses",
+                request["path"]
+            ));
+        }
+        let body = &request["body"];
+        spec_valid("CreateResponse", body)?;
+        let tools = body["tools"].as_array().map_or(&[][..], Vec::as_slice);
+        if !tools.iter().any(|t| t["name"] == "set_actuator") {
+            return Err(format!("the request offers no set_actuator tool: {body}"));
+        }
+        if !strings(&body["input"]).contains(self.expect) {
+            return Err(format!(
+                "the request's input does not mention `{}`: {body}",
+                self.expect
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Every string in `v`, joined by newlines (the texts of a request's input items).
+fn strings(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(strings).collect::<Vec<_>>().join("\n"),
+        Value::Object(fields) => fields.values().map(strings).collect::<Vec<_>>().join("\n"),
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// One HTTP/1.1 POST of `body` to `path`; the status line.
+    fn post(port: u16, path: &str, body: &Value) -> String {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let body = body.to_string();
+        write!(
+            s,
+            "POST {path} HTTP/1.1\r\nHost: 10.0.2.100\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out.lines().next().unwrap_or_default().to_string()
+    }
+
+    fn request(keyword: &str) -> Value {
+        json!({
+            "model": "gpt-4.1-mini",
+            "instructions": "You are a device.",
+            "input": [{"role": "user", "content": format!("{{\"keyword\":\"{keyword}\"}}")}],
+            "tools": [{"type": "function", "name": "set_actuator", "description": "light",
+                       "parameters": {"type": "object", "properties": {}}, "strict": true}],
+            "store": false
+        })
+    }
+
+    #[test]
+    fn tool_call_model_passes_only_on_one_valid_request_with_the_keyword() {
+        let expect = "\"keyword\":\"yes\"";
+        let model = ToolCallModel::start(41, expect).unwrap();
+        assert_eq!(model.level, 0.51);
+        assert!(post(model.port(), "/v1/responses", &request("yes")).contains(" 200 "));
+        model.finish().unwrap();
+
+        let model = ToolCallModel::start(41, expect).unwrap();
+        post(model.port(), "/v1/responses", &request("no"));
+        let err = model.finish().unwrap_err();
+        assert!(err.contains("does not mention"), "{err}");
+
+        let model = ToolCallModel::start(41, expect).unwrap();
+        let mut misspelt = request("yes");
+        misspelt["instruction"] = json!("typo");
+        post(model.port(), "/v1/responses", &misspelt);
+        let err = model.finish().unwrap_err();
+        assert!(err.contains("not a valid CreateResponse"), "{err}");
+
+        let model = ToolCallModel::start(41, expect).unwrap();
+        let err = model.finish().unwrap_err();
+        assert!(err.contains("received 0 requests"), "{err}");
+    }
+}
