@@ -26,27 +26,6 @@ use ioto_transport::storage::outbox::{FlashOutbox, StorageError};
 
 use crate::monitor;
 
-/// The cloud client's heap (embedded-alloc), on the boards whose crate gives none
-/// (esp32c3's `Board::init` gives esp-alloc its heap).
-#[cfg(target_arch = "arm")]
-pub mod heap {
-    use core::mem::MaybeUninit;
-
-    /// Bytes of heap: the model request and answer as JSON values.
-    pub const BYTES: usize = 48 * 1024;
-
-    #[global_allocator]
-    static HEAP: embedded_alloc::LlffHeap = embedded_alloc::LlffHeap::empty();
-
-    /// Gives the allocator its memory; call once, first thing.
-    pub fn init() {
-        static mut MEMORY: [MaybeUninit<u8>; BYTES] = [MaybeUninit::uninit(); BYTES];
-        // SAFETY: called once at start-up, before anything allocates; MEMORY is used by
-        // nothing else.
-        unsafe { HEAP.init(core::ptr::addr_of_mut!(MEMORY) as usize, BYTES) }
-    }
-}
-
 /// Seconds from 1900-01-01 (NTP's epoch) to 1970-01-01.
 const NTP_TO_UNIX: u64 = 2_208_988_800;
 
@@ -63,6 +42,15 @@ pub enum Failure {
     Outbox,
     /// The monitor refused to start (see [`monitor::Failure`]).
     Monitor(monitor::Failure),
+}
+
+impl core::fmt::Display for Failure {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Failure::Monitor(e) => write!(f, "the monitor stopped: {e:?}"),
+            other => core::fmt::Debug::fmt(other, f),
+        }
+    }
 }
 
 /// What the monitor runs on, from the board.
@@ -82,9 +70,24 @@ pub struct BoardParts<'c, I, F, E> {
 }
 
 /// Runs the monitor on `net` once it has an address (at most 30 s), the time from
-/// SNTP and the outbox opened (a corrupted one is formatted), for ever; returns only
-/// if it cannot start.
-pub async fn run<I, F, E>(parts: BoardParts<'_, I, F, E>, net: &Net) -> Failure
+/// SNTP and the outbox opened (a corrupted one is formatted), for ever. If it cannot
+/// start, logs why and stops the firmware (the executor sleeps; a reset or the
+/// watchdog starts over).
+pub async fn run<I, F, E>(parts: BoardParts<'_, I, F, E>, net: &Net) -> !
+where
+    I: I2c,
+    F: MultiwriteNorFlash + Clone,
+    E: Entropy,
+{
+    let failure = start(parts, net).await;
+    log::error!("anomaly_monitor stopped: {failure}");
+    loop {
+        core::future::pending::<()>().await;
+    }
+}
+
+/// [`run`] up to the point where it fails.
+async fn start<I, F, E>(parts: BoardParts<'_, I, F, E>, net: &Net) -> Failure
 where
     I: I2c,
     F: MultiwriteNorFlash + Clone,
@@ -137,7 +140,10 @@ where
         return Failure::Outbox;
     };
     let api_key = credentials.api_key::<()>().map_or("", |k| k.expose());
-    let cloud = match (option_env!("IOTO_AI_ENDPOINT"), option_env!("IOTO_AI_CA_PEM")) {
+    let cloud = match (
+        option_env!("IOTO_AI_ENDPOINT"),
+        option_env!("IOTO_AI_CA_PEM"),
+    ) {
         (Some(endpoint), Some(ca)) => Some(monitor::Cloud {
             endpoint,
             model: option_env!("IOTO_AI_MODEL").unwrap_or("gpt-4.1-mini"),
@@ -231,9 +237,9 @@ async fn sntp(stack: Stack<'static>, server: &str, nonce: u32) -> Result<u64, Sn
     if n < 48 || mode != 4 || stratum == 0 || stratum > 15 || reply[28..32] != request[44..48] {
         return Err(SntpError::BadReply);
     }
-    let secs = u64::from(u32::from_be_bytes([reply[40], reply[41], reply[42], reply[43]]));
-    let unix = secs
-        .checked_sub(NTP_TO_UNIX)
-        .ok_or(SntpError::BadReply)?;
+    let secs = u64::from(u32::from_be_bytes([
+        reply[40], reply[41], reply[42], reply[43],
+    ]));
+    let unix = secs.checked_sub(NTP_TO_UNIX).ok_or(SntpError::BadReply)?;
     Ok(unix.saturating_sub(Instant::now().as_secs()))
 }

@@ -77,13 +77,21 @@ pub(crate) fn prepare(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Result<u64> {
 /// Runs FULLY_CONNECTED.
 pub(crate) fn eval(mut op: Op<'_>) -> Result<()> {
     let p = FcParams::read(&mut op.record)?;
-    let (batches, accum, depth) = (p.batches as usize, p.accum as usize, p.out_depth as usize);
-    let (input, filter, bias, output) = (op.first()?, op.input(1), op.input(2), op.output);
     if p.is_float != 0 {
-        return eval_float(&p, input, filter, bias, output);
+        eval_float(&p, op)
+    } else {
+        eval_int8(&p, op)
     }
+}
+
+/// The int8 path of [`eval`] (its own function, so that the registers of the row
+/// loop do not depend on the entry code).
+#[inline(never)]
+fn eval_int8(p: &FcParams, mut op: Op<'_>) -> Result<()> {
     let q = ChannelQuant::read(&mut op.record)?;
-    let (input, filter, out) = (as_i8(input), as_i8(filter), as_i8_mut(output));
+    let (input, filter, bias) = (as_i8(op.first()?), as_i8(op.input(1)), op.input(2));
+    let out = as_i8_mut(op.output);
+    let (batches, accum, depth) = (p.batches as usize, p.accum as usize, p.out_depth as usize);
     let bad = || Error::Malformed("fc bounds");
     let requant = |c: usize| Requant::new(q.channel(c), p.output_offset, p.act_min, p.act_max);
     let shared = requant(0);
@@ -126,13 +134,10 @@ pub(crate) fn eval(mut op: Op<'_>) -> Result<()> {
     Ok(())
 }
 
-fn eval_float(
-    p: &FcParams,
-    input: &[u8],
-    filter: &[u8],
-    bias: &[u8],
-    output: &mut [u8],
-) -> Result<()> {
+/// The float32 path of [`eval`].
+#[inline(never)]
+fn eval_float(p: &FcParams, op: Op<'_>) -> Result<()> {
+    let (input, filter, bias, output) = (op.first()?, op.input(1), op.input(2), op.output);
     let (batches, accum, depth) = (p.batches as usize, p.accum as usize, p.out_depth as usize);
     let (lo, hi) = (
         f32::from_bits(p.act_min as u32),

@@ -10,7 +10,7 @@
 use super::conv::{ConvParams, Operands};
 use super::data::{Op, as_i8_mut, read_i32};
 use super::dot::{quad_dot, quad_dot_portable, widen4};
-use super::requant::Requant;
+use super::requant::{ChannelQuant, Requant};
 use crate::error::{Error, Result};
 
 /// Output pixels per block.
@@ -141,8 +141,14 @@ fn gather(
 /// Every output channel of one gathered block: `dst` holds the block's valid
 /// pixels (`c` channels each), `filter` exactly `c` rows of `k` values.
 #[inline(never)]
-fn block(o: &Operands<'_>, words: &[u32], filter: &[i8], dst: &mut [i8]) {
-    let (p, q, bias) = (&o.p, &o.q, o.bias);
+fn block(
+    p: &ConvParams,
+    q: &ChannelQuant<'_>,
+    words: &[u32],
+    filter: &[i8],
+    bias: &[u8],
+    dst: &mut [i8],
+) {
     let c = p.out_c as usize;
     let k = (p.k_h * p.k_w * p.in_c) as usize;
     let full = k / 4;
@@ -199,7 +205,8 @@ pub(crate) fn eval(mut op: Op<'_>) -> Result<()> {
             gather(p, input, px + lane.min(valid - 1), lane, words)?;
         }
         let dst = out.get_mut(px * c..(px + valid) * c).ok_or_else(bad)?;
-        block(&o, words, o.filter.get(..c * k).ok_or_else(bad)?, dst);
+        let filter = o.filter.get(..c * k).ok_or_else(bad)?;
+        block(p, &o.q, words, filter, o.bias, dst);
         px += PIXELS;
     }
     Ok(())

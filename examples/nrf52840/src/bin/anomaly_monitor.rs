@@ -19,6 +19,8 @@ extern crate alloc;
 #[path = "../../../common/blinky_agent.rs"]
 #[allow(dead_code)] // only its start-up helpers (credentials, or_stop, seed)
 mod blinky;
+#[path = "../../../common/heap.rs"]
+mod heap;
 #[path = "../../../common/anomaly_monitor.rs"]
 #[allow(dead_code)] // `Pacing::Compressed` is the virtual boards'
 mod monitor;
@@ -31,7 +33,7 @@ use ioto_board_nrf52840::{Board, Config, panic};
 
 #[embassy_executor::main]
 async fn main(spawner: Spawner) {
-    on_board::heap::init();
+    heap::init();
     let board = blinky::or_stop(Board::init(Config::default()), Failure::Board).await;
     let Board {
         i2c,
@@ -52,9 +54,7 @@ async fn main(spawner: Spawner) {
         credentials,
         rng,
     };
-    let failure = on_board::run(parts, &net).await;
-    log::error!("anomaly_monitor: {failure:?}");
-    blinky::stop(Failure::Agent).await
+    on_board::run(parts, &net).await
 }
 
 #[panic_handler]

@@ -102,17 +102,22 @@ macro_rules! quad_chunk {
     };
 }
 
-/// An `asm!` block over the four accumulators `acc[0..4]` (operands `a0`..`a3`),
-/// after the block's own `operands`.
+/// An `asm!` block over four accumulators (the places `a0`..`a3`, operands of the
+/// same names), after the block's own `operands`.
 macro_rules! asm_acc4 {
-    ([$($code:expr),+], $acc:expr, [$($operand:tt)*], options($($option:ident),+)) => {
+    (
+        [$($code:expr),+],
+        [$a0:expr, $a1:expr, $a2:expr, $a3:expr],
+        [$($operand:tt)*],
+        options($($option:ident),+)
+    ) => {
         asm!(
             $($code),+,
             $($operand)*
-            a0 = inout(reg) $acc[0],
-            a1 = inout(reg) $acc[1],
-            a2 = inout(reg) $acc[2],
-            a3 = inout(reg) $acc[3],
+            a0 = inout(reg) $a0,
+            a1 = inout(reg) $a1,
+            a2 = inout(reg) $a2,
+            a3 = inout(reg) $a3,
             options($($option),+),
         )
     };
@@ -121,11 +126,12 @@ macro_rules! asm_acc4 {
 /// DSP [`super::quad_dot`]: [`quad_chunk`]s, two per loop iteration (32 MACs in 31
 /// instructions).
 #[inline(always)]
-pub fn quad_dot(xs: &[u32], w: &[i8], mut acc: [i32; 4]) -> [i32; 4] {
+pub fn quad_dot(xs: &[u32], w: &[i8], acc: [i32; 4]) -> [i32; 4] {
     let n = (xs.len() / 8).min(w.len() / 4);
     if n == 0 {
         return acc;
     }
+    let [mut a0, mut a1, mut a2, mut a3] = acc;
     let mut xp = xs.as_ptr();
     let mut wp = w.as_ptr();
     if n % 2 == 1 {
@@ -135,7 +141,7 @@ pub fn quad_dot(xs: &[u32], w: &[i8], mut acc: [i32; 4]) -> [i32; 4] {
         unsafe {
             asm_acc4!(
                 [quad_chunk!()],
-                acc,
+                [a0, a1, a2, a3],
                 [
                     wp = inout(reg) wp,
                     xp = inout(reg) xp,
@@ -154,7 +160,7 @@ pub fn quad_dot(xs: &[u32], w: &[i8], mut acc: [i32; 4]) -> [i32; 4] {
         unsafe {
             asm_acc4!(
                 ["2:", quad_chunk!(), quad_chunk!(), "cmp {wp}, {wend}", "bne 2b"],
-                acc,
+                [a0, a1, a2, a3],
                 [
                     wp = inout(reg) wp => _,
                     xp = inout(reg) xp => _,
@@ -168,7 +174,7 @@ pub fn quad_dot(xs: &[u32], w: &[i8], mut acc: [i32; 4]) -> [i32; 4] {
             );
         }
     }
-    acc
+    [a0, a1, a2, a3]
 }
 
 /// A depthwise tap: `code` reads through `*xp` and `*wp` (both advanced) into the
@@ -178,7 +184,7 @@ macro_rules! tap_asm {
     ([$($code:expr),+], $acc:expr, $xp:expr, $wp:expr, [$($more:tt)*]) => {
         asm_acc4!(
             [$($code),+],
-            $acc,
+            [$acc[0], $acc[1], $acc[2], $acc[3]],
             [
                 xp = inout(reg) *$xp,
                 wp = inout(reg) *$wp,
