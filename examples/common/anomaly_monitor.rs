@@ -296,7 +296,11 @@ where
             };
             let http = IotoHttp::new(HttpClient::new(&mut https, timer), HTTP_HEAD);
             let client = CloudClient::new(http, clock, Delay, cfg);
-            Some(CloudAdvisor::new(client, AdvisorConfig::new(c.model)))
+            // The answer comes back as a server-sent event stream, accumulated as it
+            // arrives and checked whole.
+            let mut cfg = AdvisorConfig::new(c.model);
+            cfg.stream = true;
+            Some(CloudAdvisor::new(client, cfg))
         }
         None => None,
     };

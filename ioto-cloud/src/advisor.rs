@@ -77,6 +77,10 @@ pub struct AdvisorConfig {
     pub system_prompt: String,
     /// The device's limits every command is checked against.
     pub limits: Limits,
+    /// Ask for the answer as a server-sent event stream (`"stream": true`) instead of
+    /// one JSON body: the answer is accumulated as it arrives (with the same caps) and
+    /// checked whole, exactly as an unstreamed one. Default `false`.
+    pub stream: bool,
 }
 
 impl AdvisorConfig {
@@ -89,6 +93,7 @@ impl AdvisorConfig {
             max_output_tokens: 400,
             system_prompt: SYSTEM_PROMPT.into(),
             limits: Limits::default(),
+            stream: false,
         }
     }
 }
@@ -192,9 +197,9 @@ impl<T: HttpTransport, C: Clock, D: DelayNs> CloudAdvisor<T, C, D> {
     pub fn request_preview(&self, context: &str) -> Result<String, AdvisorError> {
         let registry = registry(&TOOLS)?;
         let body = match self.request(context) {
-            Request::Chat(r) => r.to_json(Some(&registry), false),
-            Request::Responses(r) => r.to_json(Some(&registry), false),
-            Request::Anthropic(r) => r.to_json(Some(&registry), false),
+            Request::Chat(r) => r.to_json(Some(&registry), self.cfg.stream),
+            Request::Responses(r) => r.to_json(Some(&registry), self.cfg.stream),
+            Request::Anthropic(r) => r.to_json(Some(&registry), self.cfg.stream),
         };
         serde_json::to_string(&body).map_err(|_| AdvisorError::Cloud(Error::Json("request")))
     }
@@ -233,7 +238,11 @@ impl<T: HttpTransport, C: Clock, D: DelayNs> CloudAdvisor<T, C, D> {
         req: &R,
         tools: Option<&ToolRegistry<'_>>,
     ) -> Result<(String, Vec<ToolCall>, Option<Usage>), AdvisorError> {
-        let answer = self.client.call(req, tools).await?;
+        let answer = if self.cfg.stream {
+            self.client.stream(req, tools, &mut |_| {}).await?
+        } else {
+            self.client.call(req, tools).await?
+        };
         if let Some(t) = answer.refusal() {
             return Err(AdvisorError::Cloud(Error::Refusal(bounded(&t, 256))));
         }

@@ -185,6 +185,55 @@ fn responses_and_anthropic_wires_give_the_same_command() {
 }
 
 #[test]
+fn streamed_answers_give_the_same_command_on_every_wire() {
+    let s = Server::llmock();
+    let decision = r#"{"severity":"warning","summary":"Streamed."}"#;
+    for (base, api, key, wire, path) in [
+        (
+            "/v1",
+            Api::OpenAi,
+            "sk-local",
+            Wire::Chat,
+            "/v1/chat/completions",
+        ),
+        (
+            "/v1",
+            Api::OpenAi,
+            "sk-local",
+            Wire::Responses,
+            "/v1/responses",
+        ),
+        (
+            "/anthropic",
+            Api::Anthropic,
+            "sk-ant-local",
+            Wire::Anthropic,
+            "/anthropic/v1/messages",
+        ),
+    ] {
+        let mut cfg = AdvisorConfig::new("gpt-4o-mini");
+        cfg.wire = Some(wire);
+        cfg.stream = true;
+        let mut adv = CloudAdvisor::new(client(&s.url(base), api, key), cfg);
+        script(&s, reply_calling(json!({"level": 1.5}), Some(decision), 1));
+        let a = block_on(adv.advise(CONTEXT, &TOOLS)).unwrap();
+        assert_eq!(
+            a.commands().copied().collect::<Vec<_>>(),
+            [Command::SetSensitivity { level: 1.5 }],
+            "{wire:?}"
+        );
+        assert_eq!(a.severity, Severity::Warning, "{wire:?}");
+        let reqs = requests(&s);
+        let last = reqs.last().unwrap();
+        assert_eq!(last["path"], path);
+        // The peer was asked for, and so answered with, an event stream.
+        assert_eq!(last["body"]["stream"], true, "{wire:?}");
+        let preview: Value = serde_json::from_str(&adv.request_preview(CONTEXT).unwrap()).unwrap();
+        assert_eq!(last["body"], preview, "{wire:?}");
+    }
+}
+
+#[test]
 fn spent_budget_is_a_typed_error_and_sends_nothing() {
     let s = Server::llmock();
     let mut cfg = ClientConfig::new(

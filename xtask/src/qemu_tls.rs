@@ -19,7 +19,8 @@
 //!
 //! * the broker got telemetry, the device state before the command (sensitivity 1)
 //!   and after it (the scripted level), and the model's advice record;
-//! * llmock got exactly one Chat Completions request, answered 200, valid against the
+//! * llmock got exactly one Chat Completions request (`"stream": true`: the answer comes
+//!   back over SSE), answered 200, valid against the
 //!   OpenAI OpenAPI spec (`ioto-cloud/tests/spec/validate.py`), offering the device's
 //!   functions as tools and carrying this device's escalation context.
 
@@ -329,7 +330,7 @@ impl MonitorServices {
         Ok(())
     }
 
-    /// One spec-valid Chat Completions request from this device, answered.
+    /// One spec-valid, streamed Chat Completions request from this device, answered.
     fn check_model(&self) -> Result {
         let served = self.llmock.requests()?;
         let chats: Vec<&Value> = served
@@ -362,9 +363,11 @@ impl MonitorServices {
                         .is_some_and(|c| c.contains(&self.device))
             })
         });
-        if !offers || !from_us {
+        // The firmware asks for the answer as a server-sent event stream.
+        let streamed = body["stream"] == true;
+        if !offers || !from_us || !streamed {
             return Err(format!(
-                "the request offers set_sensitivity: {offers}, carries {}'s context: {from_us}; body: {body}",
+                "the request offers set_sensitivity: {offers}, carries {}'s context: {from_us}, asks for a stream: {streamed}; body: {body}",
                 self.device
             ));
         }

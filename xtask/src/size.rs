@@ -175,7 +175,9 @@ pub fn model_weights(file: &object::File<'_>) -> u64 {
         if sym.kind() != object::SymbolKind::Data || sym.size() < 64 {
             continue;
         }
-        let Some(section) = sym.section_index().and_then(|i| file.section_by_index(i).ok())
+        let Some(section) = sym
+            .section_index()
+            .and_then(|i| file.section_by_index(i).ok())
         else {
             continue;
         };

@@ -4,6 +4,8 @@
 
 pub mod credentials;
 pub mod net;
+#[cfg(feature = "rtt")]
+pub mod rtt_console;
 pub mod storage;
 
 pub use credentials::{Credentials, CredentialsError, Field, Secret, Source};

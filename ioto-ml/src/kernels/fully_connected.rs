@@ -77,21 +77,25 @@ pub(crate) fn prepare(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Result<u64> {
 /// Runs FULLY_CONNECTED.
 pub(crate) fn eval(mut op: Op<'_>) -> Result<()> {
     let p = FcParams::read(&mut op.record)?;
+    let operands = [op.first()?, op.input(1), op.input(2)];
     if p.is_float != 0 {
-        eval_float(&p, op)
-    } else {
-        eval_int8(&p, op)
+        return eval_float(&p, operands, op.output);
     }
+    let q = ChannelQuant::read(&mut op.record)?;
+    eval_int8(&p, &q, operands, as_i8_mut(op.output))
 }
 
-/// The int8 path of [`eval`] (its own function, so that the registers of the row
-/// loop do not depend on the entry code).
+/// The int8 path of [`eval`] over `[input, filter, bias]` (its own function, so that
+/// the registers of the row loop do not depend on the entry code).
 #[inline(never)]
-fn eval_int8(p: &FcParams, mut op: Op<'_>) -> Result<()> {
-    let q = ChannelQuant::read(&mut op.record)?;
-    let (input, filter, bias) = (as_i8(op.first()?), as_i8(op.input(1)), op.input(2));
-    let out = as_i8_mut(op.output);
+fn eval_int8(
+    p: &FcParams,
+    q: &ChannelQuant<'_>,
+    [input, filter, bias]: [&[u8]; 3],
+    out: &mut [i8],
+) -> Result<()> {
     let (batches, accum, depth) = (p.batches as usize, p.accum as usize, p.out_depth as usize);
+    let (input, filter) = (as_i8(input), as_i8(filter));
     let bad = || Error::Malformed("fc bounds");
     let requant = |c: usize| Requant::new(q.channel(c), p.output_offset, p.act_min, p.act_max);
     let shared = requant(0);
@@ -134,10 +138,9 @@ fn eval_int8(p: &FcParams, mut op: Op<'_>) -> Result<()> {
     Ok(())
 }
 
-/// The float32 path of [`eval`].
+/// The float32 path of [`eval`] over `[input, filter, bias]`.
 #[inline(never)]
-fn eval_float(p: &FcParams, op: Op<'_>) -> Result<()> {
-    let (input, filter, bias, output) = (op.first()?, op.input(1), op.input(2), op.output);
+fn eval_float(p: &FcParams, [input, filter, bias]: [&[u8]; 3], output: &mut [u8]) -> Result<()> {
     let (batches, accum, depth) = (p.batches as usize, p.accum as usize, p.out_depth as usize);
     let (lo, hi) = (
         f32::from_bits(p.act_min as u32),

@@ -13,6 +13,13 @@
 #![no_std]
 #![no_main]
 
+// The example crate links serde's `alloc` (through ioto-cloud, for the bins that call a
+// cloud model), so every bin needs a global allocator; this one never allocates, so the
+// allocator is left without memory (`heap::init` is not called).
+#[allow(dead_code)]
+#[path = "../../../common/heap.rs"]
+mod heap;
+
 #[path = "../../../common/blinky_agent.rs"]
 mod blinky;
 

@@ -6,6 +6,13 @@
 #![no_std]
 #![no_main]
 
+// The example crate links serde's `alloc` (through ioto-cloud, for the bins that call a
+// cloud model), so every bin needs a global allocator; this one never allocates, so the
+// allocator is left without memory (`heap::init` is not called).
+#[allow(dead_code)]
+#[path = "../../../common/heap.rs"]
+mod heap;
+
 #[embedded_test::tests(default_timeout = 10)]
 mod tests {
     use ioto_board_rp2040::{self as board, EmbassyClock, HwRng, Peripherals, time::Timer};

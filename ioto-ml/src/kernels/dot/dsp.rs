@@ -123,7 +123,7 @@ macro_rules! asm_acc4 {
     };
 }
 
-/// DSP [`super::quad_dot`]: [`quad_chunk`]s, two per loop iteration (32 MACs in 31
+/// DSP [`super::quad_dot`]: `quad_chunk!`s, two per loop iteration (32 MACs in 31
 /// instructions).
 #[inline(always)]
 pub fn quad_dot(xs: &[u32], w: &[i8], acc: [i32; 4]) -> [i32; 4] {
@@ -201,7 +201,7 @@ macro_rules! tap_asm {
 /// One depthwise tap over four channels (depth multiplier 1): for the words at
 /// `xp` and `wp`, `acc[k] += (x[k] + offset) * w[k]` with `SMLABB`/`SMLATT`;
 /// then both pointers advance by `step` bytes. `off2` is
-/// [`offset_pair`]`(offset)`.
+/// `offset_pair(offset)`.
 ///
 /// # Safety
 /// `xp` and `wp` must each point to 4 readable bytes.
