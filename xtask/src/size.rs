@@ -121,6 +121,7 @@ pub fn cmd(raw: &[String]) -> Result {
         Some(b) => vec![boards::find(b)?],
         None => boards::BOARDS.iter().collect(),
     };
+    let models = known_models()?;
     let mut rows = Vec::new();
     for board in chosen {
         let elves = if args.flag("--all") {
@@ -153,7 +154,7 @@ pub fn cmd(raw: &[String]) -> Result {
             rows.push(SizeRow {
                 board: board.name,
                 footprint: Footprint::of_object(&file),
-                weights: model_weights(&file),
+                weights: model_weights(&file, &models),
                 elf,
             });
         }
@@ -166,29 +167,65 @@ pub fn cmd(raw: &[String]) -> Result {
     Ok(())
 }
 
-/// Bytes of TFLite flatbuffers embedded in `file`: data symbols whose contents carry
-/// the `TFL3` file identifier at offset 4 (how `include_bytes!` models appear).
-pub fn model_weights(file: &object::File<'_>) -> u64 {
-    use object::ObjectSymbol;
-    let mut total = 0;
-    for sym in file.symbols() {
-        if sym.kind() != object::SymbolKind::Data || sym.size() < 64 {
-            continue;
-        }
-        let Some(section) = sym
-            .section_index()
-            .and_then(|i| file.section_by_index(i).ok())
-        else {
-            continue;
-        };
-        let Ok(Some(head)) = section.data_range(sym.address(), 8) else {
-            continue;
-        };
-        if head.get(4..8) == Some(b"TFL3".as_slice()) {
-            total += sym.size();
+/// The TFLite models in the repository (`*.tflite` that git tracks under `ioto-ml/tests/golden`
+/// and the examples), which firmware may embed with `include_bytes!`.
+pub fn known_models() -> Result<Vec<Vec<u8>>> {
+    let root = crate::toolchain::repo_root();
+    let out = std::process::Command::new("git")
+        .current_dir(&root)
+        .args(["ls-files", "-z", "--", "*.tflite"])
+        .output()
+        .map_err(|e| format!("git ls-files: {e}"))?;
+    let mut models = Vec::new();
+    for path in out.stdout.split(|b| *b == 0).filter(|p| !p.is_empty()) {
+        let path = root.join(String::from_utf8_lossy(path).as_ref());
+        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if !models.contains(&bytes) {
+            models.push(bytes);
         }
     }
-    total
+    Ok(models)
+}
+
+/// Bytes of `models` embedded whole in the allocated sections of `file` (each model
+/// counted once): how `include_bytes!` models appear, named or merged into an anonymous
+/// constant.
+pub fn model_weights(file: &object::File<'_>, models: &[Vec<u8>]) -> u64 {
+    let sections: Vec<&[u8]> = file
+        .sections()
+        .filter(|s| {
+            matches!(s.flags(), SectionFlags::Elf { sh_flags } if sh_flags & u64::from(object::elf::SHF_ALLOC) != 0)
+        })
+        .filter_map(|s| s.data().ok())
+        .collect();
+    models
+        .iter()
+        .filter(|m| m.len() >= 8)
+        .filter(|m| sections.iter().any(|data| contains(data, m)))
+        .map(|m| m.len() as u64)
+        .sum()
+}
+
+/// Whether `needle` occurs in `haystack`.
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    let Some(first) = needle.first() else {
+        return true;
+    };
+    let mut at = 0;
+    while let Some(i) = haystack
+        .get(at..)
+        .and_then(|rest| rest.iter().position(|b| b == first))
+    {
+        let start = at + i;
+        if haystack
+            .get(start..start + needle.len())
+            .is_some_and(|w| w == needle)
+        {
+            return true;
+        }
+        at = start + 1;
+    }
+    false
 }
 
 /// Prints one row per firmware.
@@ -255,27 +292,37 @@ mod tests {
         assert_eq!(f.ram(), 1054);
     }
 
-    /// A stand-in model in this test binary: `TFL3` at offset 4, 256 bytes.
+    /// A stand-in model in this test binary: 256 bytes no other data repeats.
     #[used]
-    #[unsafe(no_mangle)]
     static IOTO_SIZE_TEST_MODEL: [u8; 256] = {
         let mut m = [0u8; 256];
-        m[4] = b'T';
-        m[5] = b'F';
-        m[6] = b'L';
-        m[7] = b'3';
+        let mut i = 0;
+        while i < 256 {
+            m[i] = (i as u8).wrapping_mul(167).wrapping_add(13);
+            i += 1;
+        }
         m
     };
 
     #[test]
-    fn counts_embedded_models_as_weights() {
+    fn counts_embedded_models_once_and_nothing_else() {
         let exe = std::env::current_exe().expect("test binary path");
         let bytes = std::fs::read(&exe).expect("read test binary");
         let file = object::File::parse(&*bytes).expect("ELF parses");
-        let weights = model_weights(&file);
-        // Our 256-byte stand-in and nothing that is not a model (this binary has no
-        // other TFLite flatbuffer).
-        assert_eq!(weights, 256, "weights {weights}");
+        let model = IOTO_SIZE_TEST_MODEL.to_vec();
+        let mut absent = model.clone();
+        absent.reverse();
+        assert_eq!(model_weights(&file, std::slice::from_ref(&model)), 256);
+        assert_eq!(model_weights(&file, &[absent]), 0);
+        // Every model in the repository is a real TFLite file, none in this binary.
+        let known = known_models().expect("models");
+        assert!(!known.is_empty());
+        assert!(
+            known
+                .iter()
+                .all(|m| m.get(4..8) == Some(b"TFL3".as_slice()))
+        );
+        assert_eq!(model_weights(&file, &known), 0);
     }
 
     #[test]
