@@ -44,6 +44,14 @@ impl Args {
             .find(|(k, _)| k == option)
             .map(|(_, v)| v.as_str())
     }
+
+    /// Every value given for `option`, in order (for options that may repeat).
+    pub fn options(&self, option: &str) -> impl Iterator<Item = &str> {
+        self.options
+            .iter()
+            .filter(move |(k, _)| k == option)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 #[cfg(test)]
@@ -52,6 +60,14 @@ mod tests {
 
     fn v(s: &[&str]) -> Vec<String> {
         s.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn repeated_options_keep_every_value() {
+        let a = Args::parse(&v(&["--suite", "ml", "--suite", "net"]), &[], &["--suite"])
+            .expect("parses");
+        assert_eq!(a.options("--suite").collect::<Vec<_>>(), ["ml", "net"]);
+        assert_eq!(a.option("--suite"), Some("net"));
     }
 
     #[test]

@@ -80,7 +80,7 @@ pub fn cmd(raw: &[String]) -> Result {
         opts.timeout = Duration::from_secs(t.parse().map_err(|_| format!("bad --timeout `{t}`"))?);
     }
     opts.suites
-        .extend(args.option("--suite").map(str::to_string));
+        .extend(args.options("--suite").map(str::to_string));
     let chosen: Vec<&Board> = match args.option("--board") {
         Some(b) => vec![boards::find(b)?],
         None if args.flag("--probe") => boards::BOARDS.iter().filter(|b| !b.is_virtual()).collect(),
