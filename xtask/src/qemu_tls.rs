@@ -411,7 +411,7 @@ fn start_llmock(pki: &Pki) -> Result<(Llmock, u16)> {
     Ok((server, https))
 }
 
-/// One llmock app behind two uvicorn servers: HTTPS on argv[1], plain HTTP on argv[2].
+/// One llmock app behind two uvicorn servers: HTTPS on `argv[1]`, plain HTTP on `argv[2]`.
 const TWO_LISTENERS: &str = r#"
 import asyncio, sys, uvicorn
 from llmock.main import create_app
@@ -558,7 +558,8 @@ mod tests {
                 "parameters": {"type": "object", "properties": {"level": {"type": "number"}},
                                "required": ["level"], "additionalProperties": false},
                 "strict": true}}],
-            "max_tokens": 400
+            "max_tokens": 400,
+            "stream": true
         });
         if let Some((k, v)) = field {
             body[k] = v;
