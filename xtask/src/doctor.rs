@@ -223,7 +223,8 @@ pub fn python() -> std::path::PathBuf {
     toolchain::repo_root().join(".venv/bin/python3")
 }
 
-fn is_root() -> bool {
+/// Whether this process runs as root (installs need no `sudo` then).
+pub fn is_root() -> bool {
     toolchain::capture(Command::new("id").arg("-u")).is_some_and(|s| s.trim() == "0")
 }
 
