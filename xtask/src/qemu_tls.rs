@@ -30,13 +30,14 @@ use std::{
     time::{Duration, Instant},
 };
 
+use ioto_test_peers::{free_port, llmock::Llmock};
 use serde_json::Value;
 
 use crate::{
     Result,
     qemu_net::{
         Mosquitto,
-        llmock::{self, Llmock},
+        llmock::{self},
     },
 };
 
@@ -400,7 +401,7 @@ fn start_llmock(pki: &Pki) -> Result<(Llmock, u16)> {
     .env("LLMOCK_LATENCY_MS", "0")
     .env("LLMOCK_RESPONSE_STYLE", "hello")
     .env("LLMOCK_TOOL_MODE", "auto");
-    let server = Llmock::spawn(cmd, control)?;
+    let server = Llmock::spawn(&mut cmd, control)?;
     let deadline = Instant::now() + Duration::from_secs(10);
     while std::net::TcpStream::connect(("127.0.0.1", https)).is_err() {
         if Instant::now() > deadline {
@@ -425,14 +426,6 @@ async def main():
                          server(plain).serve())
 asyncio.run(main())
 "#;
-
-/// A loopback port that was free a moment ago.
-fn free_port() -> Result<u16> {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| format!("no free loopback port: {e}"))
-}
 
 /// `mosquitto_sub` on every topic (and the `$aws/` shadow topics, which `#` does not
 /// match) of `broker`, verified against `ca`, writing `topic payload` lines to `out`;

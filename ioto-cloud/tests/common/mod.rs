@@ -31,17 +31,25 @@ pub fn python() -> PathBuf {
     p
 }
 
-/// A child process killed (and reaped) on drop.
+/// A server process, killed (and reaped) on drop.
 pub struct Server {
-    child: Child,
+    process: Process,
     /// The port it listens on.
     pub port: u16,
 }
 
+/// A child this file started, or a shared peer (which stops itself).
+enum Process {
+    Child(Child),
+    Peer(ioto_test_peers::llmock::Llmock),
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Process::Child(child) = &mut self.process {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -73,57 +81,33 @@ impl Server {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        Self { child, port }
+        Self {
+            process: Process::Child(child),
+            port,
+        }
     }
 
-    /// llmock (PyPI) on an ephemeral loopback port.
+    /// llmock (PyPI) on an ephemeral loopback port (`ioto_test_peers`).
     pub fn llmock() -> Self {
-        let port = free_port();
-        let child = Command::new(python())
-            .args([
-                "-c",
-                "import sys; from llmock.cli import app; sys.argv[0] = 'llmock'; sys.exit(app())",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                &port.to_string(),
-                "--latency-ms",
-                "0",
-                "--response-style",
-                "hello",
-                "--tool-mode",
-                "auto",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start llmock");
-        Self::wait_ready(child, Some(port))
+        Self::peer(ioto_test_peers::llmock::Llmock::start(&python()))
     }
 
     /// llmock serving HTTPS itself (uvicorn's TLS, with `cert` and `key`) on an
     /// ephemeral loopback port, with the same settings as [`Server::llmock`].
     pub fn llmock_tls(cert: &std::path::Path, key: &std::path::Path) -> Self {
-        let port = free_port();
-        let child = Command::new(python())
-            .args(["-m", "uvicorn", "llmock.main:create_app", "--factory"])
-            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-            .arg("--ssl-certfile")
-            .arg(cert)
-            .arg("--ssl-keyfile")
-            .arg(key)
-            .args(["--log-level", "warning"])
-            .env("LLMOCK_LATENCY_MS", "0")
-            .env("LLMOCK_RESPONSE_STYLE", "hello")
-            .env("LLMOCK_TOOL_MODE", "auto")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start llmock (uvicorn with TLS)");
-        Self::wait_ready(child, Some(port))
+        Self::peer(ioto_test_peers::llmock::Llmock::start_tls(
+            &python(),
+            cert,
+            key,
+        ))
+    }
+
+    fn peer(started: Result<ioto_test_peers::llmock::Llmock, String>) -> Self {
+        let peer = started.unwrap_or_else(|e| panic!("{e}"));
+        Self {
+            port: peer.port(),
+            process: Process::Peer(peer),
+        }
     }
 
     /// The scripted Realtime WebSocket peer (tests/realtime_peer.py).
@@ -156,11 +140,7 @@ impl Server {
 
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    ioto_test_peers::free_port().unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The host client type.

@@ -1,128 +1,21 @@
 //! llmock (PyPI, the project's `.venv`), an OpenAI-compatible server, as a networked
 //! suite's model: started on an ephemeral loopback port over plain HTTP
-//! ([`Llmock::start`]; an HTTPS variant would hand uvicorn `--ssl-certfile` /
-//! `--ssl-keyfile` through the same [`Llmock::spawn`]), scripted through its control
+//! ([`start`], the shared `ioto_test_peers::llmock::Llmock`), scripted through its control
 //! API (`POST /_llmock/scenario`), and asked afterwards what it received
 //! (`GET /_llmock/requests`). Request bodies are checked against the OpenAI OpenAPI
 //! spec with ioto-cloud's validator (`ioto-cloud/tests/spec/validate.py`).
 
-use std::{
-    io::{Read, Write},
-    net::{TcpListener, TcpStream},
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::io::Write as _;
+use std::process::{Command, Stdio};
 
+use ioto_test_peers::llmock::Llmock;
 use serde_json::{Value, json};
 
 use crate::{Result, doctor, toolchain};
 
-/// A running llmock, killed on drop.
-pub struct Llmock {
-    /// Its port on `127.0.0.1`.
-    pub port: u16,
-    child: Child,
-}
-
-impl Llmock {
-    /// llmock's own server over plain HTTP, answering at once.
-    pub fn start() -> Result<Llmock> {
-        let port = free_port()?;
-        let mut cmd = Command::new(python()?);
-        cmd.args([
-            "-c",
-            "import sys; from llmock.cli import app; sys.argv[0] = 'llmock'; sys.exit(app())",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-            "--latency-ms",
-            "0",
-            "--response-style",
-            "hello",
-            "--tool-mode",
-            "auto",
-        ]);
-        Self::spawn(cmd, port)
-    }
-
-    /// Starts `cmd` (a server that will listen on loopback `port`) and waits until it
-    /// accepts connections.
-    pub fn spawn(mut cmd: Command, port: u16) -> Result<Llmock> {
-        let child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| {
-                format!("cannot start llmock: {e} (run `cargo xtask doctor --install`)")
-            })?;
-        let mut server = Llmock { port, child };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(status)) = server.child.try_wait() {
-                return Err(format!(
-                    "llmock exited at start ({status}); run `cargo xtask doctor --install`"
-                ));
-            }
-            if Instant::now() > deadline {
-                return Err(format!("llmock did not listen on {port} within 30 s"));
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Ok(server)
-    }
-
-    /// One request to the control API of a plain-HTTP llmock (POST with a body, else
-    /// GET); its JSON answer.
-    pub fn control(&self, path: &str, body: Option<&Value>) -> Result<Value> {
-        let fail = |e: &dyn std::fmt::Display| format!("llmock {path}: {e}");
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).map_err(|e| fail(&e))?;
-        let body = body.map(Value::to_string).unwrap_or_default();
-        let method = if body.is_empty() { "GET" } else { "POST" };
-        write!(
-            s,
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .map_err(|e| fail(&e))?;
-        let mut out = String::new();
-        s.read_to_string(&mut out).map_err(|e| fail(&e))?;
-        let (head, body) = out
-            .split_once("\r\n\r\n")
-            .ok_or_else(|| fail(&"no HTTP head"))?;
-        if !head.starts_with("HTTP/1.1 2") {
-            return Err(fail(&head.lines().next().unwrap_or(head)));
-        }
-        serde_json::from_str(body).map_err(|e| fail(&e))
-    }
-
-    /// Queues `behaviors` (llmock's scenario format) for the next requests.
-    pub fn script(&self, behaviors: Value) -> Result {
-        self.control(
-            "/_llmock/scenario",
-            Some(&json!({ "behaviors": behaviors })),
-        )
-        .map(|_| ())
-    }
-
-    /// The requests llmock received, oldest first (method, path, body, status...).
-    pub fn requests(&self) -> Result<Vec<Value>> {
-        let all = self.control("/_llmock/requests", None)?;
-        all["requests"]
-            .as_array()
-            .cloned()
-            .ok_or_else(|| format!("llmock's request log is not a list: {all}"))
-    }
-}
-
-impl Drop for Llmock {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// llmock's own server over plain HTTP, answering at once, run by the project's Python.
+pub fn start() -> Result<Llmock> {
+    Llmock::start(&python()?)
 }
 
 /// The project's Python, which must import llmock (and uvicorn).
@@ -142,13 +35,6 @@ pub fn python() -> Result<std::path::PathBuf> {
             python.display()
         ))
     }
-}
-
-fn free_port() -> Result<u16> {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| format!("no free loopback port: {e}"))
 }
 
 /// Checks `body` against the OpenAI OpenAPI spec's schema `schema` (e.g.
@@ -195,7 +81,7 @@ pub struct ToolCallModel {
 impl ToolCallModel {
     /// Starts llmock and scripts the answer.
     pub fn start(nonce: u32, expect: &'static str) -> Result<ToolCallModel> {
-        let server = Llmock::start()?;
+        let server = start()?;
         let level = f64::from(10 + nonce % 90) / 100.0;
         server.script(json!([{
             "type": "reply",
@@ -211,7 +97,7 @@ impl ToolCallModel {
 
     /// Its port on `127.0.0.1`.
     pub fn port(&self) -> u16 {
-        self.server.port
+        self.server.port()
     }
 
     /// Checks that llmock received exactly one request: a spec-valid Responses request
@@ -260,6 +146,8 @@ fn strings(v: &Value) -> String {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
 
     /// One HTTP/1.1 POST of `body` to `path`; the status line.
     fn post(port: u16, path: &str, body: &Value) -> String {

@@ -167,8 +167,5 @@ pub fn recv_line(rx: &Receiver<Line>, limit: Duration, context: &str) -> Line {
 
 /// A loopback port nobody listens on right now.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port()
+    ioto_test_peers::free_port().unwrap_or_else(|e| panic!("{e}"))
 }
