@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{HostClient, Server, block_on, client, control};
+use common::{HostClient, Server, block_on, client, control, requests, script};
 use ioto_board_host::platform::{HostClock, HostDelay, StdHttp};
 use ioto_cloud::Secret;
 use ioto_cloud::advisor::{AdvisorConfig, AdvisorError, CloudAdvisor, SYSTEM_PROMPT, Wire};
@@ -18,21 +18,6 @@ use ioto_core::device::{Command, Rejected, TOOLS};
 use serde_json::{Value, json};
 
 const CONTEXT: &str = r#"{"rms":0.91,"crest":4.2,"score":7.3,"state":"alarm"}"#;
-
-fn script(s: &Server, behaviors: Value) {
-    control(
-        s.port,
-        "/_llmock/scenario",
-        Some(&json!({ "behaviors": behaviors })),
-    );
-}
-
-fn requests(s: &Server) -> Vec<Value> {
-    control(s.port, "/_llmock/requests", None)["requests"]
-        .as_array()
-        .unwrap()
-        .clone()
-}
 
 fn advisor(c: HostClient, wire: Option<Wire>) -> CloudAdvisor<StdHttp, HostClock, HostDelay> {
     let mut cfg = AdvisorConfig::new("gpt-4o-mini");

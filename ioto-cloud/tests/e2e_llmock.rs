@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Server, block_on, client, control, device_tools};
+use common::{Server, block_on, client, device_tools, requests, script};
 use ioto_cloud::Error;
 use ioto_cloud::anthropic::{AnthropicMessage, AnthropicRequest};
 use ioto_cloud::api::ModelAnswer;
@@ -21,21 +21,6 @@ use serde_json::{Value, json};
 use std::cell::Cell;
 
 const HELLO: &str = "Hello! This is a mock response from gpt-4o.";
-
-fn script(s: &Server, behaviors: Value) {
-    control(
-        s.port,
-        "/_llmock/scenario",
-        Some(&json!({ "behaviors": behaviors })),
-    );
-}
-
-fn requests(s: &Server) -> Vec<Value> {
-    control(s.port, "/_llmock/requests", None)["requests"]
-        .as_array()
-        .unwrap()
-        .clone()
-}
 
 fn two_parallel_calls() -> Value {
     json!([{"type": "reply", "tool_calls": [

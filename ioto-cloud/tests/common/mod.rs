@@ -207,6 +207,23 @@ pub fn control(port: u16, path: &str, body: Option<&serde_json::Value>) -> serde
     })
 }
 
+/// Queues `behaviors` (llmock's scenario format) on the llmock `s` for its next requests.
+pub fn script(s: &Server, behaviors: serde_json::Value) {
+    control(
+        s.port,
+        "/_llmock/scenario",
+        Some(&serde_json::json!({ "behaviors": behaviors })),
+    );
+}
+
+/// The requests the llmock `s` received, oldest first.
+pub fn requests(s: &Server) -> Vec<serde_json::Value> {
+    control(s.port, "/_llmock/requests", None)["requests"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
 /// Two device tools for the tool-loop tests: `read_sensor` (temp 21.5, vibration 0.73)
 /// and `set_actuator` for a `fan` of 0..=3000 rpm whose last setting lands in `fan`.
 pub fn device_tools<'a>(fan: &'a Cell<f64>) -> ToolRegistry<'a> {
