@@ -42,8 +42,9 @@ pub const MODEL: &str = match option_env!("IOTO_AI_MODEL") {
 
 /// The roots an `https://` endpoint's chain may end in: `IOTO_AI_CA_PEM` (PEM text)
 /// at build time, else Google Trust Services' GTS Root R4 and Let's Encrypt's ISRG
-/// Root X2 (`keyword_to_cloud-ca.pem`; ECDSA roots, as the verifier's default build
-/// has no RSA), which api.openai.com's chain ended in when this was written
+/// Root X2 (`keyword_to_cloud-ca.pem`; ECDSA P-384 roots — the verifier has no RSA
+/// unless `tls-rsa` is on, and P-384 needs `tls-p384`, which the physical examples
+/// enable), which api.openai.com's chain ended in when this was written
 /// (`openssl s_client -showcerts -connect host:443` shows where a chain ends).
 pub static TRUST: &[u8] = match option_env!("IOTO_AI_CA_PEM") {
     Some(pem) => pem.as_bytes(),

@@ -2,7 +2,7 @@
 #![no_std]
 #![deny(missing_docs)]
 
-#[cfg(feature = "codegen")]
+#[cfg(any(feature = "std", test))]
 extern crate std;
 
 #[cfg(feature = "codegen")]

@@ -9,7 +9,8 @@ use crate::error::{Error, Result};
 use crate::kernels::data::Op;
 use crate::kernels::prepare::OpCtx;
 use crate::kernels::{
-    activation, conv, depthwise, elementwise, fully_connected, im2col, mean, pool, quantize, shape,
+    activation, conv, conv_eval, depthwise_eval, elementwise, fc_eval, fully_connected, mean, pool,
+    pool_eval, quantize, shape,
 };
 use crate::record::Writer;
 
@@ -162,15 +163,15 @@ const ANY: i32 = i32::MAX;
 //     prepare, eval;
 operators! {
     Conv2d: CONV_2D [3] ..=8, "op-conv-2d",
-        conv::prepare_conv, im2col::eval;
+        conv::prepare_conv, conv_eval;
     DepthwiseConv2d: DEPTHWISE_CONV_2D [4] ..=7, "op-depthwise-conv-2d",
-        conv::prepare_depthwise, depthwise::eval;
+        conv::prepare_depthwise, depthwise_eval;
     FullyConnected: FULLY_CONNECTED [9] ..=12, "op-fully-connected",
-        fully_connected::prepare, fully_connected::eval;
+        fully_connected::prepare, fc_eval;
     AveragePool2d: AVERAGE_POOL_2D [1] ..=3, "op-average-pool-2d",
-        |c, w| pool::prepare(c, w, true), pool::eval;
+        |c, w| pool::prepare(c, w, true), pool_eval;
     MaxPool2d: MAX_POOL_2D [17] ..=3, "op-max-pool-2d",
-        |c, w| pool::prepare(c, w, false), pool::eval;
+        |c, w| pool::prepare(c, w, false), pool_eval;
     Add: ADD [0] ..=5, "op-add",
         |c, w| elementwise::prepare(c, w, false), elementwise::eval;
     Mul: MUL [18] ..=7, "op-mul",

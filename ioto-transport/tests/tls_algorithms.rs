@@ -4,8 +4,8 @@
 //! ISRG Root X2), a P-384 leaf (CertificateVerify `ecdsa_secp384r1_sha384`), an RSA-2048
 //! leaf (`rsa_pss_rsae_sha256`) under an RSA-4096 root, P-256 leaves under an RSA root
 //! signed with PKCS#1 v1.5 and with RSASSA-PSS (like cross-signs by ISRG Root X1).
-//! Each is accepted (RSA only with the `tls-rsa` feature; without it RSA is
-//! `UnsupportedAlgorithm`) and rejected with its own error under another root, for
+//! Each is accepted (RSA only with the `tls-rsa` feature, P-384 only with `tls-p384`;
+//! without them those chains are `UnsupportedAlgorithm`) and rejected with its own error under another root, for
 //! another name, and with a flipped signature byte.
 #![cfg(feature = "tls")]
 #![allow(clippy::unwrap_used, clippy::panic)]
@@ -120,6 +120,8 @@ struct Case {
     other_root: &'static Authority,
     /// Whether any signature in it (chain or CertificateVerify) is RSA.
     uses_rsa: bool,
+    /// Whether any key in it is P-384 (or any digest SHA-384).
+    uses_p384: bool,
     /// Whether the leaf key is RSA.
     rsa_leaf: bool,
 }
@@ -133,6 +135,7 @@ fn cases() -> Vec<Case> {
             chain: Some(pki.ec_intermediate.cert.as_path()),
             root: &pki.ec_root,
             other_root: &pki.rsa_root,
+            uses_p384: true,
             uses_rsa: false,
             rsa_leaf: false,
         },
@@ -142,6 +145,7 @@ fn cases() -> Vec<Case> {
             chain: None,
             root: &pki.ec_root,
             other_root: &pki.rsa_root,
+            uses_p384: true,
             uses_rsa: false,
             rsa_leaf: false,
         },
@@ -151,6 +155,7 @@ fn cases() -> Vec<Case> {
             chain: None,
             root: &pki.rsa_root,
             other_root: &pki.ec_root,
+            uses_p384: false,
             uses_rsa: true,
             rsa_leaf: true,
         },
@@ -160,6 +165,7 @@ fn cases() -> Vec<Case> {
             chain: None,
             root: &pki.rsa_root,
             other_root: &pki.ec_root,
+            uses_p384: false,
             uses_rsa: true,
             rsa_leaf: false,
         },
@@ -169,19 +175,37 @@ fn cases() -> Vec<Case> {
             chain: None,
             root: &pki.rsa_root,
             other_root: &pki.ec_root,
+            uses_p384: false,
             uses_rsa: true,
             rsa_leaf: false,
         },
     ]
 }
 
-/// What a chain that is otherwise valid gives: accepted, or without `tls-rsa` an RSA
-/// chain is `UnsupportedAlgorithm`.
+/// Whether the case needs an algorithm this build leaves out (RSA without `tls-rsa`,
+/// P-384 without `tls-p384`).
+fn left_out(case: &Case) -> bool {
+    (case.uses_rsa && cfg!(not(feature = "tls-rsa")))
+        || (case.uses_p384 && cfg!(not(feature = "tls-p384")))
+}
+
+/// What a chain that is otherwise valid gives: accepted, or `UnsupportedAlgorithm`
+/// when it needs an algorithm this build leaves out.
 fn valid(case: &Case) -> Result<(), TlsError> {
-    if case.uses_rsa && cfg!(not(feature = "tls-rsa")) {
+    if left_out(case) {
         Err(TlsError::UnsupportedAlgorithm)
     } else {
         Ok(())
+    }
+}
+
+/// Under another root: `UnknownCa`, but a chain whose intermediate cannot be checked
+/// (a P-384 key without `tls-p384`) stops at that signature.
+fn other_root(case: &Case) -> Result<(), TlsError> {
+    if case.chain.is_some() && left_out(case) {
+        Err(TlsError::UnsupportedAlgorithm)
+    } else {
+        Err(TlsError::UnknownCa)
     }
 }
 
@@ -212,7 +236,7 @@ fn real_world_chains_are_accepted_by_a_tls13_server() {
 
 #[test]
 fn chains_under_another_root_are_unknown_ca() {
-    handshake_each(|c| c.other_root, "localhost", |_| Err(TlsError::UnknownCa));
+    handshake_each(|c| c.other_root, "localhost", other_root);
 }
 
 #[test]
@@ -249,7 +273,7 @@ fn a_flipped_signature_byte_is_bad_signature() {
             "{}",
             case.what
         );
-        let bad = if case.uses_rsa && cfg!(not(feature = "tls-rsa")) {
+        let bad = if left_out(&case) {
             TlsError::UnsupportedAlgorithm
         } else {
             TlsError::BadSignature

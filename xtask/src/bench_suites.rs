@@ -1,4 +1,4 @@
-//! The `ml` benchmark suite: side-by-side numbers against the peers (TFLM, MicroFlow),
+//! The `ml` benchmark suite: side-by-side numbers against the peers (TFLM, LiteRT, MicroFlow),
 //! measured in the same run.
 
 use std::{path::Path, process::Command};
@@ -11,7 +11,7 @@ use crate::{
     doctor, toolchain, ui,
 };
 
-/// Models timed on the host against TFLM's Python runtime.
+/// Models timed on the host against TFLM's Python runtime and LiteRT.
 const HOST_MODELS: [&str; 4] = [
     "kws_ref_model",
     "person_detect",
@@ -30,11 +30,47 @@ pub fn ml() -> Result {
         {
             row.push(("instr_per_mac".into(), format!("{:.2}", i / m)));
         }
+        push_cmsis_nn(row);
     }
     bench::write_table("ml_targets", &rows)?;
     bench::write_table("ml_engine_code", &engine_code(&virt)?)?;
-    bench::write_table("ml_host", &host_vs_tflm()?)?;
+    bench::write_table("ml_host", &host_vs_runtimes()?)?;
     bench::write_table("ml_vs_microflow", &vs_microflow()?)
+}
+
+/// TFLM + CMSIS-NN instructions per MAC on the emulated Cortex-M4, quoted from
+/// `ioto-ml/TFLM-BASELINE.md` (that firmware is built outside this repository, so these
+/// are not re-measured here).
+const CMSIS_NN_QUOTED: [(&str, f64); 5] = [
+    ("kws_ref_model", 2.90),
+    ("person_detect", 3.20),
+    ("ad01_int8", 2.21),
+    ("micro_speech_quantized", 4.45),
+    ("hello_world_int8", 12.22),
+];
+
+/// On `qemu-m4f` rows, the quoted TFLM + CMSIS-NN instructions per MAC
+/// ([`CMSIS_NN_QUOTED`]) and `cmsis_nn_over_ioto_ml` (> 1: ioto-ml needs fewer
+/// instructions).
+fn push_cmsis_nn(row: &mut Row) {
+    if bench::field(row, "board") != Some("qemu-m4f") {
+        return;
+    }
+    let get = |k: &str| bench::field(row, k).and_then(|v| v.parse::<f64>().ok());
+    let ours = get("instructions").zip(get("macs")).map(|(i, m)| i / m);
+    let quoted = bench::field(row, "model")
+        .and_then(|m| CMSIS_NN_QUOTED.iter().find(|(name, _)| *name == m))
+        .map(|&(_, v)| v);
+    if let (Some(theirs), Some(ours)) = (quoted, ours) {
+        row.push((
+            "cmsis_nn_instr_per_mac_quoted_tflm_baseline_md".into(),
+            format!("{theirs:.2}"),
+        ));
+        row.push((
+            "cmsis_nn_over_ioto_ml".into(),
+            format!("{:.2}", theirs / ours),
+        ));
+    }
 }
 
 /// Code of the engine in each board's `bench_ml` firmware (built by the run above): the
@@ -249,15 +285,18 @@ fn median_us(cmd: &mut Command, what: &str) -> Result<f64> {
         .ok_or_else(|| format!("{what}: no `median_us=` line in its output"))
 }
 
-/// Median invoke time of `ioto-ml bench` and TFLM's runtime on the same model, same run.
-fn host_vs_tflm() -> Result<Vec<Row>> {
+/// Median invoke time of `ioto-ml bench`, TFLM's Python runtime and LiteRT (XNNPACK,
+/// one thread) on the same model and input, same run. A model LiteRT refuses (it checks
+/// quantization parameters TFLM accepts) gets `-` in its columns.
+fn host_vs_runtimes() -> Result<Vec<Row>> {
     let root = toolchain::repo_root();
-    let step = ui::step("host: ioto-ml CLI (release) vs TFLM Python runtime");
+    let step = ui::step("host: ioto-ml CLI (release) vs TFLM Python runtime and LiteRT");
     run_checked(
         toolchain::host_cargo().args(["build", "--release", "-p", "ioto-ml", "--features", "cli"]),
         "building the ioto-ml CLI",
     )?;
     let cli = toolchain::target_dir().join("release/ioto-ml");
+    let tools = root.join("ioto-ml/tools");
     let mut rows = Vec::new();
     for model in HOST_MODELS {
         let dir = root.join("ioto-ml/tests/golden").join(model);
@@ -270,24 +309,46 @@ fn host_vs_tflm() -> Result<Vec<Row>> {
                 .args(["--runs", "200"]),
             &format!("ioto-ml bench {model}"),
         )?;
-        let tflm = median_us(
-            Command::new(doctor::python())
-                .arg(root.join("ioto-ml/tools/bench_tflm.py"))
-                .arg(&tflite)
-                .args(["--runs", "200", "--input"])
-                .arg(&input),
-            &format!("bench_tflm.py {model}"),
-        )?;
+        let peer = |script: &str| {
+            median_us(
+                Command::new(doctor::python())
+                    .arg(tools.join(script))
+                    .arg(&tflite)
+                    .args(["--runs", "200", "--input"])
+                    .arg(&input),
+                &format!("{script} {model}"),
+            )
+        };
+        let tflm = peer("bench_tflm.py")?;
+        let litert = if LITERT_REFUSES.contains(&model) {
+            None
+        } else {
+            Some(peer("bench_litert.py")?)
+        };
+        let or_dash = |v: Option<f64>, f: fn(f64) -> String| v.map_or("-".to_string(), f);
         rows.push(vec![
             ("model".into(), model.into()),
             ("ioto_ml_median_us".into(), format!("{ours:.1}")),
             ("tflm_median_us".into(), format!("{tflm:.1}")),
-            ("speedup".into(), format!("{:.2}", tflm / ours)),
+            ("tflm_over_ioto_ml".into(), format!("{:.2}", tflm / ours)),
+            (
+                "litert_median_us".into(),
+                or_dash(litert, |v| format!("{v:.1}")),
+            ),
+            (
+                "ioto_ml_over_litert".into(),
+                or_dash(litert.map(|l| ours / l), |v| format!("{v:.2}")),
+            ),
         ]);
     }
     step.done();
     Ok(rows)
 }
+
+/// Host models LiteRT refuses at load: person_detect's per-tensor filters carry
+/// `quantized_dimension` 3, which TFLM ignores and LiteRT rejects ("quantized_dimension
+/// must be in range [0, 1)").
+const LITERT_REFUSES: [&str; 1] = ["person_detect"];
 
 /// Writes the first golden input case of a model to `target/bench/` and returns it.
 fn first_case(dir: &Path) -> Result<std::path::PathBuf> {

@@ -93,11 +93,11 @@ pub fn cmd(raw: &[String]) -> Result {
     summarize(&outcomes)
 }
 
-/// The feature sets every virtual board runs: all suites with `tls-rsa` (so that
-/// `tls_algorithms` verifies RSA chains on target), then the `tls_*` suites again with
-/// the default TLS features (no `tls-rsa`), which is what a device gets without asking:
-/// RSA chains refused with a typed error, and the recorded session replayed through the
-/// non-RSA verifier. The second pass reuses the first pass's dependencies (only the
+/// The feature sets every virtual board runs: all suites with `tls-rsa` and `tls-p384`
+/// (so that `tls_algorithms` verifies RSA and P-384 chains on target), then the `tls_*`
+/// suites again with the default TLS features (neither), which is what a device gets
+/// without asking: RSA and P-384 chains refused with a typed error, and the recorded
+/// session replayed through the common-profile verifier. The second pass reuses the first pass's dependencies (only the
 /// ioto-transport units differ), so it costs two small rebuilds per board.
 struct Pass {
     /// Cargo features of the firmware crate.
@@ -115,9 +115,9 @@ fn passes(inject_failure: bool) -> [Pass; 2] {
     [
         Pass {
             features: if inject_failure {
-                &["tls-rsa", "inject-failure"]
+                &["tls-rsa", "tls-p384", "inject-failure"]
             } else {
-                &["tls-rsa"]
+                &["tls-rsa", "tls-p384"]
             },
             only_prefix: None,
             label: "",
@@ -129,7 +129,7 @@ fn passes(inject_failure: bool) -> [Pass; 2] {
                 &[]
             },
             only_prefix: Some(DEFAULT_TLS_PREFIX),
-            label: " (default TLS, no tls-rsa)",
+            label: " (default TLS, no tls-rsa/tls-p384)",
         },
     ]
 }

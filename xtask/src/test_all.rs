@@ -5,13 +5,14 @@
 //! 3. clippy `-D warnings` and rustdoc `-D warnings`
 //! 4. host unit and integration tests (real peers: mosquitto, Python servers), once with
 //!    every feature and once more for ioto-transport with its default TLS features (no
-//!    `tls-rsa`: RSA chains refused, the recorded session replayed without RSA), and the
+//!    `tls-rsa` / `tls-p384`: RSA and P-384 chains refused with a typed error, the
+//!    recorded session replayed without them), and the
 //!    oracle checks: the committed TFLM goldens reproduce byte for byte from TFLM itself,
 //!    and every single-op model agrees with its float twin
 //! 5. cross builds of every library crate for the three shipping targets
 //! 6. firmware of the physical boards
 //! 7. `hil-test --emulator` on the three virtual boards (the `tls_*` suites twice: with
-//!    and without `tls-rsa`)
+//!    and without `tls-rsa` and `tls-p384`)
 //! 8. `cargo package` of the library crates
 //! 9. every fuzz target briefly (`fuzz::brief`): it builds, replays its regressions and
 //!    seeds, and fuzzes a few seconds without a crash
@@ -46,7 +47,10 @@ pub fn cmd(raw: &[String]) -> Result {
     record("clippy", clippy());
     record("rustdoc", rustdoc());
     record("host tests", host_tests());
-    record("host tests, default TLS (no tls-rsa)", default_tls_tests());
+    record(
+        "host tests, default TLS (no tls-rsa, no tls-p384)",
+        default_tls_tests(),
+    );
     record("TFLM goldens reproduce", oracle_checks());
     for t in TARGETS {
         record(
@@ -194,7 +198,7 @@ fn host_tests() -> Result {
     Ok(())
 }
 
-/// `--all-features` turns `tls-rsa` on, so the TLS code a device gets by default
+/// `--all-features` turns `tls-rsa` and `tls-p384` on, so the TLS code a device gets by default
 /// (feature `tls` alone) needs its own run: ioto-transport with `std` (which brings
 /// `tls`) and its default features, nothing else. Only this crate's units rebuild.
 fn default_tls_tests() -> Result {

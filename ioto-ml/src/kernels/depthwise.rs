@@ -11,8 +11,8 @@
 use super::conv::Operands;
 use super::data::{Op, as_i8_mut, read_i32};
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
-use super::dot::dsp::{offset_pair, tap4, tap4_shared};
-use super::dot::mac4_offset;
+use super::dot::dsp::{Window3x3, taps3x3};
+use super::dot::{mac4_offset, offset_pair, row4, row4_shared};
 use super::requant::Requant;
 use crate::error::{Error, Result};
 
@@ -34,7 +34,6 @@ fn valid_taps(origin: i32, n: i32, dilation: i32, size: i32) -> (i32, i32) {
 
 /// The range `lo..hi` of output columns whose filter columns all fall inside the
 /// input (empty when there are none).
-#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 fn interior(p: &super::conv::ConvParams) -> (i32, i32) {
     let span = (p.k_w - 1) * p.dil_w;
     let lo = (p.pad_w + p.stride_w - 1) / p.stride_w;
@@ -45,21 +44,23 @@ fn interior(p: &super::conv::ConvParams) -> (i32, i32) {
 
 /// A run of horizontally adjacent interior pixels: the taps of the first, how many,
 /// and the input bytes between neighbours.
-#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 struct Run<'t> {
     first: &'t Taps,
     pixels: usize,
     step: usize,
     c0: usize,
+    /// The widened 3×3 window of channels `c0..c0 + 4` (Cortex-M4, depth
+    /// multiplier 1, 3×3 filter, no horizontal dilation).
+    #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+    window: Option<&'t Window3x3>,
 }
 
-/// Channels `c0..c0 + 4` of a run of interior pixels on Cortex-M4 (depth multiplier
+/// Channels `c0..c0 + 4` of a run of interior pixels (depth multiplier
 /// 1, or a multiple of 4 with one shared input channel): the bounds are checked once
 /// for the run's last pixel ([`Src::fits`]), then every pixel's taps go through
 /// [`Src::row`] and its four results are stored (`dst` starts at the first pixel's
 /// channel `c0`). Returns false, having written nothing, when the run does not
 /// qualify.
-#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 #[inline(never)]
 fn interior_run(
     run: &Run<'_>,
@@ -84,6 +85,24 @@ fn interior_run(
     let off2 = offset_pair(src.off);
     let wbase = src.filter.as_ptr().wrapping_add(t.w + run.c0);
     let mut xbase = src.input.as_ptr().wrapping_add(t.x + xc);
+    #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+    if let Some(window) = run.window
+        && t.rows == 3
+        && t.cols == 3
+    {
+        // The whole window is inside the input: its weights were widened once.
+        let step = src.g.tap_step;
+        for d in dst.chunks_mut(c).take(run.pixels) {
+            let mut acc = *start;
+            // SAFETY: every tap of this pixel reads within the bounds of the run's
+            // last tap, checked by `fits` above (taps `step` bytes apart, rows
+            // `x_row` apart).
+            unsafe { taps3x3(&mut acc, xbase, &window, step, off2) };
+            store4(d, &acc, rq);
+            xbase = xbase.wrapping_add(run.step);
+        }
+        return true;
+    }
     for d in dst.chunks_mut(c).take(run.pixels) {
         let mut acc = *start;
         for r in 0..t.rows {
@@ -95,15 +114,21 @@ fn interior_run(
             // last tap, checked by `fits` above.
             unsafe { src.row(&mut acc, xp, wp, t.cols, off2) };
         }
-        if let Some(d4) = d.get_mut(..4) {
-            d4[0] = rq[0].apply(acc[0]);
-            d4[1] = rq[1].apply(acc[1]);
-            d4[2] = rq[2].apply(acc[2]);
-            d4[3] = rq[3].apply(acc[3]);
-        }
+        store4(d, &acc, rq);
         xbase = xbase.wrapping_add(run.step);
     }
     true
+}
+
+/// Requantizes four channels' accumulators into the first four bytes of `d`.
+#[inline(always)]
+fn store4(d: &mut [i8], acc: &[i32; 4], rq: &[Requant; 4]) {
+    if let Some(d4) = d.get_mut(..4) {
+        d4[0] = rq[0].apply(acc[0]);
+        d4[1] = rq[1].apply(acc[1]);
+        d4[2] = rq[2].apply(acc[2]);
+        d4[3] = rq[3].apply(acc[3]);
+    }
 }
 
 /// Shape facts that every index of the kernel is checked against once.
@@ -176,8 +201,13 @@ fn channels<const N: usize>(o: &Operands<'_>, g: &Geometry, out: &mut [i8], c0: 
     let start: [i32; N] = core::array::from_fn(|j| read_i32(o.bias, c0 + j));
     let (ih, iw) = (p.in_h as usize, p.in_w as usize);
     // Output columns whose every filter column is inside the image.
-    #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
     let (lo, hi) = interior(p);
+    #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+    let window =
+        (N == 4 && g.dm == 1 && p.k_h == 3 && p.k_w == 3 && g.tap_step == g.c).then(|| {
+            let w: [[i8; 4]; 9] = core::array::from_fn(|k| four(o.filter, k * g.c + c0));
+            Window3x3::new(&w, (p.dil_h as usize * g.row).wrapping_sub(3 * g.tap_step))
+        });
     let mut at = c0;
     for b in 0..p.batches as usize {
         let src = Src {
@@ -206,7 +236,6 @@ fn channels<const N: usize>(o: &Operands<'_>, g: &Geometry, out: &mut [i8], c0: 
             };
             let mut ox = 0;
             while ox < p.out_w {
-                #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
                 if ox == lo && hi > lo {
                     let n = (hi - lo) as usize;
                     let first = taps_at(lo, (0, p.k_w));
@@ -216,6 +245,8 @@ fn channels<const N: usize>(o: &Operands<'_>, g: &Geometry, out: &mut [i8], c0: 
                         pixels: n,
                         step,
                         c0,
+                        #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+                        window: window.as_ref(),
                     };
                     if N == 4
                         && let (Ok(start4), Ok(rq4)) = (
@@ -326,12 +357,9 @@ fn quad_taps_portable(acc: &mut [i32; 4], taps: &Taps, src: &Src<'_>, c0: usize)
     });
 }
 
-#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
-use quad_taps_portable as quad_taps;
-
-/// [`quad_taps_portable`] on Cortex-M4: the taps of each row run back to back
-/// through [`Src::row`] with the accumulators in registers.
-#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+/// [`quad_taps_portable`] with the bounds checked once: the taps of each row run
+/// back to back through [`Src::row`] (DSP taps on Cortex-M4, `asm!` rows on
+/// Cortex-M0, portable elsewhere) with the accumulators in registers.
 #[inline(always)]
 fn quad_taps(acc: &mut [i32; 4], taps: &Taps, src: &Src<'_>, c0: usize) {
     if taps.rows == 0 || taps.cols == 0 {
@@ -356,12 +384,11 @@ fn quad_taps(acc: &mut [i32; 4], taps: &Taps, src: &Src<'_>, c0: usize) {
     }
 }
 
-/// The Cortex-M4 tap loops of channels `c0..c0 + 4`.
-#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+/// The tap loops of channels `c0..c0 + 4` (DSP on Cortex-M4, portable elsewhere).
 impl Src<'_> {
     /// Whether the taps `t` (shifted by `extra` input bytes, for a later pixel of a
-    /// run) can go through [`tap4`] (depth multiplier 1, taps one pixel apart) or
-    /// [`tap4_shared`] (a multiple of 4) within the slices: returns the input
+    /// run) can go through [`row4`] (depth multiplier 1, taps one pixel apart) or
+    /// [`row4_shared`] (a multiple of 4) within the slices: returns the input
     /// channel the taps read from. Tap indices grow with the row and the column, so
     /// the last tap bounds them all.
     #[inline(always)]
@@ -386,38 +413,14 @@ impl Src<'_> {
     /// Every tap of the row must read inside the input and the filter (checked
     /// by [`Self::fits`]).
     #[inline(always)]
-    unsafe fn row(
-        &self,
-        acc: &mut [i32; 4],
-        mut xp: *const i8,
-        mut wp: *const i8,
-        cols: usize,
-        off2: u32,
-    ) {
+    unsafe fn row(&self, acc: &mut [i32; 4], xp: *const i8, wp: *const i8, cols: usize, off2: u32) {
         let (step, tap_step) = (self.g.c, self.g.tap_step);
         // SAFETY: the caller guarantees every read of the row's taps.
         unsafe {
             if self.g.dm != 1 {
-                for _ in 0..cols {
-                    tap4_shared(acc, &mut xp, &mut wp, tap_step, step, self.off);
-                }
-                return;
-            }
-            match cols {
-                3 => {
-                    tap4(acc, &mut xp, &mut wp, step, off2);
-                    tap4(acc, &mut xp, &mut wp, step, off2);
-                    tap4(acc, &mut xp, &mut wp, step, off2);
-                }
-                2 => {
-                    tap4(acc, &mut xp, &mut wp, step, off2);
-                    tap4(acc, &mut xp, &mut wp, step, off2);
-                }
-                n => {
-                    for _ in 0..n {
-                        tap4(acc, &mut xp, &mut wp, step, off2);
-                    }
-                }
+                row4_shared(acc, xp, wp, cols, [tap_step, step], self.off);
+            } else {
+                row4(acc, xp, wp, cols, step, off2);
             }
         }
     }

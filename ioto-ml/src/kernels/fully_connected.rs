@@ -95,44 +95,46 @@ fn eval_int8(
     out: &mut [i8],
 ) -> Result<()> {
     let (batches, accum, depth) = (p.batches as usize, p.accum as usize, p.out_depth as usize);
-    let (input, filter) = (as_i8(input), as_i8(filter));
     let bad = || Error::Malformed("fc bounds");
+    if accum == 0 {
+        return Err(bad());
+    }
+    if depth == 0 {
+        return Ok(());
+    }
+    let input = as_i8(input).get(..batches * accum).ok_or_else(bad)?;
+    let filter = as_i8(filter).get(..depth * accum).ok_or_else(bad)?;
+    let out = out.get_mut(..batches * depth).ok_or_else(bad)?;
     let requant = |c: usize| Requant::new(q.channel(c), p.output_offset, p.act_min, p.act_max);
     let shared = requant(0);
-    for b in 0..batches {
-        let x = input.get(b * accum..(b + 1) * accum).ok_or_else(bad)?;
-        let mut oc = 0;
-        while oc < depth {
-            let f0 = filter.get(oc * accum..(oc + 1) * accum).ok_or_else(bad)?;
-            let pair = oc + 1 < depth && p.filter_offset == 0;
-            let (a0, a1) = if pair {
-                let f1 = filter
-                    .get((oc + 1) * accum..(oc + 2) * accum)
-                    .ok_or_else(bad)?;
-                dot2_offset(x, f0, f1, p.input_offset)
-            } else if p.filter_offset == 0 {
-                (dot_offset(x, f0, p.input_offset), 0)
-            } else {
-                let acc = x.iter().zip(f0).fold(0i32, |a, (&xv, &fv)| {
-                    a.wrapping_add(
-                        (i32::from(fv) + p.filter_offset) * (i32::from(xv) + p.input_offset),
-                    )
+    let rq = |c: usize| if q.per_channel() { requant(c) } else { shared };
+    let off = p.input_offset;
+    for (x, out) in input.chunks_exact(accum).zip(out.chunks_exact_mut(depth)) {
+        if p.filter_offset != 0 {
+            for (c, (f, o)) in filter.chunks_exact(accum).zip(out.iter_mut()).enumerate() {
+                let acc = x.iter().zip(f).fold(read_i32(bias, c), |a, (&xv, &fv)| {
+                    a.wrapping_add((i32::from(fv) + p.filter_offset) * (i32::from(xv) + off))
                 });
-                (acc, 0)
-            };
-            let n = if pair { 2 } else { 1 };
-            for (k, acc) in [a0, a1].into_iter().take(n).enumerate() {
-                let v = acc.wrapping_add(read_i32(bias, oc + k));
-                if let Some(slot) = out.get_mut(b * depth + oc + k) {
-                    let rq = if q.per_channel() {
-                        requant(oc + k)
-                    } else {
-                        shared
-                    };
-                    *slot = rq.apply(v);
-                }
+                *o = rq(c).apply(acc);
             }
-            oc += n;
+            continue;
+        }
+        // Two rows at a time share each widened input word.
+        let mut pairs = filter.chunks_exact(2 * accum);
+        let mut outs = out.chunks_exact_mut(2);
+        for (k, (f, o)) in (&mut pairs).zip(&mut outs).enumerate() {
+            let (f0, f1) = f.split_at(accum);
+            let (a0, a1) = dot2_offset(x, f0, f1, off);
+            let c = 2 * k;
+            if let [o0, o1] = o {
+                *o0 = rq(c).apply(a0.wrapping_add(read_i32(bias, c)));
+                *o1 = rq(c + 1).apply(a1.wrapping_add(read_i32(bias, c + 1)));
+            }
+        }
+        if let Some(o) = outs.into_remainder().first_mut() {
+            let c = depth - 1;
+            let acc = dot_offset(x, pairs.remainder(), off);
+            *o = rq(c).apply(acc.wrapping_add(read_i32(bias, c)));
         }
     }
     Ok(())

@@ -138,6 +138,21 @@ fn gather(
     Ok(())
 }
 
+/// One output channel of a gathered block: the bias `b` plus the four pixels' dot
+/// products of the widened block (`body`, then the `tail` words of a last partial
+/// chunk) with the filter row `w`.
+#[inline(always)]
+fn block_dot(body: &[u32], tail: &[u32], w: &[i8], b: i32) -> [i32; 4] {
+    let (wb, wt) = w.split_at(body.len() / CHUNK_WORDS * 4);
+    let acc = quad_dot(body, wb, [b, b, b, b]);
+    if wt.is_empty() {
+        return acc;
+    }
+    let mut last = [0i8; 4];
+    last[..wt.len()].copy_from_slice(wt);
+    quad_dot_portable(tail, &last, acc)
+}
+
 /// Every output channel of one gathered block: `dst` holds the block's valid
 /// pixels (`c` channels each), `filter` exactly `c` rows of `k` values.
 #[inline(never)]
@@ -153,31 +168,26 @@ fn block(
     let k = (p.k_h * p.k_w * p.in_c) as usize;
     let full = k / 4;
     let (body, tail) = words.split_at(full * CHUNK_WORDS);
-    let full_block = dst.len() == PIXELS * c;
-    for (oc, w) in filter.chunks_exact(k).enumerate() {
-        let (wb, wt) = w.split_at(full * 4);
-        let b = read_i32(bias, oc);
-        let mut acc = quad_dot(body, wb, [b, b, b, b]);
-        if !wt.is_empty() {
-            let mut last = [0i8; 4];
-            last[..wt.len()].copy_from_slice(wt);
-            acc = quad_dot_portable(tail, &last, acc);
+    let rows = filter.chunks_exact(k);
+    let requant = |oc: usize| Requant::new(q.channel(oc), p.output_offset, p.act_min, p.act_max);
+    if dst.len() == PIXELS * c {
+        // A full block: the four pixels' output rows, zipped with the filter rows
+        // so that the stores need no bounds checks.
+        let (d0, rest) = dst.split_at_mut(c);
+        let (d1, rest) = rest.split_at_mut(c);
+        let (d2, d3) = rest.split_at_mut(c);
+        let outs = d0.iter_mut().zip(d1).zip(d2).zip(d3);
+        for (oc, (w, (((o0, o1), o2), o3))) in rows.zip(outs).enumerate() {
+            let [a0, a1, a2, a3] = block_dot(body, tail, w, read_i32(bias, oc));
+            let rq = requant(oc);
+            (*o0, *o1, *o2, *o3) = (rq.apply(a0), rq.apply(a1), rq.apply(a2), rq.apply(a3));
         }
-        let rq = Requant::new(q.channel(oc), p.output_offset, p.act_min, p.act_max);
-        let [a0, a1, a2, a3] = acc;
-        if full_block {
-            // `oc < c` and `dst.len() == 4 * c`, so all four indices are in range.
-            let (r0, r1, r2, r3) = (rq.apply(a0), rq.apply(a1), rq.apply(a2), rq.apply(a3));
-            if let Some(d) = dst.get_mut(oc..=oc + 3 * c) {
-                d[0] = r0;
-                d[c] = r1;
-                d[2 * c] = r2;
-                d[3 * c] = r3;
-            }
-        } else {
-            for (slot, a) in dst.iter_mut().skip(oc).step_by(c).zip(acc) {
-                *slot = rq.apply(a);
-            }
+        return;
+    }
+    for (oc, w) in rows.enumerate() {
+        let (acc, rq) = (block_dot(body, tail, w, read_i32(bias, oc)), requant(oc));
+        for (slot, a) in dst.iter_mut().skip(oc).step_by(c).zip(acc) {
+            *slot = rq.apply(a);
         }
     }
 }

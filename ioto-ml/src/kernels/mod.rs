@@ -9,6 +9,7 @@
 //! - `requant`: per-channel requantization (`ChannelQuant`, `Requant`);
 //! - `data`: operand bytes as typed views;
 //! - [`dot`]: the inner loops (portable, Cortex-M4 DSP, x86-64).
+//! - `host` (x86-64): whole-layer kernels chosen at run time (AVX2, AVX-VNNI, AVX-512 VNNI).
 //!
 //! Every prepare function has the shape `fn(&OpCtx, &mut Writer) -> Result<u64>`
 //! (writes the operator's record, returns its MACs) and every eval function
@@ -22,6 +23,8 @@ pub(crate) mod depthwise;
 pub mod dot;
 pub(crate) mod elementwise;
 pub(crate) mod fully_connected;
+#[cfg(target_arch = "x86_64")]
+pub mod host;
 pub(crate) mod im2col;
 pub(crate) mod mean;
 pub(crate) mod pool;
@@ -29,3 +32,13 @@ pub(crate) mod prepare;
 pub(crate) mod quantize;
 pub(crate) mod requant;
 pub(crate) mod shape;
+
+// The evals the registry names for the weighted operators and pooling: on x86-64 the host
+// kernels' run-time dispatch (which falls back to the generic kernels).
+#[cfg(target_arch = "x86_64")]
+pub(crate) use host::{conv_eval, depthwise_eval, fc_eval, pool_eval};
+#[cfg(not(target_arch = "x86_64"))]
+pub(crate) use {
+    depthwise::eval as depthwise_eval, fully_connected::eval as fc_eval, im2col::eval as conv_eval,
+    pool::eval as pool_eval,
+};

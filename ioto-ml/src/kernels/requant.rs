@@ -51,6 +51,10 @@ pub(crate) struct Requant {
     out_offset: i32,
     lo: i32,
     hi: i32,
+    /// Whether [`Self::apply`] may take the single-rounding path: `1 <= right <= 31`
+    /// (so no left shift) and `2^30 < mult` (so the sign of `acc * mult + 2^30` is the
+    /// sign of `acc`, and no `srdhm` saturation).
+    single: bool,
 }
 
 impl Requant {
@@ -69,12 +73,35 @@ impl Requant {
             out_offset,
             lo,
             hi,
+            single: (1..=31).contains(&right) && mult > 1 << 30,
         }
     }
 
     /// Requantizes an accumulator and clamps it to int8.
+    ///
+    /// With a right shift `r` of 1 to 31 the two roundings of TFLite (`srdhm`, then
+    /// `rdbpot` half away from zero) are one 64-bit expression. Let
+    /// `A = acc * mult + 2^30`, so that `srdhm = floor(A / 2^31)` (negative exactly
+    /// when `A` is); the result is `floor((A + (2^(r-1) - [A < 0]) * 2^31) / 2^(31+r))`,
+    /// nested floors of exact divisions composing into one (`requant_matches_mbqm`).
+    /// With `mult > 2^30` (TFLite's multipliers are in `[2^30, 2^31)`), `A < 0`
+    /// exactly when `acc < 0`, so the whole constant is known before the multiply:
+    /// on Cortex-M4 a few instructions build it, one `SMLAL` adds the product and
+    /// one shift of the high word finishes, under half the instructions of the
+    /// two-step form, which stays for the other multipliers and shifts.
     #[inline(always)]
     pub(crate) fn apply(&self, acc: i32) -> i8 {
+        if self.single {
+            let v = single_rounding(acc, self.mult, self.half.wrapping_add(1), self.right - 1);
+            return v.wrapping_add(self.out_offset).max(self.lo).min(self.hi) as i8;
+        }
+        self.apply_two_step(acc)
+    }
+
+    /// [`Self::apply`] as TFLite writes it: `srdhm`, then `rdbpot` (any shift,
+    /// hostile ones included).
+    #[inline(always)]
+    fn apply_two_step(&self, acc: i32) -> i8 {
         let x = crate::fixedpoint::srdhm(acc.wrapping_mul(self.left), self.mult);
         let remainder = x & self.mask;
         let threshold = self.half.wrapping_add(i32::from(x < 0));
@@ -84,6 +111,21 @@ impl Requant {
         v.wrapping_add(self.out_offset).max(self.lo).min(self.hi) as i8
     }
 }
+
+/// `floor((acc * mult + 2^30 + (half1 - [acc < 0]) * 2^31) / 2^(32 + shift))` for
+/// `mult > 2^30`, `half1 = 2^shift`, `shift < 31`: the single-rounding
+/// [`Requant::apply`].
+#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+#[inline(always)]
+fn single_rounding(acc: i32, mult: i32, half1: i32, shift: u32) -> i32 {
+    // `half1 - [acc < 0]` is `2^(r-1) - [A < 0]`.
+    let c = half1 - (acc as u32 >> 31) as i32;
+    let k = (1i64 << 30) + (i64::from(c) << 31);
+    (((i64::from(acc) * i64::from(mult) + k) >> 32) as i32) >> shift
+}
+
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+use super::dot::dsp::requant_single as single_rounding;
 
 #[cfg(test)]
 mod tests {

@@ -4,8 +4,7 @@
 //! implemented parses to `None` / [`PublicKey::Unsupported`], so the verifier can report
 //! [`TlsError::UnsupportedAlgorithm`]; malformed DER is [`TlsError::BadCertificate`].
 
-use der::asn1::{AnyRef, BitStringRef, ObjectIdentifier, UintRef};
-use der::{Reader, SliceReader, Tag};
+use super::asn1::{AnyRef, BitStringRef, Decode, ObjectIdentifier, SliceReader, Tag, UintRef};
 
 use super::error::TlsError;
 use super::x509::{bad, expect, expect_octet, finish, next_tag_is};
@@ -161,11 +160,11 @@ fn pss_params(r: &mut SliceReader<'_>) -> Result<Option<SignatureAlgorithm>, Tls
     let mut salt_len = 20u16;
     if next_tag_is(&p, 0xA2) {
         let wrapper = expect_octet(&mut p, 0xA2)?;
-        salt_len = der::Decode::from_der(wrapper.value()).map_err(bad)?;
+        salt_len = Decode::from_der(wrapper.value()).map_err(bad)?;
     }
     if next_tag_is(&p, 0xA3) {
         let wrapper = expect_octet(&mut p, 0xA3)?;
-        let trailer: u8 = der::Decode::from_der(wrapper.value()).map_err(bad)?;
+        let trailer: u8 = Decode::from_der(wrapper.value()).map_err(bad)?;
         if trailer != 1 {
             return Ok(None);
         }

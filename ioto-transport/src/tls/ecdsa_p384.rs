@@ -8,10 +8,9 @@
 //! coordinates with `a = -3`, Shamir's simultaneous double-and-add for `u1·G + u2·Q`,
 //! one field inversion at the end.
 
+use super::asn1::ecdsa_signature;
 use crypto_bigint::modular::constant_mod::{Residue, ResidueParams};
 use crypto_bigint::{Limb, U384, impl_modulus};
-use der::asn1::UintRef;
-use der::{Reader, SliceReader};
 
 use super::error::TlsError;
 
@@ -174,19 +173,8 @@ fn public_key(sec1: &[u8]) -> Result<Point, TlsError> {
 
 /// Parses a DER `ECDSA-Sig-Value` into `(r, s)`, each in `[1, n − 1]`.
 fn signature(der: &[u8]) -> Result<(U384, U384), TlsError> {
-    let bad = |_| TlsError::BadSignature;
-    let mut outer = SliceReader::new(der).map_err(bad)?;
-    let (r, s) = outer
-        .sequence(|seq| {
-            let r: UintRef<'_> = seq.decode()?;
-            let s: UintRef<'_> = seq.decode()?;
-            Ok((r, s))
-        })
-        .map_err(bad)?;
-    if !outer.is_finished() {
-        return Err(TlsError::BadSignature);
-    }
-    let scalar = |v: UintRef<'_>| load(v.as_bytes()).filter(|k| *k != U384::ZERO && *k < N);
+    let (r, s) = ecdsa_signature(der).map_err(|_| TlsError::BadSignature)?;
+    let scalar = |v: &[u8]| load(v).filter(|k| *k != U384::ZERO && *k < N);
     Ok((
         scalar(r).ok_or(TlsError::BadSignature)?,
         scalar(s).ok_or(TlsError::BadSignature)?,

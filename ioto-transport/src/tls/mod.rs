@@ -33,23 +33,27 @@
 //! exchange: `secp256r1`.
 //!
 //! # Algorithms
-//! | | feature `tls` | with feature `tls-rsa` |
-//! |---|---|---|
-//! | certificate signatures | ECDSA with SHA-256/384/512 by P-256 and P-384 keys | + `sha256/384/512WithRSAEncryption` (PKCS#1 v1.5) and RSASSA-PSS (MGF1, same digest) by RSA 2048–4096-bit keys |
-//! | server (leaf) keys | P-256, P-384 | + RSA 2048–4096 |
-//! | CertificateVerify | `ecdsa_secp256r1_sha256`, `ecdsa_secp384r1_sha384` | + `rsa_pss_rsae_sha256/384/512` |
+//! | | feature `tls` (common profile) | + feature `tls-p384` | + feature `tls-rsa` |
+//! |---|---|---|---|
+//! | certificate signatures | ECDSA with SHA-256 by P-256 keys (SHA-384/512 with either opt-in feature) | + ECDSA by P-384 keys | + `sha256/384/512WithRSAEncryption` (PKCS#1 v1.5) and RSASSA-PSS (MGF1, same digest) by RSA 2048–4096-bit keys |
+//! | server (leaf) keys | P-256 | + P-384 | + RSA 2048–4096 |
+//! | CertificateVerify | `ecdsa_secp256r1_sha256` | + `ecdsa_secp384r1_sha384` | + `rsa_pss_rsae_sha256/384/512` |
 //!
-//! That covers the chains public cloud endpoints serve: Let's Encrypt ECDSA (P-256
-//! leaf, P-384 E5/E6 intermediate, ISRG Root X2, or the X1 cross-sign with
-//! `tls-rsa`), Google Trust Services / Cloudflare (GTS Root R4 is P-384; R1 and RSA
-//! leaves need `tls-rsa`), AWS IoT (Amazon Root CA 3 is P-256; Root CA 1 is RSA).
-//! Anything else — Ed25519, P-521, RSA below 2048 or above 4096 bits, RSA exponents
-//! over 32 bits, SHA-1 — fails with [`TlsError::UnsupportedAlgorithm`].
+//! The handshake itself is always TLS 1.3 with `TLS_AES_128_GCM_SHA256` and ECDHE on
+//! `secp256r1`. The opt-in features cost code (numbers in the crate README); chains
+//! public cloud endpoints serve need them as follows: Let's Encrypt ECDSA (P-256
+//! leaf, P-384 E5/E6 intermediate: `tls-p384`; ISRG Root X2, or the X1 cross-sign
+//! with `tls-rsa`), Google Trust Services / Cloudflare (GTS Root R4 is P-384; R1 and
+//! RSA leaves need `tls-rsa`), AWS IoT (Amazon Root CA 3 is P-256: the common
+//! profile; Root CA 1 is RSA). Anything else — Ed25519, P-521, RSA below 2048 or
+//! above 4096 bits, RSA exponents over 32 bits, SHA-1, and whatever a feature that is
+//! off would verify — fails with [`TlsError::UnsupportedAlgorithm`].
 //!
 //! `embedded-tls` offers `ecdsa_secp256r1_sha256`, `ecdsa_secp384r1_sha384` and
 //! `ed25519` in the ClientHello, and the RSA schemes only with `tls-rsa`, so a server
 //! with an RSA key and no ECDSA alternative refuses a client without `tls-rsa`
-//! ([`TlsError::Alert`]`(40)`). RSA needs no allocator: `s^e mod n` runs on
+//! ([`TlsError::Alert`]`(40)`), and a P-384 server key without `tls-p384` is
+//! [`TlsError::UnsupportedAlgorithm`]. RSA needs no allocator: `s^e mod n` runs on
 //! our Montgomery multiplication over fixed arrays of 32-bit limbs. P-384 and RSA-4096
 //! verification are slow and stack-hungry on a Cortex-M (≈ 48 M (P-384) and ≈ 11 M
 //! (RSA-4096) instructions on a Cortex-M4, 6 KB and 9 KB of stack; numbers in the
@@ -80,8 +84,10 @@
 //! [`UnixTime`] and the randomness from a [`CryptoRngCore`] given to the connector.
 
 mod algorithm;
+mod asn1;
 mod buffers;
 mod connector;
+#[cfg(feature = "tls-p384")]
 mod ecdsa_p384;
 mod error;
 #[cfg(feature = "http")]

@@ -107,7 +107,7 @@ fn check_pss(
     }
     // DB = maskedDB xor MGF1(H, dbLen).
     for (counter, block) in (0u32..).zip(db.chunks_mut(h_len)) {
-        let mask = digest(hash, &[h, &counter.to_be_bytes()]);
+        let mask = digest(hash, &[h, &counter.to_be_bytes()])?;
         for (b, m) in block.iter_mut().zip(mask.as_slice()) {
             *b ^= m;
         }
@@ -121,7 +121,7 @@ fn check_pss(
         return Err(TlsError::BadSignature);
     }
     let salt = tail.get(1..).ok_or(TlsError::BadSignature)?;
-    let expected = digest(hash, &[&[0u8; 8], message_hash, salt]);
+    let expected = digest(hash, &[&[0u8; 8], message_hash, salt])?;
     if expected.as_slice() == h {
         Ok(())
     } else {
@@ -173,7 +173,7 @@ pub(crate) fn verify(
     let mut em_buf = [0u8; MAX_MODULUS];
     let em = em_buf.get_mut(..k).ok_or(TlsError::UnsupportedAlgorithm)?;
     public_op(modulus, e, signature, em)?;
-    let message_hash = digest(hash, &[signed]);
+    let message_hash = digest(hash, &[signed])?;
     match algorithm {
         SignatureAlgorithm::RsaPss { salt_len, .. } => {
             let mod_bits = 8 * k - lead.leading_zeros() as usize;

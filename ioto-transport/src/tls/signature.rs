@@ -1,10 +1,13 @@
-//! Signature verification for certificates and CertificateVerify: ECDSA on P-256 and
-//! P-384 ([`super::ecdsa_p384`]; any of SHA-256/384/512 as the digest), and — with the `tls-rsa` feature —
-//! RSASSA-PKCS1-v1_5 and RSASSA-PSS ([`super::rsa`]). Everything else is
-//! [`TlsError::UnsupportedAlgorithm`].
+//! Signature verification for certificates and CertificateVerify: ECDSA on P-256, with
+//! the `tls-p384` feature also on P-384 ([`super::ecdsa_p384`]), and with the `tls-rsa`
+//! feature RSASSA-PKCS1-v1_5 and RSASSA-PSS ([`super::rsa`]). The digest is SHA-256;
+//! SHA-384 and SHA-512 come with `tls-p384` or `tls-rsa` (their code is ≈ 28 KB on a
+//! Cortex-M). Everything else is [`TlsError::UnsupportedAlgorithm`].
 
 use p256::ecdsa::signature::hazmat::PrehashVerifier as _;
-use sha2::{Sha256, Sha384, Sha512};
+use sha2::Sha256;
+#[cfg(any(feature = "tls-p384", feature = "tls-rsa"))]
+use sha2::{Sha384, Sha512};
 
 use super::algorithm::{Hash, PublicKey, SignatureAlgorithm};
 use super::error::TlsError;
@@ -40,14 +43,37 @@ fn hash_all<D: sha2::Digest>(parts: &[&[u8]], out: &mut [u8; 64]) -> usize {
 }
 
 /// Hashes the concatenation of `parts` with `hash`.
-pub(crate) fn digest(hash: Hash, parts: &[&[u8]]) -> Digest {
+///
+/// # Errors
+/// [`TlsError::UnsupportedAlgorithm`] for SHA-384/512 without `tls-p384` or `tls-rsa`.
+pub(crate) fn digest(hash: Hash, parts: &[&[u8]]) -> Result<Digest, TlsError> {
     let mut bytes = [0u8; 64];
     let len = match hash {
         Hash::Sha256 => hash_all::<Sha256>(parts, &mut bytes),
+        #[cfg(any(feature = "tls-p384", feature = "tls-rsa"))]
         Hash::Sha384 => hash_all::<Sha384>(parts, &mut bytes),
+        #[cfg(any(feature = "tls-p384", feature = "tls-rsa"))]
         Hash::Sha512 => hash_all::<Sha512>(parts, &mut bytes),
+        #[cfg(not(any(feature = "tls-p384", feature = "tls-rsa")))]
+        Hash::Sha384 | Hash::Sha512 => return Err(TlsError::UnsupportedAlgorithm),
     };
-    Digest { bytes, len }
+    Ok(Digest { bytes, len })
+}
+
+/// A DER `ECDSA-Sig-Value` as a P-256 signature (`r` and `s` in `[1, n − 1]`).
+fn p256_signature(der: &[u8]) -> Result<p256::ecdsa::Signature, TlsError> {
+    let (r, s) = super::asn1::ecdsa_signature(der).map_err(|_| TlsError::BadSignature)?;
+    let mut rs = [0u8; 64];
+    for (half, value) in rs.chunks_exact_mut(32).zip([r, s]) {
+        let at = half
+            .len()
+            .checked_sub(value.len())
+            .ok_or(TlsError::BadSignature)?;
+        half.get_mut(at..)
+            .ok_or(TlsError::BadSignature)?
+            .copy_from_slice(value);
+    }
+    p256::ecdsa::Signature::from_slice(&rs).map_err(|_| TlsError::BadSignature)
 }
 
 /// Verifies `signature` over `signed` made by `key` with `algorithm` (`None`: an
@@ -55,7 +81,8 @@ pub(crate) fn digest(hash: Hash, parts: &[&[u8]]) -> Digest {
 ///
 /// # Errors
 /// [`TlsError::UnsupportedAlgorithm`] for an algorithm or key that is not implemented
-/// (RSA without `tls-rsa`); [`TlsError::BadCertificate`] for a malformed key;
+/// (RSA without `tls-rsa`, P-384 without `tls-p384`, SHA-384/512 without either);
+/// [`TlsError::BadCertificate`] for a malformed key;
 /// [`TlsError::BadSignature`] when the signature does not verify or does not fit the
 /// key type.
 pub(crate) fn verify_signature(
@@ -70,14 +97,16 @@ pub(crate) fn verify_signature(
         (PublicKey::P256(point), SignatureAlgorithm::Ecdsa(hash)) => {
             let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(point)
                 .map_err(|_| TlsError::BadCertificate)?;
-            let signature =
-                p256::ecdsa::Signature::from_der(signature).map_err(|_| TlsError::BadSignature)?;
-            key.verify_prehash(digest(hash, &[signed]).as_slice(), &signature)
+            let signature = p256_signature(signature)?;
+            key.verify_prehash(digest(hash, &[signed])?.as_slice(), &signature)
                 .map_err(|_| TlsError::BadSignature)
         }
+        #[cfg(feature = "tls-p384")]
         (PublicKey::P384(point), SignatureAlgorithm::Ecdsa(hash)) => {
-            super::ecdsa_p384::verify(point, digest(hash, &[signed]).as_slice(), signature)
+            super::ecdsa_p384::verify(point, digest(hash, &[signed])?.as_slice(), signature)
         }
+        #[cfg(not(feature = "tls-p384"))]
+        (PublicKey::P384(_), _) => Err(TlsError::UnsupportedAlgorithm),
         #[cfg(feature = "tls-rsa")]
         (PublicKey::Rsa { modulus, exponent }, algorithm) => {
             super::rsa::verify(modulus, exponent, algorithm, signed, signature)
@@ -90,6 +119,8 @@ pub(crate) fn verify_signature(
         }
         // An RSA signature algorithm with an EC key: it cannot have been made by it.
         #[cfg(feature = "tls-rsa")]
-        (PublicKey::P256(_) | PublicKey::P384(_), _) => Err(TlsError::BadSignature),
+        (PublicKey::P256(_), _) => Err(TlsError::BadSignature),
+        #[cfg(all(feature = "tls-rsa", feature = "tls-p384"))]
+        (PublicKey::P384(_), _) => Err(TlsError::BadSignature),
     }
 }

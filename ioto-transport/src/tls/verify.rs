@@ -25,9 +25,11 @@ use super::x509::{Certificate, KEY_USAGE_DIGITAL_SIGNATURE, KEY_USAGE_KEY_CERT_S
 pub const MAX_CHAIN_DEPTH: usize = 4;
 
 /// Room for the end-entity public key kept between the Certificate and the
-/// CertificateVerify messages: an uncompressed SEC1 P-384 point, or (with `tls-rsa`) a
-/// 4096-bit RSA modulus.
-#[cfg(not(feature = "tls-rsa"))]
+/// CertificateVerify messages: an uncompressed SEC1 P-256 point, with `tls-p384` a
+/// P-384 one, with `tls-rsa` a 4096-bit RSA modulus.
+#[cfg(not(any(feature = "tls-rsa", feature = "tls-p384")))]
+const MAX_LEAF_KEY: usize = 65;
+#[cfg(all(not(feature = "tls-rsa"), feature = "tls-p384"))]
 const MAX_LEAF_KEY: usize = 97;
 #[cfg(feature = "tls-rsa")]
 const MAX_LEAF_KEY: usize = 512;
@@ -36,6 +38,7 @@ const MAX_LEAF_KEY: usize = 512;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum LeafKind {
     P256,
+    #[cfg(feature = "tls-p384")]
     P384,
     /// RSA with this public exponent (the modulus is the stored key).
     #[cfg(feature = "tls-rsa")]
@@ -50,11 +53,12 @@ struct LeafKey {
 }
 
 impl LeafKey {
-    /// Copies `key`; keys that cannot be used for CertificateVerify are
-    /// [`TlsError::UnsupportedAlgorithm`].
+    /// Copies `key`; keys that cannot be used for CertificateVerify (or whose
+    /// algorithm is not built in) are [`TlsError::UnsupportedAlgorithm`].
     fn store(key: PublicKey<'_>) -> Result<Self, TlsError> {
         let (kind, material) = match key {
             PublicKey::P256(point) => (LeafKind::P256, point),
+            #[cfg(feature = "tls-p384")]
             PublicKey::P384(point) => (LeafKind::P384, point),
             #[cfg(feature = "tls-rsa")]
             PublicKey::Rsa { modulus, exponent } => {
@@ -82,6 +86,7 @@ impl LeafKey {
         let material = self.bytes.get(..self.len).unwrap_or(&[]);
         match &self.kind {
             LeafKind::P256 => PublicKey::P256(material),
+            #[cfg(feature = "tls-p384")]
             LeafKind::P384 => PublicKey::P384(material),
             #[cfg(feature = "tls-rsa")]
             LeafKind::Rsa(e, len) => PublicKey::Rsa {

@@ -1,4 +1,5 @@
-//! A bounded, borrowing X.509 v3 certificate parser (RFC 5280) on the `der` crate.
+//! A bounded, borrowing X.509 v3 certificate parser (RFC 5280) on our DER reader
+//! ([`super::asn1`]).
 //!
 //! It extracts exactly what path validation needs — the signed bytes, the signature and
 //! its algorithm, issuer and subject names (as DER, compared byte for byte), the
@@ -7,8 +8,7 @@
 //! an algorithm mismatch between the inner and outer signature fields). No allocation;
 //! every length comes from the DER reader, which bounds-checks it.
 
-use der::asn1::{AnyRef, BitStringRef, GeneralizedTime, ObjectIdentifier, OctetStringRef, UtcTime};
-use der::{Reader, SliceReader, Tag, Tagged};
+use super::asn1::{AnyRef, BitStringRef, Decode, Error, ObjectIdentifier, SliceReader, Tag, Time};
 
 use super::algorithm::{PublicKey, SignatureAlgorithm, public_key, signature_algorithm};
 use super::error::TlsError;
@@ -64,7 +64,7 @@ pub(crate) struct Certificate<'a> {
 }
 
 /// Any DER decoding error is a malformed certificate.
-pub(super) fn bad(_: der::Error) -> TlsError {
+pub(super) fn bad(_: Error) -> TlsError {
     TlsError::BadCertificate
 }
 
@@ -110,15 +110,7 @@ pub(super) fn finish(r: &SliceReader<'_>) -> Result<(), TlsError> {
 
 /// Parses a `Time` (UTCTime or GeneralizedTime) into Unix seconds.
 fn time(r: &mut SliceReader<'_>) -> Result<u64, TlsError> {
-    let secs = match r.peek_tag().map_err(bad)? {
-        Tag::UtcTime => r.decode::<UtcTime>().map_err(bad)?.to_unix_duration(),
-        Tag::GeneralizedTime => r
-            .decode::<GeneralizedTime>()
-            .map_err(bad)?
-            .to_unix_duration(),
-        _ => return Err(TlsError::BadCertificate),
-    };
-    Ok(secs.as_secs())
+    r.decode::<Time>().map(|t| t.0).map_err(bad)
 }
 
 /// Applies one extension to `cert`; unknown critical extensions are an error.
@@ -130,9 +122,9 @@ fn extension<'a>(cert: &mut Certificate<'a>, ext: AnyRef<'a>) -> Result<(), TlsE
     } else {
         false
     };
-    let value: OctetStringRef<'a> = r.decode().map_err(bad)?;
+    let value = r.octet_string().map_err(bad)?;
     finish(&r)?;
-    let mut v = SliceReader::new(value.as_bytes()).map_err(bad)?;
+    let mut v = SliceReader::new(value).map_err(bad)?;
     if oid == EXT_SUBJECT_ALT_NAME {
         cert.subject_alt_names = Some(expect(&mut v, Tag::Sequence)?.value());
     } else if oid == EXT_BASIC_CONSTRAINTS {
@@ -214,7 +206,7 @@ impl<'a> Certificate<'a> {
         let mut version = 0u8;
         if next_tag_is(&t, 0xA0) {
             let v = expect_octet(&mut t, 0xA0)?;
-            version = der::Decode::from_der(v.value()).map_err(bad)?;
+            version = Decode::from_der(v.value()).map_err(bad)?;
         }
         let _serial = expect(&mut t, Tag::Integer)?;
         let inner_alg = signature_algorithm(expect(&mut t, Tag::Sequence)?)?;

@@ -1,5 +1,6 @@
 //! ioto-ml's blocked kernels on every virtual board: the widened-input quad kernel
-//! (CONV_2D) and, on Cortex-M4, the assembly depthwise taps equal a scalar reference
+//! (CONV_2D) and, on Cortex-M4, the assembly depthwise taps, 3×3 window and
+//! single-rounding requantization equal a scalar reference
 //! bit for bit; person_detect (every CONV_2D and DEPTHWISE_CONV_2D path, including the
 //! depth-multiplier-8 first layer) matches its TFLM golden outputs byte for byte.
 #![no_std]
@@ -121,6 +122,91 @@ fn depthwise_taps_match_reference() {
     }
 }
 
+/// The Cortex-M4 3×3 window (`taps3x3` over a `Window3x3` of pre-widened weights)
+/// equals the scalar formula over nine taps, for tap steps of one word and more and
+/// rows closer and further apart than a row of taps.
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+fn window3x3_matches_reference() {
+    use ioto_ml::kernels::dot::dsp::{Window3x3, taps3x3};
+    let mut rng = Bytes(0x0bad_cafe);
+    let mut x = [0i8; 160];
+    let mut w = [[0i8; 4]; 9];
+    for round in 0..30 {
+        for v in x.iter_mut().chain(w.iter_mut().flatten()) {
+            *v = rng.next();
+        }
+        if round == 0 {
+            x.fill(-128);
+            w.iter_mut().for_each(|t| t.fill(-128));
+        }
+        for offset in [-127, -1, 0, 5, 128] {
+            for (step, row) in [(4usize, 12usize), (4, 40), (8, 24), (12, 50)] {
+                let window = Window3x3::new(&w, row - 3 * step);
+                let mut acc = [i32::MAX - 3, 9, -40000, i32::MIN + 2];
+                let mut want = acc;
+                for (k, tap) in w.iter().enumerate() {
+                    let at = k / 3 * row + k % 3 * step;
+                    for (j, a) in want.iter_mut().enumerate() {
+                        let xv = i32::from(x[at + j]) + offset;
+                        *a = a.wrapping_add(xv * i32::from(tap[j]));
+                    }
+                }
+                // SAFETY: the last tap reads x[2 * row + 2 * step..][..4], inside
+                // the 160-byte array for every (step, row) above.
+                unsafe { taps3x3(&mut acc, x.as_ptr(), &window, step, offset_pair(offset)) };
+                assert_eq!(acc, want, "step {} row {} offset {}", step, row, offset);
+            }
+        }
+    }
+}
+
+/// The Cortex-M4 single-rounding requantization (`requant_single`) equals TFLite's
+/// two roundings (`SaturatingRoundingDoublingHighMul`, then `RoundingDivideByPOT`,
+/// written out here) for multipliers above 2^30 and right shifts 1 to 31, over
+/// random, small and extreme accumulators.
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+fn requant_single_matches_reference() {
+    use ioto_ml::kernels::dot::dsp::requant_single;
+    fn reference(acc: i32, mult: i32, right: u32) -> i32 {
+        let x = ((i64::from(acc) * i64::from(mult) + (1 << 30)) >> 31) as i32;
+        let mask = ((1i64 << right) - 1) as i32;
+        let threshold = (mask >> 1) + i32::from(x < 0);
+        (x >> right) + i32::from(x & mask > threshold)
+    }
+    let mut state = 0x9e37_79b9u32;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        state
+    };
+    let edges = [i32::MIN, i32::MIN + 1, -1, 0, 1, i32::MAX - 1, i32::MAX];
+    for i in 0..20_000u32 {
+        let r = next();
+        let acc = match i % 4 {
+            0 => r as i32,
+            1 => (r as i32) >> (next() % 32),
+            2 => edges[(r % 7) as usize],
+            _ => (r as i32) >> 20,
+        };
+        let mult = match i % 3 {
+            0 => i32::MAX,
+            _ => ((next() >> 1) | 0x4000_0000) as i32,
+        }
+        .max((1 << 30) + 1);
+        let right = 1 + next() % 31;
+        let got = requant_single(acc, mult, 1 << (right - 1), right - 1);
+        assert_eq!(
+            got,
+            reference(acc, mult, right),
+            "{} {} {}",
+            acc,
+            mult,
+            right
+        );
+    }
+}
+
 /// The offset in both halfwords, as `tap4` takes it.
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 fn offset_pair(offset: i32) -> u32 {
@@ -134,6 +220,8 @@ fn main() -> ! {
     let suite = tests![
         quad_dot_matches_reference,
         depthwise_taps_match_reference,
+        window3x3_matches_reference,
+        requant_single_matches_reference,
         person_detect,
     ];
     #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]

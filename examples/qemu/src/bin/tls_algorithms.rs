@@ -2,7 +2,8 @@
 //! here, 64-bit on the host): a P-256 leaf under a P-384 intermediate and root, a
 //! P-384 leaf, and RSA chains (RSA-4096 root: PKCS#1 v1.5 SHA-384 and RSASSA-PSS),
 //! verified offline with `tls::verify_chain` on fixtures from the host suite. RSA
-//! verifies with the `tls-rsa` feature and is `UnsupportedAlgorithm` without it. Each
+//! verifies with the `tls-rsa` feature, P-384 with `tls-p384`; without them those
+//! chains are `UnsupportedAlgorithm`. Each
 //! test prints the stack peak and instructions of one chain verification.
 #![no_std]
 #![no_main]
@@ -33,24 +34,34 @@ fn measured(root: &[u8], chain: &[&[u8]]) -> Result<(), TlsError> {
     result
 }
 
-/// The verdict for a chain with RSA signatures.
-fn rsa_verdict() -> Result<(), TlsError> {
-    if cfg!(feature = "tls-rsa") {
+/// The verdict for a valid chain that needs an algorithm built in only when `enabled`.
+fn verdict(enabled: bool) -> Result<(), TlsError> {
+    if enabled {
         Ok(())
     } else {
         Err(TlsError::UnsupportedAlgorithm)
     }
 }
 
+/// The verdict for a chain with RSA signatures.
+fn rsa_verdict() -> Result<(), TlsError> {
+    verdict(cfg!(feature = "tls-rsa"))
+}
+
+/// The verdict for a chain with P-384 keys (and SHA-384 signatures).
+fn p384_verdict() -> Result<(), TlsError> {
+    verdict(cfg!(feature = "tls-p384"))
+}
+
 fn p256_leaf_under_p384_intermediate_and_root() {
     assert_eq!(
         measured(P384_ROOT, &[P256_VIA_P384, P384_INTERMEDIATE]),
-        Ok(())
+        p384_verdict()
     );
 }
 
 fn p384_leaf_under_p384_root() {
-    assert_eq!(measured(P384_ROOT, &[P384_LEAF]), Ok(()));
+    assert_eq!(measured(P384_ROOT, &[P384_LEAF]), p384_verdict());
 }
 
 fn flipped_p384_signature_is_bad_signature() {
@@ -60,9 +71,14 @@ fn flipped_p384_signature_is_bad_signature() {
     if let Some(last) = flipped.last_mut() {
         *last ^= 1;
     }
+    let expected = if cfg!(feature = "tls-p384") {
+        TlsError::BadSignature
+    } else {
+        TlsError::UnsupportedAlgorithm
+    };
     assert_eq!(
         verify_chain(P384_ROOT, &[P256_VIA_P384, flipped], "localhost", NOW),
-        Err(TlsError::BadSignature)
+        Err(expected)
     );
 }
 
@@ -93,6 +109,13 @@ fn flipped_rsa_signature_is_rejected() {
 }
 
 fn wrong_root_is_unknown_ca() {
+    // Without `tls-p384` the P-384 intermediate's signature cannot be checked, and that
+    // is the first failure on the way to the (wrong) root.
+    let expected = if cfg!(feature = "tls-p384") {
+        TlsError::UnknownCa
+    } else {
+        TlsError::UnsupportedAlgorithm
+    };
     assert_eq!(
         verify_chain(
             RSA_ROOT,
@@ -100,6 +123,10 @@ fn wrong_root_is_unknown_ca() {
             "localhost",
             NOW
         ),
+        Err(expected)
+    );
+    assert_eq!(
+        verify_chain(RSA_ROOT, &[P384_LEAF], "localhost", NOW),
         Err(TlsError::UnknownCa)
     );
 }

@@ -124,7 +124,8 @@ macro_rules! asm_acc4 {
 }
 
 /// DSP [`super::quad_dot`]: `quad_chunk!`s, two per loop iteration (32 MACs in 31
-/// instructions).
+/// instructions), in one `asm!` block that enters the loop after an odd chunk, so
+/// the call costs a few instructions beyond the loop.
 #[inline(always)]
 pub fn quad_dot(xs: &[u32], w: &[i8], acc: [i32; 4]) -> [i32; 4] {
     let n = (xs.len() / 8).min(w.len() / 4);
@@ -132,47 +133,40 @@ pub fn quad_dot(xs: &[u32], w: &[i8], acc: [i32; 4]) -> [i32; 4] {
         return acc;
     }
     let [mut a0, mut a1, mut a2, mut a3] = acc;
-    let mut xp = xs.as_ptr();
-    let mut wp = w.as_ptr();
-    if n % 2 == 1 {
-        // SAFETY: reads one chunk (4 weight bytes, 8 words) of the `n >= 1`
-        // available; `LDRD` needs word alignment, which `xs: &[u32]` guarantees,
-        // and ARMv7E-M allows the unaligned weight `LDR`. Only registers change.
-        unsafe {
-            asm_acc4!(
-                [quad_chunk!()],
-                [a0, a1, a2, a3],
-                [
-                    wp = inout(reg) wp,
-                    xp = inout(reg) xp,
-                    w = out(reg) _,
-                    w02 = out(reg) _,
-                    xa = out(reg) _,
-                    xb = out(reg) _,
-                ],
-                options(nostack, readonly, preserves_flags)
-            );
-        }
-    }
-    if n >= 2 {
-        // SAFETY: the loop reads the remaining `n - n % 2 >= 2` chunks, two per
-        // iteration, within `w` and `xs` as above. Only registers and flags change.
-        unsafe {
-            asm_acc4!(
-                ["2:", quad_chunk!(), quad_chunk!(), "cmp {wp}, {wend}", "bne 2b"],
-                [a0, a1, a2, a3],
-                [
-                    wp = inout(reg) wp => _,
-                    xp = inout(reg) xp => _,
-                    wend = in(reg) w.as_ptr().add(4 * n),
-                    w = out(reg) _,
-                    w02 = out(reg) _,
-                    xa = out(reg) _,
-                    xb = out(reg) _,
-                ],
-                options(nostack, readonly)
-            );
-        }
+    // SAFETY: reads `n >= 1` chunks (4 weight bytes and 8 words each) within `w`
+    // and `xs`: one chunk first when `n` is odd, then two per iteration until `wp`
+    // reaches `wend`. `LDRD` needs word alignment, which `xs: &[u32]` guarantees,
+    // and ARMv7E-M allows the unaligned weight `LDR`. Only registers and flags
+    // change.
+    unsafe {
+        asm_acc4!(
+            [
+                // `wend - wp` is `4 * n`: bit 2 set when `n` is odd.
+                "sub {w}, {wend}, {wp}",
+                "tst {w}, #4",
+                "beq 2f",
+                quad_chunk!(),
+                "cmp {wp}, {wend}",
+                "beq 3f",
+                "2:",
+                quad_chunk!(),
+                quad_chunk!(),
+                "cmp {wp}, {wend}",
+                "bne 2b",
+                "3:"
+            ],
+            [a0, a1, a2, a3],
+            [
+                wp = inout(reg) w.as_ptr() => _,
+                xp = inout(reg) xs.as_ptr() => _,
+                wend = in(reg) w.as_ptr().add(4 * n),
+                w = out(reg) _,
+                w02 = out(reg) _,
+                xa = out(reg) _,
+                xb = out(reg) _,
+            ],
+            options(nostack, readonly)
+        );
     }
     [a0, a1, a2, a3]
 }
@@ -279,6 +273,131 @@ pub unsafe fn tap4_shared(
     }
 }
 
+/// The weights of a 3×3 depthwise window for four channels (depth multiplier 1),
+/// widened once for every pixel of a run ([`taps3x3`]): per filter row, the three
+/// taps' `(w02, w13)` pairs (`SXTB16` of bytes 0 and 2, then 1 and 3), then the
+/// input bytes from the end of that row of taps to the start of the next.
+pub struct Window3x3([u32; 21]);
+
+impl Window3x3 {
+    /// The window of the nine weight words `w` (row-major taps, channels `c..c+4`
+    /// each), for an input whose filter rows are `x_adjust` bytes apart after the
+    /// row's three taps.
+    #[inline(always)]
+    pub fn new(w: &[[i8; 4]; 9], x_adjust: usize) -> Self {
+        let mut words = [0u32; 21];
+        for (row, taps) in words.chunks_exact_mut(7).zip(w.chunks_exact(3)) {
+            for (pair, tap) in row.chunks_exact_mut(2).zip(taps) {
+                let (w02, w13) = widen_w(tap);
+                pair[0] = w02;
+                pair[1] = w13;
+            }
+            row[6] = x_adjust as u32;
+        }
+        Window3x3(words)
+    }
+}
+
+/// One tap of [`taps3x3`]: the input word at `xp` (then `xp += step`), the next
+/// widened weight pair at `wq`, four `SMLABB`/`SMLATT`.
+macro_rules! window_tap {
+    () => {
+        concat!(
+            "ldr {x}, [{xp}]\n",
+            "add {xp}, {step}\n",
+            "ldrd {w02}, {w13}, [{wq}], #8\n",
+            "sxtab16 {t}, {off2}, {x}\n",
+            "sxtab16 {x}, {off2}, {x}, ror #8\n",
+            "smlabb {a0}, {t}, {w02}, {a0}\n",
+            "smlatt {a2}, {t}, {w02}, {a2}\n",
+            "smlabb {a1}, {x}, {w13}, {a1}\n",
+            "smlatt {a3}, {x}, {w13}, {a3}\n",
+        )
+    };
+}
+
+/// One filter row of [`taps3x3`]: three taps, then the input pointer moves to the
+/// next row.
+macro_rules! window_row {
+    () => {
+        concat!(
+            window_tap!(),
+            window_tap!(),
+            window_tap!(),
+            "ldr {t}, [{wq}], #4\n",
+            "add {xp}, {t}\n",
+        )
+    };
+}
+
+/// The nine taps of a 3×3 window over four channels (depth multiplier 1):
+/// `acc[k] += (x[k] + offset) * w[k]` for every tap, the input words read from
+/// `xp` (taps `step` bytes apart, rows as the window says), the weights already
+/// widened in `window` (87 instructions for 36 MACs). `off2` is
+/// `offset_pair(offset)`.
+///
+/// # Safety
+/// Every tap's 4 input bytes must be readable: `xp + r * (3 * step + x_adjust) +
+/// k * step` for `r, k < 3`.
+#[inline(always)]
+pub unsafe fn taps3x3(
+    acc: &mut [i32; 4],
+    xp: *const i8,
+    window: &Window3x3,
+    step: usize,
+    off2: u32,
+) {
+    // SAFETY: the caller guarantees every input read; the 21 words of the window
+    // are read in order. ARMv7E-M `LDR` may be unaligned; `LDRD` reads the
+    // word-aligned window. Only registers change.
+    unsafe {
+        asm_acc4!(
+            [window_row!(), window_row!(), window_row!()],
+            [acc[0], acc[1], acc[2], acc[3]],
+            [
+                xp = inout(reg) xp => _,
+                wq = inout(reg) window.0.as_ptr() => _,
+                step = in(reg) step,
+                off2 = in(reg) off2,
+                x = out(reg) _,
+                t = out(reg) _,
+                w02 = out(reg) _,
+                w13 = out(reg) _,
+            ],
+            options(nostack, readonly, preserves_flags)
+        );
+    }
+}
+
+/// The single-rounding requantization of `requant::Requant::apply` on Cortex-M4:
+/// `floor((acc * mult + 2^30 + (half1 - [acc < 0]) * 2^31) / 2^(32 + shift))`, the
+/// constant built from the sign of `acc` in four instructions, then `SMLAL` and one
+/// shift of the high word. Equals TFLite's `MultiplyByQuantizedMultiplier` with a
+/// right shift of `shift + 1` when `2^30 < mult` and `half1 = 2^shift`, `shift < 31`.
+#[inline(always)]
+pub fn requant_single(acc: i32, mult: i32, half1: i32, shift: u32) -> i32 {
+    let v: i32;
+    // SAFETY: register arithmetic only.
+    unsafe {
+        asm!(
+            "sub {c}, {h1}, {acc}, lsr #31",
+            "lsl {lo}, {c}, #31",
+            "orr {lo}, {lo}, #0x40000000",
+            "asr {c}, {c}, #1",
+            "smlal {lo}, {c}, {acc}, {mult}",
+            "asr {c}, {c}, {s}",
+            c = out(reg) v,
+            lo = out(reg) _,
+            h1 = in(reg) half1,
+            acc = in(reg) acc,
+            mult = in(reg) mult,
+            s = in(reg) shift,
+            options(pure, nomem, nostack, preserves_flags),
+        );
+    }
+    v
+}
+
 /// Four int8 lanes plus the offset as the two pairs `SMLAD`/`SMLABB` read: lanes
 /// 0 and 2, then 1 and 3.
 #[inline(always)]
@@ -320,9 +439,30 @@ pub fn dot_offset(x: &[i8], w: &[i8], offset: i32) -> i32 {
     portable::dot_acc(acc, xr, wr, offset)
 }
 
-/// DSP pair of dot products sharing `x`: an assembly loop in which each input
-/// word is widened once (with the offset) for both weight rows (8 MACs in 15
-/// instructions).
+/// One word (4 values) of [`dot2_offset`]: the input word widened once (with the
+/// offset) for both weight rows, 8 MACs in 13 instructions.
+macro_rules! dot2_chunk {
+    () => {
+        concat!(
+            "ldr {x}, [{xp}], #4\n",
+            "ldr {w}, [{p0}], #4\n",
+            "sxtab16 {x02}, {off2}, {x}\n",
+            "sxtab16 {x}, {off2}, {x}, ror #8\n",
+            "sxtb16 {t}, {w}\n",
+            "sxtb16 {w}, {w}, ror #8\n",
+            "smlad {a0}, {x02}, {t}, {a0}\n",
+            "smlad {a0}, {x}, {w}, {a0}\n",
+            "ldr {w}, [{p1}], #4\n",
+            "sxtb16 {t}, {w}\n",
+            "sxtb16 {w}, {w}, ror #8\n",
+            "smlad {a1}, {x02}, {t}, {a1}\n",
+            "smlad {a1}, {x}, {w}, {a1}\n",
+        )
+    };
+}
+
+/// DSP pair of dot products sharing `x`: an assembly loop of two `dot2_chunk!`s per
+/// iteration (16 MACs in 28 instructions), entered after an odd chunk.
 #[inline(always)]
 pub fn dot2_offset(x: &[i8], w0: &[i8], w1: &[i8], offset: i32) -> (i32, i32) {
     let n = x.len().min(w0.len()).min(w1.len());
@@ -330,27 +470,25 @@ pub fn dot2_offset(x: &[i8], w0: &[i8], w1: &[i8], offset: i32) -> (i32, i32) {
     let (mut a0, mut a1) = (0i32, 0i32);
     let chunks = n / 4;
     if chunks > 0 {
-        // SAFETY: the loop reads `4 * chunks <= n` bytes from each of `x`, `w0`
-        // and `w1` (`chunks >= 1`); ARMv7E-M `LDR` may be unaligned. Only
+        // SAFETY: reads `4 * chunks <= n` bytes from each of `x`, `w0` and `w1`
+        // (`chunks >= 1`): one chunk first when `chunks` is odd, then two per
+        // iteration until `xp` reaches `end`; ARMv7E-M `LDR` may be unaligned. Only
         // registers and flags change.
         unsafe {
             asm!(
+                // `end - xp` is `4 * chunks`: bit 2 set when `chunks` is odd.
+                "sub {x}, {end}, {xp}",
+                "tst {x}, #4",
+                "beq 2f",
+                dot2_chunk!(),
+                "cmp {xp}, {end}",
+                "beq 3f",
                 "2:",
-                "ldr {x}, [{xp}], #4",
-                "ldr {w}, [{p0}], #4",
-                "sxtab16 {x02}, {off2}, {x}",
-                "sxtab16 {x}, {off2}, {x}, ror #8",
-                "sxtb16 {t}, {w}",
-                "sxtb16 {w}, {w}, ror #8",
-                "smlad {a0}, {x02}, {t}, {a0}",
-                "smlad {a0}, {x}, {w}, {a0}",
-                "ldr {w}, [{p1}], #4",
-                "sxtb16 {t}, {w}",
-                "sxtb16 {w}, {w}, ror #8",
-                "smlad {a1}, {x02}, {t}, {a1}",
-                "smlad {a1}, {x}, {w}, {a1}",
+                dot2_chunk!(),
+                dot2_chunk!(),
                 "cmp {xp}, {end}",
                 "bne 2b",
+                "3:",
                 xp = inout(reg) x.as_ptr() => _,
                 p0 = inout(reg) w0.as_ptr() => _,
                 p1 = inout(reg) w1.as_ptr() => _,

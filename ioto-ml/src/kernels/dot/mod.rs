@@ -5,30 +5,65 @@
 //! ones (also exported here with a `_portable` suffix, in `portable.rs`) everywhere,
 //! `dsp` on `thumbv7em` with the `dsp` feature (`SXTAB16`/`SXTB16` widen four int8
 //! lanes at a time, `SMLAD` accumulates pairs), `host` on x86-64 hosts (gateways,
-//! the CLI; `PMADDWD` does 8 pairs at a time). All produce the same bits (tested on
-//! target and on host).
+//! the CLI; `PMADDWD` does 8 pairs at a time), `m0` on Arm without DSP (Cortex-M0+:
+//! `asm!` loops with the accumulators in `r8`–`r11`), `rv32` on RISC-V (one `MULH`
+//! instead of two shifts per halfword), `neon` on aarch64 (`SMULL` pairs, or `SDOT`
+//! with `+dotprod`). All produce the same bits (tested on target
+//! and on host).
 
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 pub mod dsp;
 #[cfg(target_arch = "x86_64")]
 pub mod host;
+#[cfg(all(target_arch = "arm", not(target_feature = "dsp")))]
+mod m0;
+#[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+pub mod neon;
 mod portable;
+#[cfg(any(not(all(target_arch = "arm", not(target_feature = "dsp"))), test))]
+mod rows;
+#[cfg(any(target_arch = "riscv32", test))]
+mod rv32;
+#[cfg(test)]
+mod tests;
 
 pub use portable::{
     dot_offset as dot_offset_portable, dot2_offset as dot2_offset_portable,
     dot2x2_offset as dot2x2_offset_portable, mac4_offset as mac4_offset_portable,
-    quad_dot as quad_dot_portable, widen4 as widen4_portable,
+    quad_dot as quad_dot_portable, tap4 as tap4_portable, tap4_shared as tap4_shared_portable,
+    widen4 as widen4_portable,
 };
 
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 use dsp as fast;
 #[cfg(target_arch = "x86_64")]
 use host as fast;
+#[cfg(all(target_arch = "arm", not(target_feature = "dsp")))]
+use m0 as fast;
+#[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+use neon as fast;
 #[cfg(not(any(
-    all(target_arch = "arm", target_feature = "dsp"),
-    target_arch = "x86_64"
+    target_arch = "arm",
+    target_arch = "x86_64",
+    target_arch = "riscv32",
+    all(target_arch = "aarch64", target_feature = "neon")
 )))]
 use portable as fast;
+#[cfg(target_arch = "riscv32")]
+use rv32 as fast;
+
+// The depthwise taps: DSP on Cortex-M4, portable on every other target.
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+pub(crate) use dsp::{offset_pair, tap4, tap4_shared};
+#[cfg(all(target_arch = "arm", not(target_feature = "dsp")))]
+pub(crate) use m0::offset_pair;
+#[cfg(not(target_arch = "arm"))]
+pub(crate) use portable::{offset_pair, tap4, tap4_shared};
+// Rows of taps: whole-row loops on Cortex-M0, the taps above one by one elsewhere.
+#[cfg(all(target_arch = "arm", not(target_feature = "dsp")))]
+pub(crate) use m0::{row4, row4_shared};
+#[cfg(not(all(target_arch = "arm", not(target_feature = "dsp"))))]
+pub(crate) use rows::{row4, row4_shared};
 
 /// `sum((x[i] + offset) * w[i])` with the fastest kernel for the target.
 #[inline(always)]
