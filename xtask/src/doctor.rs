@@ -74,6 +74,8 @@ pub const SPAWNED_PROGRAMS: &[(&str, &str)] = &[
     ("kill", "procps"),
     ("id", "coreutils"),
     ("qemu-system-arm", "qemu-system-arm"),
+    // The NEON kernel firmware of `cargo xtask test` (ioto-ml/tests-aarch64).
+    ("qemu-system-aarch64", "qemu-system-arm"),
     ("qemu-system-riscv32", "qemu-system-misc"),
     // ioto-ml/tests/keyword.rs speaks fresh "yes"/"no" clips for micro_speech.
     ("espeak-ng", "espeak-ng"),

@@ -8,7 +8,8 @@
 //!    `tls-rsa` / `tls-p384`: RSA and P-384 chains refused with a typed error, the
 //!    recorded session replayed without them), and the
 //!    oracle checks: the committed TFLM goldens reproduce byte for byte from TFLM itself,
-//!    and every single-op model agrees with its float twin
+//!    and every single-op model agrees with its float twin; the aarch64 NEON kernels
+//!    equal the portable ones on qemu-system-aarch64 (`ioto-ml/tests-aarch64`)
 //! 5. cross builds of every library crate for the three shipping targets
 //! 6. firmware of the physical boards
 //! 7. `hil-test --emulator` on the three virtual boards (the `tls_*` suites twice: with
@@ -25,9 +26,9 @@ use std::{path::PathBuf, process::Command};
 use crate::{
     Result,
     args::Args,
-    boards::{self, Board},
+    boards::{self, Board, Kind},
     build::{self, FirmwareBuild, LIBRARIES, run_checked},
-    doctor, fuzz, hil,
+    doctor, fuzz, hil, qemu,
     toolchain::{self, TARGETS},
     ui,
 };
@@ -52,6 +53,7 @@ pub fn cmd(raw: &[String]) -> Result {
         default_tls_tests(),
     );
     record("TFLM goldens reproduce", oracle_checks());
+    record("NEON kernels on qemu-system-aarch64", neon_on_qemu());
     for t in TARGETS {
         record(
             &format!("library crates for {t}"),
@@ -106,6 +108,93 @@ fn oracle_checks() -> Result {
     Ok(())
 }
 
+/// The bare-metal target of the NEON kernel firmware.
+const NEON_TARGET: &str = "aarch64-unknown-none";
+
+/// QEMU's `virt` machine with a CPU; `-nic none`: no default virtio NIC (its option
+/// ROM is not installed, and nothing here uses a network).
+const fn aarch64_virt(name: &'static str, cpu: &'static [&'static str]) -> Board {
+    Board {
+        name,
+        target: NEON_TARGET,
+        firmware_dir: "ioto-ml/tests-aarch64",
+        features: &[],
+        kind: Kind::Virtual(cpu),
+        chip: "Cortex-A",
+        nic: None,
+    }
+}
+
+/// `-cpu max` has the dot-product extension; the Cortex-A53 has NEON without it.
+const AARCH64_MAX: Board = aarch64_virt(
+    "qemu-system-aarch64 -machine virt -cpu max",
+    &[
+        "qemu-system-aarch64",
+        "-machine",
+        "virt",
+        "-cpu",
+        "max",
+        "-nic",
+        "none",
+    ],
+);
+const AARCH64_A53: Board = aarch64_virt(
+    "qemu-system-aarch64 -machine virt -cpu cortex-a53",
+    &[
+        "qemu-system-aarch64",
+        "-machine",
+        "virt",
+        "-cpu",
+        "cortex-a53",
+        "-nic",
+        "none",
+    ],
+);
+
+/// ioto-ml's aarch64 NEON kernels (`kernels/dot/neon.rs`) on an emulated Cortex-A:
+/// the firmware of `ioto-ml/tests-aarch64` compares every dot-product kernel with the
+/// portable one and runs two golden models against TFLM's bytes. Built without
+/// `+dotprod` (`SMULL`/`SADALP`; run on `-cpu max` and `-cpu cortex-a53`) and with
+/// it (`SDOT`; `-cpu max`), each into its own target directory.
+fn neon_on_qemu() -> Result {
+    let step = ui::step("NEON kernels on qemu-system-aarch64 (ioto-ml/tests-aarch64)");
+    let cross = toolchain::cross(NEON_TARGET)?;
+    let dir = toolchain::repo_root().join(AARCH64_MAX.firmware_dir);
+    let builds: [(&str, &str, &[&Board]); 2] = [
+        ("smull", "", &[&AARCH64_MAX, &AARCH64_A53]),
+        ("sdot", "-Ctarget-feature=+dotprod", &[&AARCH64_MAX]),
+    ];
+    for (variant, rustflags, boards) in builds {
+        let target_dir = toolchain::target_dir().join(format!("neon-{variant}"));
+        let mut c = cross.command("build", &dir);
+        c.args(["--release", "--target", NEON_TARGET, "--target-dir"])
+            .arg(&target_dir)
+            .env("RUSTFLAGS", rustflags);
+        run_checked(
+            &mut c,
+            &format!("building ioto-ml/tests-aarch64 ({variant})"),
+        )?;
+        let elf = target_dir.join(NEON_TARGET).join("release/neon_kernels");
+        for board in boards {
+            let run = qemu::run(board, &elf, std::time::Duration::from_secs(60))?;
+            let what = format!("neon_kernels ({variant}) on {}", board.name);
+            // `SYS_WRITE0` goes to QEMU's semihosting console: its stderr.
+            let console = format!("{}{}", run.stdout, run.stderr);
+            eprint!("{console}");
+            let passed = format!("neon_kernels: ok ({variant})");
+            if run.code != Some(0) || !console.lines().any(|l| l == passed) {
+                return Err(format!(
+                    "{what}: exit {:?} (None: killed at the time limit), no `{passed}` line",
+                    run.code
+                ));
+            }
+            ui::info(&format!("{what}: ok in {:.1}s", run.elapsed.as_secs_f64()));
+        }
+    }
+    step.done();
+    Ok(())
+}
+
 /// Crates outside the workspace: firmware, the size probe and the fuzz targets
 /// (checked with rustfmt directly).
 fn out_of_workspace_sources() -> Vec<PathBuf> {
@@ -115,6 +204,7 @@ fn out_of_workspace_sources() -> Vec<PathBuf> {
         root.join("examples"),
         root.join("ioto-transport/size-probe"),
         root.join("ioto-ml/fuzz"),
+        root.join("ioto-ml/tests-aarch64"),
         root.join("ioto-transport/fuzz"),
         root.join("ioto-cloud/fuzz"),
         root.join("ioto-core/fuzz"),
