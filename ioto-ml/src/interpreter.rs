@@ -15,6 +15,9 @@ use core::ops::Range;
 pub struct Interpreter<'m, 'a> {
     model: Model<'m>,
     arena: &'a mut [u8],
+    /// The host kernels' per-layer data, made on the first invoke.
+    #[cfg(all(target_arch = "x86_64", feature = "std"))]
+    host_cache: crate::kernels::host::cache::Cache,
 }
 
 impl<'m, 'a> Interpreter<'m, 'a> {
@@ -35,6 +38,8 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         Ok(Interpreter {
             model: *model,
             arena,
+            #[cfg(all(target_arch = "x86_64", feature = "std"))]
+            host_cache: Default::default(),
         })
     }
 
@@ -83,12 +88,18 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// (for per-operator profiling, e.g. reading an instruction counter).
     pub fn invoke_observed(&mut self, after_op: impl FnMut(usize)) -> Result<()> {
         let (header, activations) = self.arena.split_at_mut(self.model.header_bytes);
+        #[cfg(all(target_arch = "x86_64", feature = "std"))]
+        let _lent = crate::kernels::host::cache::Scope::enter(&mut self.host_cache);
         run_ops(
             header,
             self.model.data(),
             activations,
             self.model.operator_count(),
-            |_, kind| ops::kernel(kind),
+            |_index, kind| {
+                #[cfg(all(target_arch = "x86_64", feature = "std"))]
+                crate::kernels::host::cache::set_op(_index);
+                ops::kernel(kind)
+            },
             after_op,
         )
     }

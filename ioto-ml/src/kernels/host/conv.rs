@@ -1,9 +1,10 @@
 //! CONV_2D on the host: per block of [`PX`] output pixels, each pixel's receptive
 //! field is gathered as `u = x ^ 0x80` bytes (padding taps hold the input zero point
 //! the same way, which the bias correction cancels exactly), then every group of 8 or
-//! 16 output channels runs one tile over the block. The weights of a chunk of groups
-//! are re-laid-out once per call, four reduction values per lane, with each channel's
-//! weight sum folded into its bias.
+//! 16 output channels runs one tile over the block. The weights are re-laid-out four
+//! reduction values per lane, with each channel's weight sum folded into its bias:
+//! once per layer into the interpreter's cache (`super::cache`, with `std`), else
+//! per call, a chunk of groups at a time, into a stack buffer.
 
 use core::arch::x86_64::_mm256_loadu_si256;
 use core::mem::MaybeUninit;
@@ -96,16 +97,45 @@ pub(super) fn run(level: Level, o: &Operands<'_>, depthwise: bool, out: &mut [i8
         },
         upad: ((-p.input_offset) as u8) ^ 0x80,
     };
+    #[cfg(any(feature = "std", test))]
+    {
+        use super::cache::{Data, key, with};
+        let key = key(
+            o.filter,
+            o.bias,
+            [l.k, l.c, level as usize, depthwise.into()],
+        );
+        let make = || Data::Conv(Packed::new(o, &l));
+        if with(key, Data::conv, make, |p| p.run(level, &l, out)).is_some() {
+            return true;
+        }
+    }
+    on_stack(level, o, &l, out);
+    true
+}
+
+/// The receptive fields of a block of [`PX`] pixels, as `u` bytes.
+type Rows = [[MaybeUninit<u8>; MAX_K]; PX];
+
+/// The channel groups per chunk (a chunk's weights fit in [`PACK`] bytes).
+fn per_chunk(l: &Layer<'_>) -> usize {
+    (PACK / (l.lanes * l.kp)).clamp(1, MAX_GROUPS)
+}
+
+/// The layer, its weights re-laid-out chunk by chunk into a stack buffer.
+#[inline(never)]
+fn on_stack(level: Level, o: &Operands<'_>, l: &Layer<'_>, out: &mut [i8]) {
     let mut packed = [MaybeUninit::<u32>::uninit(); PACK / 4];
     let mut groups = [const { MaybeUninit::<Group>::uninit() }; MAX_GROUPS];
-    let per_chunk = (PACK / (lanes * kp)).min(MAX_GROUPS);
-    let total = c.div_ceil(lanes);
+    let mut rows = [[MaybeUninit::uninit(); MAX_K]; PX];
+    let (lanes, kp) = (l.lanes, l.kp);
+    let total = l.c.div_ceil(lanes);
     let mut g0 = 0;
     while g0 < total {
-        let n = per_chunk.min(total - g0);
+        let n = per_chunk(l).min(total - g0);
         for (g, grp) in groups.iter_mut().take(n).enumerate() {
             let dst = &mut packed[g * lanes * kp / 4..(g + 1) * lanes * kp / 4];
-            grp.write(pack(o, &l, g0 + g, dst));
+            grp.write(pack(o, l, g0 + g, dst));
         }
         // SAFETY: `pack` wrote every byte of the first `n` groups and the groups.
         let (packed, groups) = unsafe {
@@ -114,18 +144,75 @@ pub(super) fn run(level: Level, o: &Operands<'_>, depthwise: bool, out: &mut [i8
                 assume_init(&groups[..n]),
             )
         };
-        // SAFETY: `level` is supported (`super::level` and `set_level` check it).
-        unsafe {
-            match level {
-                Level::Sse2 => {}
-                Level::Avx2 => chunk_avx2(&l, packed, groups, g0, out),
-                Level::AvxVnni => chunk_avxvnni(&l, packed, groups, g0, out),
-                Level::Avx512Vnni => chunk_avx512(&l, packed, groups, g0, out),
-            }
-        }
+        chunk_at(level, l, &mut rows, Chunk { packed, groups, g0 }, out);
         g0 += n;
     }
-    true
+}
+
+/// A chunk of channel groups: `groups` (the first is group `g0`) and their
+/// re-laid-out weights.
+#[derive(Clone, Copy)]
+struct Chunk<'a> {
+    packed: &'a [u32],
+    groups: &'a [Group],
+    g0: usize,
+}
+
+/// [`chunk`] at `level`.
+fn chunk_at(level: Level, l: &Layer<'_>, rows: &mut Rows, ch: Chunk<'_>, out: &mut [i8]) {
+    // SAFETY: `level` is supported (`super::level` and `set_level` check it).
+    unsafe {
+        match level {
+            Level::Sse2 => {}
+            Level::Avx2 => chunk_avx2(l, rows, ch, out),
+            Level::AvxVnni => chunk_avxvnni(l, rows, ch, out),
+            Level::Avx512Vnni => chunk_avx512(l, rows, ch, out),
+        }
+    }
+}
+
+/// A convolution's weights re-laid-out and its groups, all chunks at once (the
+/// cache's entry, see [`super::cache`]).
+#[cfg(any(feature = "std", test))]
+pub(super) struct Packed {
+    packed: std::vec::Vec<u32>,
+    groups: std::vec::Vec<Group>,
+    /// The gathered receptive fields of a block of pixels.
+    rows: std::boxed::Box<Rows>,
+}
+
+#[cfg(any(feature = "std", test))]
+impl Packed {
+    /// Lays out the weights and groups of `l`.
+    fn new(o: &Operands<'_>, l: &Layer<'_>) -> Self {
+        let words = l.lanes * l.kp / 4;
+        let total = l.c.div_ceil(l.lanes);
+        let mut packed = std::vec::Vec::with_capacity(total * words);
+        packed.resize(total * words, MaybeUninit::uninit());
+        let groups = (0..total)
+            .map(|g| pack(o, l, g, &mut packed[g * words..(g + 1) * words]))
+            .collect();
+        // SAFETY: `pack` wrote every word of every group.
+        let packed = unsafe { assume_init(&packed) }.to_vec();
+        let rows = std::boxed::Box::new([[MaybeUninit::uninit(); MAX_K]; PX]);
+        Packed {
+            packed,
+            groups,
+            rows,
+        }
+    }
+
+    /// Runs `l` (which these weights were made for) at `level`, chunk by chunk.
+    fn run(&mut self, level: Level, l: &Layer<'_>, out: &mut [i8]) {
+        let words = l.lanes * l.kp / 4;
+        let n = per_chunk(l);
+        for (i, groups) in self.groups.chunks(n).enumerate() {
+            let g0 = i * n;
+            let packed = &self.packed[g0 * words..(g0 + groups.len()) * words];
+            let ch = Chunk { packed, groups, g0 };
+            chunk_at(level, l, &mut self.rows, ch, out);
+        }
+    }
 }
 
 /// Re-lays-out group `g`'s weights into `dst` (`kp / 4` blocks of `lanes` words:
@@ -276,20 +363,14 @@ fn gather(l: &Layer<'_>, at: &Pos, dst: &mut [MaybeUninit<u8>]) {
     }
 }
 
-/// Every pixel of the layer against the channel groups `g0..g0 + groups.len()`,
-/// whose weights `packed` holds; `LV` is the level (`Level as u8`).
+/// Every pixel of the layer against the chunk's channel groups (`rows`: room for a
+/// block's receptive fields); `LV` is the level (`Level as u8`).
 ///
 /// # Safety
 /// The CPU has level `LV`'s features (the callers below are compiled for them).
 #[inline(always)]
-unsafe fn chunk<const LV: u8>(
-    l: &Layer<'_>,
-    packed: &[u32],
-    groups: &[Group],
-    g0: usize,
-    out: &mut [i8],
-) {
-    let mut rows = [[MaybeUninit::<u8>::uninit(); MAX_K]; PX];
+unsafe fn chunk<const LV: u8>(l: &Layer<'_>, rows: &mut Rows, ch: Chunk<'_>, out: &mut [i8]) {
+    let Chunk { packed, groups, g0 } = ch;
     let (kq, gwords, c) = (l.kp / 4, l.lanes * l.kp / 4, l.c);
     let (mut px, mut at) = (0, Pos::default());
     while px < l.pixels {
@@ -349,29 +430,23 @@ unsafe fn chunk<const LV: u8>(
     }
 }
 
-/// [`chunk`] compiled for AVX2.
-#[target_feature(enable = "avx2")]
-unsafe fn chunk_avx2(l: &Layer<'_>, packed: &[u32], groups: &[Group], g0: usize, out: &mut [i8]) {
-    // SAFETY: compiled for (and only called with) AVX2.
-    unsafe { chunk::<{ Level::Avx2 as u8 }>(l, packed, groups, g0, out) }
+/// The copies of [`chunk`] compiled for each level's features.
+macro_rules! chunk_at_level {
+    ($($(#[$m:meta])* $name:ident, $feat:literal, $lv:ident;)*) => {$(
+        $(#[$m])*
+        #[target_feature(enable = $feat)]
+        unsafe fn $name(l: &Layer<'_>, rows: &mut Rows, ch: Chunk<'_>, out: &mut [i8]) {
+            // SAFETY: compiled for (and only called with) the level's features.
+            unsafe { chunk::<{ Level::$lv as u8 }>(l, rows, ch, out) }
+        }
+    )*};
 }
 
-/// [`chunk`] compiled for AVX-VNNI.
-#[target_feature(enable = "avx2,avxvnni")]
-unsafe fn chunk_avxvnni(
-    l: &Layer<'_>,
-    packed: &[u32],
-    groups: &[Group],
-    g0: usize,
-    out: &mut [i8],
-) {
-    // SAFETY: compiled for (and only called with) AVX-VNNI.
-    unsafe { chunk::<{ Level::AvxVnni as u8 }>(l, packed, groups, g0, out) }
-}
-
-/// [`chunk`] compiled for AVX-512 VNNI.
-#[target_feature(enable = "avx2,avx512f,avx512bw,avx512vl,avx512vnni")]
-unsafe fn chunk_avx512(l: &Layer<'_>, packed: &[u32], groups: &[Group], g0: usize, out: &mut [i8]) {
-    // SAFETY: compiled for (and only called with) AVX-512 VNNI.
-    unsafe { chunk::<{ Level::Avx512Vnni as u8 }>(l, packed, groups, g0, out) }
+chunk_at_level! {
+    /// [`chunk`] compiled for AVX2.
+    chunk_avx2, "avx2", Avx2;
+    /// [`chunk`] compiled for AVX-VNNI.
+    chunk_avxvnni, "avx2,avxvnni", AvxVnni;
+    /// [`chunk`] compiled for AVX-512 VNNI.
+    chunk_avx512, "avx2,avx512f,avx512bw,avx512vl,avx512vnni", Avx512Vnni;
 }

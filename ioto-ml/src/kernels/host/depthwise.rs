@@ -67,47 +67,134 @@ pub(super) fn run(o: &Operands<'_>, wide: bool, out: &mut [i8]) -> bool {
     {
         return false;
     }
-    let (mut bias, mut full) = ([0i32; MAX_C], [0i32; MAX_C]);
-    for (ch, (b, f)) in bias.iter_mut().zip(&mut full).enumerate().take(c) {
+    let sixteen = wide && dm == 1 && c % 16 == 0;
+    #[cfg(any(feature = "std", test))]
+    {
+        use super::cache::{Data, key, with};
+        let offset = o.p.input_offset as usize;
+        let key = key(o.filter, o.bias, [c, taps, offset, sixteen.into()]);
+        let make = || Data::Depthwise(Packed::new(o, sixteen, c, taps));
+        if with(key, Data::depthwise, make, |p| p.run(o, sixteen, out)).is_some() {
+            return true;
+        }
+    }
+    on_stack(o, sixteen, c, taps, out);
+    true
+}
+
+/// Per channel (`c`): the bias, and the bias plus `input_offset * sum(w)` over all
+/// `taps`, what a pixel with every tap valid adds.
+fn sums(o: &Operands<'_>, c: usize, taps: usize, bias: &mut [i32], full: &mut [i32]) {
+    for (ch, (b, f)) in bias.iter_mut().zip(full).enumerate().take(c) {
         *b = read_i32(o.bias, ch);
-        // A pixel with every tap valid adds `offset * sum(w)` (`taps = k_h * k_w * c`).
         let wsum = (ch..taps)
             .step_by(c)
             .fold(0i32, |a, i| a.wrapping_add(i32::from(o.filter[i])));
-        *f = b.wrapping_add(p.input_offset.wrapping_mul(wsum));
+        *f = b.wrapping_add(o.p.input_offset.wrapping_mul(wsum));
     }
+}
+
+/// The requantization of channels `N * blk..N * blk + N`.
+fn rq_block<const N: usize>(o: &Operands<'_>, blk: usize) -> Rq<N> {
+    Rq::new(|j| o.q.channel(N * blk + j))
+}
+
+/// The layer with its per-channel data worked out into stack buffers.
+#[inline(never)]
+fn on_stack(o: &Operands<'_>, sixteen: bool, c: usize, taps: usize, out: &mut [i8]) {
+    let (mut bias, mut full) = ([0i32; MAX_C], [0i32; MAX_C]);
+    sums(o, c, taps, &mut bias, &mut full);
+    let (bias, full) = (&bias[..c], &full[..c]);
+    if sixteen {
+        on_stack_rq::<16, { MAX_C / 16 }>(o, c, |rq| {
+            layer(o, bias, full, Rqs::Sixteen(rq), out);
+        });
+    } else {
+        on_stack_rq::<8, { MAX_C / 8 }>(o, c, |rq| layer(o, bias, full, Rqs::Eight(rq), out));
+    }
+}
+
+/// `run` with the requantization of the `c` channels, blocks of `N` (at most `M`).
+#[inline(always)]
+fn on_stack_rq<const N: usize, const M: usize>(
+    o: &Operands<'_>,
+    c: usize,
+    run: impl FnOnce(&[Rq<N>]),
+) {
+    let mut rq = [const { MaybeUninit::<Rq<N>>::uninit() }; M];
+    for (blk, r) in rq.iter_mut().enumerate().take(c / N) {
+        r.write(rq_block(o, blk));
+    }
+    // SAFETY: the loop wrote the first `c / N`.
+    run(unsafe { assume_init(&rq[..c / N]) });
+}
+
+/// A layer's requantization per block of 16 (AVX-512) or 8 channels.
+enum Rqs<'a> {
+    Sixteen(&'a [Rq<16>]),
+    Eight(&'a [Rq<8>]),
+}
+
+/// Runs the layer with its per-channel data.
+fn layer(o: &Operands<'_>, bias: &[i32], full: &[i32], rq: Rqs<'_>, out: &mut [i8]) {
+    let p = &o.p;
     let l = Layer {
         p,
         input: o.input,
         filter: o.filter,
-        bias: &bias[..c],
-        full: &full[..c],
+        bias,
+        full,
         in_c: p.in_c as usize,
-        dm: dm as usize,
+        dm: p.depth_multiplier as usize,
         out: Out {
             offset: p.output_offset,
             lo: p.act_min,
             hi: p.act_max,
         },
     };
-    let q = |ch: usize| o.q.channel(ch);
-    // SAFETY: the caller checked that the CPU has AVX2 (and AVX-512 for `wide`).
+    // SAFETY: `run`'s caller checked that the CPU has AVX2 (and AVX-512 for
+    // `Sixteen`, which `run` picks only with `wide`).
     unsafe {
-        if wide && dm == 1 && c % 16 == 0 {
-            let mut rq = [const { MaybeUninit::<Rq<16>>::uninit() }; MAX_C / 16];
-            for (blk, r) in rq.iter_mut().enumerate().take(c / 16) {
-                r.write(Rq::new(|j| q(16 * blk + j)));
-            }
-            layer_avx512(&l, assume_init(&rq[..c / 16]), out);
-        } else {
-            let mut rq = [const { MaybeUninit::<Rq<8>>::uninit() }; MAX_C / 8];
-            for (blk, r) in rq.iter_mut().enumerate().take(c / 8) {
-                r.write(Rq::new(|j| q(8 * blk + j)));
-            }
-            layer_avx2(&l, assume_init(&rq[..c / 8]), out);
+        match rq {
+            Rqs::Sixteen(rq) => layer_avx512(&l, rq, out),
+            Rqs::Eight(rq) => layer_avx2(&l, rq, out),
         }
     }
-    true
+}
+
+/// A depthwise layer's per-channel data (the cache's entry, see [`super::cache`]).
+#[cfg(any(feature = "std", test))]
+pub(super) struct Packed {
+    bias: std::vec::Vec<i32>,
+    full: std::vec::Vec<i32>,
+    rq16: std::vec::Vec<Rq<16>>,
+    rq8: std::vec::Vec<Rq<8>>,
+}
+
+#[cfg(any(feature = "std", test))]
+impl Packed {
+    /// Works out the per-channel data of `o`'s `c` channels and `taps`.
+    fn new(o: &Operands<'_>, sixteen: bool, c: usize, taps: usize) -> Self {
+        let (mut bias, mut full) = (std::vec![0; c], std::vec![0; c]);
+        sums(o, c, taps, &mut bias, &mut full);
+        let (n16, n8) = if sixteen { (c / 16, 0) } else { (0, c / 8) };
+        Packed {
+            bias,
+            full,
+            rq16: (0..n16).map(|b| rq_block(o, b)).collect(),
+            rq8: (0..n8).map(|b| rq_block(o, b)).collect(),
+        }
+    }
+
+    /// Runs `o` (which this data was made for).
+    fn run(&self, o: &Operands<'_>, sixteen: bool, out: &mut [i8]) {
+        let rq = if sixteen {
+            Rqs::Sixteen(&self.rq16)
+        } else {
+            Rqs::Eight(&self.rq8)
+        };
+        layer(o, &self.bias, &self.full, rq, out);
+    }
 }
 
 /// What the loops of one layer read.

@@ -1,13 +1,18 @@
 //! int8 FULLY_CONNECTED (symmetric weights) on the host: per batch the input is
 //! flipped to `u` bytes once, then output channels go eight rows at a time through
 //! the level's `rows8` (32 reduction values per step, a scalar tail) into one vector
-//! of eight channels, requantized at once.
+//! of eight channels, requantized at once. With the interpreter's cache
+//! (`super::cache`, `std`) the layer instead runs from its `Packed` form, made
+//! once: output channels across the lanes (8, or 16 with AVX-512), four reduction
+//! values per lane, the weight sums already in the biases.
 
 use core::arch::x86_64::{
     _mm256_add_epi32, _mm256_loadu_si256, _mm256_mullo_epi32, _mm256_set1_epi32,
 };
 use core::mem::MaybeUninit;
 
+#[cfg(any(feature = "std", test))]
+use super::requant::requant16;
 use super::requant::{Out, Rq, requant8};
 use super::simd;
 use super::{Level, assume_init, size};
@@ -73,6 +78,16 @@ pub(super) fn run(
             hi: p.act_max,
         },
     };
+    #[cfg(any(feature = "std", test))]
+    {
+        use super::cache::{Data, key, with};
+        let (filter, corr) = (l.filter, l.correction as usize);
+        let key = key(filter, bias, [l.accum, l.depth, corr, level as usize]);
+        let make = || Data::Fc(Packed::new(&l, level));
+        if with(key, Data::fc, make, |p| p.run(level, &l, out)).is_some() {
+            return true;
+        }
+    }
     // SAFETY: `level` is supported (`super::level` and `set_level` check it).
     unsafe {
         match level {
@@ -83,6 +98,184 @@ pub(super) fn run(
         }
     }
     true
+}
+
+/// A fully-connected layer's weights re-laid-out for [`simd::gemv16`] (16 lanes,
+/// AVX-512) or the levels' `gemv` (8 lanes): groups of `lanes` output channels, four
+/// reduction values per lane, in units of four groups (then single groups) whose
+/// blocks interleave; with each group's bias (the weight sums folded in) and
+/// requantization. The cache's entry, see [`super::cache`].
+#[cfg(any(feature = "std", test))]
+pub(super) struct Packed {
+    lanes: usize,
+    kq: usize,
+    groups: usize,
+    w: std::vec::Vec<u8>,
+    bias: std::vec::Vec<[i32; 16]>,
+    rq: std::vec::Vec<Rq<16>>,
+    /// The input row as `u` bytes, zero-padded to `4 * kq`.
+    u: std::vec::Vec<u8>,
+}
+
+#[cfg(any(feature = "std", test))]
+impl Packed {
+    /// Lays out `l`'s weights, biases and requantization for `level`.
+    fn new(l: &Layer<'_>, level: Level) -> Self {
+        let lanes = if level == Level::Avx512Vnni { 16 } else { 8 };
+        let (accum, depth) = (l.accum, l.depth);
+        let kq = accum.div_ceil(4);
+        let groups = depth.div_ceil(lanes);
+        let gbytes = lanes * 4 * kq;
+        let mut w = std::vec![0u8; groups * gbytes];
+        let mut g0 = 0;
+        while g0 < groups {
+            let n = if g0 + 4 <= groups { 4 } else { 1 };
+            let unit = &mut w[g0 * gbytes..(g0 + n) * gbytes];
+            for (at, d) in unit.iter_mut().enumerate() {
+                // Block `q` of group `g`, lane `j`, byte `b`.
+                let (b, j) = (at % 4, at / 4 % lanes);
+                let (g, q) = (at / 4 / lanes % n, at / (4 * lanes * n));
+                let (oc, i) = ((g0 + g) * lanes + j, 4 * q + b);
+                if oc < depth && i < accum {
+                    *d = l.filter[oc * accum + i] as u8;
+                }
+            }
+            g0 += n;
+        }
+        let bias = (0..groups)
+            .map(|g| {
+                core::array::from_fn(|j| {
+                    let oc = g * lanes + j;
+                    if j >= lanes || oc >= depth {
+                        return 0;
+                    }
+                    let row = &l.filter[oc * accum..(oc + 1) * accum];
+                    let wsum = row.iter().fold(0i32, |a, &v| a.wrapping_add(i32::from(v)));
+                    read_i32(l.bias, oc).wrapping_add(l.correction.wrapping_mul(wsum))
+                })
+            })
+            .collect();
+        let rq = (0..groups)
+            .map(|g| {
+                Rq::new(|j| {
+                    let oc = g * lanes + j;
+                    if j < lanes && oc < depth {
+                        l.q.channel(oc)
+                    } else {
+                        (0, 0)
+                    }
+                })
+            })
+            .collect();
+        Packed {
+            lanes,
+            kq,
+            groups,
+            w,
+            bias,
+            rq,
+            u: std::vec![0u8; 4 * kq],
+        }
+    }
+}
+
+#[cfg(any(feature = "std", test))]
+impl Packed {
+    /// Runs `l` (which this data was made for) at `level`.
+    fn run(&mut self, level: Level, l: &Layer<'_>, out: &mut [i8]) {
+        // SAFETY: `level` is supported (`super::level` and `set_level` check it).
+        unsafe {
+            match level {
+                Level::Sse2 => {}
+                Level::Avx2 => packed_avx2(l, self, out),
+                Level::AvxVnni => packed_avxvnni(l, self, out),
+                Level::Avx512Vnni => packed_avx512(l, self, out),
+            }
+        }
+    }
+}
+
+/// The layer from its [`Packed`] form at level `LV` (`Level as u8`).
+///
+/// # Safety
+/// The CPU has level `LV`'s features (the callers below are compiled for them);
+/// `p` was made for `l` at that level.
+#[cfg(any(feature = "std", test))]
+#[inline(always)]
+unsafe fn packed_body<const LV: u8>(l: &Layer<'_>, p: &mut Packed, out: &mut [i8]) {
+    let (accum, depth, lanes, kq) = (l.accum, l.depth, p.lanes, p.kq);
+    let gbytes = lanes * 4 * kq;
+    for b in 0..l.batches {
+        let x = &l.input[b * accum..(b + 1) * accum];
+        for (d, &v) in p.u.iter_mut().zip(x) {
+            *d = (v as u8) ^ 0x80;
+        }
+        let (u, row) = (p.u.as_ptr(), &mut out[b * depth..(b + 1) * depth]);
+        let mut g0 = 0;
+        while g0 < p.groups {
+            let n = if g0 + 4 <= p.groups { 4 } else { 1 };
+            let w = p.w[g0 * gbytes..(g0 + n) * gbytes].as_ptr();
+            let dst = |g: usize| (g * lanes, depth.min((g + 1) * lanes));
+            // SAFETY: `u` holds `4 * kq` bytes and `w` the unit's `n * gbytes`; the
+            // level's features are the caller's contract.
+            unsafe {
+                macro_rules! unit {
+                    ($n:literal) => {
+                        if LV == Level::Avx512Vnni as u8 {
+                            let init: [_; $n] = core::array::from_fn(|g| &p.bias[g0 + g]);
+                            let acc = simd::gemv16::<$n>(u, w, kq, init);
+                            for (g, &a) in acc.iter().enumerate() {
+                                let (s, e) = dst(g0 + g);
+                                requant16(a, &p.rq[g0 + g], &l.out, &mut row[s..e]);
+                            }
+                        } else {
+                            let init: [_; $n] = core::array::from_fn(|g| {
+                                _mm256_loadu_si256(p.bias[g0 + g].as_ptr().cast())
+                            });
+                            let acc = match LV {
+                                2 => simd::avx2::gemv::<$n>(u, w, kq, init),
+                                _ => simd::avxvnni::gemv::<$n>(u, w, kq, init),
+                            };
+                            for (g, &a) in acc.iter().enumerate() {
+                                let (s, e) = dst(g0 + g);
+                                requant8(a, &p.rq[g0 + g], &l.out, &mut row[s..e]);
+                            }
+                        }
+                    };
+                }
+                if n == 4 {
+                    unit!(4);
+                } else {
+                    unit!(1);
+                }
+            }
+            g0 += n;
+        }
+    }
+}
+
+/// [`packed_body`] compiled for AVX2.
+#[cfg(any(feature = "std", test))]
+#[target_feature(enable = "avx2")]
+unsafe fn packed_avx2(l: &Layer<'_>, p: &mut Packed, out: &mut [i8]) {
+    // SAFETY: compiled for (and only called with) AVX2.
+    unsafe { packed_body::<{ Level::Avx2 as u8 }>(l, p, out) }
+}
+
+/// [`packed_body`] compiled for AVX-VNNI.
+#[cfg(any(feature = "std", test))]
+#[target_feature(enable = "avx2,avxvnni")]
+unsafe fn packed_avxvnni(l: &Layer<'_>, p: &mut Packed, out: &mut [i8]) {
+    // SAFETY: compiled for (and only called with) AVX-VNNI.
+    unsafe { packed_body::<{ Level::AvxVnni as u8 }>(l, p, out) }
+}
+
+/// [`packed_body`] compiled for AVX-512 VNNI.
+#[cfg(any(feature = "std", test))]
+#[target_feature(enable = "avx2,avx512f,avx512bw,avx512vl,avx512vnni")]
+unsafe fn packed_avx512(l: &Layer<'_>, p: &mut Packed, out: &mut [i8]) {
+    // SAFETY: compiled for (and only called with) AVX-512 VNNI.
+    unsafe { packed_body::<{ Level::Avx512Vnni as u8 }>(l, p, out) }
 }
 
 /// The layer at level `LV` (`Level as u8`).

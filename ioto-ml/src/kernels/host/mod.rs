@@ -12,9 +12,12 @@
 //! activations go in as `u = x + 128` (`x ^ 0x80`) and each output channel's bias
 //! absorbs the difference: `sum((x + off) * w) = sum(u * w) + (off - 128) * sum(w)`,
 //! exact in wrapping `i32` arithmetic. Output channels lie across the vector lanes
-//! (the weights of a layer are re-laid-out per call, four reduction values per lane),
-//! so a pixel's channels come out of one register and are requantized together.
+//! (the weights of a layer are re-laid-out, four reduction values per lane: once per
+//! layer with `std`, see `cache`, else per call), so a pixel's channels come out of
+//! one register and are requantized together.
 
+#[cfg(any(feature = "std", test))]
+pub(crate) mod cache;
 mod conv;
 mod depthwise;
 mod fc;

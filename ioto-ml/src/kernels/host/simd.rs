@@ -137,6 +137,53 @@ macro_rules! ymm_level {
                 acc
             }
 
+            /// `G` groups of 8 output channels against one row `u` (`4 * kq`
+            /// bytes): block `q` of group `g` (32 bytes, 4 per lane) lies at
+            /// `w + 32 * (q * G + g)`; group `g`'s accumulator starts at `init[g]`.
+            ///
+            /// # Safety
+            /// The CPU has the level's features; `u` holds `4 * kq` bytes and `w`
+            /// `32 * G * kq`.
+            #[cfg(any(feature = "std", test))]
+            #[target_feature(enable = $feat)]
+            pub(in super::super) unsafe fn gemv<const G: usize>(
+                u: *const u8,
+                w: *const u8,
+                kq: usize,
+                init: [__m256i; G],
+            ) -> [__m256i; G] {
+                // SAFETY: bytes `4q..4q + 4` of `u` and block `q` of each group are
+                // in bounds, and the CPU has the features (the caller's contract).
+                unsafe {
+                    let blk = |q: usize, g: usize| {
+                        $prep_w(_mm256_loadu_si256(w.add(32 * (q * G + g)).cast()))
+                    };
+                    let bc = |q: usize| $prep_u(_mm256_set1_epi32(word(u.add(4 * q))));
+                    // Two accumulators per group (even and odd steps) halve the
+                    // dependency chains.
+                    let (mut a, mut b) = (init, [_mm256_setzero_si256(); G]);
+                    let mut q = 0;
+                    while q + 2 <= kq {
+                        let (u0, u1) = (bc(q), bc(q + 1));
+                        for g in 0..G {
+                            a[g] = $dp(a[g], u0, blk(q, g));
+                            b[g] = $dp(b[g], u1, blk(q + 1, g));
+                        }
+                        q += 2;
+                    }
+                    if q < kq {
+                        let u0 = bc(q);
+                        for (g, x) in a.iter_mut().enumerate() {
+                            *x = $dp(*x, u0, blk(q, g));
+                        }
+                    }
+                    for (x, y) in a.iter_mut().zip(b) {
+                        *x = _mm256_add_epi32(*x, y);
+                    }
+                    a
+                }
+            }
+
             /// Eight weight rows `w` against `u`, `32 * n` bytes each: per row (lane)
             /// the wrapping `sum(u[i] * w[r][i])` and, with `sums`, `sum(w[r][i])`.
             ///
@@ -218,6 +265,49 @@ pub(super) unsafe fn tile16x2(
             }
         }
         [a0, a1]
+    }
+}
+
+/// [`avx2::gemv`] for `G` groups of 16 output channels on 512-bit vectors (blocks
+/// of 64 bytes).
+///
+/// # Safety
+/// The CPU has AVX-512 F/BW/VL and VNNI; `u` holds `4 * kq` bytes and `w`
+/// `64 * G * kq`.
+#[cfg(any(feature = "std", test))]
+#[target_feature(enable = "avx2,avx512f,avx512bw,avx512vl,avx512vnni")]
+pub(super) unsafe fn gemv16<const G: usize>(
+    u: *const u8,
+    w: *const u8,
+    kq: usize,
+    init: [&[i32; 16]; G],
+) -> [__m512i; G] {
+    // SAFETY: bytes `4q..4q + 4` of `u`, block `q` of each group and the 64 bytes of
+    // each `init` are in bounds (the caller's contract).
+    unsafe {
+        let blk = |q: usize, g: usize| _mm512_loadu_si512(w.add(64 * (q * G + g)).cast());
+        let bc = |q: usize| _mm512_set1_epi32(word(u.add(4 * q)));
+        let mut a = init.map(|b| _mm512_loadu_si512(b.as_ptr().cast()));
+        let mut b = [_mm512_setzero_si512(); G];
+        let mut q = 0;
+        while q + 2 <= kq {
+            let (u0, u1) = (bc(q), bc(q + 1));
+            for g in 0..G {
+                a[g] = _mm512_dpbusd_epi32(a[g], u0, blk(q, g));
+                b[g] = _mm512_dpbusd_epi32(b[g], u1, blk(q + 1, g));
+            }
+            q += 2;
+        }
+        if q < kq {
+            let u0 = bc(q);
+            for (g, x) in a.iter_mut().enumerate() {
+                *x = _mm512_dpbusd_epi32(*x, u0, blk(q, g));
+            }
+        }
+        for (x, y) in a.iter_mut().zip(b) {
+            *x = core::arch::x86_64::_mm512_add_epi32(*x, y);
+        }
+        a
     }
 }
 

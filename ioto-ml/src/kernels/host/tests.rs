@@ -8,6 +8,7 @@
 use std::vec;
 use std::vec::Vec;
 
+use super::cache::{Cache, Scope, set_op};
 use super::requant::{Out, Rq, requant8, requant16};
 use super::{Level, conv, depthwise, fc, pool};
 use crate::kernels::conv::{ConvParams, Operands};
@@ -161,7 +162,9 @@ fn conv_params(r: &mut Rng, depthwise: Option<i32>) -> ConvParams {
 }
 
 /// Runs `generic` and `host` (on a fresh output each) over the same record and
-/// operands; returns both outputs and whether the host kernel took the layer.
+/// operands (the host kernel also twice with a [`Cache`], which must not change its
+/// output); returns both outputs, whether the host kernel took the layer and how many
+/// layers the cache holds.
 fn both(
     rec: &[u8],
     operands: [&[u8]; 3],
@@ -169,7 +172,7 @@ fn both(
     scratch: usize,
     generic: fn(Op<'_>) -> crate::Result<()>,
     host: impl Fn(&mut Op<'_>, &mut [i8]) -> bool,
-) -> (Vec<i8>, Vec<i8>, bool) {
+) -> (Vec<i8>, Vec<i8>, bool, usize) {
     let (mut want, mut got) = (vec![0u8; out_len], vec![0x55u8; out_len]);
     let mut s = vec![0u8; scratch];
     let op = |output, scratch| Op {
@@ -182,8 +185,18 @@ fn both(
     let mut none = [0u8; 0];
     let mut o = op(&mut [], &mut none);
     let took = host(&mut o, as_i8_mut(&mut got));
+    // With a cache: the first run makes the layer's entry, the second reuses it.
+    let mut cache = Cache::default();
+    for _ in 0..2 {
+        let _lent = Scope::enter(&mut cache);
+        set_op(0);
+        let mut again = vec![0x55u8; out_len];
+        let mut o = op(&mut [], &mut []);
+        assert_eq!(host(&mut o, as_i8_mut(&mut again)), took);
+        assert_eq!(again, got, "cached");
+    }
     let to_i8 = |v: Vec<u8>| v.into_iter().map(|b| b as i8).collect();
-    (to_i8(want), to_i8(got), took)
+    (to_i8(want), to_i8(got), took, cache.layers())
 }
 
 #[test]
@@ -219,15 +232,17 @@ fn conv_and_depthwise_equal_the_generic_kernels() {
         };
         for level in levels() {
             let wide = level == Level::Avx512Vnni;
-            let (want, got, took) = both(&rec, operands, out_len, scratch, generic, |op, out| {
-                let o = Operands::read(op).unwrap();
-                match dw {
-                    None => conv::run(level, &o, false, out),
-                    Some(_) => conv::run(level, &o, true, out) || depthwise::run(&o, wide, out),
-                }
-            });
+            let (want, got, took, cached) =
+                both(&rec, operands, out_len, scratch, generic, |op, out| {
+                    let o = Operands::read(op).unwrap();
+                    match dw {
+                        None => conv::run(level, &o, false, out),
+                        Some(_) => conv::run(level, &o, true, out) || depthwise::run(&o, wide, out),
+                    }
+                });
             let shape_taken = dw.is_none_or(|m| p.in_c == 1 || m == 1 || m % 8 == 0);
             assert_eq!(took, shape_taken, "{} {dw:?} {p:?}", level.name());
+            assert_eq!(cached, usize::from(took), "{} {dw:?}", level.name());
             if took {
                 assert_eq!(got, want, "{} round {round} {dw:?} {p:?}", level.name());
             }
@@ -248,7 +263,11 @@ fn fully_connected_equals_the_generic_kernel() {
         let p = FcParams {
             batches: r.range(1, 3),
             accum,
-            out_depth: r.range(1, 20),
+            out_depth: if round % 7 == 6 {
+                r.range(33, 80)
+            } else {
+                r.range(1, 20)
+            },
             input_offset: r.offset(),
             filter_offset: 0,
             output_offset: r.range(-128, 127),
@@ -275,7 +294,7 @@ fn fully_connected_equals_the_generic_kernel() {
         let operands = [bytes_of(&input), bytes_of(&filter), &bias[..]];
         let out_len = (p.batches as usize) * depth;
         for level in levels() {
-            let (want, got, took) = both(
+            let (want, got, took, cached) = both(
                 &rec,
                 operands,
                 out_len,
@@ -288,6 +307,7 @@ fn fully_connected_equals_the_generic_kernel() {
                 },
             );
             assert!(took, "{} {p:?}", level.name());
+            assert_eq!(cached, 1, "{} {p:?}", level.name());
             assert_eq!(got, want, "{} round {round} {p:?}", level.name());
         }
     }
@@ -328,13 +348,14 @@ fn pooling_equals_the_generic_kernel() {
         p.write(&mut Writer::into(&mut words)).unwrap();
         let out_len = (p.batches * p.out_h * p.out_w * p.channels) as usize;
         let operands = [bytes_of(&input), &[][..], &[][..]];
-        let (want, got, took) = both(&words, operands, out_len, 0, crate::kernels::pool::eval, {
-            let input = &input;
-            move |_, out| {
-                levels();
-                pool::run(&p, input, out)
-            }
-        });
+        let (want, got, took, _) =
+            both(&words, operands, out_len, 0, crate::kernels::pool::eval, {
+                let input = &input;
+                move |_, out| {
+                    levels();
+                    pool::run(&p, input, out)
+                }
+            });
         if took {
             taken += 1;
             assert_eq!(got, want, "round {round} {p:?}");
