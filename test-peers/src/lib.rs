@@ -23,7 +23,12 @@ pub fn workspace_python() -> PathBuf {
 /// [`workspace_python`] if it imports every one of `modules`, else an error that says how
 /// to install them.
 pub fn python_with(modules: &[&str]) -> Result<PathBuf, Error> {
-    let python = workspace_python();
+    python_importing(workspace_python(), modules)
+}
+
+/// `python` if it imports every one of `modules`, else an error that says how to install
+/// them.
+pub fn python_importing(python: PathBuf, modules: &[&str]) -> Result<PathBuf, Error> {
     let import = format!("import {}", modules.join(", "));
     let ok = Command::new(&python)
         .args(["-c", &import])

@@ -20,21 +20,7 @@ pub fn start() -> Result<Llmock> {
 
 /// The project's Python, which must import llmock (and uvicorn).
 pub fn python() -> Result<std::path::PathBuf> {
-    let python = doctor::python();
-    let ok = Command::new(&python)
-        .args(["-c", "import llmock, uvicorn"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if ok {
-        Ok(python)
-    } else {
-        Err(format!(
-            "{} cannot import llmock: run `cargo xtask doctor --install`",
-            python.display()
-        ))
-    }
+    ioto_test_peers::python_importing(doctor::python(), &["llmock", "uvicorn"])
 }
 
 /// Checks `body` against the OpenAI OpenAPI spec's schema `schema` (e.g.

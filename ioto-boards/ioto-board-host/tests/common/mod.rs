@@ -18,25 +18,7 @@ use std::time::{Duration, Instant};
 /// `$IOTO_PYTHON`, else `<workspace>/.venv/bin/python3`; fails loudly (never skips)
 /// when it is missing or cannot import `module`.
 pub fn python_with(module: &str) -> PathBuf {
-    let python = std::env::var_os("IOTO_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python3")
-        });
-    let ok = Command::new(&python)
-        .args(["-c", &format!("import {module}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        ok,
-        "Python with {module} not found: {} cannot import `{module}`. Run \
-         `cargo xtask doctor --install` (creates <workspace>/.venv from \
-         python/requirements.txt) or set IOTO_PYTHON.",
-        python.display()
-    );
-    python
+    ioto_test_peers::python_with(&[module]).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A fresh directory under the target's temporary directory, named after `test`.
