@@ -78,42 +78,6 @@ fn dot_matches_portable() -> usize {
     checks
 }
 
-/// The four-lane kernels (`widen4`, `mac4_offset`, `quad_dot` over four pixels'
-/// widened inputs) equal the portable ones.
-fn lanes_match_portable() -> usize {
-    const K: usize = 96;
-    let mut rng = Bytes(0x2468_ace1);
-    let (mut x, mut w) = ([0i8; 4 * K], [0i8; K]);
-    let mut words = [0u32; 2 * K];
-    let mut checks = 0;
-    for round in 0..12 {
-        fill(&mut rng, round, 0, &mut x);
-        fill(&mut rng, round, 1, &mut w);
-        for offset in [-127, -1, 0, 33, 128] {
-            let ws = w.as_chunks::<4>().0;
-            for (j, q) in x.as_chunks::<4>().0.iter().enumerate() {
-                let pair = dot::widen4(q, offset);
-                assert_eq!(pair, dot::widen4_portable(q, offset), "widen4 {round}");
-                (words[2 * j], words[2 * j + 1]) = pair;
-                let start = [i32::MAX - 3, 9, -40000, i32::MIN + 2];
-                let (mut acc, mut want) = (start, start);
-                dot::mac4_offset(&mut acc, q, &ws[j % ws.len()], offset);
-                dot::mac4_offset_portable(&mut want, q, &ws[j % ws.len()], offset);
-                assert_eq!(acc, want, "mac4_offset {round} {offset}");
-                checks += 2;
-            }
-            let start = [i32::MAX - 9, i32::MIN + 4, 0, -77];
-            for k in (0..=K).step_by(4) {
-                let got = dot::quad_dot(&words[..2 * k], &w[..k], start);
-                let want = dot::quad_dot_portable(&words[..2 * k], &w[..k], start);
-                assert_eq!(got, want, "quad_dot {round} {offset} {k}");
-                checks += 1;
-            }
-        }
-    }
-    checks
-}
-
 /// The interpreter's scratch and tensors.
 #[repr(align(16))]
 struct Arena([u8; 512 * 1024]);
@@ -160,7 +124,12 @@ macro_rules! golden {
 extern "C" fn main() -> ! {
     print!("neon_kernels ({VARIANT})\n");
     let dots = dot_matches_portable();
-    let lanes = lanes_match_portable();
+    // Every kernel the aarch64 build dispatches to (the four-lane ones, the quad
+    // kernel and the depthwise tap rows too) against the scalar reference.
+    let lanes = match dot::check::run() {
+        Ok(n) => n as usize,
+        Err(e) => panic!("{e}"),
+    };
     print!(
         "  kernels vs portable: {} comparisons equal\n",
         dots + lanes

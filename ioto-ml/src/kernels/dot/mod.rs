@@ -9,8 +9,9 @@
 //! `asm!` loops with the accumulators in `r8`–`r11`), `rv32` on RISC-V (one `MULH`
 //! instead of two shifts per halfword), `neon` on aarch64 (`SMULL` pairs, or `SDOT`
 //! with `+dotprod`). All produce the same bits (tested on target
-//! and on host).
+//! and on host; [`check::run`] compares them all on the device itself).
 
+pub mod check;
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 pub mod dsp;
 #[cfg(target_arch = "x86_64")]

@@ -1,9 +1,10 @@
-//! The portable kernels, the generic tap rows and the rv32 kernels against plain
-//! scalar references (the Cortex-M0 `asm!` kernels are checked on qemu-m0 by the
-//! `ml` and `ml_kernels` suites).
+//! The portable and the rv32 kernels against plain scalar references, and
+//! [`super::check::run`] over the host's own kernels and the generic tap rows (the
+//! boards run it in their `ml_kernels` suite: the Cortex-M0 `asm!` loops on qemu-m0,
+//! the DSP ones on qemu-m4f).
 #![allow(clippy::unwrap_used)]
 
-use super::{portable, rows, rv32};
+use super::{portable, rv32};
 use crate::test_rng::XorShift;
 use std::vec::Vec;
 
@@ -78,46 +79,10 @@ fn quad_dot_matches_reference() {
     }
 }
 
+/// The self-check the boards run passes on the host's kernels (x86-64 SSE2 or the
+/// portable ones; the generic tap rows of `rows.rs`).
 #[test]
-fn tap_rows_match_reference() {
-    let mut rng = XorShift::new(0x5eed_0001);
-    let (step, x_step) = (12, 5);
-    for round in 0..10 {
-        let x = bytes(&mut rng, 64, round);
-        let w = bytes(&mut rng, 64, round);
-        for offset in OFFSETS {
-            for cols in 0..=5 {
-                let start = [3, i32::MIN, -1, i32::MAX];
-                let mut acc = start;
-                // SAFETY: `cols <= 5` taps `step` bytes apart read within 64 bytes.
-                unsafe {
-                    rows::row4(&mut acc, x.as_ptr(), w.as_ptr(), cols, step, offset as u32);
-                }
-                let expected: [i32; 4] = core::array::from_fn(|k| {
-                    let xs: Vec<i8> = (0..cols).map(|t| x[t * step + k]).collect();
-                    let ws: Vec<i8> = (0..cols).map(|t| w[t * step + k]).collect();
-                    reference(start[k], &xs, &ws, offset)
-                });
-                assert_eq!(acc, expected, "cols={cols} offset={offset}");
-                let mut acc = start;
-                // SAFETY: as above, with `x_step < step`.
-                unsafe {
-                    rows::row4_shared(
-                        &mut acc,
-                        x.as_ptr(),
-                        w.as_ptr(),
-                        cols,
-                        [x_step, step],
-                        offset,
-                    );
-                }
-                let expected: [i32; 4] = core::array::from_fn(|k| {
-                    let xs: Vec<i8> = (0..cols).map(|t| x[t * x_step]).collect();
-                    let ws: Vec<i8> = (0..cols).map(|t| w[t * step + k]).collect();
-                    reference(start[k], &xs, &ws, offset)
-                });
-                assert_eq!(acc, expected, "shared cols={cols} offset={offset}");
-            }
-        }
-    }
+fn self_check_passes_on_the_host() {
+    let comparisons = super::check::run().unwrap();
+    assert!(comparisons > 10_000, "{comparisons}");
 }
