@@ -9,7 +9,6 @@ use std::vec::Vec;
 use crate::compiled::{CompiledModel, Kernel};
 use crate::error::Result;
 use crate::model::Model;
-use crate::ops::Kind;
 
 /// What code generation computes for a model, before it is written out as Rust.
 #[derive(Clone, Debug)]
@@ -49,9 +48,14 @@ impl Compiled<'_> {
 pub fn compile(model: &[u8]) -> Result<Compiled<'_>> {
     let parsed = Model::parse(model)?;
     let mut header = vec![0u8; parsed.header_bytes];
-    parsed.compile_header(&mut header)?;
+    parsed
+        .compile_header(&mut header)
+        .map_err(|f| parsed.resolve(f))?;
     let kernels = (0..parsed.operator_count())
-        .map(|i| parsed.op_kind(i).and_then(Kind::kernel))
+        .map(|i| {
+            let kind = parsed.op_kind(i).map_err(|f| parsed.resolve(f))?;
+            kind.kernel()
+        })
         .collect::<Result<Vec<_>>>()?;
     Ok(Compiled {
         data: model,

@@ -4,12 +4,12 @@
 //! vectors of scalars and vectors of tables. Every offset and length is checked
 //! against the buffer; nothing here can read out of bounds or panic.
 
-use crate::error::{Error, Result};
+use crate::error::{Load as Result, fault};
 
 /// Reads a little-endian scalar at `pos`.
 fn read<const N: usize>(buf: &[u8], pos: usize) -> Result<[u8; N]> {
-    let end = pos.checked_add(N).ok_or(Error::OutOfBounds)?;
-    let bytes = buf.get(pos..end).ok_or(Error::OutOfBounds)?;
+    let end = pos.checked_add(N).ok_or(fault!(OutOfBounds))?;
+    let bytes = buf.get(pos..end).ok_or(fault!(OutOfBounds))?;
     let mut out = [0u8; N];
     out.copy_from_slice(bytes);
     Ok(out)
@@ -28,16 +28,16 @@ fn read_u16(buf: &[u8], pos: usize) -> Result<u16> {
 fn span(buf: &[u8], start: usize, len: usize) -> Result<()> {
     match start.checked_add(len) {
         Some(end) if end <= buf.len() => Ok(()),
-        _ => Err(Error::OutOfBounds),
+        _ => Err(fault!(OutOfBounds)),
     }
 }
 
 /// Follows the `uoffset_t` stored at `pos` to the position it points at.
 fn follow(buf: &[u8], pos: usize) -> Result<usize> {
     let off = read_u32(buf, pos)? as usize;
-    let target = pos.checked_add(off).ok_or(Error::OutOfBounds)?;
+    let target = pos.checked_add(off).ok_or(fault!(OutOfBounds))?;
     if target >= buf.len() {
-        return Err(Error::OutOfBounds);
+        return Err(fault!(OutOfBounds));
     }
     Ok(target)
 }
@@ -63,10 +63,10 @@ impl<'a> Table<'a> {
         let vtable = (pos as i64)
             .checked_sub(i64::from(soff))
             .filter(|&v| v >= 0)
-            .ok_or(Error::OutOfBounds)? as usize;
+            .ok_or(fault!(OutOfBounds))? as usize;
         let vtable_len = usize::from(read_u16(buf, vtable)?);
         if vtable_len < 4 || vtable_len % 2 != 0 {
-            return Err(Error::Malformed("vtable size"));
+            return Err(fault!(Malformed("vtable size")));
         }
         span(buf, vtable, vtable_len)?;
         span(buf, pos, usize::from(read_u16(buf, vtable + 2)?))?;
@@ -106,17 +106,34 @@ impl<'a> Table<'a> {
         }
     }
 
+    /// Start and length of a vector field of `size`-byte elements, checked against
+    /// the buffer (`None` when absent); one copy for every element type.
+    fn vector_span(&self, id: usize, size: usize) -> Result<Option<(usize, usize)>> {
+        let Some(p) = self.field(id)? else {
+            return Ok(None);
+        };
+        let pos = follow(self.buf, p)?;
+        let len = read_u32(self.buf, pos)? as usize;
+        let start = pos + 4;
+        span(
+            self.buf,
+            start,
+            len.checked_mul(size).ok_or(fault!(OutOfBounds))?,
+        )?;
+        Ok(Some((start, len)))
+    }
+
     /// A vector field (`None` when absent).
     pub(crate) fn vector<T: Elem<'a>>(&self, id: usize) -> Result<Option<Vector<'a, T>>> {
-        match self.field(id)? {
-            Some(p) => Vector::at(self.buf, follow(self.buf, p)?).map(Some),
-            None => Ok(None),
-        }
+        Ok(self
+            .vector_span(id, T::SIZE)?
+            .map(|(start, len)| Vector::new(self.buf, start, len)))
     }
 
     /// A vector field, empty when absent.
     pub(crate) fn vector_or_empty<T: Elem<'a>>(&self, id: usize) -> Result<Vector<'a, T>> {
-        Ok(self.vector(id)?.unwrap_or(Vector::empty(self.buf)))
+        let (start, len) = self.vector_span(id, T::SIZE)?.unwrap_or((0, 0));
+        Ok(Vector::new(self.buf, start, len))
     }
 }
 
@@ -188,29 +205,13 @@ pub(crate) struct Vector<'a, T> {
 }
 
 impl<'a, T: Elem<'a>> Vector<'a, T> {
-    fn empty(buf: &'a [u8]) -> Self {
+    fn new(buf: &'a [u8], start: usize, len: usize) -> Self {
         Vector {
-            buf,
-            start: 0,
-            len: 0,
-            _elem: core::marker::PhantomData,
-        }
-    }
-
-    fn at(buf: &'a [u8], pos: usize) -> Result<Self> {
-        let len = read_u32(buf, pos)? as usize;
-        let start = pos + 4;
-        span(
-            buf,
-            start,
-            len.checked_mul(T::SIZE).ok_or(Error::OutOfBounds)?,
-        )?;
-        Ok(Vector {
             buf,
             start,
             len,
             _elem: core::marker::PhantomData,
-        })
+        }
     }
 
     /// Number of elements.
@@ -221,7 +222,7 @@ impl<'a, T: Elem<'a>> Vector<'a, T> {
     /// Element `i`, or an error when out of range or unreadable.
     pub(crate) fn get(&self, i: usize) -> Result<T> {
         if i >= self.len {
-            return Err(Error::OutOfBounds);
+            return Err(fault!(OutOfBounds));
         }
         T::read(self.buf, self.start + i * T::SIZE)
     }

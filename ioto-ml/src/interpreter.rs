@@ -33,7 +33,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         }
         let arena = &mut arena[..needed];
         let (header, activations) = arena.split_at_mut(model.header_bytes);
-        model.compile_header(header)?;
+        model.compile_header(header).map_err(|f| model.resolve(f))?;
         activations.fill(0);
         Ok(Interpreter {
             model: *model,

@@ -1,6 +1,6 @@
 //! Loading and validating a TFLite model, and sizing its arena.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Fault, Load, Result, fault};
 use crate::flatbuffer::{Table, Vector};
 use crate::kernels::prepare::OpCtx;
 use crate::ops::{self, Kind};
@@ -50,27 +50,41 @@ impl<'m> Model<'m> {
             activation_bytes: 0,
             macs: 0,
         };
-        if model.tensors.len() > MAX_TENSORS {
-            return Err(Error::Limit("more than 256 tensors"));
+        model.validate().map_err(|f| model.resolve(f))?;
+        Ok(model)
+    }
+
+    /// The rest of [`Self::parse`]: limits, operators, records (counted) and plan.
+    fn validate(&mut self) -> Load<()> {
+        if self.tensors.len() > MAX_TENSORS {
+            return Err(fault!(Limit("more than 256 tensors")));
         }
-        if model.operators.len() > usize::from(u16::MAX) {
-            return Err(Error::Limit("more than 65535 operators"));
+        if self.operators.len() > usize::from(u16::MAX) {
+            return Err(fault!(Limit("more than 65535 operators")));
         }
         // Report unsupported operators by name before looking at anything else.
-        for i in 0..model.operators.len() {
-            model.op_kind(i)?;
+        for i in 0..self.operators.len() {
+            self.op_kind(i)?;
         }
         let mut w = Writer::counting();
         let mut macs = 0u64;
-        model.write_header(&mut w, &|_| Ok(0))?;
-        for i in 0..model.operators.len() {
-            macs = macs.saturating_add(model.write_op(i, &mut w, &|_| Ok(0), 0)?);
+        self.write_header(&mut w, &|_| Ok(0))?;
+        for i in 0..self.operators.len() {
+            macs = macs.saturating_add(self.write_op(i, &mut w, &|_| Ok(0), 0)?);
         }
-        model.header_bytes = planner::align(w.pos()).ok_or(Error::Limit("header"))?;
+        self.header_bytes = planner::align(w.pos()).ok_or(fault!(Limit("header")))?;
         let mut offsets = [0u32; MAX_TENSORS];
-        model.activation_bytes = model.plan(&mut offsets)?;
-        model.macs = macs;
-        Ok(model)
+        self.activation_bytes = self.plan(&mut offsets)?;
+        self.macs = macs;
+        Ok(())
+    }
+
+    /// The [`Error`] for a fault of this model's loading code (operators named).
+    pub(crate) fn resolve(&self, f: Fault) -> Error {
+        f.resolve(&|i| {
+            let (code, version) = self.op_code(i).ok()?;
+            Some((op_name(code), code, version))
+        })
     }
 
     /// Exact number of arena bytes [`Interpreter::new`](crate::Interpreter::new) needs.
@@ -110,18 +124,14 @@ impl<'m> Model<'m> {
 
     /// Tensor index of subgraph input `i`.
     pub fn input_tensor(&self, i: usize) -> Result<usize> {
-        self.inputs
-            .get(i)
-            .map_err(|_| Error::NoSuchTensor(i))
-            .and_then(|t| self.tensor_index(t))
+        let t = self.inputs.get(i).map_err(|_| Error::NoSuchTensor(i))?;
+        Ok(self.tensor_index(t)?)
     }
 
     /// Tensor index of subgraph output `i`.
     pub fn output_tensor(&self, i: usize) -> Result<usize> {
-        self.outputs
-            .get(i)
-            .map_err(|_| Error::NoSuchTensor(i))
-            .and_then(|t| self.tensor_index(t))
+        let t = self.outputs.get(i).map_err(|_| Error::NoSuchTensor(i))?;
+        Ok(self.tensor_index(t)?)
     }
 
     /// The model bytes (constant tensors are read from here).
@@ -130,16 +140,16 @@ impl<'m> Model<'m> {
     }
 
     /// Reads tensor `t` (a model tensor index).
-    pub(crate) fn tensor_info(&self, t: i32) -> Result<TensorInfo<'m>> {
+    pub(crate) fn tensor_info(&self, t: i32) -> Load<TensorInfo<'m>> {
         self.tensors.info(self.tensor_index(t)?)
     }
 
-    pub(crate) fn tensor_index(&self, t: i32) -> Result<usize> {
+    pub(crate) fn tensor_index(&self, t: i32) -> Load<usize> {
         self.tensors.index(t)
     }
 
     /// Builtin code and version of operator `i`.
-    pub(crate) fn op_code(&self, i: usize) -> Result<(i32, i32)> {
+    pub(crate) fn op_code(&self, i: usize) -> Load<(i32, i32)> {
         let op = OperatorT(self.operators.get(i)?);
         let code = self.opcodes.get(op.opcode_index()? as usize)?;
         operator_code(&code)
@@ -147,7 +157,7 @@ impl<'m> Model<'m> {
 
     /// Scratch bytes operator `i` needs while it runs (CONV_2D's widened input
     /// patches); the planner places them like a tensor that lives for that operator.
-    pub(crate) fn scratch_bytes(&self, i: usize) -> Result<usize> {
+    pub(crate) fn scratch_bytes(&self, i: usize) -> Load<usize> {
         if self.op_kind(i)? != Kind::Conv2d {
             return Ok(0);
         }
@@ -162,18 +172,14 @@ impl<'m> Model<'m> {
         let k = filter.dims[1..4]
             .iter()
             .try_fold(1usize, |a, &d| a.checked_mul(usize::try_from(d).ok()?))
-            .ok_or(Error::Limit("filter size"))?;
-        crate::kernels::im2col::scratch_bytes(k).ok_or(Error::Limit("filter size"))
+            .ok_or(fault!(Limit("filter size")))?;
+        crate::kernels::im2col::scratch_bytes(k).ok_or(fault!(Limit("filter size")))
     }
 
     /// The engine kind of operator `i`, or `UnsupportedOp`.
-    pub(crate) fn op_kind(&self, i: usize) -> Result<Kind> {
+    pub(crate) fn op_kind(&self, i: usize) -> Load<Kind> {
         let (code, version) = self.op_code(i)?;
-        Kind::from_code(code, version).ok_or(Error::UnsupportedOp {
-            name: op_name(code),
-            code,
-            version,
-        })
+        Kind::from_code(code, version).ok_or(Fault::unsupported_op(i))
     }
 
     /// Where tensor `t` lives, given the planned activation offsets.
@@ -194,14 +200,14 @@ impl<'m> Model<'m> {
 
     /// Writes the compiled header ([`Self::header_bytes`] long): the I/O table and
     /// every operator's prepared record, with activation offsets from the planner.
-    pub(crate) fn compile_header(&self, header: &mut [u8]) -> Result<()> {
+    pub(crate) fn compile_header(&self, header: &mut [u8]) -> Load<()> {
         let mut offsets = [0u32; MAX_TENSORS];
         self.plan(&mut offsets)?;
         let offset = |t: usize| {
             offsets
                 .get(t)
                 .copied()
-                .ok_or(Error::Malformed("tensor index"))
+                .ok_or(fault!(Malformed("tensor index")))
         };
         let mut w = Writer::into(header);
         self.write_header(&mut w, &offset)?;
@@ -222,15 +228,14 @@ impl<'m> Model<'m> {
     pub(crate) fn write_header(
         &self,
         w: &mut Writer<'_>,
-        offset: &dyn Fn(usize) -> Result<u32>,
-    ) -> Result<()> {
-        w.push(self.inputs.len() as i32)?;
-        w.push(self.outputs.len() as i32)?;
+        offset: &dyn Fn(usize) -> Load<u32>,
+    ) -> Load<()> {
+        w.push_all(&[self.inputs.len() as i32, self.outputs.len() as i32])?;
         for list in [self.inputs, self.outputs] {
             for i in 0..list.len() {
                 let t = self.tensor_info(list.get(i)?)?;
                 if t.data.is_some() {
-                    return Err(Error::Malformed("subgraph input/output is a constant"));
+                    return Err(fault!(Malformed("subgraph input/output is a constant")));
                 }
                 self.loc(&t, offset(t.index)?).write(w)?;
             }
@@ -244,26 +249,24 @@ impl<'m> Model<'m> {
         &self,
         i: usize,
         w: &mut Writer<'_>,
-        offset: &dyn Fn(usize) -> Result<u32>,
+        offset: &dyn Fn(usize) -> Load<u32>,
         scratch_at: u32,
-    ) -> Result<u64> {
+    ) -> Load<u64> {
         let kind = self.op_kind(i)?;
         let op = OperatorT(self.operators.get(i)?);
-        let (code, _) = self.op_code(i)?;
-        let name = op_name(code);
-        let bad = Error::BadShape { op: name, index: i };
+        let bad = Fault::bad_shape(i);
         let (ins, outs) = (op.inputs()?, op.outputs()?);
         if outs.len() != 1 {
             return Err(bad);
         }
         if ins.len() > MAX_INPUTS {
-            return Err(Error::Limit("more than 8 operator inputs"));
+            return Err(fault!(Limit("more than 8 operator inputs")));
         }
         let start = w.pos();
-        w.push(kind as i32)?;
-        w.push(0)?; // record length, patched below
-        w.push(ins.len() as i32)?;
-        for k in 0..ins.len() {
+        // Kind, record length (patched below), number of inputs.
+        w.push_all(&[kind as i32, 0, ins.len() as i32])?;
+        let mut inputs = [None; MAX_INPUTS];
+        for (k, slot) in inputs.iter_mut().enumerate().take(ins.len()) {
             let t = ins.get(k)?;
             if t < 0 {
                 Loc {
@@ -275,6 +278,7 @@ impl<'m> Model<'m> {
             } else {
                 let info = self.tensor_info(t)?;
                 self.loc(&info, offset(info.index)?).write(w)?;
+                *slot = Some(info);
             }
         }
         let out = self.tensor_info(outs.get(0)?)?;
@@ -285,15 +289,14 @@ impl<'m> Model<'m> {
         let scratch = self.scratch_bytes(i)?;
         Loc {
             start: if scratch > 0 { scratch_at } else { 0 },
-            len: u32::try_from(scratch).map_err(|_| Error::Limit("scratch size"))?,
+            len: u32::try_from(scratch).map_err(|_| fault!(Limit("scratch size")))?,
             constant: false,
         }
         .write(w)?;
         let ctx = OpCtx {
             index: i,
-            name,
-            tensors: self.tensors,
-            inputs: ins,
+            inputs,
+            n_inputs: ins.len(),
             output: out,
             options: op.options()?,
         };
@@ -305,7 +308,7 @@ impl<'m> Model<'m> {
 
     /// Runs the greedy planner over every non-constant tensor; fills `offsets` and
     /// returns the planned bytes.
-    pub(crate) fn plan(&self, offsets: &mut [u32; MAX_TENSORS]) -> Result<usize> {
+    pub(crate) fn plan(&self, offsets: &mut [u32; MAX_TENSORS]) -> Load<usize> {
         const UNSET: u16 = u16::MAX;
         let mut reqs = [Request {
             size: 0,
@@ -315,16 +318,15 @@ impl<'m> Model<'m> {
         let n_ops = self.operators.len();
         let last_op = n_ops.saturating_sub(1) as u16;
         let mut produced = [false; MAX_TENSORS];
-        for list in [self.inputs, self.outputs] {
+        for (is_input, list) in [(true, self.inputs), (false, self.outputs)] {
             for i in 0..list.len() {
                 let t = self.tensor_index(list.get(i)?)?;
                 self.request(&mut reqs[t], t)?;
+                if is_input {
+                    reqs[t].first = 0;
+                    produced[t] = true;
+                }
             }
-        }
-        for i in 0..self.inputs.len() {
-            let t = self.tensor_index(self.inputs.get(i)?)?;
-            reqs[t].first = 0;
-            produced[t] = true;
         }
         for i in 0..n_ops {
             let op = OperatorT(self.operators.get(i)?);
@@ -337,7 +339,7 @@ impl<'m> Model<'m> {
                 let t = self.tensor_index(t)?;
                 if self.request(&mut reqs[t], t)? {
                     if !produced[t] {
-                        return Err(Error::Malformed("tensor read before it is written"));
+                        return Err(fault!(Malformed("tensor read before it is written")));
                     }
                     reqs[t].last = reqs[t].last.max(i as u16);
                 }
@@ -346,7 +348,7 @@ impl<'m> Model<'m> {
                 let t = self.tensor_index(outs.get(k)?)?;
                 if self.request(&mut reqs[t], t)? {
                     if produced[t] {
-                        return Err(Error::Malformed("tensor written twice"));
+                        return Err(fault!(Malformed("tensor written twice")));
                     }
                     produced[t] = true;
                     reqs[t].first = reqs[t].first.min(i as u16);
@@ -357,7 +359,7 @@ impl<'m> Model<'m> {
         for i in 0..self.outputs.len() {
             let t = self.tensor_index(self.outputs.get(i)?)?;
             if !produced[t] {
-                return Err(Error::Malformed("subgraph output is never written"));
+                return Err(fault!(Malformed("subgraph output is never written")));
             }
             reqs[t].last = last_op;
         }
@@ -373,11 +375,11 @@ impl<'m> Model<'m> {
             if bytes == 0 {
                 continue;
             }
-            let size = planner::align(bytes).ok_or(Error::Limit("scratch size"))?;
+            let size = planner::align(bytes).ok_or(fault!(Limit("scratch size")))?;
             *reqs
                 .get_mut(n)
-                .ok_or(Error::Limit("tensors plus scratch buffers"))? = Request {
-                size: u32::try_from(size).map_err(|_| Error::Limit("scratch size"))?,
+                .ok_or(fault!(Limit("tensors plus scratch buffers")))? = Request {
+                size: u32::try_from(size).map_err(|_| fault!(Limit("scratch size")))?,
                 first: i as u16,
                 last: i as u16,
             };
@@ -388,13 +390,13 @@ impl<'m> Model<'m> {
     }
 
     /// Sets the planner request of tensor `t` (once); returns whether it needs arena.
-    fn request(&self, r: &mut Request, t: usize) -> Result<bool> {
+    fn request(&self, r: &mut Request, t: usize) -> Load<bool> {
         let info = self.tensors.info(t)?;
         if info.data.is_some() {
             return Ok(false);
         }
-        let size = planner::align(info.bytes).ok_or(Error::Limit("tensor size"))?;
-        r.size = u32::try_from(size).map_err(|_| Error::Limit("tensor size"))?;
+        let size = planner::align(info.bytes).ok_or(fault!(Limit("tensor size")))?;
+        r.size = u32::try_from(size).map_err(|_| fault!(Limit("tensor size")))?;
         Ok(true)
     }
 }

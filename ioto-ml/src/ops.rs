@@ -5,7 +5,7 @@
 //! [`OpDef`] per operator), the prepare dispatch ([`prepare`]) and the kernel
 //! constants of compiled models (`compiled::kernels`) are generated from it.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Fault, Load, Result};
 use crate::kernels::data::Op;
 use crate::kernels::prepare::OpCtx;
 use crate::kernels::{
@@ -136,10 +136,10 @@ macro_rules! operators {
         /// its record; returns its MAC count. A `match`, not a function pointer in
         /// [`OPS`], so that the compiler can share code across the prepare
         /// functions (about 600 bytes of flash on thumbv7em).
-        pub(crate) fn prepare(kind: Kind, ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Result<u64> {
+        pub(crate) fn prepare(kind: Kind, ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Load<u64> {
             match kind {
                 $(Kind::$kind if cfg!(feature = $feature) => ($prepare)(ctx, w),)*
-                _ => Err(NOT_BUILT_IN),
+                _ => Err(Fault::of(&NOT_BUILT_IN)),
             }
         }
 

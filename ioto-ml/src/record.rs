@@ -1,7 +1,7 @@
 //! Prepared operator records: the integer-only parameters computed at prepare time,
 //! stored as little-endian `i32` words at the front of the arena.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Load, Result, fault};
 
 /// The most inputs one operator (and so one record) may have.
 pub(crate) const MAX_INPUTS: usize = 8;
@@ -33,11 +33,11 @@ impl<'b> Writer<'b> {
 
     /// Appends one word.
     #[inline(never)]
-    pub(crate) fn push(&mut self, v: i32) -> Result<()> {
+    pub(crate) fn push(&mut self, v: i32) -> Load<()> {
         if let Some(buf) = self.buf.as_deref_mut() {
             let dst = buf
                 .get_mut(self.pos..self.pos + 4)
-                .ok_or(Error::Limit("record space"))?;
+                .ok_or(fault!(Limit("record space")))?;
             dst.copy_from_slice(&v.to_le_bytes());
         }
         self.pos += 4;
@@ -46,7 +46,7 @@ impl<'b> Writer<'b> {
 
     /// Appends `words` (one loop instead of a bounds check per field, for flash).
     #[inline(never)]
-    pub(crate) fn push_all(&mut self, words: &[i32]) -> Result<()> {
+    pub(crate) fn push_all(&mut self, words: &[i32]) -> Load<()> {
         for &v in words {
             self.push(v)?;
         }
@@ -54,11 +54,11 @@ impl<'b> Writer<'b> {
     }
 
     /// Overwrites the word at byte position `at` (no-op when counting).
-    pub(crate) fn patch(&mut self, at: usize, v: i32) -> Result<()> {
+    pub(crate) fn patch(&mut self, at: usize, v: i32) -> Load<()> {
         if let Some(buf) = self.buf.as_deref_mut() {
             let dst = buf
                 .get_mut(at..at + 4)
-                .ok_or(Error::Limit("record space"))?;
+                .ok_or(fault!(Limit("record space")))?;
             dst.copy_from_slice(&v.to_le_bytes());
         }
         Ok(())
@@ -132,16 +132,26 @@ pub(crate) trait Params: Sized {
     fn read(r: &mut Reader<'_>) -> Result<Self>;
 }
 
-/// Declares a parameter struct of `i32` fields with record (de)serialisation.
+/// Declares a parameter struct of `i32` fields with record (de)serialisation: a
+/// `#[repr(C)]` struct of `i32`s only, so its fields are its words in order (one
+/// loop writes or reads them all, for every struct).
 macro_rules! params {
     ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $f:ident),* $(,)? }) => {
         $(#[$m])*
+        #[repr(C)]
         #[derive(Clone, Copy, Debug, Default)]
         pub(crate) struct $name { $($(#[$fm])* pub(crate) $f: i32),* }
         impl $name {
+            /// Number of fields (words).
+            const WORDS: usize = core::mem::size_of::<Self>() / 4;
             /// Appends the fields to a record.
-            pub(crate) fn write(&self, w: &mut $crate::record::Writer<'_>) -> $crate::error::Result<()> {
-                w.push_all(&[$(self.$f),*])
+            pub(crate) fn write(&self, w: &mut $crate::record::Writer<'_>) -> $crate::error::Load<()> {
+                // SAFETY: `#[repr(C)]` with `i32` fields only: `WORDS` consecutive,
+                // aligned `i32`s without padding, borrowed for the call.
+                let words = unsafe {
+                    core::slice::from_raw_parts(core::ptr::from_ref(self).cast::<i32>(), Self::WORDS)
+                };
+                w.push_all(words)
             }
             /// Reads the fields back.
             pub(crate) fn read(r: &mut $crate::record::Reader<'_>) -> $crate::error::Result<Self> {
@@ -172,13 +182,12 @@ pub(crate) struct Loc {
 }
 
 impl Loc {
-    pub(crate) fn write(&self, w: &mut Writer<'_>) -> Result<()> {
+    pub(crate) fn write(&self, w: &mut Writer<'_>) -> Load<()> {
         let tag = if self.constant { 1u32 << 31 } else { 0 };
         if self.start >= 1 << 31 {
-            return Err(Error::Limit("offset over 2 GiB"));
+            return Err(fault!(Limit("offset over 2 GiB")));
         }
-        w.push((self.start | tag) as i32)?;
-        w.push(self.len as i32)
+        w.push_all(&[(self.start | tag) as i32, self.len as i32])
     }
 
     pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self> {

@@ -2,7 +2,7 @@
 //!
 //! Field numbers follow `tensorflow/lite/schema/schema.fbs`.
 
-use crate::error::{Error, Result};
+use crate::error::{Load as Result, fault};
 use crate::flatbuffer::{Table, Vector};
 
 /// TFLite tensor type codes (`TensorType`).
@@ -235,10 +235,10 @@ pub(crate) fn buffer_data<'a>(model: &'a [u8], t: &Table<'a>) -> Result<(usize, 
     let offset = t.u64(1, 0)?;
     let size = t.u64(2, 0)?;
     if offset > 1 {
-        let start = usize::try_from(offset).map_err(|_| Error::OutOfBounds)?;
-        let len = usize::try_from(size).map_err(|_| Error::OutOfBounds)?;
+        let start = usize::try_from(offset).map_err(|_| fault!(OutOfBounds))?;
+        let len = usize::try_from(size).map_err(|_| fault!(OutOfBounds))?;
         if start.checked_add(len).is_none_or(|e| e > model.len()) {
-            return Err(Error::OutOfBounds);
+            return Err(fault!(OutOfBounds));
         }
         return Ok((start, len));
     }

@@ -1,7 +1,7 @@
 //! Static tensor information read from the model at prepare time: the narrow view
 //! of a tensor that kernels validate and prepare against (they never see the model).
 
-use crate::error::{Error, Result};
+use crate::error::{Load as Result, fault};
 use crate::flatbuffer::{Table, Vector};
 use crate::schema::{QuantT, TensorT, buffer_data, tensor_type};
 
@@ -60,7 +60,7 @@ impl<'m> Tensors<'m> {
         usize::try_from(t)
             .ok()
             .filter(|&t| t < self.tensors.len())
-            .ok_or(Error::Malformed("tensor index out of range"))
+            .ok_or(fault!(Malformed("tensor index out of range")))
     }
 
     /// Name bytes of tensor `index` (empty when it has none).
@@ -76,57 +76,60 @@ impl<'m> Tensors<'m> {
     pub(crate) fn info(&self, index: usize) -> Result<TensorInfo<'m>> {
         let t = TensorT(self.tensors.get(index)?);
         let ty = t.tensor_type()?;
-        let elem = tensor_type::size(ty).ok_or(Error::Malformed("tensor type"))?;
+        let elem = tensor_type::size(ty).ok_or(fault!(Malformed("tensor type")))?;
         let shape = t.shape()?;
         if shape.len() > MAX_DIMS {
-            return Err(Error::Limit("tensor rank over 6"));
+            return Err(fault!(Limit("tensor rank over 6")));
         }
         let mut dims = [1i32; MAX_DIMS];
         let mut elems: usize = 1;
         for (i, d) in dims.iter_mut().enumerate().take(shape.len()) {
             let v = shape.get(i)?;
             if v < 0 {
-                return Err(Error::Malformed("negative dimension"));
+                return Err(fault!(Malformed("negative dimension")));
             }
             *d = v;
             elems = elems
                 .checked_mul(v as usize)
-                .ok_or(Error::Limit("tensor size"))?;
+                .ok_or(fault!(Limit("tensor size")))?;
         }
-        let bytes = elems.checked_mul(elem).ok_or(Error::Limit("tensor size"))?;
+        let bytes = elems
+            .checked_mul(elem)
+            .ok_or(fault!(Limit("tensor size")))?;
         if bytes > i32::MAX as usize {
-            return Err(Error::Limit("tensor size"));
+            return Err(fault!(Limit("tensor size")));
         }
         if t.is_variable()? {
-            return Err(Error::Malformed("variable tensors are not supported"));
+            return Err(fault!(Malformed("variable tensors are not supported")));
         }
         if t.has_sparsity()? {
-            return Err(Error::Malformed("sparse tensors are not supported"));
+            return Err(fault!(Malformed("sparse tensors are not supported")));
         }
         let buffer = self.buffers.get(t.buffer()? as usize)?;
         let (off, len) = buffer_data(self.data, &buffer)?;
         let data = if len > 0 {
             if len != bytes {
-                return Err(Error::Malformed(
-                    "constant buffer size differs from tensor size",
-                ));
+                return Err(fault!(Malformed(
+                    "constant buffer size differs from tensor size"
+                )));
             }
-            Some(self.data.get(off..off + len).ok_or(Error::OutOfBounds)?)
+            Some(self.data.get(off..off + len).ok_or(fault!(OutOfBounds))?)
         } else {
             None
         };
         let (mut scale, mut zero_point, mut quant) = (0.0, 0, None);
         if let Some(q) = t.quantization()? {
             let q = QuantT::read(&q)?;
-            if q.scales.len() > 0 {
-                scale = q.scales.get(0)?;
+            // The first scale and zero point, if any (the vectors' bounds were
+            // checked when they were read, so only an empty one has no element 0).
+            if let Ok(s) = q.scales.get(0) {
+                scale = s;
             }
-            if q.zero_points.len() > 0 {
-                let zp = q.zero_points.get(0)?;
-                zero_point = i32::try_from(zp).map_err(|_| Error::Malformed("zero point"))?;
+            if let Ok(zp) = q.zero_points.get(0) {
+                zero_point = i32::try_from(zp).map_err(|_| fault!(Malformed("zero point")))?;
             }
             if ty == tensor_type::INT8 && !(-128..=127).contains(&zero_point) {
-                return Err(Error::Malformed("int8 zero point out of range"));
+                return Err(fault!(Malformed("int8 zero point out of range")));
             }
             quant = Some(q);
         }
@@ -157,6 +160,7 @@ impl TensorInfo<'_> {
     }
 
     /// Dims right-aligned into 4 (NHWC), padding with leading 1s; `None` above rank 4.
+    #[inline(never)]
     pub(crate) fn dims4(&self) -> Option<[i32; 4]> {
         if self.rank > 4 {
             return None;
@@ -174,7 +178,7 @@ impl TensorInfo<'_> {
         match &self.quant {
             Some(q) if q.scales.len() > 1 => q.scales.get(c),
             Some(q) if q.scales.len() == 1 => q.scales.get(0),
-            _ => Err(Error::Malformed("missing quantization scale")),
+            _ => Err(fault!(Malformed("missing quantization scale"))),
         }
     }
 
@@ -187,19 +191,19 @@ impl TensorInfo<'_> {
     pub(crate) fn const_int(&self, i: usize) -> Result<i64> {
         let d = self
             .data
-            .ok_or(Error::Malformed("expected a constant tensor"))?;
+            .ok_or(fault!(Malformed("expected a constant tensor")))?;
         match self.ty {
             tensor_type::INT32 => {
-                let b = d.get(4 * i..4 * i + 4).ok_or(Error::OutOfBounds)?;
+                let b = d.get(4 * i..4 * i + 4).ok_or(fault!(OutOfBounds))?;
                 Ok(i64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]])))
             }
             tensor_type::INT64 => {
-                let b = d.get(8 * i..8 * i + 8).ok_or(Error::OutOfBounds)?;
+                let b = d.get(8 * i..8 * i + 8).ok_or(fault!(OutOfBounds))?;
                 let mut a = [0u8; 8];
                 a.copy_from_slice(b);
                 Ok(i64::from_le_bytes(a))
             }
-            _ => Err(Error::Malformed("expected an int32 tensor")),
+            _ => Err(fault!(Malformed("expected an int32 tensor"))),
         }
     }
 }

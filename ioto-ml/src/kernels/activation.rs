@@ -3,12 +3,14 @@
 
 use super::data::Op;
 use super::prepare::OpCtx;
-use crate::error::{Error, Result};
+use crate::error::{Error, Load, Result};
 use crate::fixedpoint::{
     exp_on_negative_values, logistic, mbqm, mbqm_greater_than_one, rdbpot, reciprocal, sat_mul_pot,
     srdhm, tanh,
 };
-use crate::quant::{frexp, input_radius, quantize_multiplier, round_f32, round_f64};
+use crate::quant::{
+    frexp_round, input_radius, product_reaches_i32_max, quantize_i32, quantize_multiplier,
+};
 use crate::record::{Writer, params};
 use crate::schema::tensor_type::INT8;
 use crate::tensor::TensorInfo;
@@ -28,26 +30,30 @@ params!(
     ReluParams { input_zero_point, output_offset, multiplier, shift, act_min, act_max }
 );
 
-fn int8_unary<'m>(ctx: &OpCtx<'m>) -> Result<(TensorInfo<'m>, TensorInfo<'m>)> {
+fn int8_unary<'c, 'm>(ctx: &'c OpCtx<'m>) -> Load<(&'c TensorInfo<'m>, &'c TensorInfo<'m>)> {
     ctx.input_count(1..=1)?;
     let (input, output) = ctx.unary()?;
-    ctx.require(&input, INT8)?;
-    ctx.require(&output, INT8)?;
+    ctx.require(input, INT8)?;
+    ctx.require(output, INT8)?;
     Ok((input, output))
 }
 
 /// Validates SOFTMAX and writes its parameters (TFLM `CalculateSoftmaxParams`).
-pub(crate) fn prepare_softmax(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Result<u64> {
+pub(crate) fn prepare_softmax(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Load<u64> {
     let (input, _) = int8_unary(ctx)?;
     let depth = input.dim_back(0);
     if depth <= 0 {
         return Err(ctx.bad());
     }
     const SCALED_DIFF_INTEGER_BITS: i32 = 5;
-    let beta = f64::from(ctx.opt_f32(0, 0.0)?);
-    let real = (beta * f64::from(input.scale) * f64::from(1i32 << (31 - SCALED_DIFF_INTEGER_BITS)))
-        .min(2147483647.0);
-    let (multiplier, left_shift) = quantize_multiplier(real);
+    // TFLM: `min(double(beta) * scale * 2^(31 - 5), 2^31 - 1)`, then QuantizeMultiplier.
+    let beta = ctx.opt_f32(0, 0.0)?;
+    let k = 31 - SCALED_DIFF_INTEGER_BITS;
+    let (multiplier, left_shift) = if product_reaches_i32_max(beta, input.scale, k) {
+        (i32::MAX, 31) // QuantizeMultiplier(2^31 - 1)
+    } else {
+        quantize_multiplier(beta, input.scale, k, 1.0)
+    };
     if left_shift < 0 {
         return Err(ctx.bad());
     }
@@ -104,13 +110,13 @@ pub(crate) fn eval_softmax(op: Op<'_>) -> Result<()> {
 }
 
 /// Validates LOGISTIC (`is_tanh == false`) or TANH and writes its parameters.
-pub(crate) fn prepare_sigmoid(ctx: &OpCtx<'_>, w: &mut Writer<'_>, is_tanh: bool) -> Result<u64> {
+pub(crate) fn prepare_sigmoid(ctx: &OpCtx<'_>, w: &mut Writer<'_>, is_tanh: bool) -> Load<u64> {
     let (input, _) = int8_unary(ctx)?;
     const INPUT_INTEGER_BITS: i32 = 4;
-    let real = f64::from(input.scale) * f64::from(1i32 << (31 - INPUT_INTEGER_BITS));
-    let (q, left_shift) = frexp(real);
-    // Like the C++ cast on x86, 2^31 wraps to i32::MIN.
-    let multiplier = round_f64(q * 2147483648.0) as i64 as i32;
+    // TFLM: `frexp(double(scale) * 2^(31 - 4))`, its mantissa times 2^31 rounded;
+    // like the C++ cast on x86, 2^31 wraps to i32::MIN.
+    let (q, left_shift) = frexp_round(input.scale, 1.0, 31 - INPUT_INTEGER_BITS, 1.0);
+    let multiplier = q as i32;
     SigmoidParams {
         is_tanh: i32::from(is_tanh),
         input_zero_point: input.zero_point,
@@ -142,14 +148,10 @@ pub(crate) fn eval_sigmoid(op: Op<'_>) -> Result<()> {
 }
 
 /// Validates RELU and writes its parameters (TFLM `CalculateReluOpData`).
-pub(crate) fn prepare_relu(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Result<u64> {
+pub(crate) fn prepare_relu(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Load<u64> {
     let (input, output) = int8_unary(ctx)?;
-    let (multiplier, shift) = quantize_multiplier(f64::from(input.scale) / f64::from(output.scale));
-    let act_min = (-128i32).max(
-        output
-            .zero_point
-            .saturating_add(round_f32(0.0 / output.scale) as i32),
-    );
+    let (multiplier, shift) = quantize_multiplier(input.scale, 1.0, 0, output.scale);
+    let act_min = (-128i32).max(quantize_i32(0.0, output.scale, output.zero_point));
     ReluParams {
         input_zero_point: input.zero_point,
         output_offset: output.zero_point,
@@ -172,12 +174,9 @@ pub(crate) fn eval_relu(op: Op<'_>) -> Result<()> {
 }
 
 /// Validates RELU6 and writes its parameters (TFLM `Relu6Prepare`).
-pub(crate) fn prepare_relu6(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Result<u64> {
+pub(crate) fn prepare_relu6(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Load<u64> {
     let (input, _) = int8_unary(ctx)?;
-    let six = input
-        .zero_point
-        .saturating_add(round_f32(6.0 / input.scale) as i32)
-        .clamp(-128, 127);
+    let six = quantize_i32(6.0, input.scale, input.zero_point).clamp(-128, 127);
     ReluParams {
         act_min: input.zero_point.clamp(-128, 127),
         act_max: six,

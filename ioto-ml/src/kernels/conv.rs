@@ -5,7 +5,7 @@
 use super::data::{Op, as_i8};
 use super::prepare::{OpCtx, dim, out_size_and_pad};
 use super::requant::ChannelQuant;
-use crate::error::Result;
+use crate::error::{Load, Result};
 use crate::quant::activation_range_i8;
 use crate::record::{Writer, params};
 use crate::schema::tensor_type::{INT8, INT32};
@@ -28,9 +28,9 @@ struct Fields {
     dil_h: usize,
 }
 
-fn prepare(ctx: &OpCtx<'_>, w: &mut Writer<'_>, depthwise: bool) -> Result<u64> {
+fn prepare(ctx: &OpCtx<'_>, w: &mut Writer<'_>, depthwise: bool) -> Load<u64> {
     let t = ctx.weighted()?;
-    let (input, filter, output) = (&t.input, &t.filter, &t.output);
+    let (input, filter, output) = (t.input, t.filter, t.output);
     ctx.require(input, INT8)?;
     ctx.require(filter, INT8)?;
     ctx.require(output, INT8)?;
@@ -73,7 +73,7 @@ fn prepare(ctx: &OpCtx<'_>, w: &mut Writer<'_>, depthwise: bool) -> Result<u64> 
         }
         1
     };
-    ctx.check_bias(&t.bias, dim(oc)?, INT32)?;
+    ctx.check_bias(t.bias, dim(oc)?, INT32)?;
     let same = ctx.opt_i8(0, 0)? == 0;
     let (sw, sh) = (ctx.opt_i32(f.stride_w, 1)?, ctx.opt_i32(f.stride_h, 1)?);
     let (dw, dh) = (ctx.opt_i32(f.dil_w, 1)?, ctx.opt_i32(f.dil_h, 1)?);
@@ -114,12 +114,12 @@ fn prepare(ctx: &OpCtx<'_>, w: &mut Writer<'_>, depthwise: bool) -> Result<u64> 
 }
 
 /// Validates a CONV_2D and writes its parameters; returns MACs.
-pub(crate) fn prepare_conv(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Result<u64> {
+pub(crate) fn prepare_conv(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Load<u64> {
     prepare(ctx, w, false)
 }
 
 /// Validates a DEPTHWISE_CONV_2D and writes its parameters; returns MACs.
-pub(crate) fn prepare_depthwise(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Result<u64> {
+pub(crate) fn prepare_depthwise(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Load<u64> {
     prepare(ctx, w, true)
 }
 
@@ -139,7 +139,19 @@ pub(crate) struct Operands<'a> {
 }
 
 impl<'a> Operands<'a> {
+    /// Reads a convolution's operands and runs `kernel` on them, its output and its
+    /// scratch (one copy of the reading for both convolutions).
+    #[inline(never)]
+    pub(crate) fn run(
+        mut op: Op<'a>,
+        kernel: fn(&Operands<'_>, &mut [u8], &mut [u8]) -> Result<()>,
+    ) -> Result<()> {
+        let o = Self::read(&mut op)?;
+        kernel(&o, op.output, op.scratch)
+    }
+
     /// Reads a convolution's parameters and operands.
+    #[inline(never)]
     pub(crate) fn read(op: &mut Op<'a>) -> Result<Self> {
         Ok(Operands {
             p: ConvParams::read(&mut op.record)?,

@@ -4,15 +4,15 @@
 //! Per output pixel the valid taps form one rectangle (`ky` and `kx` ranges), found
 //! once. Output channels go four at a time with the accumulators in registers
 //! across all taps: with depth multiplier 1 the four input channels are one word
-//! ([`mac4_offset`]: `SMLABB`/`SMLATT` on Cortex-M4); when the depth multiplier is a
-//! multiple of 4 the four outputs share one input value. Other shapes take a scalar
-//! path per channel.
+//! (`SMLABB`/`SMLATT` on Cortex-M4); when the depth multiplier is a multiple of 4
+//! the four outputs share one input value. Other shapes take a scalar path per
+//! channel.
 
 use super::conv::Operands;
 use super::data::{Op, as_i8_mut, read_i32};
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 use super::dot::dsp::{Window3x3, taps3x3};
-use super::dot::{mac4_offset, offset_pair, row4, row4_shared};
+use super::dot::{offset_pair, row4, row4_shared};
 use super::requant::Requant;
 use crate::error::{Error, Result};
 
@@ -85,27 +85,25 @@ fn interior_run(
     let off2 = offset_pair(src.off);
     let wbase = src.filter.as_ptr().wrapping_add(t.w + run.c0);
     let mut xbase = src.input.as_ptr().wrapping_add(t.x + xc);
+    // The whole 3×3 window inside the input, its weights widened once.
     #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
-    if let Some(window) = run.window
-        && t.rows == 3
-        && t.cols == 3
-    {
-        // The whole window is inside the input: its weights were widened once.
-        let step = src.g.tap_step;
-        for d in dst.chunks_mut(c).take(run.pixels) {
-            let mut acc = *start;
-            // SAFETY: every tap of this pixel reads within the bounds of the run's
-            // last tap, checked by `fits` above (taps `step` bytes apart, rows
-            // `x_row` apart).
-            unsafe { taps3x3(&mut acc, xbase, &window, step, off2) };
-            store4(d, &acc, rq);
-            xbase = xbase.wrapping_add(run.step);
-        }
-        return true;
-    }
+    let window = run.window.filter(|_| t.rows == 3 && t.cols == 3);
     for d in dst.chunks_mut(c).take(run.pixels) {
         let mut acc = *start;
-        for r in 0..t.rows {
+        #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+        let rows = match window {
+            Some(window) => {
+                // SAFETY: every tap of this pixel reads within the bounds of the
+                // run's last tap, checked by `fits` above (taps `tap_step` bytes
+                // apart, rows `x_row` apart).
+                unsafe { taps3x3(&mut acc, xbase, window, src.g.tap_step, off2) };
+                0
+            }
+            None => t.rows,
+        };
+        #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+        let rows = t.rows;
+        for r in 0..rows {
             let (xp, wp) = (
                 xbase.wrapping_add(r * t.x_row),
                 wbase.wrapping_add(r * t.w_row),
@@ -149,10 +147,14 @@ struct Src<'a> {
 }
 
 /// Runs DEPTHWISE_CONV_2D.
-pub(crate) fn eval(mut op: Op<'_>) -> Result<()> {
-    let o = Operands::read(&mut op)?;
+pub(crate) fn eval(op: Op<'_>) -> Result<()> {
+    Operands::run(op, run)
+}
+
+/// [`eval`] once the operands are read.
+fn run(o: &Operands<'_>, out: &mut [u8], _scratch: &mut [u8]) -> Result<()> {
     let (p, input, filter) = (&o.p, o.input, o.filter);
-    let out = as_i8_mut(op.output);
+    let out = as_i8_mut(out);
     let bad = Error::Malformed("depthwise bounds");
     let dims = [
         p.batches, p.in_h, p.in_w, p.in_c, p.out_h, p.out_w, p.out_c, p.k_h, p.k_w,
@@ -182,10 +184,10 @@ pub(crate) fn eval(mut op: Op<'_>) -> Result<()> {
         0
     };
     for k in 0..quads {
-        channels::<4>(&o, &g, out, 4 * k);
+        channels::<4>(o, &g, out, 4 * k);
     }
     for ch in 4 * quads..g.c {
-        channels::<1>(&o, &g, out, ch);
+        channels::<1>(o, &g, out, ch);
     }
     Ok(())
 }
@@ -195,9 +197,8 @@ pub(crate) fn eval(mut op: Op<'_>) -> Result<()> {
 #[inline(never)]
 fn channels<const N: usize>(o: &Operands<'_>, g: &Geometry, out: &mut [i8], c0: usize) {
     let p = &o.p;
-    let rq: [Requant; N] = core::array::from_fn(|j| {
-        Requant::new(o.q.channel(c0 + j), p.output_offset, p.act_min, p.act_max)
-    });
+    let rq: [Requant; N] =
+        core::array::from_fn(|j| o.q.requant(c0 + j, p.output_offset, p.act_min, p.act_max));
     let start: [i32; N] = core::array::from_fn(|j| read_i32(o.bias, c0 + j));
     let (ih, iw) = (p.in_h as usize, p.in_w as usize);
     // Output columns whose every filter column is inside the image.
@@ -288,6 +289,13 @@ fn accumulate<const N: usize>(acc: &mut [i32; N], taps: &Taps, src: &Src<'_>, c0
     if let Ok(acc4) = <&mut [i32; 4]>::try_from(acc.as_mut_slice()) {
         return quad_taps(acc4, taps, src, c0);
     }
+    scalar_taps(acc, taps, src, c0);
+}
+
+/// Adds the taps of channels `c0..c0 + acc.len()` into `acc`, one channel and one
+/// tap at a time (shapes the four-channel loops do not take).
+#[inline(never)]
+fn scalar_taps(acc: &mut [i32], taps: &Taps, src: &Src<'_>, c0: usize) {
     let g = src.g;
     for (j, a) in acc.iter_mut().enumerate() {
         let (ch, xc) = (c0 + j, (c0 + j) / g.dm);
@@ -329,6 +337,7 @@ impl Taps {
 
 /// Four consecutive values starting at `i` (zeros past the end, which the checks in
 /// [`eval`] rule out).
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 #[inline(always)]
 fn four(s: &[i8], i: usize) -> [i8; 4] {
     match s.get(i..i + 4) {
@@ -337,36 +346,17 @@ fn four(s: &[i8], i: usize) -> [i8; 4] {
     }
 }
 
-/// Four channels (from `c0`) of every tap, portable: with depth multiplier 1 the
-/// four input channels are one word, otherwise (a multiple of 4) one shared value.
-#[inline(always)]
-fn quad_taps_portable(acc: &mut [i32; 4], taps: &Taps, src: &Src<'_>, c0: usize) {
-    let g = src.g;
-    if g.dm == 1 {
-        return taps.each(g.tap_step, g.c, |xi, wi| {
-            let (x, w) = (four(src.input, xi + c0), four(src.filter, wi + c0));
-            mac4_offset(acc, &x, &w, src.off);
-        });
-    }
-    let xc = c0 / g.dm;
-    taps.each(g.tap_step, g.c, |xi, wi| {
-        let xv = i32::from(src.input.get(xi + xc).copied().unwrap_or(0)) + src.off;
-        for (a, w) in acc.iter_mut().zip(four(src.filter, wi + c0)) {
-            *a = a.wrapping_add(xv * i32::from(w));
-        }
-    });
-}
-
-/// [`quad_taps_portable`] with the bounds checked once: the taps of each row run
-/// back to back through [`Src::row`] (DSP taps on Cortex-M4, `asm!` rows on
-/// Cortex-M0, portable elsewhere) with the accumulators in registers.
+/// Four channels (from `c0`) of every tap, with the bounds checked once: the taps
+/// of each row run back to back through [`Src::row`] (DSP taps on Cortex-M4, `asm!`
+/// rows on Cortex-M0, portable elsewhere) with the accumulators in registers. Taps
+/// those loops do not take go through [`scalar_taps`].
 #[inline(always)]
 fn quad_taps(acc: &mut [i32; 4], taps: &Taps, src: &Src<'_>, c0: usize) {
     if taps.rows == 0 || taps.cols == 0 {
         return;
     }
     let Some(xc) = src.fits(taps, c0, 0) else {
-        return quad_taps_portable(acc, taps, src, c0);
+        return scalar_taps(acc, taps, src, c0);
     };
     let off2 = offset_pair(src.off);
     for r in 0..taps.rows {

@@ -2,7 +2,7 @@
 
 use super::data::{Op, as_i8};
 use super::prepare::OpCtx;
-use crate::error::{Error, Result};
+use crate::error::{Error, Load, Result};
 use crate::fixedpoint::{mbqm, mbqm_smaller_than_one};
 use crate::quant::{activation_range_i8, quantize_multiplier};
 use crate::record::{Writer, params};
@@ -19,7 +19,7 @@ params!(
 );
 
 /// Element strides of a 4-D broadcast operand (0 along broadcast dimensions).
-fn strides(ctx: &OpCtx<'_>, t: &TensorInfo<'_>, out: &[i32; 4]) -> Result<[i32; 4]> {
+fn strides(ctx: &OpCtx<'_>, t: &TensorInfo<'_>, out: &[i32; 4]) -> Load<[i32; 4]> {
     let d = t.dims4().ok_or(ctx.bad())?;
     let mut s = [0i32; 4];
     let mut stride = 1i32;
@@ -34,20 +34,15 @@ fn strides(ctx: &OpCtx<'_>, t: &TensorInfo<'_>, out: &[i32; 4]) -> Result<[i32; 
     Ok(s)
 }
 
-/// `QuantizeMultiplierSmallerThanOneExp`.
-fn smaller_than_one(m: f64) -> (i32, i32) {
-    quantize_multiplier(m)
-}
-
 /// Validates ADD (`is_mul == false`) or MUL and writes its parameters.
-pub(crate) fn prepare(ctx: &OpCtx<'_>, w: &mut Writer<'_>, is_mul: bool) -> Result<u64> {
+pub(crate) fn prepare(ctx: &OpCtx<'_>, w: &mut Writer<'_>, is_mul: bool) -> Load<u64> {
     ctx.input_count(2..=2)?;
-    let (a, b, out) = (ctx.input(0)?, ctx.input(1)?, ctx.output()?);
+    let (a, b, out) = (ctx.input(0)?, ctx.input(1)?, ctx.output());
     for t in [&a, &b, &out] {
         ctx.require(t, INT8)?;
     }
     let od = out.dims4().ok_or(ctx.bad())?;
-    let (sa, sb) = (strides(ctx, &a, &od)?, strides(ctx, &b, &od)?);
+    let (sa, sb) = (strides(ctx, a, &od)?, strides(ctx, b, &od)?);
     let (act_min, act_max) =
         activation_range_i8(ctx.opt_i8(0, 0)?, out.scale, out.zero_point).ok_or(ctx.bad())?;
     let mut p = EwParams {
@@ -72,51 +67,57 @@ pub(crate) fn prepare(ctx: &OpCtx<'_>, w: &mut Writer<'_>, is_mul: bool) -> Resu
         ..EwParams::default()
     };
     if is_mul {
-        let real = f64::from(a.scale) * f64::from(b.scale) / f64::from(out.scale);
-        (p.out_m, p.out_s) = quantize_multiplier(real);
+        (p.out_m, p.out_s) = quantize_multiplier(a.scale, b.scale, 0, out.scale);
     } else {
+        // TFLM: `twice_max = 2 * max`, `a / twice_max`, `b / twice_max` and
+        // `twice_max / (2^left_shift * out)` (`QuantizeMultiplierSmallerThanOneExp`).
         p.left_shift = 20;
-        let twice_max = 2.0 * f64::from(a.scale.max(b.scale));
-        (p.m1, p.s1) = smaller_than_one(f64::from(a.scale) / twice_max);
-        (p.m2, p.s2) = smaller_than_one(f64::from(b.scale) / twice_max);
-        let real_out = twice_max / (f64::from(1i32 << p.left_shift) * f64::from(out.scale));
-        (p.out_m, p.out_s) = smaller_than_one(real_out);
+        let max = a.scale.max(b.scale);
+        (p.m1, p.s1) = quantize_multiplier(a.scale, 1.0, -1, max);
+        (p.m2, p.s2) = quantize_multiplier(b.scale, 1.0, -1, max);
+        (p.out_m, p.out_s) = quantize_multiplier(max, 1.0, 1 - p.left_shift, out.scale);
     }
     p.write(w)?;
     Ok(0)
 }
 
-/// Runs ADD or MUL.
+/// Runs ADD or MUL: the output in order, the two operands' element indices
+/// following it along their broadcast strides.
 pub(crate) fn eval(mut op: Op<'_>) -> Result<()> {
     let p = EwParams::read(&mut op.record)?;
     let b = as_i8(op.input(1));
     let (a, out) = op.int8()?;
-    let mut o = 0usize;
-    for i0 in 0..p.d0 {
-        for i1 in 0..p.d1 {
-            for i2 in 0..p.d2 {
-                for i3 in 0..p.d3 {
-                    let ia = (i0 * p.a0 + i1 * p.a1 + i2 * p.a2 + i3 * p.a3) as usize;
-                    let ib = (i0 * p.b0 + i1 * p.b1 + i2 * p.b2 + i3 * p.b3) as usize;
-                    let (Some(&x), Some(&y)) = (a.get(ia), b.get(ib)) else {
-                        return Err(Error::Malformed("broadcast bounds"));
-                    };
-                    let x = p.in1_offset + i32::from(x);
-                    let y = p.in2_offset + i32::from(y);
-                    let v = if p.is_mul != 0 {
-                        p.out_offset.wrapping_add(mbqm(x * y, p.out_m, p.out_s))
-                    } else {
-                        let sx = mbqm_smaller_than_one(x * (1 << p.left_shift), p.m1, p.s1);
-                        let sy = mbqm_smaller_than_one(y * (1 << p.left_shift), p.m2, p.s2);
-                        mbqm_smaller_than_one(sx.wrapping_add(sy), p.out_m, p.out_s)
-                            .wrapping_add(p.out_offset)
-                    };
-                    if let Some(slot) = out.get_mut(o) {
-                        *slot = v.max(p.act_min).min(p.act_max) as i8;
-                    }
-                    o += 1;
-                }
+    let dims = [p.d0, p.d1, p.d2, p.d3];
+    let strides = [[p.a0, p.b0], [p.a1, p.b1], [p.a2, p.b2], [p.a3, p.b3]];
+    let total = dims
+        .iter()
+        .fold(1usize, |n, &d| n.saturating_mul(d.max(0) as usize));
+    let (mut at, mut pos) = ([0i32; 4], [0i32; 2]);
+    for o in out.iter_mut().take(total) {
+        let (Some(&x), Some(&y)) = (a.get(pos[0] as usize), b.get(pos[1] as usize)) else {
+            return Err(Error::Malformed("broadcast bounds"));
+        };
+        let x = p.in1_offset + i32::from(x);
+        let y = p.in2_offset + i32::from(y);
+        let v = if p.is_mul != 0 {
+            p.out_offset.wrapping_add(mbqm(x * y, p.out_m, p.out_s))
+        } else {
+            let sx = mbqm_smaller_than_one(x * (1 << p.left_shift), p.m1, p.s1);
+            let sy = mbqm_smaller_than_one(y * (1 << p.left_shift), p.m2, p.s2);
+            mbqm_smaller_than_one(sx.wrapping_add(sy), p.out_m, p.out_s).wrapping_add(p.out_offset)
+        };
+        *o = v.max(p.act_min).min(p.act_max) as i8;
+        // Next output element: the innermost dimension first, carrying outwards.
+        for k in (0..4).rev() {
+            at[k] += 1;
+            pos[0] = pos[0].wrapping_add(strides[k][0]);
+            pos[1] = pos[1].wrapping_add(strides[k][1]);
+            if at[k] < dims[k] {
+                break;
             }
+            at[k] = 0;
+            pos[0] = pos[0].wrapping_sub(strides[k][0].wrapping_mul(dims[k]));
+            pos[1] = pos[1].wrapping_sub(strides[k][1].wrapping_mul(dims[k]));
         }
     }
     Ok(())

@@ -5,7 +5,7 @@ use super::data::{Op, as_i8, as_i8_mut, read_f32, read_i32};
 use super::dot::{dot_offset, dot2_offset};
 use super::prepare::{OpCtx, dim, write_shared_multiplier};
 use super::requant::{ChannelQuant, Requant};
-use crate::error::{Error, Result};
+use crate::error::{Error, Load, Result};
 use crate::quant::{activation_range_f32, activation_range_i8};
 use crate::record::{Writer, params};
 use crate::schema::tensor_type::{FLOAT32, INT8, INT32};
@@ -19,9 +19,9 @@ params!(
 );
 
 /// Validates a FULLY_CONNECTED and writes its parameters; returns MACs.
-pub(crate) fn prepare(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Result<u64> {
+pub(crate) fn prepare(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Load<u64> {
     let t = ctx.weighted()?;
-    let (input, filter, bias, output) = (&t.input, &t.filter, &t.bias, &t.output);
+    let (input, filter, bias, output) = (t.input, t.filter, t.bias, t.output);
     if filter.rank != 2 || filter.data.is_none() {
         return Err(ctx.bad());
     }
@@ -67,8 +67,7 @@ pub(crate) fn prepare(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Result<u64> {
             ctx.write_channel_multipliers(w, &t, out_depth)?;
         } else {
             // TFLM's GetQuantizedConvolutionMultipler multiplies the scales in float.
-            let eff = f64::from(input.scale * filter.scale) / f64::from(output.scale);
-            write_shared_multiplier(w, eff)?;
+            write_shared_multiplier(w, input.scale * filter.scale, output.scale)?;
         }
     }
     Ok((batches * accum * out_depth) as u64)
@@ -105,20 +104,21 @@ fn eval_int8(
     let input = as_i8(input).get(..batches * accum).ok_or_else(bad)?;
     let filter = as_i8(filter).get(..depth * accum).ok_or_else(bad)?;
     let out = out.get_mut(..batches * depth).ok_or_else(bad)?;
-    let requant = |c: usize| Requant::new(q.channel(c), p.output_offset, p.act_min, p.act_max);
-    let shared = requant(0);
-    let rq = |c: usize| if q.per_channel() { requant(c) } else { shared };
+    let shared = channel_requant(p, q, 0);
+    let (mut r0, mut r1) = (shared, shared);
     let off = p.input_offset;
     for (x, out) in input.chunks_exact(accum).zip(out.chunks_exact_mut(depth)) {
-        if p.filter_offset != 0 {
-            for (c, (f, o)) in filter.chunks_exact(accum).zip(out.iter_mut()).enumerate() {
-                let acc = x.iter().zip(f).fold(read_i32(bias, c), |a, (&xv, &fv)| {
-                    a.wrapping_add((i32::from(fv) + p.filter_offset) * (i32::from(xv) + off))
-                });
-                *o = rq(c).apply(acc);
-            }
-            continue;
-        }
+        // A filter zero point adds `filter_offset * sum(x + off)` to every output
+        // (wrapping, like the sum of the products it stands for).
+        let extra = if p.filter_offset != 0 {
+            let sum = x
+                .iter()
+                .fold(0i32, |a, &v| a.wrapping_add(i32::from(v) + off));
+            p.filter_offset.wrapping_mul(sum)
+        } else {
+            0
+        };
+        let start = |c: usize| read_i32(bias, c).wrapping_add(extra);
         // Two rows at a time share each widened input word.
         let mut pairs = filter.chunks_exact(2 * accum);
         let mut outs = out.chunks_exact_mut(2);
@@ -126,18 +126,29 @@ fn eval_int8(
             let (f0, f1) = f.split_at(accum);
             let (a0, a1) = dot2_offset(x, f0, f1, off);
             let c = 2 * k;
+            if q.per_channel() {
+                (r0, r1) = (channel_requant(p, q, c), channel_requant(p, q, c + 1));
+            }
             if let [o0, o1] = o {
-                *o0 = rq(c).apply(a0.wrapping_add(read_i32(bias, c)));
-                *o1 = rq(c + 1).apply(a1.wrapping_add(read_i32(bias, c + 1)));
+                *o0 = r0.apply(a0.wrapping_add(start(c)));
+                *o1 = r1.apply(a1.wrapping_add(start(c + 1)));
             }
         }
         if let Some(o) = outs.into_remainder().first_mut() {
             let c = depth - 1;
+            if q.per_channel() {
+                r0 = channel_requant(p, q, c);
+            }
             let acc = dot_offset(x, pairs.remainder(), off);
-            *o = rq(c).apply(acc.wrapping_add(read_i32(bias, c)));
+            *o = r0.apply(acc.wrapping_add(start(c)));
         }
     }
     Ok(())
+}
+
+/// Channel `c`'s requantization.
+fn channel_requant(p: &FcParams, q: &ChannelQuant<'_>, c: usize) -> Requant {
+    q.requant(c, p.output_offset, p.act_min, p.act_max)
 }
 
 /// The float32 path of [`eval`] over `[input, filter, bias]`.

@@ -78,10 +78,13 @@ impl Lane<'_> {
         }
     }
 
-    /// Appends `n` copies of `v` (padding).
-    fn fill(&mut self, v: i8, n: usize) {
-        for _ in 0..n {
-            self.push(v);
+    /// Appends `n` copies of `v` (padding), through [`Self::extend`].
+    fn fill(&mut self, v: i8, mut n: usize) {
+        let run = [v; 16];
+        while n > 0 {
+            let k = n.min(run.len());
+            self.extend(&run[..k]);
+            n -= k;
         }
     }
 }
@@ -153,8 +156,9 @@ fn block_dot(body: &[u32], tail: &[u32], w: &[i8], b: i32) -> [i32; 4] {
     quad_dot_portable(tail, &last, acc)
 }
 
-/// Every output channel of one gathered block: `dst` holds the block's valid
-/// pixels (`c` channels each), `filter` exactly `c` rows of `k` values.
+/// Output channels `oc0..oc0 + n` of one gathered block: `dst` holds the four
+/// pixels' rows of `n` channels each, `filter` those channels' `n` rows of `k`
+/// values.
 #[inline(never)]
 fn block(
     p: &ConvParams,
@@ -162,42 +166,42 @@ fn block(
     words: &[u32],
     filter: &[i8],
     bias: &[u8],
+    oc0: usize,
     dst: &mut [i8],
 ) {
-    let c = p.out_c as usize;
+    let n = dst.len() / PIXELS;
     let k = (p.k_h * p.k_w * p.in_c) as usize;
     let full = k / 4;
     let (body, tail) = words.split_at(full * CHUNK_WORDS);
     let rows = filter.chunks_exact(k);
     let requant = |oc: usize| Requant::new(q.channel(oc), p.output_offset, p.act_min, p.act_max);
-    if dst.len() == PIXELS * c {
-        // A full block: the four pixels' output rows, zipped with the filter rows
-        // so that the stores need no bounds checks.
-        let (d0, rest) = dst.split_at_mut(c);
-        let (d1, rest) = rest.split_at_mut(c);
-        let (d2, d3) = rest.split_at_mut(c);
-        let outs = d0.iter_mut().zip(d1).zip(d2).zip(d3);
-        for (oc, (w, (((o0, o1), o2), o3))) in rows.zip(outs).enumerate() {
-            let [a0, a1, a2, a3] = block_dot(body, tail, w, read_i32(bias, oc));
-            let rq = requant(oc);
-            (*o0, *o1, *o2, *o3) = (rq.apply(a0), rq.apply(a1), rq.apply(a2), rq.apply(a3));
-        }
-        return;
-    }
-    for (oc, w) in rows.enumerate() {
-        let (acc, rq) = (block_dot(body, tail, w, read_i32(bias, oc)), requant(oc));
-        for (slot, a) in dst.iter_mut().skip(oc).step_by(c).zip(acc) {
-            *slot = rq.apply(a);
-        }
+    // The four pixels' output rows, zipped with the filter rows so that the stores
+    // need no bounds checks.
+    let (d0, rest) = dst.split_at_mut(n);
+    let (d1, rest) = rest.split_at_mut(n);
+    let (d2, d3) = rest.split_at_mut(n);
+    let outs = d0.iter_mut().zip(d1).zip(d2).zip(d3);
+    for (i, (w, (((o0, o1), o2), o3))) in rows.zip(outs).enumerate() {
+        let oc = oc0 + i;
+        let [a0, a1, a2, a3] = block_dot(body, tail, w, read_i32(bias, oc));
+        let rq = requant(oc);
+        (*o0, *o1, *o2, *o3) = (rq.apply(a0), rq.apply(a1), rq.apply(a2), rq.apply(a3));
     }
 }
+
+/// Output channels per pass of a short last block (its rows go through a buffer).
+const SHORT_CHANNELS: usize = 32;
 
 /// Runs CONV_2D: the blocked matrix product with the scratch the planner reserved
 /// for this operator (at least [`scratch_bytes`] of the receptive field) holding
 /// the widened input block.
-pub(crate) fn eval(mut op: Op<'_>) -> Result<()> {
-    let o = Operands::read(&mut op)?;
-    let (p, input, out, scratch) = (&o.p, o.input, as_i8_mut(op.output), op.scratch);
+pub(crate) fn eval(op: Op<'_>) -> Result<()> {
+    Operands::run(op, run)
+}
+
+/// [`eval`] once the operands are read.
+fn run(o: &Operands<'_>, out: &mut [u8], scratch: &mut [u8]) -> Result<()> {
+    let (p, input, out) = (&o.p, o.input, as_i8_mut(out));
     let bad = || Error::Malformed("conv bounds");
     let c = p.out_c as usize;
     let k = (p.k_h * p.k_w * p.in_c) as usize;
@@ -216,7 +220,28 @@ pub(crate) fn eval(mut op: Op<'_>) -> Result<()> {
         }
         let dst = out.get_mut(px * c..(px + valid) * c).ok_or_else(bad)?;
         let filter = o.filter.get(..c * k).ok_or_else(bad)?;
-        block(p, &o.q, words, filter, o.bias, dst);
+        if valid == PIXELS {
+            block(p, &o.q, words, filter, o.bias, 0, dst);
+        } else {
+            // A short block: its channels a few at a time into a buffer of four
+            // rows, then the valid pixels' rows into place.
+            let mut buf = [0i8; PIXELS * SHORT_CHANNELS];
+            let mut oc0 = 0;
+            while oc0 < c {
+                let n = (c - oc0).min(SHORT_CHANNELS);
+                let rows = buf.get_mut(..PIXELS * n).ok_or_else(bad)?;
+                let f = filter.get(oc0 * k..(oc0 + n) * k).ok_or_else(bad)?;
+                block(p, &o.q, words, f, o.bias, oc0, rows);
+                for j in 0..valid {
+                    let (d, r) = (j * c + oc0, j * n);
+                    let (Some(d), Some(r)) = (dst.get_mut(d..d + n), rows.get(r..r + n)) else {
+                        return Err(bad());
+                    };
+                    d.copy_from_slice(r);
+                }
+                oc0 += n;
+            }
+        }
         px += PIXELS;
     }
     Ok(())

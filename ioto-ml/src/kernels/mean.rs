@@ -3,7 +3,7 @@
 
 use super::data::Op;
 use super::prepare::OpCtx;
-use crate::error::{Error, Result};
+use crate::error::{Error, Load, Result};
 use crate::fixedpoint::mbqm;
 use crate::quant::quantize_multiplier;
 use crate::record::{Writer, params};
@@ -15,11 +15,11 @@ params!(
 );
 
 /// Validates MEAN and writes its parameters.
-pub(crate) fn prepare(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Result<u64> {
+pub(crate) fn prepare(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Load<u64> {
     ctx.input_count(2..=2)?;
-    let (input, axis, output) = (ctx.input(0)?, ctx.input(1)?, ctx.output()?);
-    ctx.require(&input, INT8)?;
-    ctx.require(&output, INT8)?;
+    let (input, axis, output) = (ctx.input(0)?, ctx.input(1)?, ctx.output());
+    ctx.require(input, INT8)?;
+    ctx.require(output, INT8)?;
     let d = input.dims4().ok_or(ctx.bad())?;
     let rank = input.rank as i64;
     let mut reduced = [false; 4];
@@ -45,8 +45,7 @@ pub(crate) fn prepare(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Result<u64> {
     if output.elems != kept || count > i64::from(i32::MAX) {
         return Err(ctx.bad());
     }
-    let (mut multiplier, mut shift) =
-        quantize_multiplier(f64::from(input.scale) / f64::from(output.scale));
+    let (mut multiplier, mut shift) = quantize_multiplier(input.scale, 1.0, 0, output.scale);
     if count > 0 {
         let s = (63 - (count as u64).leading_zeros() as i32)
             .min(32)

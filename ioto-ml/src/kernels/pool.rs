@@ -2,7 +2,7 @@
 
 use super::data::Op;
 use super::prepare::{OpCtx, out_size_and_pad};
-use crate::error::{Error, Result};
+use crate::error::{Error, Load, Result};
 use crate::quant::activation_range_i8;
 use crate::record::{Writer, params};
 use crate::schema::tensor_type::INT8;
@@ -16,11 +16,11 @@ params!(
 );
 
 /// Validates AVERAGE_POOL_2D (`is_avg`) or MAX_POOL_2D and writes its parameters.
-pub(crate) fn prepare(ctx: &OpCtx<'_>, w: &mut Writer<'_>, is_avg: bool) -> Result<u64> {
+pub(crate) fn prepare(ctx: &OpCtx<'_>, w: &mut Writer<'_>, is_avg: bool) -> Load<u64> {
     ctx.input_count(1..=1)?;
-    let (input, output) = (ctx.input(0)?, ctx.output()?);
-    ctx.require(&input, INT8)?;
-    ctx.require(&output, INT8)?;
+    let (input, output) = (ctx.input(0)?, ctx.output());
+    ctx.require(input, INT8)?;
+    ctx.require(output, INT8)?;
     if input.rank != 4 || output.rank != 4 {
         return Err(ctx.bad());
     }

@@ -2,24 +2,23 @@
 //! sees ([`OpCtx`]: its tensors, through the tensor table, and its options — never
 //! the model) and the checks and parameter writers the kernels share.
 
-use crate::error::{Error, Result};
-use crate::flatbuffer::{Table, Vector};
+use crate::error::{Fault, Load as Result, fault};
+use crate::flatbuffer::Table;
 use crate::quant::quantize_multiplier;
-use crate::record::Writer;
+use crate::record::{MAX_INPUTS, Writer};
 use crate::schema::tensor_type;
-use crate::tensor::{TensorInfo, Tensors};
+use crate::tensor::TensorInfo;
 
-/// What an operator's prepare function can see: its input and output tensors and
-/// its builtin options table.
+/// What an operator's prepare function can see: its input and output tensors (read
+/// once from the tensor table, and lent to the prepare function by reference) and its
+/// builtin options table.
 pub(crate) struct OpCtx<'m> {
     /// The operator's index in the subgraph (for errors).
     pub(crate) index: usize,
-    /// The operator's TFLite name (for errors).
-    pub(crate) name: &'static str,
-    /// The tensor table its inputs are read from.
-    pub(crate) tensors: Tensors<'m>,
-    /// The operator's input tensor indices (`-1` for an absent optional input).
-    pub(crate) inputs: Vector<'m, i32>,
+    /// The operator's inputs (`None` for an absent optional input, `-1`).
+    pub(crate) inputs: [Option<TensorInfo<'m>>; MAX_INPUTS],
+    /// The number of inputs (absent optional ones included).
+    pub(crate) n_inputs: usize,
     /// The single output.
     pub(crate) output: TensorInfo<'m>,
     /// The builtin options table, if any.
@@ -28,38 +27,28 @@ pub(crate) struct OpCtx<'m> {
 
 impl<'m> OpCtx<'m> {
     /// The error for shapes/quantization that do not fit this operator.
-    pub(crate) fn bad(&self) -> Error {
-        Error::BadShape {
-            op: self.name,
-            index: self.index,
-        }
+    pub(crate) fn bad(&self) -> Fault {
+        Fault::bad_shape(self.index)
     }
 
     /// The number of inputs (absent optional ones included).
     pub(crate) fn input_len(&self) -> usize {
-        self.inputs.len()
+        self.n_inputs
     }
 
     /// Input `i` (must be present).
-    pub(crate) fn input(&self, i: usize) -> Result<TensorInfo<'m>> {
-        self.opt_input(i)?.ok_or(self.bad())
+    pub(crate) fn input(&self, i: usize) -> Result<&TensorInfo<'m>> {
+        self.opt_input(i).ok_or(self.bad())
     }
 
     /// Optional input `i` (absent or `-1` gives `None`).
-    pub(crate) fn opt_input(&self, i: usize) -> Result<Option<TensorInfo<'m>>> {
-        if i >= self.inputs.len() {
-            return Ok(None);
-        }
-        let t = self.inputs.get(i)?;
-        if t < 0 {
-            return Ok(None);
-        }
-        self.tensors.info(self.tensors.index(t)?).map(Some)
+    pub(crate) fn opt_input(&self, i: usize) -> Option<&TensorInfo<'m>> {
+        self.inputs.get(i).and_then(Option::as_ref)
     }
 
     /// The single output.
-    pub(crate) fn output(&self) -> Result<TensorInfo<'m>> {
-        Ok(self.output)
+    pub(crate) fn output(&self) -> &TensorInfo<'m> {
+        &self.output
     }
 
     /// Requires tensor `t` to have type `ty`.
@@ -72,16 +61,13 @@ impl<'m> OpCtx<'m> {
     }
 
     /// The error for a tensor type this operator does not support.
-    pub(crate) fn unsupported(&self, tensor_type: i8) -> Error {
-        Error::UnsupportedType {
-            op: self.name,
-            tensor_type,
-        }
+    pub(crate) fn unsupported(&self, tensor_type: i8) -> Fault {
+        Fault::bad_type(self.index, tensor_type)
     }
 
     /// Requires the number of inputs to be in `n`.
     pub(crate) fn input_count(&self, n: core::ops::RangeInclusive<usize>) -> Result<()> {
-        if n.contains(&self.inputs.len()) {
+        if n.contains(&self.n_inputs) {
             Ok(())
         } else {
             Err(self.bad())
@@ -104,9 +90,9 @@ impl<'m> OpCtx<'m> {
     }
 
     /// The first input and the output, requiring the same type and element count.
-    pub(crate) fn unary(&self) -> Result<(TensorInfo<'m>, TensorInfo<'m>)> {
+    pub(crate) fn unary(&self) -> Result<(&TensorInfo<'m>, &TensorInfo<'m>)> {
         let input = self.input(0)?;
-        let output = self.output()?;
+        let output = self.output();
         if input.elems != output.elems {
             return Err(self.bad());
         }
@@ -115,13 +101,13 @@ impl<'m> OpCtx<'m> {
 
     /// A weighted operator's tensors (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED):
     /// input, filter, optional bias and output.
-    pub(crate) fn weighted(&self) -> Result<Weighted<'m>> {
+    pub(crate) fn weighted(&self) -> Result<Weighted<'_, 'm>> {
         self.input_count(2..=3)?;
         Ok(Weighted {
             input: self.input(0)?,
             filter: self.input(1)?,
-            bias: self.opt_input(2)?,
-            output: self.output()?,
+            bias: self.opt_input(2),
+            output: self.output(),
         })
     }
 
@@ -137,7 +123,7 @@ impl<'m> OpCtx<'m> {
     /// Checks that an optional bias is of type `ty` with `channels` elements.
     pub(crate) fn check_bias(
         &self,
-        bias: &Option<TensorInfo<'_>>,
+        bias: Option<&TensorInfo<'_>>,
         channels: usize,
         ty: i8,
     ) -> Result<()> {
@@ -152,61 +138,65 @@ impl<'m> OpCtx<'m> {
 
     /// Writes per-channel multipliers then shifts for `channels` output channels, the
     /// way TFLM's `PopulateConvolutionQuantizationParams` computes them:
-    /// `double(input_scale) * double(filter_scale[c]) / double(output_scale)`.
+    /// `double(input_scale) * double(filter_scale[c]) / double(output_scale)` (in
+    /// integers, to the same bits: [`quantize_multiplier`]).
     pub(crate) fn write_channel_multipliers(
         &self,
         w: &mut Writer<'_>,
-        t: &Weighted<'_>,
+        t: &Weighted<'_, '_>,
         channels: usize,
     ) -> Result<()> {
         let n = t.filter.scale_count();
         if n != 1 && n != channels {
             return Err(self.bad());
         }
-        if let Some(q) = &t.filter.quant {
+        // Per-channel filters must be symmetric.
+        if let Some(q) = t.filter.quant.as_ref().filter(|_| n > 1) {
             for i in 0..q.zero_points.len() {
-                if q.zero_points.get(i)? != 0 && n > 1 {
+                if q.zero_points.get(i)? != 0 {
                     return Err(self.bad());
                 }
             }
         }
         let count = if n > 1 { channels } else { 1 };
         w.push(count as i32)?;
-        let mut pairs = |shifts: bool| -> Result<()> {
+        // The multipliers, then the shifts.
+        for shifts in [false, true] {
             for c in 0..count {
                 let fs = t.filter.channel_scale(c)?;
-                let eff = f64::from(t.input.scale) * f64::from(fs) / f64::from(t.output.scale);
-                let (m, s) = quantize_multiplier(eff);
+                let (m, s) = quantize_multiplier(t.input.scale, fs, 0, t.output.scale);
                 w.push(if shifts { s } else { m })?;
             }
-            Ok(())
-        };
-        pairs(false)?;
-        pairs(true)
+        }
+        Ok(())
     }
 }
 
 /// The tensors of a weighted operator ([`OpCtx::weighted`]).
-pub(crate) struct Weighted<'m> {
+pub(crate) struct Weighted<'c, 'm> {
     /// The activations.
-    pub(crate) input: TensorInfo<'m>,
+    pub(crate) input: &'c TensorInfo<'m>,
     /// The weights (a constant).
-    pub(crate) filter: TensorInfo<'m>,
+    pub(crate) filter: &'c TensorInfo<'m>,
     /// The optional bias.
-    pub(crate) bias: Option<TensorInfo<'m>>,
+    pub(crate) bias: Option<&'c TensorInfo<'m>>,
     /// The result.
-    pub(crate) output: TensorInfo<'m>,
+    pub(crate) output: &'c TensorInfo<'m>,
 }
 
-/// Writes one multiplier/shift pair shared by every channel.
-pub(crate) fn write_shared_multiplier(w: &mut Writer<'_>, real: f64) -> Result<()> {
-    let (m, s) = quantize_multiplier(real);
+/// Writes one multiplier/shift pair shared by every channel: `numerator / denominator`.
+pub(crate) fn write_shared_multiplier(
+    w: &mut Writer<'_>,
+    numerator: f32,
+    denominator: f32,
+) -> Result<()> {
+    let (m, s) = quantize_multiplier(numerator, 1.0, 0, denominator);
     w.push_all(&[1, m, s])
 }
 
 /// Converts a shape value to `usize`, treating negatives as malformed.
 pub(crate) fn dim(v: i32) -> Result<usize> {
-    usize::try_from(v).map_err(|_| Error::Malformed("negative dimension"))
+    usize::try_from(v).map_err(|_| fault!(Malformed("negative dimension")))
 }
 
 /// Output size and padding for one spatial axis (TFLite `ComputeOutSize` and

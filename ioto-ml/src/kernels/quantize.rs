@@ -3,9 +3,9 @@
 
 use super::data::{Op, as_i8, as_i8_mut, read_f32};
 use super::prepare::OpCtx;
-use crate::error::Result;
+use crate::error::{Load, Result};
 use crate::fixedpoint::mbqm;
-use crate::quant::{quantize_multiplier, round_f32};
+use crate::quant::{quantize_i32, quantize_multiplier};
 use crate::record::{Writer, params};
 use crate::schema::tensor_type::{FLOAT32, INT8};
 
@@ -15,10 +15,10 @@ params!(
 );
 
 /// Validates QUANTIZE and writes its parameters.
-pub(crate) fn prepare_quantize(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Result<u64> {
+pub(crate) fn prepare_quantize(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Load<u64> {
     ctx.input_count(1..=1)?;
     let (input, output) = ctx.unary()?;
-    ctx.require(&output, INT8)?;
+    ctx.require(output, INT8)?;
     let mut p = QuantizeParams {
         scale_bits: output.scale.to_bits() as i32,
         zero_point: output.zero_point,
@@ -28,8 +28,7 @@ pub(crate) fn prepare_quantize(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Result<u6
         FLOAT32 => p.from_float = 1,
         INT8 => {
             p.input_zero_point = input.zero_point;
-            (p.multiplier, p.shift) =
-                quantize_multiplier(f64::from(input.scale) / f64::from(output.scale));
+            (p.multiplier, p.shift) = quantize_multiplier(input.scale, 1.0, 0, output.scale);
         }
         other => return Err(ctx.unsupported(other)),
     }
@@ -45,8 +44,7 @@ pub(crate) fn eval_quantize(mut op: Op<'_>) -> Result<()> {
     if p.from_float != 0 {
         let scale = f32::from_bits(p.scale_bits as u32);
         for (i, o) in out.iter_mut().enumerate() {
-            let v = (round_f32(read_f32(input, i) / scale) as i32).saturating_add(p.zero_point);
-            *o = v.clamp(-128, 127) as i8;
+            *o = quantize_i32(read_f32(input, i), scale, p.zero_point).clamp(-128, 127) as i8;
         }
     } else {
         for (o, &v) in out.iter_mut().zip(as_i8(input)) {
@@ -59,11 +57,11 @@ pub(crate) fn eval_quantize(mut op: Op<'_>) -> Result<()> {
 }
 
 /// Validates DEQUANTIZE and writes its parameters.
-pub(crate) fn prepare_dequantize(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Result<u64> {
+pub(crate) fn prepare_dequantize(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Load<u64> {
     ctx.input_count(1..=1)?;
     let (input, output) = ctx.unary()?;
-    ctx.require(&input, INT8)?;
-    ctx.require(&output, FLOAT32)?;
+    ctx.require(input, INT8)?;
+    ctx.require(output, FLOAT32)?;
     QuantizeParams {
         scale_bits: input.scale.to_bits() as i32,
         zero_point: input.zero_point,

@@ -30,6 +30,13 @@ impl<'b> ChannelQuant<'b> {
         self.per_channel
     }
 
+    /// Channel `c`'s [`Requant`], out of line (for kernels that make one per channel
+    /// group, or per output of a per-channel layer).
+    #[inline(never)]
+    pub(crate) fn requant(&self, c: usize, out_offset: i32, lo: i32, hi: i32) -> Requant {
+        Requant::new(self.channel(c), out_offset, lo, hi)
+    }
+
     /// Channel `c`'s `(multiplier, shift)`, for [`Requant::new`].
     #[inline(always)]
     pub(crate) fn channel(&self, c: usize) -> (i32, i32) {
@@ -46,7 +53,6 @@ pub(crate) struct Requant {
     mult: i32,
     left: i32,
     right: u32,
-    mask: i32,
     half: i32,
     out_offset: i32,
     lo: i32,
@@ -68,7 +74,6 @@ impl Requant {
             mult,
             left: 1i32.wrapping_shl(if shift > 0 { shift as u32 } else { 0 }),
             right,
-            mask,
             half: mask >> 1,
             out_offset,
             lo,
@@ -91,25 +96,29 @@ impl Requant {
     /// two-step form, which stays for the other multipliers and shifts.
     #[inline(always)]
     pub(crate) fn apply(&self, acc: i32) -> i8 {
-        if self.single {
-            let v = single_rounding(acc, self.mult, self.half.wrapping_add(1), self.right - 1);
-            return v.wrapping_add(self.out_offset).max(self.lo).min(self.hi) as i8;
-        }
-        self.apply_two_step(acc)
-    }
-
-    /// [`Self::apply`] as TFLite writes it: `srdhm`, then `rdbpot` (any shift,
-    /// hostile ones included).
-    #[inline(always)]
-    fn apply_two_step(&self, acc: i32) -> i8 {
-        let x = crate::fixedpoint::srdhm(acc.wrapping_mul(self.left), self.mult);
-        let remainder = x & self.mask;
-        let threshold = self.half.wrapping_add(i32::from(x < 0));
-        let v = x
-            .wrapping_shr(self.right)
-            .wrapping_add(i32::from(remainder > threshold));
+        let v = if self.single {
+            single_rounding(acc, self.mult, self.half.wrapping_add(1), self.right - 1)
+        } else {
+            two_step(acc, self.mult, self.left, self.right)
+        };
         v.wrapping_add(self.out_offset).max(self.lo).min(self.hi) as i8
     }
+}
+
+/// [`Requant::apply`] before the offset and the clamp, as TFLite writes it: `srdhm`
+/// of `acc * left`, then `rdbpot` by `right` (any shift, hostile ones included).
+/// Out of line on the boards, with its operands in registers: TFLite's multipliers
+/// with a right shift (every layer of the benchmark models) take the single
+/// rounding, and every kernel saves a copy of this.
+#[cfg_attr(not(target_arch = "x86_64"), inline(never))]
+#[cfg_attr(target_arch = "x86_64", inline(always))]
+fn two_step(acc: i32, mult: i32, left: i32, right: u32) -> i32 {
+    let x = crate::fixedpoint::srdhm(acc.wrapping_mul(left), mult);
+    // As in `fixedpoint::rdbpot`, including its wrapping for hostile shifts.
+    let mask = 1i64.wrapping_shl(right).wrapping_sub(1) as i32;
+    let threshold = (mask >> 1).wrapping_add(i32::from(x < 0));
+    x.wrapping_shr(right)
+        .wrapping_add(i32::from(x & mask > threshold))
 }
 
 /// `floor((acc * mult + 2^30 + (half1 - [acc < 0]) * 2^31) / 2^(32 + shift))` for

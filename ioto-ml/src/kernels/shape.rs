@@ -2,12 +2,12 @@
 
 use super::data::Op;
 use super::prepare::OpCtx;
-use crate::error::{Error, Result};
+use crate::error::{Error, Load, Result};
 use crate::record::{MAX_INPUTS, Writer, params};
 use crate::schema::tensor_type::INT8;
 
 /// Validates RESHAPE (same byte size in and out).
-pub(crate) fn prepare_reshape(ctx: &OpCtx<'_>, _w: &mut Writer<'_>) -> Result<u64> {
+pub(crate) fn prepare_reshape(ctx: &OpCtx<'_>, _w: &mut Writer<'_>) -> Load<u64> {
     ctx.input_count(1..=2)?;
     let (input, output) = ctx.unary()?;
     if input.ty != output.ty || input.bytes != output.bytes {
@@ -32,13 +32,13 @@ params!(
 );
 
 /// Validates PAD/PADV2 (constant paddings) and writes its parameters.
-pub(crate) fn prepare_pad(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Result<u64> {
+pub(crate) fn prepare_pad(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Load<u64> {
     ctx.input_count(2..=3)?;
-    let (input, paddings, output) = (ctx.input(0)?, ctx.input(1)?, ctx.output()?);
+    let (input, paddings, output) = (ctx.input(0)?, ctx.input(1)?, ctx.output());
     if input.ty != output.ty {
         return Err(ctx.bad());
     }
-    let elem = ctx.elem_size(&input)?;
+    let elem = ctx.elem_size(input)?;
     let (id, od) = (
         input.dims4().ok_or(ctx.bad())?,
         output.dims4().ok_or(ctx.bad())?,
@@ -55,7 +55,7 @@ pub(crate) fn prepare_pad(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Result<u64> {
         }
         before[slot] = b as i32;
     }
-    let value = match ctx.opt_input(2)? {
+    let value = match ctx.opt_input(2) {
         Some(c) => {
             let d = c
                 .data
@@ -90,38 +90,30 @@ pub(crate) fn prepare_pad(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Result<u64> {
     Ok(0)
 }
 
-/// Runs PAD.
+/// Runs PAD: the padding value everywhere, then each input row (the innermost
+/// dimension, contiguous in both tensors) copied into place.
 pub(crate) fn eval_pad(mut op: Op<'_>) -> Result<()> {
     let p = PadParams::read(&mut op.record)?;
     let (input, output) = (op.first()?, op.output);
+    let bad = Error::Malformed("pad bounds");
     let e = p.elem as usize;
     let pad_bytes = p.value.to_le_bytes();
-    let pad = &pad_bytes[..e.min(4)];
-    let inside = |v: i32, b: i32, n: i32| v >= b && v < b + n;
-    let mut o = 0usize;
-    for y0 in 0..p.o0 {
-        for y1 in 0..p.o1 {
-            for y2 in 0..p.o2 {
-                for y3 in 0..p.o3 {
-                    let dst = output
-                        .get_mut(o..o + e)
-                        .ok_or(Error::Malformed("pad bounds"))?;
-                    if inside(y0, p.b0, p.i0)
-                        && inside(y1, p.b1, p.i1)
-                        && inside(y2, p.b2, p.i2)
-                        && inside(y3, p.b3, p.i3)
-                    {
-                        let idx = (((y0 - p.b0) * p.i1 + y1 - p.b1) * p.i2 + y2 - p.b2) * p.i3 + y3
-                            - p.b3;
-                        let s = idx as usize * e;
-                        dst.copy_from_slice(
-                            input.get(s..s + e).ok_or(Error::Malformed("pad bounds"))?,
-                        );
-                    } else {
-                        dst.copy_from_slice(pad);
-                    }
-                    o += e;
-                }
+    let pad = pad_bytes.get(..e).filter(|_| e > 0).ok_or(bad)?;
+    for slot in output.chunks_exact_mut(e) {
+        slot.copy_from_slice(pad);
+    }
+    let row = p.i3 as usize * e;
+    let mut src = 0usize;
+    for y0 in 0..p.i0 {
+        for y1 in 0..p.i1 {
+            for y2 in 0..p.i2 {
+                let at = (((y0 + p.b0) * p.o1 + y1 + p.b1) * p.o2 + y2 + p.b2) * p.o3 + p.b3;
+                let dst = at as usize * e;
+                output
+                    .get_mut(dst..dst + row)
+                    .ok_or(bad)?
+                    .copy_from_slice(input.get(src..src + row).ok_or(bad)?);
+                src += row;
             }
         }
     }
@@ -134,13 +126,13 @@ params!(
 );
 
 /// Validates CONCATENATION and writes its parameters.
-pub(crate) fn prepare_concat(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Result<u64> {
+pub(crate) fn prepare_concat(ctx: &OpCtx<'_>, w: &mut Writer<'_>) -> Load<u64> {
     let n = ctx.input_len();
     if n == 0 || ctx.opt_i8(1, 0)? != 0 {
         return Err(ctx.bad());
     }
-    let output = ctx.output()?;
-    ctx.elem_size(&output)?;
+    let output = ctx.output();
+    ctx.elem_size(output)?;
     let rank = output.rank as i32;
     let mut axis = ctx.opt_i32(0, 0)?;
     if axis < 0 {

@@ -134,9 +134,8 @@ fn dot_products(c: &mut Comparisons) -> Result<(), Mismatch> {
             let (x, w) = (first4(&x0), first4(&w0));
             let mut got = STARTS;
             super::mac4_offset(&mut got, &x, &w, offset);
-            let want = core::array::from_fn(|k| {
-                reference(STARTS[k], [(x[k], w[k])].into_iter(), offset)
-            });
+            let want =
+                core::array::from_fn(|k| reference(STARTS[k], [(x[k], w[k])].into_iter(), offset));
             c.eq("mac4_offset", got, want)?;
         }
     }
@@ -267,7 +266,13 @@ fn window3x3(c: &mut Comparisons) -> Result<(), Mismatch> {
                 // SAFETY: the last tap reads x[2 * row + 2 * step..][..4], inside the
                 // 160-byte array for every (step, row) above.
                 unsafe {
-                    taps3x3(&mut got, x.as_ptr(), &window, step, super::offset_pair(offset));
+                    taps3x3(
+                        &mut got,
+                        x.as_ptr(),
+                        &window,
+                        step,
+                        super::offset_pair(offset),
+                    );
                 }
                 let want = core::array::from_fn(|j| {
                     let xw = w.iter().enumerate().map(|(k, tap)| {
