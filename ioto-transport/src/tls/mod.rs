@@ -83,13 +83,18 @@
 //! slot, lent to one connection at a time ([`LeasedTlsStream`]); the time comes from a
 //! [`UnixTime`] and the randomness from a [`CryptoRngCore`] given to the connector.
 
+mod alert;
 mod algorithm;
 mod asn1;
 mod buffers;
+mod codec;
+mod conn;
 mod connector;
 #[cfg(feature = "tls-p384")]
 mod ecdsa_p384;
 mod error;
+mod handshake;
+mod hello;
 #[cfg(feature = "http")]
 mod http_connector;
 #[cfg(feature = "tls-rsa")]
@@ -97,33 +102,36 @@ mod montgomery;
 mod mqtt_connector;
 mod name;
 mod pem;
+mod record;
 #[cfg(feature = "tls-rsa")]
 mod rsa;
+mod schedule;
 mod signature;
 mod verify;
-mod wire;
 mod x509;
 
-use embedded_io_async::{ErrorType, Read, Write};
-use embedded_tls::{Aes128GcmSha256, TlsConnection, TlsContext};
+use embedded_io_async::{Read, Write};
 
 pub use buffers::{LeasedTlsStream, TlsBuffers};
-pub use embedded_tls::{CryptoRng, CryptoRngCore, MaxFragmentLength};
+pub use conn::TlsStream;
 pub use error::TlsError;
+pub use hello::MaxFragmentLength;
 #[cfg(feature = "http")]
 pub use http_connector::{HttpsStream, PlainPolicy, TlsHttpConnector};
 pub use mqtt_connector::TlsMqttConnector;
 pub use pem::MAX_PEM_CA_DER;
+pub use rand_core::{CryptoRng, CryptoRngCore};
 pub use verify::MAX_CHAIN_DEPTH;
 
+use handshake::Handshake;
+use hello::Hello;
 use name::ServerName;
-use verify::{Provider, Verifier};
-use wire::Wire;
+use verify::Verifier;
 
 /// A read buffer that holds any TLS record a server may send (2^14 + 256 bytes).
 pub const READ_BUF_FULL: usize = 16_384 + 256;
-/// The smallest usable write buffer (`embedded-tls` reserves 128 bytes of record
-/// overhead; the ClientHello needs ≈ 200 bytes plus the server name).
+/// The smallest usable write buffer (the ClientHello needs ≈ 200 bytes plus the server
+/// name and the ALPN names; a record adds 22 bytes to its fragment).
 pub const WRITE_BUF_MIN: usize = 1024;
 /// Clocks earlier than this (2025-01-01T00:00:00Z) are treated as never set.
 pub const MIN_PLAUSIBLE_UNIX_TIME: u64 = 1_735_689_600;
@@ -176,11 +184,6 @@ impl<'a> TlsConfig<'a> {
     }
 }
 
-/// An established TLS 1.3 connection over the stream `S`; `Read + Write` itself.
-pub struct TlsStream<'b, S: Read + Write> {
-    inner: TlsConnection<'b, Wire<S>, Aes128GcmSha256>,
-}
-
 /// Checks the configuration without touching the network (the connectors call it
 /// before opening TCP, so a bad CA or unset clock fails fast).
 pub(crate) fn validate<'a>(config: &TlsConfig<'a>) -> Result<ServerName<'a>, TlsError> {
@@ -224,39 +227,25 @@ where
     R: CryptoRngCore,
 {
     let name = validate(config)?;
-    // embedded-tls offers ecdsa_secp256r1_sha256, ecdsa_secp384r1_sha384 (and ed25519,
-    // which a server with an Ed25519 key would pick and we then reject); the RSA
-    // schemes only when we can verify them.
-    let mut engine_config = embedded_tls::TlsConfig::new();
-    #[cfg(feature = "tls-rsa")]
-    {
-        engine_config = engine_config.enable_rsa_signatures();
-    }
-    if let ServerName::Dns(dns) = name {
-        engine_config = engine_config.with_server_name(dns);
-    }
-    if let Some(mfl) = config.max_fragment_length {
-        engine_config = engine_config.with_max_fragment_length(mfl);
-    }
-    if let Some(protocols) = config.alpn {
-        engine_config = engine_config.with_alpn(protocols);
-    }
-    let mut provider = Provider {
-        rng,
-        verifier: Verifier::new(config.ca, name, config.now_unix),
+    let mut rng = rng;
+    let mut random = [0u8; 32];
+    rng.fill_bytes(&mut random);
+    let key = p256::ecdh::EphemeralSecret::random(&mut rng);
+    let hello = Hello {
+        random,
+        share: [0; 65],
+        server_name: match name {
+            ServerName::Dns(dns) => Some(dns),
+            _ => None,
+        },
+        max_fragment_length: config.max_fragment_length,
+        alpn: config.alpn,
     };
-    let mut inner = TlsConnection::new(Wire::new(stream), read_buf, write_buf);
-    let opened = inner
-        .open(TlsContext::new(&engine_config, &mut provider))
-        .await;
-    if let Some(reason) = provider.verifier.failure {
-        return Err(reason);
-    }
-    opened?;
-    if !provider.verifier.authenticated {
-        return Err(TlsError::MissingCertificate);
-    }
-    Ok(TlsStream { inner })
+    let verifier = Verifier::new(config.ca, name, config.now_unix);
+    let mut handshake = Handshake::new(key, hello, verifier);
+    let mut tls = TlsStream::new(stream, read_buf, write_buf, config.max_fragment_length);
+    tls.handshake(&mut handshake).await?;
+    Ok(tls)
 }
 
 /// Verifies a certificate chain offline exactly as [`connect`] verifies the server's
@@ -277,42 +266,4 @@ pub fn verify_chain(
         .get(..chain.len().min(MAX_CHAIN_DEPTH + 2))
         .unwrap_or(chain);
     verify::verify_chain(ca, chain, &name, now_unix).map(|_| ())
-}
-
-impl<S: Read + Write> TlsStream<'_, S> {
-    /// Sends `close_notify` and returns the underlying stream.
-    ///
-    /// # Errors
-    /// The stream failed while sending the alert.
-    pub async fn close(self) -> Result<S, (S, TlsError)> {
-        self.inner
-            .close()
-            .await
-            .map(Wire::into_inner)
-            .map_err(|(s, e)| (s.into_inner(), e.into()))
-    }
-}
-
-impl<S: Read + Write> ErrorType for TlsStream<'_, S> {
-    type Error = TlsError;
-}
-
-impl<S: Read + Write> Read for TlsStream<'_, S> {
-    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, TlsError> {
-        match self.inner.read(buf).await {
-            // The peer's close_notify is a clean end of stream.
-            Err(embedded_tls::TlsError::ConnectionClosed) => Ok(0),
-            other => other.map_err(TlsError::from),
-        }
-    }
-}
-
-impl<S: Read + Write> Write for TlsStream<'_, S> {
-    async fn write(&mut self, buf: &[u8]) -> Result<usize, TlsError> {
-        Ok(self.inner.write(buf).await?)
-    }
-
-    async fn flush(&mut self) -> Result<(), TlsError> {
-        Ok(self.inner.flush().await?)
-    }
 }
