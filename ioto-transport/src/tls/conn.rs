@@ -76,7 +76,7 @@ impl<'b, S: Read + Write> TlsStream<'b, S> {
         wbuf: &'b mut [u8],
         mfl: Option<MaxFragmentLength>,
     ) -> Self {
-        let limit = mfl.map_or(MAX_PLAINTEXT, MaxFragmentLength::len);
+        let limit = mfl.map_or(MAX_PLAINTEXT, MaxFragmentLength::bytes);
         let fragment = wbuf.len().saturating_sub(OVERHEAD).min(limit);
         Self {
             io,

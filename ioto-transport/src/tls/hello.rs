@@ -23,7 +23,7 @@ pub enum MaxFragmentLength {
 
 impl MaxFragmentLength {
     /// The fragment length in bytes.
-    pub const fn len(self) -> usize {
+    pub const fn bytes(self) -> usize {
         256 << self as usize
     }
 }
