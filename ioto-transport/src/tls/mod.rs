@@ -5,9 +5,16 @@
 //! `embassy-net`, the `std` adapters, …) and returns a [`TlsStream`] that is itself
 //! `Read + Write`, so MQTT, HTTP and WebSocket run over it unchanged.
 //!
-//! The record layer, key schedule and AEAD come from `embedded-tls`; certificate
-//! verification is ours (its own verifier reports every failure as one error and, in
-//! `no_std`, could not check everything we need). What is verified:
+//! The TLS 1.3 engine is ours and small: the record layer (`record.rs`: AES-128-GCM on
+//! the `aes-gcm` crate, per-record nonces, size limits), the key schedule
+//! (`schedule.rs`: HMAC/HKDF on `sha2`), the handshake as a sans-I/O state machine
+//! (`handshake.rs`, `hello.rs`) and a thin async driver over the stream (`conn.rs`).
+//! It speaks TLS 1.3 only (RFC 8446) with `TLS_AES_128_GCM_SHA256` and ECDHE on
+//! `secp256r1` (`p256`); a HelloRetryRequest with a cookie is answered, one that asks
+//! for another key share fails ([`TlsError::Protocol`], `illegal_parameter`: we offer
+//! no other group). Post-handshake, NewSessionTicket is ignored (no resumption) and
+//! KeyUpdate updates the keys (and is answered when the server asks). Certificate
+//! verification is ours too. What is verified:
 //!
 //! * **Chain**: the server certificate, through at most [`MAX_CHAIN_DEPTH`]
 //!   intermediates sent by the server (in any order), must be signed by a configured CA
@@ -25,8 +32,8 @@
 //!   *critical* extension (e.g. name constraints) rejects the certificate.
 //! * **Possession**: the handshake's CertificateVerify must be signed by the server
 //!   certificate's key, and a handshake without it fails
-//!   ([`TlsError::MissingCertificate`]); the server Finished MAC is checked by
-//!   `embedded-tls`.
+//!   ([`TlsError::MissingCertificate`]); the server Finished MAC is checked (in
+//!   constant time).
 //!
 //! Not verified: revocation (CRL/OCSP), certificate policies, name constraints (a CA
 //! that marks them critical is rejected). Cipher suite: `TLS_AES_128_GCM_SHA256`, key
@@ -49,11 +56,11 @@
 //! above 4096 bits, RSA exponents over 32 bits, SHA-1, and whatever a feature that is
 //! off would verify — fails with [`TlsError::UnsupportedAlgorithm`].
 //!
-//! `embedded-tls` offers `ecdsa_secp256r1_sha256`, `ecdsa_secp384r1_sha384` and
-//! `ed25519` in the ClientHello, and the RSA schemes only with `tls-rsa`, so a server
-//! with an RSA key and no ECDSA alternative refuses a client without `tls-rsa`
-//! ([`TlsError::Alert`]`(40)`), and a P-384 server key without `tls-p384` is
-//! [`TlsError::UnsupportedAlgorithm`]. RSA needs no allocator: `s^e mod n` runs on
+//! The ClientHello offers the signature schemes the build can verify:
+//! `ecdsa_secp256r1_sha256`, `ecdsa_secp384r1_sha384` only with `tls-p384`, the RSA
+//! schemes only with `tls-rsa`, never `ed25519`. So a server with an RSA key and no
+//! ECDSA alternative refuses a client without `tls-rsa` ([`TlsError::Alert`]`(40)`),
+//! and so does a server with only a P-384 key and a client without `tls-p384`. RSA needs no allocator: `s^e mod n` runs on
 //! our Montgomery multiplication over fixed arrays of 32-bit limbs. P-384 and RSA-4096
 //! verification are slow and stack-hungry on a Cortex-M (≈ 48 M (P-384) and ≈ 11 M
 //! (RSA-4096) instructions on a Cortex-M4, 6 KB and 9 KB of stack; numbers in the
