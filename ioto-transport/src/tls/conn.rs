@@ -112,7 +112,15 @@ impl<'b, S: Read + Write> TlsStream<'b, S> {
             let (kind, len) = match (&mut self.read, kind) {
                 (_, CHANGE_CIPHER_SPEC) if self.handshaking && body == [1] => continue,
                 (Some(cipher), APPLICATION_DATA) => cipher.open(&header, body)?,
-                (None, HANDSHAKE | ALERT) if len <= MAX_PLAINTEXT => (kind, len),
+                // Plaintext handshake records before the keys change; plaintext alerts
+                // also later in the handshake (a server that fails early may not have
+                // our keys yet).
+                (None, HANDSHAKE) | (_, ALERT) if self.handshaking || kind == HANDSHAKE => {
+                    if len > MAX_PLAINTEXT {
+                        return Err(Fatal::protocol(alert::RECORD_OVERFLOW));
+                    }
+                    (kind, len)
+                }
                 _ => return Err(Fatal::protocol(alert::UNEXPECTED_MESSAGE)),
             };
             if kind != ALERT {
