@@ -1,6 +1,7 @@
 //! The client handshake state machine (RFC 8446 §2, §4), sans I/O: it takes whole
 //! handshake messages and says what the driver must do next ([`Event`]). It keeps the
-//! transcript hash, the ECDHE key, the handshake secrets and the certificate verifier.
+//! transcript hash, the ECDHE keys (X25519 offered first; P-256 when a
+//! HelloRetryRequest asks for it), the handshake secrets and the certificate verifier.
 //!
 //! ```text
 //! ServerHello ─HRR─> ServerHello (once) ─> EncryptedExtensions ─> [CertificateRequest]
@@ -8,14 +9,16 @@
 //! ```
 
 use p256::ecdh::EphemeralSecret;
+use rand_core::CryptoRngCore;
 use sha2::{Digest as _, Sha256};
 
 use super::alert::{self, Fatal};
 use super::codec::{Reader, Writer};
 use super::error::TlsError;
-use super::hello::{self, Hello, ServerHello};
+use super::hello::{self, Hello, SECP256R1, ServerHello, X25519};
 use super::schedule::{self, Secret};
 use super::verify::{MAX_CHAIN_DEPTH, Verifier};
+use super::x25519;
 
 /// Handshake message type `encrypted_extensions`.
 const ENCRYPTED_EXTENSIONS: u8 = 8;
@@ -66,7 +69,10 @@ pub(crate) enum Event<'m> {
 pub(crate) struct Handshake<'a> {
     state: State,
     transcript: Sha256,
-    key: Option<EphemeralSecret>,
+    /// Our X25519 secret.
+    x25519: [u8; 32],
+    /// Our P-256 key, made only when a HelloRetryRequest asks for `secp256r1`.
+    p256: Option<EphemeralSecret>,
     hello: Hello<'a>,
     verifier: Verifier<'a>,
     /// The handshake secret, then the master secret.
@@ -82,15 +88,18 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 }
 
 impl<'a> Handshake<'a> {
-    /// A handshake with the ECDHE key `key`, the ClientHello contents `hello`
-    /// (its `share` is filled in here) and the certificate verifier.
-    pub(crate) fn new(key: EphemeralSecret, mut hello: Hello<'a>, verifier: Verifier<'a>) -> Self {
-        let point = p256::EncodedPoint::from(key.public_key());
-        hello.share.copy_from_slice(point.as_bytes());
+    /// A handshake with the X25519 secret `x25519`, the ClientHello contents `hello`
+    /// (its `group` and `share` are filled in here) and the certificate verifier.
+    pub(crate) fn new(x25519: [u8; 32], mut hello: Hello<'a>, verifier: Verifier<'a>) -> Self {
+        hello.group = X25519;
+        if let Some(share) = hello.share.get_mut(..32) {
+            share.copy_from_slice(&x25519::public_key(&x25519));
+        }
         Self {
             state: State::ServerHello,
             transcript: Sha256::new(),
-            key: Some(key),
+            x25519,
+            p256: None,
             hello,
             verifier,
             secret: [0; 32],
@@ -105,7 +114,8 @@ impl<'a> Handshake<'a> {
     }
 
     /// Writes the ClientHello (with `cookie` after a HelloRetryRequest) and adds it to
-    /// the transcript.
+    /// the transcript. After a HelloRetryRequest for `secp256r1` the P-256 key is made
+    /// here from `rng`.
     ///
     /// # Errors
     /// [`TlsError::BufferTooSmall`] when it does not fit `w`.
@@ -113,7 +123,16 @@ impl<'a> Handshake<'a> {
         &mut self,
         w: &mut Writer<'_>,
         cookie: Option<&[u8]>,
+        rng: &mut impl CryptoRngCore,
     ) -> Result<(), TlsError> {
+        if self.hello.group == SECP256R1 && self.p256.is_none() {
+            let key = EphemeralSecret::random(rng);
+            let point = p256::EncodedPoint::from(key.public_key());
+            if let Some(share) = self.hello.share.get_mut(..point.len()) {
+                share.copy_from_slice(point.as_bytes());
+            }
+            self.p256 = Some(key);
+        }
         let start = w.len();
         hello::client_hello(w, &self.hello, cookie)?;
         self.transcript
@@ -187,10 +206,22 @@ impl<'a> Handshake<'a> {
     }
 
     fn server_hello<'m>(&mut self, msg: &'m [u8], body: &'m [u8]) -> Result<Event<'m>, Fatal> {
+        let illegal = Fatal::protocol(alert::ILLEGAL_PARAMETER);
         match hello::server_hello(body)? {
-            ServerHello::Retry(cookie) => {
+            ServerHello::Retry(group, cookie) => {
                 if self.state == State::RetriedServerHello {
                     return Err(Fatal::protocol(alert::UNEXPECTED_MESSAGE));
+                }
+                match group {
+                    // The only other group we support, not offered yet.
+                    Some(SECP256R1) if self.hello.group == X25519 => {
+                        self.hello.group = SECP256R1;
+                    }
+                    // A group we do not support or whose share we sent (RFC 8446
+                    // §4.1.4), or a retry that would change nothing.
+                    Some(_) => return Err(illegal),
+                    None if cookie.is_none() => return Err(illegal),
+                    None => {}
                 }
                 // RFC 8446 §4.4.1: ClientHello1 is replaced by message_hash.
                 let first = self.hash();
@@ -201,14 +232,28 @@ impl<'a> Handshake<'a> {
                 self.state = State::RetriedServerHello;
                 Ok(Event::Retry(cookie))
             }
-            ServerHello::Hello(share) => {
-                let illegal = Fatal::protocol(alert::ILLEGAL_PARAMETER);
-                let peer = p256::PublicKey::from_sec1_bytes(share).map_err(|_| illegal)?;
-                let key = self.key.take().ok_or(illegal)?;
-                let shared = key.diffie_hellman(&peer);
+            ServerHello::Hello(group, share) => {
+                if group != self.hello.group {
+                    return Err(illegal);
+                }
+                let shared = if group == X25519 {
+                    let peer: &[u8; 32] = share.try_into().map_err(|_| illegal)?;
+                    let shared = x25519::x25519(&self.x25519, peer);
+                    // A low-order point gives zero (RFC 8446 §7.4.2, RFC 7748 §6.1).
+                    if shared == [0; 32] {
+                        return Err(illegal);
+                    }
+                    shared
+                } else {
+                    let peer = p256::PublicKey::from_sec1_bytes(share).map_err(|_| illegal)?;
+                    let key = self.p256.take().ok_or(illegal)?;
+                    let mut shared = [0u8; 32];
+                    shared.copy_from_slice(key.diffie_hellman(&peer).raw_secret_bytes());
+                    shared
+                };
                 self.transcript.update(msg);
                 let hash = self.hash();
-                self.secret = schedule::handshake_secret(shared.raw_secret_bytes());
+                self.secret = schedule::handshake_secret(&shared);
                 self.client = schedule::derive(&self.secret, b"c hs traffic", &hash);
                 self.server = schedule::derive(&self.secret, b"s hs traffic", &hash);
                 self.state = State::EncryptedExtensions;
@@ -264,3 +309,8 @@ impl<'a> Handshake<'a> {
         Ok((client, server))
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+#[path = "handshake_tests.rs"]
+mod tests;

@@ -1,7 +1,7 @@
 //! ClientHello encoding and ServerHello / HelloRetryRequest parsing (RFC 8446 §4.1),
 //! sans I/O. The client offers exactly one cipher suite (`TLS_AES_128_GCM_SHA256`),
-//! one group (`secp256r1`, with its key share), TLS 1.3 only, and the signature
-//! schemes it can verify.
+//! TLS 1.3 only, the groups `x25519` (with its key share) and `secp256r1` (its share
+//! only when a HelloRetryRequest asks for it), and the signature schemes it can verify.
 
 use super::alert::{self, Fatal};
 use super::codec::{Reader, Writer};
@@ -35,7 +35,9 @@ pub(crate) const SERVER_HELLO: u8 = 2;
 /// `TLS_AES_128_GCM_SHA256`.
 const CIPHER_SUITE: u16 = 0x1301;
 /// Named group `secp256r1`.
-const SECP256R1: u16 = 0x0017;
+pub(crate) const SECP256R1: u16 = 0x0017;
+/// Named group `x25519`.
+pub(crate) const X25519: u16 = 0x001d;
 /// The ServerHello.random of a HelloRetryRequest (SHA-256 of "HelloRetryRequest").
 const HRR_RANDOM: [u8; 32] = [
     0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
@@ -58,7 +60,9 @@ const EXT_KEY_SHARE: u16 = 51;
 pub(crate) struct Hello<'a> {
     /// ClientHello.random.
     pub(crate) random: [u8; 32],
-    /// The uncompressed SEC1 P-256 public key of our share.
+    /// The group of our key share: [`X25519`] or [`SECP256R1`].
+    pub(crate) group: u16,
+    /// Our public key: 32 bytes for X25519, an uncompressed SEC1 point for P-256.
     pub(crate) share: [u8; 65],
     /// The DNS name for SNI (none for an IP literal).
     pub(crate) server_name: Option<&'a str>,
@@ -114,15 +118,26 @@ pub(crate) fn client_hello(
         w.close(e);
     }
     w.put(&[0, 43, 0, 3, 2, 3, 4])?; // supported_versions: TLS 1.3
-    w.put(&[0, 10, 0, 4, 0, 2, 0, 0x17])?; // supported_groups: secp256r1
+    w.put(&[0, 10, 0, 6, 0, 4, 0, 0x1d, 0, 0x17])?; // supported_groups: x25519, secp256r1
     let e = extension(w, EXT_SIGNATURE_ALGORITHMS)?;
     let list = w.open(2)?;
     signature_schemes(w)?;
     w.close(list);
     w.close(e);
-    // key_share: one secp256r1 entry.
-    w.put(&[0, 51, 0, 71, 0, 69, 0, 0x17, 0, 65])?;
-    w.put(&hello.share)?;
+    // key_share: one entry.
+    let share = if hello.group == X25519 {
+        hello.share.get(..32).unwrap_or(&hello.share)
+    } else {
+        &hello.share
+    };
+    let e = extension(w, EXT_KEY_SHARE)?;
+    let list = w.open(2)?;
+    w.uint(2, usize::from(hello.group))?;
+    let key = w.open(2)?;
+    w.put(share)?;
+    w.close(key);
+    w.close(list);
+    w.close(e);
     if let Some(mfl) = hello.max_fragment_length {
         w.put(&[0, 1, 0, 1, mfl as u8])?;
     }
@@ -152,19 +167,18 @@ pub(crate) fn client_hello(
 /// A parsed ServerHello.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum ServerHello<'m> {
-    /// A ServerHello with the server's secp256r1 share (SEC1 bytes).
-    Hello(&'m [u8]),
-    /// A HelloRetryRequest without a new key share, with its cookie if any.
-    Retry(Option<&'m [u8]>),
+    /// A ServerHello with the server's share: its group and public key bytes.
+    Hello(u16, &'m [u8]),
+    /// A HelloRetryRequest: the group it wants a share of, if any, and its cookie.
+    Retry(Option<u16>, Option<&'m [u8]>),
 }
 
 /// Parses a ServerHello body (after the 4-byte message header).
 ///
 /// # Errors
 /// `decode_error` for a malformed message, `illegal_parameter` for a cipher suite,
-/// group, session id or compression we did not offer — including a HelloRetryRequest
-/// that asks for another key share (we support no other group), and
-/// `protocol_version` for a server that does not select TLS 1.3.
+/// session id or compression we did not offer, `protocol_version` for a server that
+/// does not select TLS 1.3. (Whether the group is acceptable is the handshake's call.)
 pub(crate) fn server_hello(body: &[u8]) -> Result<ServerHello<'_>, Fatal> {
     let illegal = Fatal::protocol(alert::ILLEGAL_PARAMETER);
     let mut r = Reader::new(body);
@@ -178,20 +192,17 @@ pub(crate) fn server_hello(body: &[u8]) -> Result<ServerHello<'_>, Fatal> {
     }
     let mut exts = Reader::new(r.vec(2)?);
     r.finish()?;
-    let (mut tls13, mut share, mut cookie) = (false, None, None);
+    let (mut tls13, mut group, mut share, mut cookie) = (false, None, None, None);
     while !exts.is_empty() {
         let kind = exts.u16()?;
         let mut data = Reader::new(exts.vec(2)?);
         match kind {
             EXT_SUPPORTED_VERSIONS => tls13 = data.u16()? == 0x0304,
-            // A HelloRetryRequest's key_share names the group it wants: never one we
-            // can offer, since our only group's share was already sent.
-            EXT_KEY_SHARE if retry => return Err(illegal),
             EXT_KEY_SHARE => {
-                if data.u16()? != SECP256R1 {
-                    return Err(illegal);
+                group = Some(data.u16()?);
+                if !retry {
+                    share = Some(data.vec(2)?);
                 }
-                share = Some(data.vec(2)?);
             }
             EXT_COOKIE if retry => cookie = Some(data.vec(2)?),
             _ => continue,
@@ -201,10 +212,10 @@ pub(crate) fn server_hello(body: &[u8]) -> Result<ServerHello<'_>, Fatal> {
     if !tls13 {
         return Err(Fatal::protocol(70)); // protocol_version
     }
-    match (retry, share) {
-        (true, _) => Ok(ServerHello::Retry(cookie)),
-        (false, Some(share)) => Ok(ServerHello::Hello(share)),
-        (false, None) => Err(Fatal::protocol(alert::MISSING_EXTENSION)),
+    match (retry, group, share) {
+        (true, _, _) => Ok(ServerHello::Retry(group, cookie)),
+        (false, Some(group), Some(share)) => Ok(ServerHello::Hello(group, share)),
+        _ => Err(Fatal::protocol(alert::MISSING_EXTENSION)),
     }
 }
 

@@ -8,6 +8,7 @@ use std::vec::Vec;
 fn hello() -> Hello<'static> {
     Hello {
         random: [0xaa; 32],
+        group: X25519,
         share: [4; 65],
         server_name: Some("example.com"),
         max_fragment_length: Some(MaxFragmentLength::Bits12),
@@ -44,7 +45,10 @@ fn client_hello_carries_what_we_offer() {
     let has = |needle: &[u8]| m.windows(needle.len()).any(|w| w == needle);
     assert!(has(b"\x00\x00\x00\x10\x00\x0e\x00\x00\x0bexample.com"));
     assert!(has(&[0, 43, 0, 3, 2, 3, 4]));
-    assert!(has(&[0, 10, 0, 4, 0, 2, 0, 0x17]));
+    assert!(has(&[0, 10, 0, 6, 0, 4, 0, 0x1d, 0, 0x17]));
+    let mut x25519_share = vec![0, 51, 0, 38, 0, 36, 0, 0x1d, 0, 32];
+    x25519_share.extend_from_slice(&[4; 32]);
+    assert!(has(&x25519_share));
     assert!(has(&[0, 1, 0, 1, 4]));
     assert!(has(b"\x00\x10\x00\x07\x00\x05\x04mqtt"));
     assert!(has(&[0, 44, 0, 4, 0, 2, b'c', b'k']));
@@ -63,7 +67,10 @@ fn server_hello_with_a_share_parses() {
     let mut exts = VERSIONS.to_vec();
     exts.extend(share_ext());
     let body = server_hello_body([1; 32], &exts);
-    assert_eq!(server_hello(&body), Ok(ServerHello::Hello(&[4; 65][..])));
+    assert_eq!(
+        server_hello(&body),
+        Ok(ServerHello::Hello(0x17, &[4; 65][..]))
+    );
 }
 
 #[test]
@@ -83,15 +90,10 @@ fn server_hello_errors_are_typed() {
     let mut long = good.clone();
     long[38] = 0xff;
     assert_eq!(server_hello(&long), decode);
-    // Another cipher suite, another group.
+    // Another cipher suite (the group is the handshake's to check).
     let mut suite = good.clone();
     suite[36] = 0x02;
     assert_eq!(server_hello(&suite), illegal);
-    let mut group = good.clone();
-    let at = 40 + VERSIONS.len() + 5;
-    assert_eq!(group[at], 0x17);
-    group[at] = 0x1d;
-    assert_eq!(server_hello(&group), illegal);
     // No supported_versions: TLS 1.2.
     let tls12 = server_hello_body([1; 32], &share_ext());
     assert_eq!(server_hello(&tls12), Err(Fatal::protocol(70)));
@@ -111,18 +113,26 @@ fn hello_retry_requests() {
     let body = server_hello_body(HRR_RANDOM, &exts);
     assert_eq!(
         server_hello(&body),
-        Ok(ServerHello::Retry(Some(&[1, 2, 3][..])))
+        Ok(ServerHello::Retry(None, Some(&[1, 2, 3][..])))
     );
-    // Asking for secp256r1 again, or for X25519: we have nothing else to offer.
+    // A group: the handshake decides whether it can offer a share of it.
     for group in [0x17, 0x1d] {
         let mut exts = VERSIONS.to_vec();
         exts.extend_from_slice(&[0, 51, 0, 2, 0, group]);
         let body = server_hello_body(HRR_RANDOM, &exts);
         assert_eq!(
             server_hello(&body),
-            Err(Fatal::protocol(alert::ILLEGAL_PARAMETER))
+            Ok(ServerHello::Retry(Some(u16::from(group)), None))
         );
     }
+    // A truncated selected_group.
+    let mut exts = VERSIONS.to_vec();
+    exts.extend_from_slice(&[0, 51, 0, 1, 0]);
+    let body = server_hello_body(HRR_RANDOM, &exts);
+    assert_eq!(
+        server_hello(&body),
+        Err(Fatal::protocol(alert::DECODE_ERROR))
+    );
 }
 
 #[test]

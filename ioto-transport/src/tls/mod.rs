@@ -115,6 +115,7 @@ mod rsa;
 mod schedule;
 mod signature;
 mod verify;
+mod x25519;
 mod x509;
 
 use embedded_io_async::{Read, Write};
@@ -235,11 +236,12 @@ where
 {
     let name = validate(config)?;
     let mut rng = rng;
-    let mut random = [0u8; 32];
+    let (mut random, mut secret) = ([0u8; 32], [0u8; 32]);
     rng.fill_bytes(&mut random);
-    let key = p256::ecdh::EphemeralSecret::random(&mut rng);
+    rng.fill_bytes(&mut secret);
     let hello = Hello {
         random,
+        group: 0,
         share: [0; 65],
         server_name: match name {
             ServerName::Dns(dns) => Some(dns),
@@ -249,9 +251,9 @@ where
         alpn: config.alpn,
     };
     let verifier = Verifier::new(config.ca, name, config.now_unix);
-    let mut handshake = Handshake::new(key, hello, verifier);
+    let mut handshake = Handshake::new(secret, hello, verifier);
     let mut tls = TlsStream::new(stream, read_buf, write_buf, config.max_fragment_length);
-    tls.handshake(&mut handshake).await?;
+    tls.handshake(&mut handshake, &mut rng).await?;
     Ok(tls)
 }
 
