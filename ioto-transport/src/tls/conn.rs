@@ -10,7 +10,6 @@
 
 use embedded_io::Error as _;
 use embedded_io_async::{ErrorType, Read, ReadExactError, Write};
-use rand_core::CryptoRngCore;
 
 use super::alert::{self, Fatal};
 use super::codec::Writer;
@@ -219,26 +218,17 @@ impl<'b, S: Read + Write> TlsStream<'b, S> {
         fatal.error
     }
 
-    /// Runs the handshake `hs` to completion, sending the alert of a failure; `rng`
-    /// makes a P-256 key if a HelloRetryRequest asks for one.
-    pub(crate) async fn handshake(
-        &mut self,
-        hs: &mut Handshake<'_>,
-        rng: &mut impl CryptoRngCore,
-    ) -> Result<(), TlsError> {
-        match self.drive(hs, rng).await {
+    /// Runs the handshake `hs` to completion, sending the alert of a failure.
+    pub(crate) async fn handshake(&mut self, hs: &mut Handshake<'_>) -> Result<(), TlsError> {
+        match self.drive(hs).await {
             Ok(()) => Ok(()),
             Err(fatal) => Err(self.fail(fatal).await),
         }
     }
 
-    async fn drive(
-        &mut self,
-        hs: &mut Handshake<'_>,
-        rng: &mut impl CryptoRngCore,
-    ) -> Result<(), Fatal> {
+    async fn drive(&mut self, hs: &mut Handshake<'_>) -> Result<(), Fatal> {
         let mut w = self.body()?;
-        hs.client_hello(&mut w, None, rng)?;
+        hs.client_hello(&mut w, None)?;
         let len = w.len();
         self.send(HANDSHAKE, len).await?;
         loop {
@@ -252,7 +242,7 @@ impl<'b, S: Read + Write> TlsStream<'b, S> {
                             .get_mut(HEADER..)
                             .ok_or(TlsError::BufferTooSmall)?,
                     );
-                    hs.client_hello(&mut w, cookie, rng)?;
+                    hs.client_hello(&mut w, cookie)?;
                     let len = w.len();
                     self.consume(n, true)?;
                     self.send(HANDSHAKE, len).await?;

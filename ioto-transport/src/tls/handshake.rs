@@ -1,21 +1,18 @@
 //! The client handshake state machine (RFC 8446 §2, §4), sans I/O: it takes whole
 //! handshake messages and says what the driver must do next ([`Event`]). It keeps the
-//! transcript hash, the ECDHE keys (X25519 offered first; P-256 when a
-//! HelloRetryRequest asks for it), the handshake secrets and the certificate verifier.
+//! transcript hash, the X25519 key, the handshake secrets and the certificate verifier.
 //!
 //! ```text
 //! ServerHello ─HRR─> ServerHello (once) ─> EncryptedExtensions ─> [CertificateRequest]
 //!   ─> Certificate ─> CertificateVerify ─> Finished ─> Done
 //! ```
 
-use p256::ecdh::EphemeralSecret;
-use rand_core::CryptoRngCore;
 use sha2::{Digest as _, Sha256};
 
 use super::alert::{self, Fatal};
 use super::codec::{Reader, Writer};
 use super::error::TlsError;
-use super::hello::{self, Hello, SECP256R1, ServerHello, X25519};
+use super::hello::{self, Hello, ServerHello, X25519};
 use super::schedule::{self, Secret};
 use super::verify::{MAX_CHAIN_DEPTH, Verifier};
 use super::x25519;
@@ -71,8 +68,6 @@ pub(crate) struct Handshake<'a> {
     transcript: Sha256,
     /// Our X25519 secret.
     x25519: [u8; 32],
-    /// Our P-256 key, made only when a HelloRetryRequest asks for `secp256r1`.
-    p256: Option<EphemeralSecret>,
     hello: Hello<'a>,
     verifier: Verifier<'a>,
     /// The handshake secret, then the master secret.
@@ -89,17 +84,13 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 
 impl<'a> Handshake<'a> {
     /// A handshake with the X25519 secret `x25519`, the ClientHello contents `hello`
-    /// (its `group` and `share` are filled in here) and the certificate verifier.
+    /// (its `share` is filled in here) and the certificate verifier.
     pub(crate) fn new(x25519: [u8; 32], mut hello: Hello<'a>, verifier: Verifier<'a>) -> Self {
-        hello.group = X25519;
-        if let Some(share) = hello.share.get_mut(..32) {
-            share.copy_from_slice(&x25519::public_key(&x25519));
-        }
+        hello.share = x25519::public_key(&x25519);
         Self {
             state: State::ServerHello,
             transcript: Sha256::new(),
             x25519,
-            p256: None,
             hello,
             verifier,
             secret: [0; 32],
@@ -114,8 +105,7 @@ impl<'a> Handshake<'a> {
     }
 
     /// Writes the ClientHello (with `cookie` after a HelloRetryRequest) and adds it to
-    /// the transcript. After a HelloRetryRequest for `secp256r1` the P-256 key is made
-    /// here from `rng`.
+    /// the transcript.
     ///
     /// # Errors
     /// [`TlsError::BufferTooSmall`] when it does not fit `w`.
@@ -123,16 +113,7 @@ impl<'a> Handshake<'a> {
         &mut self,
         w: &mut Writer<'_>,
         cookie: Option<&[u8]>,
-        rng: &mut impl CryptoRngCore,
     ) -> Result<(), TlsError> {
-        if self.hello.group == SECP256R1 && self.p256.is_none() {
-            let key = EphemeralSecret::random(rng);
-            let point = p256::EncodedPoint::from(key.public_key());
-            if let Some(share) = self.hello.share.get_mut(..point.len()) {
-                share.copy_from_slice(point.as_bytes());
-            }
-            self.p256 = Some(key);
-        }
         let start = w.len();
         hello::client_hello(w, &self.hello, cookie)?;
         self.transcript
@@ -212,16 +193,10 @@ impl<'a> Handshake<'a> {
                 if self.state == State::RetriedServerHello {
                     return Err(Fatal::protocol(alert::UNEXPECTED_MESSAGE));
                 }
-                match group {
-                    // The only other group we support, not offered yet.
-                    Some(SECP256R1) if self.hello.group == X25519 => {
-                        self.hello.group = SECP256R1;
-                    }
-                    // A group we do not support or whose share we sent (RFC 8446
-                    // §4.1.4), or a retry that would change nothing.
-                    Some(_) => return Err(illegal),
-                    None if cookie.is_none() => return Err(illegal),
-                    None => {}
+                // A new key share cannot be honoured: X25519 is our only group and its
+                // share was sent (RFC 8446 §4.1.4); a retry must change something.
+                if group.is_some() || cookie.is_none() {
+                    return Err(illegal);
                 }
                 // RFC 8446 §4.4.1: ClientHello1 is replaced by message_hash.
                 let first = self.hash();
@@ -233,24 +208,13 @@ impl<'a> Handshake<'a> {
                 Ok(Event::Retry(cookie))
             }
             ServerHello::Hello(group, share) => {
-                if group != self.hello.group {
+                let peer: &[u8; 32] = share.try_into().map_err(|_| illegal)?;
+                let shared = x25519::x25519(&self.x25519, peer);
+                // Another group, or a low-order point, which gives zero (RFC 8446
+                // §7.4.2, RFC 7748 §6.1).
+                if group != X25519 || shared == [0; 32] {
                     return Err(illegal);
                 }
-                let shared = if group == X25519 {
-                    let peer: &[u8; 32] = share.try_into().map_err(|_| illegal)?;
-                    let shared = x25519::x25519(&self.x25519, peer);
-                    // A low-order point gives zero (RFC 8446 §7.4.2, RFC 7748 §6.1).
-                    if shared == [0; 32] {
-                        return Err(illegal);
-                    }
-                    shared
-                } else {
-                    let peer = p256::PublicKey::from_sec1_bytes(share).map_err(|_| illegal)?;
-                    let key = self.p256.take().ok_or(illegal)?;
-                    let mut shared = [0u8; 32];
-                    shared.copy_from_slice(key.diffie_hellman(&peer).raw_secret_bytes());
-                    shared
-                };
                 self.transcript.update(msg);
                 let hash = self.hash();
                 self.secret = schedule::handshake_secret(&shared);

@@ -1,10 +1,8 @@
 //! The handshake state machine on crafted messages: HelloRetryRequest handling (a
-//! retry for `secp256r1` is answered with a P-256 share; one for a group we sent or do
-//! not support, a second one, or one that changes nothing is refused), ServerHello
-//! group and share checks, and messages out of order.
+//! cookie is echoed once; a retry asking for any key share — we have no other group —,
+//! a second one, or one that changes nothing is refused), ServerHello group and share
+//! checks, and messages out of order.
 
-use rand_chacha::ChaCha20Rng;
-use rand_chacha::rand_core::SeedableRng;
 use std::vec::Vec;
 
 use super::super::name::ServerName;
@@ -18,8 +16,7 @@ const HRR_RANDOM: [u8; 32] = [
 fn handshake() -> Handshake<'static> {
     let hello = Hello {
         random: [1; 32],
-        group: 0,
-        share: [0; 65],
+        share: [0; 32],
         server_name: Some("localhost"),
         max_fragment_length: None,
         alpn: None,
@@ -58,10 +55,10 @@ fn share(group: u16, key: &[u8]) -> Vec<u8> {
     e
 }
 
-fn first_hello(hs: &mut Handshake<'_>, rng: &mut ChaCha20Rng) -> Vec<u8> {
+fn first_hello(hs: &mut Handshake<'_>) -> Vec<u8> {
     let mut buf = [0u8; 512];
     let mut w = Writer::new(&mut buf);
-    hs.client_hello(&mut w, None, rng).unwrap();
+    hs.client_hello(&mut w, None).unwrap();
     w.written().to_vec()
 }
 
@@ -70,19 +67,23 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 #[test]
-fn a_retry_for_secp256r1_gets_a_p256_share_and_only_once() {
-    let mut rng = ChaCha20Rng::from_seed([3; 32]);
+fn a_retry_with_a_cookie_echoes_it_and_only_once() {
     let mut hs = handshake();
-    let first = first_hello(&mut hs, &mut rng);
+    let first = first_hello(&mut hs);
     assert!(contains(&first, &[0, 51, 0, 38, 0, 36, 0, 0x1d, 0, 32]));
-    let hrr = server_hello(HRR_RANDOM, &[0, 51, 0, 2, 0, 0x17]);
-    assert_eq!(hs.handle(&hrr), Ok(Event::Retry(None)));
+    let hrr = server_hello(HRR_RANDOM, &[0, 44, 0, 4, 0, 2, 0xc0, 0x0c]);
+    assert_eq!(hs.handle(&hrr), Ok(Event::Retry(Some(&[0xc0, 0x0c][..]))));
     let mut buf = [0u8; 512];
     let mut w = Writer::new(&mut buf);
-    hs.client_hello(&mut w, None, &mut rng).unwrap();
+    hs.client_hello(&mut w, Some(&[0xc0, 0x0c])).unwrap();
     let second = w.written();
-    // One secp256r1 entry: an uncompressed point.
-    assert!(contains(second, &[0, 51, 0, 71, 0, 69, 0, 0x17, 0, 65, 4]));
+    assert!(contains(second, &[0, 44, 0, 4, 0, 2, 0xc0, 0x0c]));
+    // The same share again: the key is kept across the retry.
+    let at = first
+        .windows(10)
+        .position(|w| w == [0, 51, 0, 38, 0, 36, 0, 0x1d, 0, 32]);
+    let key = &first[at.unwrap() + 10..][..32];
+    assert!(contains(second, key));
     assert_eq!(
         hs.handle(&hrr),
         Err(Fatal::protocol(alert::UNEXPECTED_MESSAGE))
@@ -92,11 +93,10 @@ fn a_retry_for_secp256r1_gets_a_p256_share_and_only_once() {
 #[test]
 fn retries_we_cannot_honour_are_illegal_parameter() {
     let illegal = Err(Fatal::protocol(alert::ILLEGAL_PARAMETER));
-    let mut rng = ChaCha20Rng::from_seed([3; 32]);
-    // x25519 again (we sent its share), secp384r1 (not offered), nothing at all.
-    for exts in [&[0, 51, 0, 2, 0, 0x1d][..], &[0, 51, 0, 2, 0, 0x18], &[]] {
+    // x25519 again (we sent its share), secp256r1 (not offered), nothing at all.
+    for exts in [&[0, 51, 0, 2, 0, 0x1d][..], &[0, 51, 0, 2, 0, 0x17], &[]] {
         let mut hs = handshake();
-        first_hello(&mut hs, &mut rng);
+        first_hello(&mut hs);
         assert_eq!(
             hs.handle(&server_hello(HRR_RANDOM, exts)),
             illegal,
@@ -108,7 +108,6 @@ fn retries_we_cannot_honour_are_illegal_parameter() {
 #[test]
 fn the_server_share_must_be_ours_and_not_low_order() {
     let illegal = Err(Fatal::protocol(alert::ILLEGAL_PARAMETER));
-    let mut rng = ChaCha20Rng::from_seed([3; 32]);
     let cases = [
         share(0x17, &[4; 65]), // a group whose share we did not send
         share(0x1d, &[0; 32]), // a low-order point: all-zero secret
@@ -116,16 +115,15 @@ fn the_server_share_must_be_ours_and_not_low_order() {
     ];
     for exts in cases {
         let mut hs = handshake();
-        first_hello(&mut hs, &mut rng);
+        first_hello(&mut hs);
         assert_eq!(hs.handle(&server_hello([2; 32], &exts)), illegal);
     }
 }
 
 #[test]
 fn a_finished_before_certificate_verify_is_missing_certificate() {
-    let mut rng = ChaCha20Rng::from_seed([3; 32]);
     let mut hs = handshake();
-    first_hello(&mut hs, &mut rng);
+    first_hello(&mut hs);
     let server_key = x25519::public_key(&[5; 32]);
     let sh = server_hello([2; 32], &share(0x1d, &server_key));
     assert!(matches!(hs.handle(&sh), Ok(Event::HandshakeKeys(..))));

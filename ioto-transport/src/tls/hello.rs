@@ -1,7 +1,7 @@
 //! ClientHello encoding and ServerHello / HelloRetryRequest parsing (RFC 8446 §4.1),
 //! sans I/O. The client offers exactly one cipher suite (`TLS_AES_128_GCM_SHA256`),
-//! TLS 1.3 only, the groups `x25519` (with its key share) and `secp256r1` (its share
-//! only when a HelloRetryRequest asks for it), and the signature schemes it can verify.
+//! TLS 1.3 only, one group (`x25519`, with its key share), and the signature schemes
+//! it can verify.
 
 use super::alert::{self, Fatal};
 use super::codec::{Reader, Writer};
@@ -34,8 +34,6 @@ pub(crate) const CLIENT_HELLO: u8 = 1;
 pub(crate) const SERVER_HELLO: u8 = 2;
 /// `TLS_AES_128_GCM_SHA256`.
 const CIPHER_SUITE: u16 = 0x1301;
-/// Named group `secp256r1`.
-pub(crate) const SECP256R1: u16 = 0x0017;
 /// Named group `x25519`.
 pub(crate) const X25519: u16 = 0x001d;
 /// The ServerHello.random of a HelloRetryRequest (SHA-256 of "HelloRetryRequest").
@@ -60,10 +58,8 @@ const EXT_KEY_SHARE: u16 = 51;
 pub(crate) struct Hello<'a> {
     /// ClientHello.random.
     pub(crate) random: [u8; 32],
-    /// The group of our key share: [`X25519`] or [`SECP256R1`].
-    pub(crate) group: u16,
-    /// Our public key: 32 bytes for X25519, an uncompressed SEC1 point for P-256.
-    pub(crate) share: [u8; 65],
+    /// Our X25519 public key.
+    pub(crate) share: [u8; 32],
     /// The DNS name for SNI (none for an IP literal).
     pub(crate) server_name: Option<&'a str>,
     /// The record size to ask for.
@@ -118,26 +114,15 @@ pub(crate) fn client_hello(
         w.close(e);
     }
     w.put(&[0, 43, 0, 3, 2, 3, 4])?; // supported_versions: TLS 1.3
-    w.put(&[0, 10, 0, 6, 0, 4, 0, 0x1d, 0, 0x17])?; // supported_groups: x25519, secp256r1
+    w.put(&[0, 10, 0, 4, 0, 2, 0, 0x1d])?; // supported_groups: x25519
     let e = extension(w, EXT_SIGNATURE_ALGORITHMS)?;
     let list = w.open(2)?;
     signature_schemes(w)?;
     w.close(list);
     w.close(e);
-    // key_share: one entry.
-    let share = if hello.group == X25519 {
-        hello.share.get(..32).unwrap_or(&hello.share)
-    } else {
-        &hello.share
-    };
-    let e = extension(w, EXT_KEY_SHARE)?;
-    let list = w.open(2)?;
-    w.uint(2, usize::from(hello.group))?;
-    let key = w.open(2)?;
-    w.put(share)?;
-    w.close(key);
-    w.close(list);
-    w.close(e);
+    // key_share: one x25519 entry.
+    w.put(&[0, 51, 0, 38, 0, 36, 0, 0x1d, 0, 32])?;
+    w.put(&hello.share)?;
     if let Some(mfl) = hello.max_fragment_length {
         w.put(&[0, 1, 0, 1, mfl as u8])?;
     }

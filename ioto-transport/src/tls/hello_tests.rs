@@ -8,8 +8,7 @@ use std::vec::Vec;
 fn hello() -> Hello<'static> {
     Hello {
         random: [0xaa; 32],
-        group: X25519,
-        share: [4; 65],
+        share: [4; 32],
         server_name: Some("example.com"),
         max_fragment_length: Some(MaxFragmentLength::Bits12),
         alpn: Some(&[b"mqtt"]),
@@ -45,7 +44,7 @@ fn client_hello_carries_what_we_offer() {
     let has = |needle: &[u8]| m.windows(needle.len()).any(|w| w == needle);
     assert!(has(b"\x00\x00\x00\x10\x00\x0e\x00\x00\x0bexample.com"));
     assert!(has(&[0, 43, 0, 3, 2, 3, 4]));
-    assert!(has(&[0, 10, 0, 6, 0, 4, 0, 0x1d, 0, 0x17]));
+    assert!(has(&[0, 10, 0, 4, 0, 2, 0, 0x1d]));
     let mut x25519_share = vec![0, 51, 0, 38, 0, 36, 0, 0x1d, 0, 32];
     x25519_share.extend_from_slice(&[4; 32]);
     assert!(has(&x25519_share));

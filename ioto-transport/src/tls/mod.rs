@@ -97,6 +97,8 @@ mod buffers;
 mod codec;
 mod conn;
 mod connector;
+mod ecdsa;
+mod ecdsa_p256;
 #[cfg(feature = "tls-p384")]
 mod ecdsa_p384;
 mod error;
@@ -241,8 +243,7 @@ where
     rng.fill_bytes(&mut secret);
     let hello = Hello {
         random,
-        group: 0,
-        share: [0; 65],
+        share: [0; 32],
         server_name: match name {
             ServerName::Dns(dns) => Some(dns),
             _ => None,
@@ -253,7 +254,7 @@ where
     let verifier = Verifier::new(config.ca, name, config.now_unix);
     let mut handshake = Handshake::new(secret, hello, verifier);
     let mut tls = TlsStream::new(stream, read_buf, write_buf, config.max_fragment_length);
-    tls.handshake(&mut handshake, &mut rng).await?;
+    tls.handshake(&mut handshake).await?;
     Ok(tls)
 }
 
