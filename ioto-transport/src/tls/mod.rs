@@ -9,10 +9,12 @@
 //! the `aes-gcm` crate, per-record nonces, size limits), the key schedule
 //! (`schedule.rs`: HMAC/HKDF on `sha2`), the handshake as a sans-I/O state machine
 //! (`handshake.rs`, `hello.rs`) and a thin async driver over the stream (`conn.rs`).
-//! It speaks TLS 1.3 only (RFC 8446) with `TLS_AES_128_GCM_SHA256` and ECDHE on
-//! `secp256r1` (`p256`); a HelloRetryRequest with a cookie is answered, one that asks
-//! for another key share fails ([`TlsError::Protocol`], `illegal_parameter`: we offer
-//! no other group). Post-handshake, NewSessionTicket is ignored (no resumption) and
+//! It speaks TLS 1.3 only (RFC 8446) with `TLS_AES_128_GCM_SHA256` and X25519 key
+//! exchange (`x25519.rs`, RFC 7748, constant time); a HelloRetryRequest with a cookie
+//! is answered, one that asks for another key share fails ([`TlsError::Protocol`],
+//! `illegal_parameter`: we offer no other group), and a server without X25519 refuses
+//! the handshake (`Alert(40)`). ECDSA P-256 (and P-384) verification is ours too
+//! (`ecdsa.rs`, on `crypto-bigint`). Post-handshake, NewSessionTicket is ignored (no resumption) and
 //! KeyUpdate updates the keys (and is answered when the server asks). Certificate
 //! verification is ours too. What is verified:
 //!
@@ -37,7 +39,7 @@
 //!
 //! Not verified: revocation (CRL/OCSP), certificate policies, name constraints (a CA
 //! that marks them critical is rejected). Cipher suite: `TLS_AES_128_GCM_SHA256`, key
-//! exchange: `secp256r1`.
+//! exchange: X25519.
 //!
 //! # Algorithms
 //! | | feature `tls` (common profile) | + feature `tls-p384` | + feature `tls-rsa` |
@@ -46,8 +48,8 @@
 //! | server (leaf) keys | P-256 | + P-384 | + RSA 2048–4096 |
 //! | CertificateVerify | `ecdsa_secp256r1_sha256` | + `ecdsa_secp384r1_sha384` | + `rsa_pss_rsae_sha256/384/512` |
 //!
-//! The handshake itself is always TLS 1.3 with `TLS_AES_128_GCM_SHA256` and ECDHE on
-//! `secp256r1`. The opt-in features cost code (numbers in the crate README); chains
+//! The handshake itself is always TLS 1.3 with `TLS_AES_128_GCM_SHA256` and X25519.
+//! The opt-in features cost code (numbers in the crate README); chains
 //! public cloud endpoints serve need them as follows: Let's Encrypt ECDSA (P-256
 //! leaf, P-384 E5/E6 intermediate: `tls-p384`; ISRG Root X2, or the X1 cross-sign
 //! with `tls-rsa`), Google Trust Services / Cloudflare (GTS Root R4 is P-384; R1 and
