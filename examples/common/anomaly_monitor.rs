@@ -405,8 +405,9 @@ async fn sense_real_time<I: I2c, S: Clock, O: Outbox, E: Outbox, K: Clock>(
     }
 }
 
-/// A generator for the TLS handshakes (ChaCha20, as `rand_core` 0.6 that `embedded-tls`
-/// takes), seeded with 32 bytes of `entropy` (the board's hardware RNG).
+/// A generator for the TLS handshakes (ChaCha20 on `rand_core` 0.6, the traits
+/// `ioto_transport::tls::connect` takes), seeded with 32 bytes of `entropy` (the
+/// board's hardware RNG).
 pub fn tls_rng(entropy: &mut impl Entropy) -> ChaCha20Rng {
     let mut seed = [0u8; 32];
     entropy.fill_bytes(&mut seed);

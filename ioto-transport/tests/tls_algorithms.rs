@@ -124,6 +124,8 @@ struct Case {
     uses_p384: bool,
     /// Whether the leaf key is RSA.
     rsa_leaf: bool,
+    /// The server key is P-384.
+    p384_leaf: bool,
 }
 
 fn cases() -> Vec<Case> {
@@ -138,6 +140,7 @@ fn cases() -> Vec<Case> {
             uses_p384: true,
             uses_rsa: false,
             rsa_leaf: false,
+            p384_leaf: false,
         },
         Case {
             what: "P-384 leaf / P-384 root",
@@ -148,6 +151,7 @@ fn cases() -> Vec<Case> {
             uses_p384: true,
             uses_rsa: false,
             rsa_leaf: false,
+            p384_leaf: true,
         },
         Case {
             what: "RSA-2048 leaf / RSA-4096 root (sha384WithRSAEncryption)",
@@ -158,6 +162,7 @@ fn cases() -> Vec<Case> {
             uses_p384: false,
             uses_rsa: true,
             rsa_leaf: true,
+            p384_leaf: false,
         },
         Case {
             what: "P-256 leaf / RSA-4096 root (sha256WithRSAEncryption)",
@@ -168,6 +173,7 @@ fn cases() -> Vec<Case> {
             uses_p384: false,
             uses_rsa: true,
             rsa_leaf: false,
+            p384_leaf: false,
         },
         Case {
             what: "P-256 leaf / RSA-4096 root (RSASSA-PSS)",
@@ -178,6 +184,7 @@ fn cases() -> Vec<Case> {
             uses_p384: false,
             uses_rsa: true,
             rsa_leaf: false,
+            p384_leaf: false,
         },
     ]
 }
@@ -210,9 +217,9 @@ fn other_root(case: &Case) -> Result<(), TlsError> {
 }
 
 /// Serves each case and connects trusting `root(case)` for `name`; `expected(case)` is
-/// the verdict. Without `tls-rsa` no RSA CertificateVerify scheme is offered, so a
-/// server with an RSA key refuses the handshake (alert 40, handshake_failure) before
-/// any certificate is sent.
+/// the verdict. Without `tls-rsa` no RSA CertificateVerify scheme is offered, and
+/// without `tls-p384` no `ecdsa_secp384r1_sha384`, so a server with such a key refuses
+/// the handshake (alert 40, handshake_failure) before any certificate is sent.
 fn handshake_each(
     root: impl Fn(&Case) -> &'static Authority,
     name: &str,
@@ -220,7 +227,9 @@ fn handshake_each(
 ) {
     for case in cases() {
         let got = try_leaf(case.leaf, case.chain, &root(&case).pem(), name);
-        let want = if case.rsa_leaf && cfg!(not(feature = "tls-rsa")) {
+        let want = if (case.rsa_leaf && cfg!(not(feature = "tls-rsa")))
+            || (case.p384_leaf && cfg!(not(feature = "tls-p384")))
+        {
             Err(TlsError::Alert(40))
         } else {
             expected(&case)

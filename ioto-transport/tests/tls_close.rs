@@ -289,3 +289,64 @@ async fn http_shutdown_sends_close_notify() {
         lines.join("\n")
     );
 }
+
+/// `s_server`'s `K` command sends a KeyUpdate that requests ours (RFC 8446 §4.6.3): the
+/// client moves to the server's next traffic key, answers with its own KeyUpdate and
+/// moves its sending key too; data then flows both ways under the new keys.
+#[test]
+fn a_key_update_is_followed_and_answered() {
+    use embedded_io_async::Write as _;
+    let server = MsgServer::start(&pki().good);
+    server.answer_when(|l| l.starts_with("<<<") && l.ends_with("Finished"), b"K\n");
+    // Once our KeyUpdate arrived, a line under the server's new key.
+    server.answer_when(
+        |l| l.starts_with("<<<") && l.ends_with("KeyUpdate"),
+        b"after update\n",
+    );
+    let ca = pki().ca.pem();
+    let config = TlsConfig::new(&ca, "localhost", now_unix());
+    let (mut read_buf, mut write_buf) = (vec![0u8; READ_BUF_FULL], vec![0u8; 4096]);
+    let got = block_on(async {
+        let mut tls = tls::connect(
+            StdStream::connect(server.port),
+            &config,
+            OsRng,
+            &mut read_buf,
+            &mut write_buf,
+        )
+        .await?;
+        let mut line = Vec::new();
+        let mut chunk = [0u8; 64];
+        while !line.ends_with(b"\n") {
+            let n = tls.read(&mut chunk).await?;
+            assert!(n > 0, "the server closed before its line");
+            line.extend_from_slice(&chunk[..n]);
+        }
+        tls.write_all(b"ping under the new key\n").await?;
+        tls.flush().await?;
+        tls.close().await.map_err(|(_, e)| e)?;
+        Ok::<_, TlsError>(line)
+    });
+    assert_eq!(got.unwrap(), b"after update\n");
+    let lines = server.after_close();
+    let saw = |prefix: &str, what: &str| {
+        lines
+            .iter()
+            .any(|l| l.starts_with(prefix) && l.ends_with(what))
+    };
+    assert!(
+        saw(">>>", "KeyUpdate"),
+        "no KeyUpdate sent:\n{}",
+        lines.join("\n")
+    );
+    assert!(
+        saw("<<<", "KeyUpdate"),
+        "no KeyUpdate answered:\n{}",
+        lines.join("\n")
+    );
+    assert!(
+        lines.iter().any(|l| l == "ping under the new key"),
+        "the server could not read the client's data:\n{}",
+        lines.join("\n")
+    );
+}

@@ -14,8 +14,8 @@ use embassy_futures::block_on;
 use embedded_io_async::{Read, Write};
 use ioto_transport::tls::{self, MaxFragmentLength, TlsConfig, TlsError};
 use rand_core::OsRng;
-use tls_common::echo::{echo_line, try_leaf};
-use tls_common::{Pki, now_unix, openssl_server};
+use tls_common::echo::{echo_line, handshake_and_echo, try_leaf};
+use tls_common::{Pki, now_unix, openssl_server, openssl_server_with};
 
 fn pki() -> &'static Pki {
     static PKI: OnceLock<Pki> = OnceLock::new();
@@ -40,6 +40,32 @@ fn good_certificate_by_ip_address_with_der_ca_exchanges_data() {
         try_leaf(&pki.good, None, &pki.ca.der(), "127.0.0.1"),
         Ok(())
     );
+}
+
+/// `s_server -stateless` answers the first ClientHello with a HelloRetryRequest that
+/// carries a cookie: the client sends it back in a second ClientHello (RFC 8446
+/// §4.2.2), with the transcript restarted from `message_hash`, and the handshake
+/// completes.
+#[test]
+fn a_hello_retry_request_with_a_cookie_is_answered() {
+    let pki = pki();
+    let server = openssl_server_with(&pki.good, None, &["-stateless"]);
+    let ca = pki.ca.pem();
+    let config = TlsConfig::new(&ca, "localhost", now_unix());
+    let result = block_on(handshake_and_echo(server.port, &config, tls::READ_BUF_FULL));
+    assert_eq!(result, Ok(()));
+}
+
+/// A server without X25519 (our only group) has no group in common with us, so it
+/// refuses the handshake: handshake_failure.
+#[test]
+fn a_server_without_x25519_refuses_the_handshake() {
+    let pki = pki();
+    let server = openssl_server_with(&pki.good, None, &["-groups", "P-256"]);
+    let ca = pki.ca.pem();
+    let config = TlsConfig::new(&ca, "localhost", now_unix());
+    let result = block_on(handshake_and_echo(server.port, &config, tls::READ_BUF_FULL));
+    assert_eq!(result, Err(TlsError::Alert(40)));
 }
 
 #[test]

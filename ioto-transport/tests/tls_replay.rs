@@ -2,7 +2,8 @@
 //! `bench_tls.rs` replay on the virtual boards: replayed here on the host too (so a
 //! fixture that no longer matches the client fails in `cargo test`), and re-recorded against a real
 //! `openssl s_server` with `cargo test -p ioto-transport --features tls --test tls_replay
-//! -- --ignored record_fixture` (and `--features tls-rsa` for `fixtures/tls-rsa`).
+//! -- --ignored record_fixture` (and with `tls-rsa`, `tls-p384` or both for
+//! `fixtures/tls-rsa`, `tls-p384`, `tls-rsa-p384`).
 #![cfg(feature = "tls")]
 #![allow(clippy::unwrap_used, clippy::panic)]
 
@@ -19,14 +20,17 @@ use ioto_transport::tls::TlsError;
 use replay::{READ_BUF, Recording, WRITE_BUF};
 use tls_common::{Pki, StdStream, now_unix, openssl_server};
 
-/// `fixtures/tls`, or `fixtures/tls-rsa` with `tls-rsa` (whose ClientHello also offers
-/// the RSA signature schemes, so it is a different session).
+/// `fixtures/tls`, `tls-rsa`, `tls-p384` or `tls-rsa-p384`: the ClientHello offers
+/// the RSA schemes only with `tls-rsa` and ECDSA P-384 only with `tls-p384`, so each
+/// combination is a different session.
 fn fixture_dir() -> PathBuf {
-    let name = if cfg!(feature = "tls-rsa") {
-        "tls-rsa"
-    } else {
-        "tls"
-    };
+    let mut name = String::from("tls");
+    if cfg!(feature = "tls-rsa") {
+        name.push_str("-rsa");
+    }
+    if cfg!(feature = "tls-p384") {
+        name.push_str("-p384");
+    }
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../examples/qemu/fixtures")
         .join(name)
@@ -140,6 +144,7 @@ fn record_fixture() {
     ))
     .unwrap();
     let dir = fixture_dir();
+    std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("ca.der"), &ca).unwrap();
     std::fs::write(dir.join("now.bin"), now.to_le_bytes()).unwrap();
     std::fs::write(dir.join("client.bin"), &recorder.client).unwrap();

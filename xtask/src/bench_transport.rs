@@ -51,7 +51,7 @@ const TLS_SETS: [(&str, &[&str], &str); 4] = [
     (
         "common",
         &["tls-compact-sha2"],
-        "TLS 1.3 + ECDHE P-256 + AES-128-GCM + SHA-256 + ECDSA P-256 (feature `tls`)",
+        "TLS 1.3 + X25519 + AES-128-GCM + SHA-256 + ECDSA P-256 (feature `tls`)",
     ),
     (
         "+p384",

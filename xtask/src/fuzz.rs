@@ -91,6 +91,11 @@ pub const TARGETS: &[Target] = &[
         "RSA PKCS#1 v1.5 / PSS verification",
     ),
     t(
+        "tls_handshake",
+        "ioto-transport",
+        "TLS 1.3 records, handshake, alerts",
+    ),
+    t(
         "outbox_flash",
         "ioto-transport",
         "FlashOutbox over a NorSim image",

@@ -135,22 +135,3 @@ impl embedded_io::Error for TlsError {
         }
     }
 }
-
-impl From<embedded_tls::TlsError> for TlsError {
-    fn from(e: embedded_tls::TlsError) -> Self {
-        use embedded_tls::TlsError as E;
-        match e {
-            E::ConnectionClosed => Self::Closed,
-            E::HandshakeAborted(_, description) | E::AbortHandshake(_, description) => {
-                Self::Alert(description as u8)
-            }
-            E::InsufficientSpace | E::OutOfMemory => Self::BufferTooSmall,
-            E::InvalidCertificate | E::InvalidCertificateEntry => Self::BadCertificate,
-            E::InvalidSignature => Self::BadSignature,
-            E::InvalidSignatureScheme => Self::UnsupportedAlgorithm,
-            E::Io(kind) => Self::Io(kind),
-            E::IoError => Self::Io(embedded_io::ErrorKind::Other),
-            _ => Self::Protocol,
-        }
-    }
-}

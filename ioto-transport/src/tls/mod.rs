@@ -5,9 +5,18 @@
 //! `embassy-net`, the `std` adapters, …) and returns a [`TlsStream`] that is itself
 //! `Read + Write`, so MQTT, HTTP and WebSocket run over it unchanged.
 //!
-//! The record layer, key schedule and AEAD come from `embedded-tls`; certificate
-//! verification is ours (its own verifier reports every failure as one error and, in
-//! `no_std`, could not check everything we need). What is verified:
+//! The TLS 1.3 engine is ours and small: the record layer (`record.rs`: AES-128-GCM on
+//! the `aes-gcm` crate, per-record nonces, size limits), the key schedule
+//! (`schedule.rs`: HMAC/HKDF on `sha2`), the handshake as a sans-I/O state machine
+//! (`handshake.rs`, `hello.rs`) and a thin async driver over the stream (`conn.rs`).
+//! It speaks TLS 1.3 only (RFC 8446) with `TLS_AES_128_GCM_SHA256` and X25519 key
+//! exchange (`x25519.rs`, RFC 7748, constant time); a HelloRetryRequest with a cookie
+//! is answered, one that asks for another key share fails ([`TlsError::Protocol`],
+//! `illegal_parameter`: we offer no other group), and a server without X25519 refuses
+//! the handshake (`Alert(40)`). ECDSA P-256 (and P-384) verification is ours too
+//! (`ecdsa.rs`, on `crypto-bigint`). Post-handshake, NewSessionTicket is ignored (no resumption) and
+//! KeyUpdate updates the keys (and is answered when the server asks). Certificate
+//! verification is ours too. What is verified:
 //!
 //! * **Chain**: the server certificate, through at most [`MAX_CHAIN_DEPTH`]
 //!   intermediates sent by the server (in any order), must be signed by a configured CA
@@ -25,12 +34,12 @@
 //!   *critical* extension (e.g. name constraints) rejects the certificate.
 //! * **Possession**: the handshake's CertificateVerify must be signed by the server
 //!   certificate's key, and a handshake without it fails
-//!   ([`TlsError::MissingCertificate`]); the server Finished MAC is checked by
-//!   `embedded-tls`.
+//!   ([`TlsError::MissingCertificate`]); the server Finished MAC is checked (in
+//!   constant time).
 //!
 //! Not verified: revocation (CRL/OCSP), certificate policies, name constraints (a CA
 //! that marks them critical is rejected). Cipher suite: `TLS_AES_128_GCM_SHA256`, key
-//! exchange: `secp256r1`.
+//! exchange: X25519.
 //!
 //! # Algorithms
 //! | | feature `tls` (common profile) | + feature `tls-p384` | + feature `tls-rsa` |
@@ -39,8 +48,8 @@
 //! | server (leaf) keys | P-256 | + P-384 | + RSA 2048–4096 |
 //! | CertificateVerify | `ecdsa_secp256r1_sha256` | + `ecdsa_secp384r1_sha384` | + `rsa_pss_rsae_sha256/384/512` |
 //!
-//! The handshake itself is always TLS 1.3 with `TLS_AES_128_GCM_SHA256` and ECDHE on
-//! `secp256r1`. The opt-in features cost code (numbers in the crate README); chains
+//! The handshake itself is always TLS 1.3 with `TLS_AES_128_GCM_SHA256` and X25519.
+//! The opt-in features cost code (numbers in the crate README); chains
 //! public cloud endpoints serve need them as follows: Let's Encrypt ECDSA (P-256
 //! leaf, P-384 E5/E6 intermediate: `tls-p384`; ISRG Root X2, or the X1 cross-sign
 //! with `tls-rsa`), Google Trust Services / Cloudflare (GTS Root R4 is P-384; R1 and
@@ -49,11 +58,11 @@
 //! above 4096 bits, RSA exponents over 32 bits, SHA-1, and whatever a feature that is
 //! off would verify — fails with [`TlsError::UnsupportedAlgorithm`].
 //!
-//! `embedded-tls` offers `ecdsa_secp256r1_sha256`, `ecdsa_secp384r1_sha384` and
-//! `ed25519` in the ClientHello, and the RSA schemes only with `tls-rsa`, so a server
-//! with an RSA key and no ECDSA alternative refuses a client without `tls-rsa`
-//! ([`TlsError::Alert`]`(40)`), and a P-384 server key without `tls-p384` is
-//! [`TlsError::UnsupportedAlgorithm`]. RSA needs no allocator: `s^e mod n` runs on
+//! The ClientHello offers the signature schemes the build can verify:
+//! `ecdsa_secp256r1_sha256`, `ecdsa_secp384r1_sha384` only with `tls-p384`, the RSA
+//! schemes only with `tls-rsa`, never `ed25519`. So a server with an RSA key and no
+//! ECDSA alternative refuses a client without `tls-rsa` ([`TlsError::Alert`]`(40)`),
+//! and so does a server with only a P-384 key and a client without `tls-p384`. RSA needs no allocator: `s^e mod n` runs on
 //! our Montgomery multiplication over fixed arrays of 32-bit limbs. P-384 and RSA-4096
 //! verification are slow and stack-hungry on a Cortex-M (≈ 48 M (P-384) and ≈ 11 M
 //! (RSA-4096) instructions on a Cortex-M4, 6 KB and 9 KB of stack; numbers in the
@@ -83,13 +92,20 @@
 //! slot, lent to one connection at a time ([`LeasedTlsStream`]); the time comes from a
 //! [`UnixTime`] and the randomness from a [`CryptoRngCore`] given to the connector.
 
+mod alert;
 mod algorithm;
 mod asn1;
 mod buffers;
+mod codec;
+mod conn;
 mod connector;
+mod ecdsa;
+mod ecdsa_p256;
 #[cfg(feature = "tls-p384")]
 mod ecdsa_p384;
 mod error;
+mod handshake;
+mod hello;
 #[cfg(feature = "http")]
 mod http_connector;
 #[cfg(feature = "tls-rsa")]
@@ -97,33 +113,37 @@ mod montgomery;
 mod mqtt_connector;
 mod name;
 mod pem;
+mod record;
 #[cfg(feature = "tls-rsa")]
 mod rsa;
+mod schedule;
 mod signature;
 mod verify;
-mod wire;
+mod x25519;
 mod x509;
 
-use embedded_io_async::{ErrorType, Read, Write};
-use embedded_tls::{Aes128GcmSha256, TlsConnection, TlsContext};
+use embedded_io_async::{Read, Write};
 
 pub use buffers::{LeasedTlsStream, TlsBuffers};
-pub use embedded_tls::{CryptoRng, CryptoRngCore, MaxFragmentLength};
+pub use conn::TlsStream;
 pub use error::TlsError;
+pub use hello::MaxFragmentLength;
 #[cfg(feature = "http")]
 pub use http_connector::{HttpsStream, PlainPolicy, TlsHttpConnector};
 pub use mqtt_connector::TlsMqttConnector;
 pub use pem::MAX_PEM_CA_DER;
+pub use rand_core::{CryptoRng, CryptoRngCore};
 pub use verify::MAX_CHAIN_DEPTH;
 
+use handshake::Handshake;
+use hello::Hello;
 use name::ServerName;
-use verify::{Provider, Verifier};
-use wire::Wire;
+use verify::Verifier;
 
 /// A read buffer that holds any TLS record a server may send (2^14 + 256 bytes).
 pub const READ_BUF_FULL: usize = 16_384 + 256;
-/// The smallest usable write buffer (`embedded-tls` reserves 128 bytes of record
-/// overhead; the ClientHello needs ≈ 200 bytes plus the server name).
+/// The smallest usable write buffer (the ClientHello needs ≈ 200 bytes plus the server
+/// name and the ALPN names; a record adds 22 bytes to its fragment).
 pub const WRITE_BUF_MIN: usize = 1024;
 /// Clocks earlier than this (2025-01-01T00:00:00Z) are treated as never set.
 pub const MIN_PLAUSIBLE_UNIX_TIME: u64 = 1_735_689_600;
@@ -176,11 +196,6 @@ impl<'a> TlsConfig<'a> {
     }
 }
 
-/// An established TLS 1.3 connection over the stream `S`; `Read + Write` itself.
-pub struct TlsStream<'b, S: Read + Write> {
-    inner: TlsConnection<'b, Wire<S>, Aes128GcmSha256>,
-}
-
 /// Checks the configuration without touching the network (the connectors call it
 /// before opening TCP, so a bad CA or unset clock fails fast).
 pub(crate) fn validate<'a>(config: &TlsConfig<'a>) -> Result<ServerName<'a>, TlsError> {
@@ -224,39 +239,25 @@ where
     R: CryptoRngCore,
 {
     let name = validate(config)?;
-    // embedded-tls offers ecdsa_secp256r1_sha256, ecdsa_secp384r1_sha384 (and ed25519,
-    // which a server with an Ed25519 key would pick and we then reject); the RSA
-    // schemes only when we can verify them.
-    let mut engine_config = embedded_tls::TlsConfig::new();
-    #[cfg(feature = "tls-rsa")]
-    {
-        engine_config = engine_config.enable_rsa_signatures();
-    }
-    if let ServerName::Dns(dns) = name {
-        engine_config = engine_config.with_server_name(dns);
-    }
-    if let Some(mfl) = config.max_fragment_length {
-        engine_config = engine_config.with_max_fragment_length(mfl);
-    }
-    if let Some(protocols) = config.alpn {
-        engine_config = engine_config.with_alpn(protocols);
-    }
-    let mut provider = Provider {
-        rng,
-        verifier: Verifier::new(config.ca, name, config.now_unix),
+    let mut rng = rng;
+    let (mut random, mut secret) = ([0u8; 32], [0u8; 32]);
+    rng.fill_bytes(&mut random);
+    rng.fill_bytes(&mut secret);
+    let hello = Hello {
+        random,
+        share: [0; 32],
+        server_name: match name {
+            ServerName::Dns(dns) => Some(dns),
+            _ => None,
+        },
+        max_fragment_length: config.max_fragment_length,
+        alpn: config.alpn,
     };
-    let mut inner = TlsConnection::new(Wire::new(stream), read_buf, write_buf);
-    let opened = inner
-        .open(TlsContext::new(&engine_config, &mut provider))
-        .await;
-    if let Some(reason) = provider.verifier.failure {
-        return Err(reason);
-    }
-    opened?;
-    if !provider.verifier.authenticated {
-        return Err(TlsError::MissingCertificate);
-    }
-    Ok(TlsStream { inner })
+    let verifier = Verifier::new(config.ca, name, config.now_unix);
+    let mut handshake = Handshake::new(secret, hello, verifier);
+    let mut tls = TlsStream::new(stream, read_buf, write_buf, config.max_fragment_length);
+    tls.handshake(&mut handshake).await?;
+    Ok(tls)
 }
 
 /// Verifies a certificate chain offline exactly as [`connect`] verifies the server's
@@ -277,42 +278,4 @@ pub fn verify_chain(
         .get(..chain.len().min(MAX_CHAIN_DEPTH + 2))
         .unwrap_or(chain);
     verify::verify_chain(ca, chain, &name, now_unix).map(|_| ())
-}
-
-impl<S: Read + Write> TlsStream<'_, S> {
-    /// Sends `close_notify` and returns the underlying stream.
-    ///
-    /// # Errors
-    /// The stream failed while sending the alert.
-    pub async fn close(self) -> Result<S, (S, TlsError)> {
-        self.inner
-            .close()
-            .await
-            .map(Wire::into_inner)
-            .map_err(|(s, e)| (s.into_inner(), e.into()))
-    }
-}
-
-impl<S: Read + Write> ErrorType for TlsStream<'_, S> {
-    type Error = TlsError;
-}
-
-impl<S: Read + Write> Read for TlsStream<'_, S> {
-    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, TlsError> {
-        match self.inner.read(buf).await {
-            // The peer's close_notify is a clean end of stream.
-            Err(embedded_tls::TlsError::ConnectionClosed) => Ok(0),
-            other => other.map_err(TlsError::from),
-        }
-    }
-}
-
-impl<S: Read + Write> Write for TlsStream<'_, S> {
-    async fn write(&mut self, buf: &[u8]) -> Result<usize, TlsError> {
-        Ok(self.inner.write(buf).await?)
-    }
-
-    async fn flush(&mut self) -> Result<(), TlsError> {
-        Ok(self.inner.flush().await?)
-    }
 }

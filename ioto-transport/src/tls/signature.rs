@@ -1,10 +1,10 @@
-//! Signature verification for certificates and CertificateVerify: ECDSA on P-256, with
-//! the `tls-p384` feature also on P-384 ([`super::ecdsa_p384`]), and with the `tls-rsa`
+//! Signature verification for certificates and CertificateVerify: ECDSA on P-256
+//! ([`super::ecdsa_p256`]), with the `tls-p384` feature also on P-384
+//! ([`super::ecdsa_p384`]), and with the `tls-rsa`
 //! feature RSASSA-PKCS1-v1_5 and RSASSA-PSS ([`super::rsa`]). The digest is SHA-256;
 //! SHA-384 and SHA-512 come with `tls-p384` or `tls-rsa` (their code is ≈ 28 KB on a
 //! Cortex-M). Everything else is [`TlsError::UnsupportedAlgorithm`].
 
-use p256::ecdsa::signature::hazmat::PrehashVerifier as _;
 use sha2::Sha256;
 #[cfg(any(feature = "tls-p384", feature = "tls-rsa"))]
 use sha2::{Sha384, Sha512};
@@ -60,22 +60,6 @@ pub(crate) fn digest(hash: Hash, parts: &[&[u8]]) -> Result<Digest, TlsError> {
     Ok(Digest { bytes, len })
 }
 
-/// A DER `ECDSA-Sig-Value` as a P-256 signature (`r` and `s` in `[1, n − 1]`).
-fn p256_signature(der: &[u8]) -> Result<p256::ecdsa::Signature, TlsError> {
-    let (r, s) = super::asn1::ecdsa_signature(der).map_err(|_| TlsError::BadSignature)?;
-    let mut rs = [0u8; 64];
-    for (half, value) in rs.chunks_exact_mut(32).zip([r, s]) {
-        let at = half
-            .len()
-            .checked_sub(value.len())
-            .ok_or(TlsError::BadSignature)?;
-        half.get_mut(at..)
-            .ok_or(TlsError::BadSignature)?
-            .copy_from_slice(value);
-    }
-    p256::ecdsa::Signature::from_slice(&rs).map_err(|_| TlsError::BadSignature)
-}
-
 /// Verifies `signature` over `signed` made by `key` with `algorithm` (`None`: an
 /// algorithm identifier that is not implemented).
 ///
@@ -95,11 +79,7 @@ pub(crate) fn verify_signature(
     match (key, algorithm) {
         (PublicKey::Unsupported, _) => Err(TlsError::UnsupportedAlgorithm),
         (PublicKey::P256(point), SignatureAlgorithm::Ecdsa(hash)) => {
-            let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(point)
-                .map_err(|_| TlsError::BadCertificate)?;
-            let signature = p256_signature(signature)?;
-            key.verify_prehash(digest(hash, &[signed])?.as_slice(), &signature)
-                .map_err(|_| TlsError::BadSignature)
+            super::ecdsa_p256::verify(point, digest(hash, &[signed])?.as_slice(), signature)
         }
         #[cfg(feature = "tls-p384")]
         (PublicKey::P384(point), SignatureAlgorithm::Ecdsa(hash)) => {

@@ -2,17 +2,10 @@
 //! the configured trust anchor, signatures, validity times, CA/usage constraints,
 //! hostname, and the handshake's CertificateVerify signature.
 //!
-//! It plugs into `embedded-tls` as its [`TlsVerifier`]. `embedded-tls` reports every
-//! verifier failure as one generic error, so the precise reason is kept in
-//! [`Verifier::failure`] and reported by [`connect`](super::connect).
+//! The handshake ([`super::handshake`]) hands it the Certificate message's chain and
+//! the CertificateVerify signature.
 
-use embedded_tls::alert::{AlertDescription, AlertLevel};
-use embedded_tls::{
-    Aes128GcmSha256, CertificateEntryRef, CertificateRef, CertificateVerifyRef, CryptoProvider,
-    CryptoRngCore, SignatureScheme, TlsVerifier,
-};
-use sha2::{Digest as _, Sha256};
-
+use super::alert::{self, Fatal};
 use super::algorithm::{Hash, PublicKey, SignatureAlgorithm};
 use super::error::TlsError;
 use super::name::{ServerName, verify_name};
@@ -100,7 +93,7 @@ impl LeafKey {
 /// The certificate algorithm a TLS 1.3 CertificateVerify `scheme` means for `key`
 /// (RFC 8446 §4.2.3: the ECDSA schemes fix the curve, PSS salts are the digest length).
 fn certificate_verify_algorithm(
-    scheme: SignatureScheme,
+    scheme: u16,
     key: PublicKey<'_>,
 ) -> Result<SignatureAlgorithm, TlsError> {
     let pss = |hash: Hash| SignatureAlgorithm::RsaPss {
@@ -108,15 +101,13 @@ fn certificate_verify_algorithm(
         salt_len: hash.len() as u16,
     };
     match (scheme, key) {
-        (SignatureScheme::EcdsaSecp256r1Sha256, PublicKey::P256(_)) => {
-            Ok(SignatureAlgorithm::Ecdsa(Hash::Sha256))
-        }
-        (SignatureScheme::EcdsaSecp384r1Sha384, PublicKey::P384(_)) => {
-            Ok(SignatureAlgorithm::Ecdsa(Hash::Sha384))
-        }
-        (SignatureScheme::RsaPssRsaeSha256, PublicKey::Rsa { .. }) => Ok(pss(Hash::Sha256)),
-        (SignatureScheme::RsaPssRsaeSha384, PublicKey::Rsa { .. }) => Ok(pss(Hash::Sha384)),
-        (SignatureScheme::RsaPssRsaeSha512, PublicKey::Rsa { .. }) => Ok(pss(Hash::Sha512)),
+        // ecdsa_secp256r1_sha256, ecdsa_secp384r1_sha384.
+        (0x0403, PublicKey::P256(_)) => Ok(SignatureAlgorithm::Ecdsa(Hash::Sha256)),
+        (0x0503, PublicKey::P384(_)) => Ok(SignatureAlgorithm::Ecdsa(Hash::Sha384)),
+        // rsa_pss_rsae_sha256/384/512.
+        (0x0804, PublicKey::Rsa { .. }) => Ok(pss(Hash::Sha256)),
+        (0x0805, PublicKey::Rsa { .. }) => Ok(pss(Hash::Sha384)),
+        (0x0806, PublicKey::Rsa { .. }) => Ok(pss(Hash::Sha512)),
         _ => Err(TlsError::UnsupportedAlgorithm),
     }
 }
@@ -280,151 +271,63 @@ pub(crate) fn verify_chain<'c>(
     Err(TlsError::ChainTooLong)
 }
 
-/// The alert a client sends when the server's certificate fails `reason` (RFC 8446
-/// §6.2), before it closes the connection.
-pub(crate) fn alert_for(reason: TlsError) -> AlertDescription {
-    match reason {
-        TlsError::UnknownCa => AlertDescription::UnknownCa,
-        TlsError::Expired | TlsError::NotYetValid => AlertDescription::CertificateExpired,
-        TlsError::UnsupportedAlgorithm => AlertDescription::UnsupportedCertificate,
-        // An empty Certificate message (RFC 8446 §4.4.2.4).
-        TlsError::MissingCertificate => AlertDescription::DecodeError,
-        _ => AlertDescription::BadCertificate,
-    }
-}
-
-/// The certificate verifier handed to `embedded-tls`.
+/// The certificate verifier of one handshake: what to trust and whom to expect, and
+/// the end-entity key between Certificate and CertificateVerify.
 pub(crate) struct Verifier<'a> {
     ca: &'a [u8],
     name: ServerName<'a>,
     now: u64,
     /// The end-entity key, kept for CertificateVerify.
     leaf_key: Option<LeafKey>,
-    /// The transcript hash up to and including the Certificate message.
-    transcript: Option<Sha256>,
-    /// Set once CertificateVerify has been checked.
-    pub(crate) authenticated: bool,
-    /// The reason of the first failure, if any.
-    pub(crate) failure: Option<TlsError>,
 }
 
 impl<'a> Verifier<'a> {
+    /// A verifier for chains to an anchor in `ca`, for `name`, at `now`.
     pub(crate) fn new(ca: &'a [u8], name: ServerName<'a>, now: u64) -> Self {
         Self {
             ca,
             name,
             now,
             leaf_key: None,
-            transcript: None,
-            authenticated: false,
-            failure: None,
         }
     }
 
-    /// Records `reason` and makes `embedded-tls` abort the handshake with the matching
-    /// fatal alert (see [`alert_for`]; sent through [`super::wire::Wire`]).
-    fn fail(&mut self, reason: TlsError) -> embedded_tls::TlsError {
-        self.fail_with(reason, alert_for(reason))
-    }
-
-    fn fail_with(&mut self, reason: TlsError, alert: AlertDescription) -> embedded_tls::TlsError {
-        self.failure.get_or_insert(reason);
-        embedded_tls::TlsError::AbortHandshake(AlertLevel::Fatal, alert)
-    }
-
-    fn check_certificate(&mut self, cert: &CertificateRef<'_>) -> Result<(), TlsError> {
-        let mut ders: [&[u8]; MAX_CHAIN_DEPTH + 2] = [&[]; MAX_CHAIN_DEPTH + 2];
-        let mut count = 0;
-        for entry in &cert.entries {
-            let CertificateEntryRef::X509(der) = entry else {
-                return Err(TlsError::UnsupportedAlgorithm);
-            };
-            // Extra certificates beyond what a valid path can use are ignored.
-            if let Some(slot) = ders.get_mut(count) {
-                *slot = der;
-                count += 1;
-            }
-        }
-        let leaf = verify_chain(self.ca, &ders[..count], &self.name, self.now)?;
+    /// Verifies the Certificate message's chain (end-entity first) and keeps the
+    /// end-entity key.
+    ///
+    /// # Errors
+    /// The first failed check.
+    pub(crate) fn certificate(&mut self, ders: &[&[u8]]) -> Result<(), TlsError> {
+        let leaf = verify_chain(self.ca, ders, &self.name, self.now)?;
         self.leaf_key = Some(LeafKey::store(leaf.public_key)?);
         Ok(())
     }
 
-    fn check_certificate_verify(
-        &mut self,
-        verify: &CertificateVerifyRef<'_>,
-    ) -> Result<(), TlsError> {
-        let transcript = self.transcript.take().ok_or(TlsError::MissingCertificate)?;
+    /// Verifies the CertificateVerify `signature` with `scheme` over the transcript
+    /// hash `hash` (up to the Certificate message) with the end-entity key.
+    ///
+    /// # Errors
+    /// A signature that does not verify (`decrypt_error`, RFC 8446 §4.4.3), a scheme
+    /// that does not fit the key, no Certificate before.
+    pub(crate) fn certificate_verify(
+        &self,
+        scheme: u16,
+        signature: &[u8],
+        hash: &[u8; 32],
+    ) -> Result<(), Fatal> {
         let key = self
             .leaf_key
             .as_ref()
             .ok_or(TlsError::MissingCertificate)?
             .public_key();
-        let algorithm = certificate_verify_algorithm(verify.signature_scheme, key)?;
+        let algorithm = certificate_verify_algorithm(scheme, key)?;
         // RFC 8446 §4.4.3: 64 spaces, the context string, the transcript hash.
         let mut message = [0x20u8; 64 + SERVER_VERIFY_CONTEXT.len() + 32];
         message[64..64 + SERVER_VERIFY_CONTEXT.len()].copy_from_slice(SERVER_VERIFY_CONTEXT);
-        message[64 + SERVER_VERIFY_CONTEXT.len()..].copy_from_slice(&transcript.finalize());
-        verify_signature(key, Some(algorithm), &message, verify.signature)
-    }
-}
-
-impl TlsVerifier<Aes128GcmSha256> for Verifier<'_> {
-    fn set_hostname_verification(&mut self, _hostname: &str) -> Result<(), embedded_tls::TlsError> {
-        // The name is fixed at construction (it may be an IP literal, which is never
-        // sent as SNI and so never reaches this call).
-        Ok(())
-    }
-
-    fn verify_certificate(
-        &mut self,
-        transcript: &Sha256,
-        cert: CertificateRef<'_>,
-    ) -> Result<(), embedded_tls::TlsError> {
-        match self.check_certificate(&cert) {
-            Ok(()) => {
-                self.transcript = Some(transcript.clone());
-                Ok(())
-            }
-            Err(reason) => Err(self.fail(reason)),
-        }
-    }
-
-    fn verify_signature(
-        &mut self,
-        verify: CertificateVerifyRef<'_>,
-    ) -> Result<(), embedded_tls::TlsError> {
-        match self.check_certificate_verify(&verify) {
-            Ok(()) => {
-                self.authenticated = true;
-                Ok(())
-            }
-            // RFC 8446 §4.4.3: a CertificateVerify that does not verify is decrypt_error.
-            Err(reason @ TlsError::BadSignature) => {
-                Err(self.fail_with(reason, AlertDescription::DecryptError))
-            }
-            Err(reason) => Err(self.fail(reason)),
-        }
-    }
-}
-
-/// The `embedded-tls` crypto provider: the caller's RNG and our verifier.
-pub(crate) struct Provider<'a, R> {
-    pub(crate) rng: R,
-    pub(crate) verifier: Verifier<'a>,
-}
-
-impl<R: CryptoRngCore> CryptoProvider for Provider<'_, R> {
-    type CipherSuite = Aes128GcmSha256;
-    type Signature = &'static [u8];
-
-    fn rng(&mut self) -> impl CryptoRngCore {
-        &mut self.rng
-    }
-
-    fn verifier(
-        &mut self,
-    ) -> Result<&mut impl TlsVerifier<Aes128GcmSha256>, embedded_tls::TlsError> {
-        Ok(&mut self.verifier)
+        message[64 + SERVER_VERIFY_CONTEXT.len()..].copy_from_slice(hash);
+        verify_signature(key, Some(algorithm), &message, signature).map_err(|e| match e {
+            TlsError::BadSignature => Fatal::new(e, alert::DECRYPT_ERROR),
+            e => e.into(),
+        })
     }
 }

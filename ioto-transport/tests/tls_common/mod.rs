@@ -441,6 +441,11 @@ impl Drop for Server {
 /// `openssl s_server -tls1_3 -rev` on `127.0.0.1`, an ephemeral port: it sends back
 /// every line it receives, reversed. `chain` is sent after the certificate.
 pub fn openssl_server(leaf: &Leaf, chain: Option<&Path>) -> Server {
+    openssl_server_with(leaf, chain, &[])
+}
+
+/// [`openssl_server`] with `extra` `s_server` options (e.g. `-stateless`, `-groups`).
+pub fn openssl_server_with(leaf: &Leaf, chain: Option<&Path>, extra: &[&str]) -> Server {
     let mut cmd = Command::new("openssl");
     cmd.args([
         "s_server",
@@ -459,6 +464,7 @@ pub fn openssl_server(leaf: &Leaf, chain: Option<&Path>) -> Server {
     if let Some(chain) = chain {
         cmd.arg("-cert_chain").arg(chain);
     }
+    cmd.args(extra);
     let mut child = cmd
         .spawn()
         .expect("cannot start `openssl s_server` (apt install openssl)");

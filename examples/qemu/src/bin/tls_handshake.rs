@@ -1,5 +1,5 @@
 //! TLS 1.3 on the virtual boards: a full handshake with certificate verification
-//! (ECDHE P-256, the server's chain, CertificateVerify, Finished), replayed from a
+//! (X25519, the server's chain, CertificateVerify, Finished), replayed from a
 //! session recorded against `openssl s_server` (`fixtures/tls/`), then one
 //! request/response; and the same session refused with a wrong clock or CA.
 //! `bench_tls` measures the same session's RAM and instructions.

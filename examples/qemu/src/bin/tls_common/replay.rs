@@ -45,13 +45,22 @@ macro_rules! recording {
 
 /// The session recorded in `examples/qemu/fixtures/tls/` (firmware only: the host
 /// test reads the files at run time).
-#[cfg(all(target_os = "none", not(feature = "tls-rsa")))]
+#[cfg(all(target_os = "none", not(feature = "tls-rsa"), not(feature = "tls-p384")))]
 pub const RECORDING: Recording<'static> = recording!("tls");
 
-/// With `tls-rsa` the ClientHello also offers the RSA schemes, so the session differs:
-/// recorded in `examples/qemu/fixtures/tls-rsa/`.
-#[cfg(all(target_os = "none", feature = "tls-rsa"))]
+/// The ClientHello offers the RSA schemes only with `tls-rsa` and
+/// `ecdsa_secp384r1_sha384` only with `tls-p384`, so each combination is its own
+/// session: `fixtures/tls-rsa/`, `fixtures/tls-p384/`, `fixtures/tls-rsa-p384/`.
+#[cfg(all(target_os = "none", feature = "tls-rsa", not(feature = "tls-p384")))]
 pub const RECORDING: Recording<'static> = recording!("tls-rsa");
+
+/// See above: `tls-p384` without `tls-rsa`.
+#[cfg(all(target_os = "none", not(feature = "tls-rsa"), feature = "tls-p384"))]
+pub const RECORDING: Recording<'static> = recording!("tls-p384");
+
+/// See above: both `tls-rsa` and `tls-p384`.
+#[cfg(all(target_os = "none", feature = "tls-rsa", feature = "tls-p384"))]
+pub const RECORDING: Recording<'static> = recording!("tls-rsa-p384");
 
 /// One recorded session.
 #[derive(Clone, Copy)]
