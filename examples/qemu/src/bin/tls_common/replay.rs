@@ -45,7 +45,11 @@ macro_rules! recording {
 
 /// The session recorded in `examples/qemu/fixtures/tls/` (firmware only: the host
 /// test reads the files at run time).
-#[cfg(all(target_os = "none", not(feature = "tls-rsa"), not(feature = "tls-p384")))]
+#[cfg(all(
+    target_os = "none",
+    not(feature = "tls-rsa"),
+    not(feature = "tls-p384")
+))]
 pub const RECORDING: Recording<'static> = recording!("tls");
 
 /// The ClientHello offers the RSA schemes only with `tls-rsa` and
