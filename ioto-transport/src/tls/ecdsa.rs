@@ -225,3 +225,112 @@ macro_rules! ecdsa_curve {
 }
 
 pub(crate) use ecdsa_curve;
+
+/// The tests every curve module runs against its RustCrypto crate `$oracle` (the
+/// oracle): its keys and signatures verify, tampered ones do not, malformed keys and
+/// out-of-range signatures are typed errors.
+#[cfg(test)]
+macro_rules! oracle_tests {
+    ($oracle:ident) => {
+        use rand_core::{OsRng, RngCore};
+        use $oracle::ecdsa::signature::hazmat::PrehashSigner;
+        use $oracle::ecdsa::{Signature, SigningKey, VerifyingKey};
+
+        /// Keys and signatures from the RustCrypto crate of the curve (the oracle) verify with ours, for
+        /// digests shorter than, equal to and longer than the order, with both point
+        /// encodings; any changed bit of digest or signature does not.
+        #[test]
+        fn agrees_with_the_oracle_crate() {
+            for round in 0..12 {
+                let sk = SigningKey::random(&mut OsRng);
+                let vk = VerifyingKey::from(&sk);
+                let mut digest = [0u8; 64];
+                OsRng.fill_bytes(&mut digest);
+                let digest = &digest[..[32, 48, 64][round % 3]];
+                let sig: Signature = sk.sign_prehash(digest).unwrap();
+                let der = sig.to_der();
+                let key = vk.to_encoded_point(round % 2 == 0);
+                assert_eq!(verify(key.as_bytes(), digest, der.as_bytes()), Ok(()));
+
+                let mut other = [0u8; 64];
+                let other = &mut other[..digest.len()];
+                other.copy_from_slice(digest);
+                other[round % digest.len()] ^= 0x10;
+                assert_eq!(
+                    verify(key.as_bytes(), other, der.as_bytes()),
+                    Err(TlsError::BadSignature)
+                );
+                let mut tampered = [0u8; 128];
+                let tampered = &mut tampered[..der.as_bytes().len()];
+                tampered.copy_from_slice(der.as_bytes());
+                *tampered.last_mut().unwrap() ^= 0x01;
+                assert_eq!(
+                    verify(key.as_bytes(), digest, tampered),
+                    Err(TlsError::BadSignature)
+                );
+                let stranger = VerifyingKey::from(&SigningKey::random(&mut OsRng));
+                assert_eq!(
+                    verify(
+                        stranger.to_encoded_point(false).as_bytes(),
+                        digest,
+                        der.as_bytes()
+                    ),
+                    Err(TlsError::BadSignature)
+                );
+            }
+        }
+
+        #[test]
+        fn keys_off_the_curve_or_malformed_are_bad_certificates() {
+            let vk = VerifyingKey::from(&SigningKey::random(&mut OsRng));
+            let good = vk.to_encoded_point(false);
+            let mut off_curve = [0u8; 2 * LEN + 1];
+            off_curve.copy_from_slice(good.as_bytes());
+            off_curve[2 * LEN] ^= 0x01;
+            let mut x_too_big = off_curve;
+            x_too_big[2 * LEN] ^= 0x01;
+            x_too_big[1..=LEN].fill(0xFF);
+            for key in [
+                &off_curve[..],
+                &x_too_big,
+                &good.as_bytes()[..2 * LEN],
+                &[0x04],
+                &[],
+            ] {
+                assert_eq!(
+                    verify(key, &[0; LEN], &[0x30, 0x06, 2, 1, 1, 2, 1, 1]),
+                    Err(TlsError::BadCertificate)
+                );
+            }
+        }
+
+        #[test]
+        fn out_of_range_or_malformed_signatures_are_bad() {
+            let sk = SigningKey::random(&mut OsRng);
+            let key = VerifyingKey::from(&sk).to_encoded_point(false);
+            // SEQUENCE { INTEGER n, INTEGER 1 }
+            let mut with_n = [0u8; LEN + 8];
+            with_n[..5].copy_from_slice(&[0x30, LEN as u8 + 6, 0x02, LEN as u8 + 1, 0x00]);
+            for (i, word) in N.as_words().iter().rev().enumerate() {
+                let bytes = word.to_be_bytes();
+                with_n[5 + i * bytes.len()..5 + (i + 1) * bytes.len()].copy_from_slice(&bytes);
+            }
+            with_n[LEN + 5..].copy_from_slice(&[0x02, 0x01, 0x01]);
+            for sig in [
+                &[0x30, 0x06, 2, 1, 0, 2, 1, 1][..], // r = 0
+                &with_n,                             // r = n
+                &[0x30, 0x06, 2, 1, 1, 2, 1, 1, 0],  // trailing byte
+                &[0x30, 0x03, 2, 1, 1],              // s missing
+                &[],
+            ] {
+                assert_eq!(
+                    verify(key.as_bytes(), &[7; LEN], sig),
+                    Err(TlsError::BadSignature),
+                    "{sig:02x?}"
+                );
+            }
+        }
+    };
+}
+#[cfg(test)]
+pub(crate) use oracle_tests;
