@@ -37,9 +37,25 @@ impl Llmock {
             "--tool-mode",
             "auto",
         ]);
-        Ok(Llmock {
-            peer: Peer::spawn("llmock", &mut cmd, port)?,
-        })
+        Self::answering(Peer::spawn("llmock", &mut cmd, port)?)
+    }
+
+    /// `peer`, once its control API answers: a port that accepts connections is not
+    /// yet a server that answers them (a request sent in between was seen to fail
+    /// with a reset connection on a loaded machine).
+    fn answering(peer: Peer) -> Result<Llmock, Error> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            match requests(peer.port()) {
+                Ok(_) => return Ok(Llmock { peer }),
+                Err(e) if std::time::Instant::now() > deadline => {
+                    return Err(format!(
+                        "llmock accepts connections but does not answer: {e}"
+                    ));
+                }
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
+            }
+        }
     }
 
     /// llmock's app served over HTTPS by uvicorn with `cert` and `key` (PEM), with the
@@ -64,11 +80,9 @@ impl Llmock {
 
     /// Starts `cmd`, any server of llmock's app whose plain-HTTP control API will listen
     /// on loopback `port` (e.g. one process serving it over HTTPS and HTTP), and waits
-    /// until it does.
+    /// until it answers.
     pub fn spawn(cmd: &mut Command, port: u16) -> Result<Llmock, Error> {
-        Ok(Llmock {
-            peer: Peer::spawn("llmock", cmd, port)?,
-        })
+        Self::answering(Peer::spawn("llmock", cmd, port)?)
     }
 
     /// The loopback port it listens on.
