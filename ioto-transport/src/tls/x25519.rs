@@ -1,73 +1,31 @@
 //! X25519 (RFC 7748 §5): Diffie-Hellman on Curve25519 with the Montgomery ladder, in
 //! constant time (no branch or index depends on the scalar; conditional swaps are
-//! masks). Field elements mod 2^255 − 19 are 16 signed 64-bit limbs of 16 bits (the
-//! TweetNaCl representation: small code, products and sums stay far below 2^63).
+//! masks). A field element mod p = 2^255 − 19 is sixteen 16-bit limbs held in `i32`s,
+//! multiplied into `i64` sums (one `SMLAL` per limb pair on a Cortex-M4; sixteen
+//! 34-bit products fit without care).
 //!
 //! On Cortex-M0/M3 the 64-bit multiplications are not single-cycle instructions
 //! (`__aeabi_lmul` / early-terminating `UMULL`), so timing there depends on the
 //! operands' magnitudes; on Cortex-M4 and RISC-V with `M` it does not.
 
 /// A field element: `Σ limb[i] · 2^(16 i)`.
-type Fe = [i64; 16];
+type Fe = [i32; 16];
+/// A field element's limbs widened for carrying.
+type Wide = [i64; 16];
 
-/// Propagates carries so every limb is below 2^16 again (the top carry wraps ×38).
-fn carry(o: &mut Fe) {
+/// Brings every limb into `0..2^16`, folding the carry out of the top limb back into
+/// limb 0 (2^256 ≡ 38 mod p). Two calls after a multiplication leave every limb in
+/// range (the second one's fold is at most 38).
+fn carry(a: &mut Wide) {
     for i in 0..16 {
-        o[i] += 1 << 16;
-        let c = o[i] >> 16;
-        if i < 15 {
-            o[i + 1] += c - 1;
+        let c = a[i] >> 16;
+        a[i] -= c << 16;
+        if i == 15 {
+            a[0] += 38 * c;
         } else {
-            o[0] += 38 * (c - 1);
+            a[i + 1] += c;
         }
-        o[i] -= c << 16;
     }
-}
-
-/// Swaps `p` and `q` when `bit` is 1, in constant time.
-fn swap(p: &mut Fe, q: &mut Fe, bit: i64) {
-    let mask = !(bit - 1);
-    for (a, b) in p.iter_mut().zip(q.iter_mut()) {
-        let t = mask & (*a ^ *b);
-        *a ^= t;
-        *b ^= t;
-    }
-}
-
-/// The canonical little-endian encoding (fully reduced mod p).
-fn pack(n: &Fe) -> [u8; 32] {
-    let mut t = *n;
-    carry(&mut t);
-    carry(&mut t);
-    carry(&mut t);
-    for _ in 0..2 {
-        let mut m = [0i64; 16];
-        m[0] = t[0] - 0xffed;
-        for i in 1..15 {
-            m[i] = t[i] - 0xffff - ((m[i - 1] >> 16) & 1);
-            m[i - 1] &= 0xffff;
-        }
-        m[15] = t[15] - 0x7fff - ((m[14] >> 16) & 1);
-        let borrow = (m[15] >> 16) & 1;
-        m[14] &= 0xffff;
-        swap(&mut t, &mut m, 1 - borrow);
-    }
-    let mut out = [0u8; 32];
-    for (pair, limb) in out.chunks_exact_mut(2).zip(t) {
-        pair[0] = limb as u8;
-        pair[1] = (limb >> 8) as u8;
-    }
-    out
-}
-
-/// Decodes a u-coordinate (the top bit is ignored, RFC 7748 §5).
-fn unpack(bytes: &[u8; 32]) -> Fe {
-    let mut o = [0i64; 16];
-    for (limb, pair) in o.iter_mut().zip(bytes.chunks_exact(2)) {
-        *limb = i64::from(pair[0]) | i64::from(pair[1]) << 8;
-    }
-    o[15] &= 0x7fff;
-    o
 }
 
 fn add(a: &Fe, b: &Fe) -> Fe {
@@ -80,72 +38,120 @@ fn sub(a: &Fe, b: &Fe) -> Fe {
 
 fn mul(a: &Fe, b: &Fe) -> Fe {
     let mut t = [0i64; 31];
-    for (i, x) in a.iter().enumerate() {
-        for (j, y) in b.iter().enumerate() {
-            t[i + j] += x * y;
+    for (i, &ai) in a.iter().enumerate() {
+        for (j, &bj) in b.iter().enumerate() {
+            t[i + j] += i64::from(ai) * i64::from(bj);
         }
     }
-    // 2^256 ≡ 38 (mod p).
-    for i in 0..15 {
-        t[i] += 38 * t[i + 16];
-    }
-    let mut o = [0i64; 16];
-    o.copy_from_slice(&t[..16]);
-    carry(&mut o);
-    carry(&mut o);
-    o
+    let mut r: Wide = core::array::from_fn(|i| t[i] + if i < 15 { 38 * t[i + 16] } else { 0 });
+    carry(&mut r);
+    carry(&mut r);
+    r.map(|limb| limb as i32)
 }
 
-/// `a^(p − 2)`, the inverse (0 for 0).
-fn invert(a: &Fe) -> Fe {
-    let mut c = *a;
-    for bit in (0..=253).rev() {
-        c = mul(&c, &c);
+fn square(a: &Fe) -> Fe {
+    mul(a, a)
+}
+
+/// Swaps `a` and `b` when `bit` is 1, leaves them when it is 0, without a branch.
+fn cswap(a: &mut Fe, b: &mut Fe, bit: i32) {
+    let mask = -bit;
+    for (x, y) in a.iter_mut().zip(b.iter_mut()) {
+        let t = mask & (*x ^ *y);
+        *x ^= t;
+        *y ^= t;
+    }
+}
+
+/// `z^(p−2) = z⁻¹` (0 for 0; p − 2 = 2^255 − 21: every exponent bit set but 2 and 4).
+fn invert(z: &Fe) -> Fe {
+    let mut c = *z;
+    for bit in (0..254).rev() {
+        c = square(&c);
         if bit != 2 && bit != 4 {
-            c = mul(&c, a);
+            c = mul(&c, z);
         }
     }
     c
 }
 
+/// The canonical little-endian encoding: `a` fully reduced below p.
+fn pack(a: &Fe) -> [u8; 32] {
+    let mut t: Wide = a.map(i64::from);
+    carry(&mut t);
+    carry(&mut t);
+    carry(&mut t);
+    // t < 2^256 now: subtract p up to twice, keeping the difference when it did not
+    // borrow.
+    for _ in 0..2 {
+        let mut m = [0i64; 16];
+        let mut borrow = 0;
+        for i in 0..16 {
+            let limb = match i {
+                0 => 0xffed,
+                15 => 0x7fff,
+                _ => 0xffff,
+            };
+            let d = t[i] - limb - borrow;
+            borrow = (d >> 16) & 1;
+            m[i] = d & 0xffff;
+        }
+        // All ones when there was no borrow (t ≥ p: take t − p), else zero.
+        let take = borrow - 1;
+        for (x, y) in t.iter_mut().zip(m) {
+            *x ^= take & (*x ^ y);
+        }
+    }
+    let mut out = [0u8; 32];
+    for (pair, limb) in out.chunks_exact_mut(2).zip(t) {
+        pair.copy_from_slice(&(limb as u16).to_le_bytes());
+    }
+    out
+}
+
+/// Decodes a u-coordinate (the top bit is ignored, RFC 7748 §5).
+fn unpack(u: &[u8; 32]) -> Fe {
+    let mut a: Fe =
+        core::array::from_fn(|i| i32::from(u16::from_le_bytes([u[2 * i], u[2 * i + 1]])));
+    a[15] &= 0x7fff;
+    a
+}
+
 /// `X25519(scalar, u)`: the u-coordinate of `scalar · (u, …)`, with the scalar
-/// clamped as RFC 7748 §5 requires.
+/// clamped as RFC 7748 §5 requires; the ladder as the RFC writes it.
 pub(crate) fn x25519(scalar: &[u8; 32], u: &[u8; 32]) -> [u8; 32] {
     let mut k = *scalar;
     k[0] &= 248;
     k[31] = (k[31] & 127) | 64;
-    let x = unpack(u);
-    let (mut a, mut b, mut c, mut d) = ([0i64; 16], x, [0i64; 16], [0i64; 16]);
-    a[0] = 1;
-    d[0] = 1;
     // (A − 2) / 4 = 121665.
     let a24: Fe = [0xdb41, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-    for i in (0..=254).rev() {
-        let bit = i64::from((k[i >> 3] >> (i & 7)) & 1);
-        swap(&mut a, &mut b, bit);
-        swap(&mut c, &mut d, bit);
-        let mut e = add(&a, &c);
-        a = sub(&a, &c);
-        c = add(&b, &d);
-        b = sub(&b, &d);
-        d = mul(&e, &e);
-        let f = mul(&a, &a);
-        a = mul(&c, &a);
-        c = mul(&b, &e);
-        e = add(&a, &c);
-        a = sub(&a, &c);
-        b = mul(&a, &a);
-        c = sub(&d, &f);
-        a = mul(&c, &a24);
-        a = add(&a, &d);
-        c = mul(&c, &a);
-        a = mul(&d, &f);
-        d = mul(&b, &x);
-        b = mul(&e, &e);
-        swap(&mut a, &mut b, bit);
-        swap(&mut c, &mut d, bit);
+    let one: Fe = core::array::from_fn(|i| i32::from(i == 0));
+    let x1 = unpack(u);
+    let (mut x2, mut z2, mut x3, mut z3) = (one, [0; 16], x1, one);
+    let mut swap = 0;
+    for t in (0..255).rev() {
+        let bit = i32::from((k[t / 8] >> (t % 8)) & 1);
+        swap ^= bit;
+        cswap(&mut x2, &mut x3, swap);
+        cswap(&mut z2, &mut z3, swap);
+        swap = bit;
+        let a = add(&x2, &z2);
+        let aa = square(&a);
+        let b = sub(&x2, &z2);
+        let bb = square(&b);
+        let e = sub(&aa, &bb);
+        let c = add(&x3, &z3);
+        let d = sub(&x3, &z3);
+        let da = mul(&d, &a);
+        let cb = mul(&c, &b);
+        x3 = square(&add(&da, &cb));
+        z3 = mul(&x1, &square(&sub(&da, &cb)));
+        x2 = mul(&aa, &bb);
+        z2 = mul(&e, &add(&aa, &mul(&a24, &e)));
     }
-    pack(&mul(&a, &invert(&c)))
+    cswap(&mut x2, &mut x3, swap);
+    cswap(&mut z2, &mut z3, swap);
+    pack(&mul(&x2, &invert(&z2)))
 }
 
 /// The public key of `secret`: `X25519(secret, 9)`.
